@@ -1,0 +1,238 @@
+// Package config holds Quire's settings: one Config read once at start and
+// passed down, so nothing below main reads files, flags or the environment.
+//
+// Settings come from four layers, each overriding the one before:
+//
+//  1. Default()
+//  2. the TOML file: $XDG_CONFIG_HOME/quire/config.toml
+//     (~/.config/quire/config.toml), or the file named by --config or
+//     QUIRE_CONFIG
+//  3. QUIRE_* environment variables (see default.toml for the names)
+//  4. command-line flags bound with BindFlags and friends
+//
+// A typical main:
+//
+//	env := os.Getenv
+//	cfg, err := config.Load(config.ConfigPathFromArgs(os.Args[1:], env), env)
+//	if err != nil { ... }
+//	fs := flag.NewFlagSet("quire", flag.ContinueOnError)
+//	cfg.BindFlags(fs)
+//	if err := fs.Parse(os.Args[1:]); err != nil { ... }
+//	if err := cfg.Validate(); err != nil { ... }
+//
+// The configuration holds no secrets: S3 credentials and API keys come from
+// their SDKs' own chains (environment, shared files, instance roles), so a
+// Config is safe to print or log.
+package config
+
+import (
+	"fmt"
+	"iter"
+	"maps"
+	"math"
+	"net/url"
+	"runtime"
+	"slices"
+)
+
+// Theme names accepted by Config.Theme.
+const (
+	ThemeAuto         = "auto" // follow the terminal background
+	ThemeDark         = "dark"
+	ThemeLight        = "light"
+	ThemeHighContrast = "high-contrast"
+)
+
+// ModeBM25 is the only search mode so far; "hybrid" and "vector" will join it.
+const ModeBM25 = "bm25"
+
+// Config is every setting Quire reads at start.
+//
+// Each leaf field carries its TOML key (the `toml` tag, nested under its
+// table) and, when it can be set from the environment, its variable name
+// without the QUIRE_ prefix (the `env` tag). Maps have no variable.
+type Config struct {
+	// Index is the directory of the search index.
+	// Default: $XDG_DATA_HOME/quire/index.
+	Index string `toml:"index" env:"INDEX"`
+	// CacheDir holds downloads such as the demo corpus.
+	// Default: $XDG_CACHE_HOME/quire.
+	CacheDir string `toml:"cache_dir" env:"CACHE_DIR"`
+	// Theme is one of "auto", "dark", "light", "high-contrast".
+	Theme string `toml:"theme" env:"THEME"`
+
+	Search Search `toml:"search"`
+	Ingest Ingest `toml:"ingest"`
+	S3     S3     `toml:"s3"`
+
+	// Keys remaps UI actions: action name → comma-separated keys, e.g.
+	// "search.focus" = "/,ctrl+f". The UI owns the action names.
+	Keys map[string]string `toml:"keys"`
+
+	// File is the configuration file Load read, empty when none was found.
+	// It is not a setting.
+	File string `toml:"-"`
+}
+
+// Search tunes ranking and result pages.
+type Search struct {
+	// Limit is the number of results per page.
+	Limit int `toml:"limit" env:"SEARCH_LIMIT"`
+	// FacetSize is the number of values shown per facet.
+	FacetSize int `toml:"facet_size" env:"SEARCH_FACET_SIZE"`
+	// TitleBoost multiplies the score of matches in titles.
+	TitleBoost float64 `toml:"title_boost" env:"SEARCH_TITLE_BOOST"`
+	// BM25K1 is BM25's term-frequency saturation, in [0, 3].
+	BM25K1 float64 `toml:"bm25_k1" env:"BM25_K1"`
+	// BM25B is BM25's length normalisation, in [0, 1].
+	BM25B float64 `toml:"bm25_b" env:"BM25_B"`
+	// Mode selects the retrieval method; only "bm25" exists so far.
+	Mode string `toml:"mode" env:"SEARCH_MODE"`
+}
+
+// Ingest controls how papers are read and indexed.
+type Ingest struct {
+	// BatchSize is the number of papers committed to the index at once.
+	BatchSize int `toml:"batch_size" env:"INGEST_BATCH_SIZE"`
+	// Workers is the number of parsing goroutines; 0 means GOMAXPROCS.
+	Workers int `toml:"workers" env:"INGEST_WORKERS"`
+	// Format is the input format, or "auto" to sniff it from the data. The
+	// ingester checks the name.
+	Format string `toml:"format" env:"INGEST_FORMAT"`
+	// FieldMap maps a Quire field (title, abstract, ...) to the JSON key
+	// that holds it in custom dumps.
+	FieldMap map[string]string `toml:"field_map"`
+	// ChunkStrategy says how full text is split into passages.
+	ChunkStrategy string `toml:"chunk_strategy" env:"INGEST_CHUNK_STRATEGY"`
+	// ChunkMaxTokens bounds a passage.
+	ChunkMaxTokens int `toml:"chunk_max_tokens" env:"INGEST_CHUNK_MAX_TOKENS"`
+	// ChunkOverlapTokens is repeated between consecutive passages so a
+	// sentence cut at a boundary is still found whole.
+	ChunkOverlapTokens int `toml:"chunk_overlap_tokens" env:"INGEST_CHUNK_OVERLAP_TOKENS"`
+}
+
+// WorkerCount is Workers with 0 resolved to GOMAXPROCS.
+func (in Ingest) WorkerCount() int {
+	if in.Workers > 0 {
+		return in.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// S3 configures object-store sources. Credentials are deliberately absent:
+// the AWS SDK finds them itself.
+type S3 struct {
+	// EndpointURL points at an S3-compatible store (MinIO, R2); empty means AWS.
+	EndpointURL string `toml:"endpoint_url" env:"S3_ENDPOINT_URL"`
+	// Region is the bucket's region; empty lets the SDK decide.
+	Region string `toml:"region" env:"S3_REGION"`
+	// PathStyle addresses buckets as endpoint/bucket rather than as
+	// bucket.endpoint, which most self-hosted stores need.
+	PathStyle bool `toml:"path_style" env:"S3_PATH_STYLE"`
+	// Concurrency is the number of objects fetched at once.
+	Concurrency int `toml:"concurrency" env:"S3_CONCURRENCY"`
+}
+
+// Default returns the built-in settings. Index and CacheDir are empty: they
+// depend on the environment, and Load fills them from the XDG directories.
+func Default() Config {
+	return Config{
+		Theme: ThemeAuto,
+		Search: Search{
+			Limit:      10,
+			FacetSize:  10,
+			TitleBoost: 0.1,
+			BM25K1:     0.9,
+			BM25B:      0.4,
+			Mode:       ModeBM25,
+		},
+		Ingest: Ingest{
+			BatchSize:          1000,
+			Workers:            0,
+			Format:             "auto",
+			ChunkStrategy:      "section",
+			ChunkMaxTokens:     256,
+			ChunkOverlapTokens: 32,
+		},
+		S3: S3{Concurrency: 8},
+	}
+}
+
+// Validate checks every setting, including that the directories are known.
+// It reports all problems at once, each an *Error naming the key.
+func (c Config) Validate() error {
+	return joinErrors(c.problems(true))
+}
+
+// problems lists invalid settings. Directories are checked only when
+// requested: Load runs before flags, and --index may still supply one.
+func (c Config) problems(dirs bool) []*Error {
+	var errs []*Error
+	check := func(ok bool, key, format string, args ...any) {
+		if !ok {
+			errs = append(errs, &Error{Key: key, Err: fmt.Errorf(format, args...)})
+		}
+	}
+	if dirs {
+		check(c.Index != "", "index", "no directory: set HOME, XDG_DATA_HOME, QUIRE_INDEX or --index")
+		check(c.CacheDir != "", "cache_dir", "no directory: set HOME, XDG_CACHE_HOME, QUIRE_CACHE_DIR or --cache-dir")
+	}
+	themes := []string{ThemeAuto, ThemeDark, ThemeLight, ThemeHighContrast}
+	check(slices.Contains(themes, c.Theme), "theme", "%q is not a theme (use auto, dark, light or high-contrast)", c.Theme)
+
+	s := c.Search
+	check(intIn(s.Limit, 1, 10000), "search.limit", "%d is outside 1..10000", s.Limit)
+	check(intIn(s.FacetSize, 1, 1000), "search.facet_size", "%d is outside 1..1000", s.FacetSize)
+	check(floatIn(s.TitleBoost, math.SmallestNonzeroFloat64, 1000), "search.title_boost", "%v must be above 0 and at most 1000", s.TitleBoost)
+	check(floatIn(s.BM25K1, 0, 3), "search.bm25_k1", "%v is outside 0..3", s.BM25K1)
+	check(floatIn(s.BM25B, 0, 1), "search.bm25_b", "%v is outside 0..1", s.BM25B)
+	check(s.Mode == ModeBM25, "search.mode", "%q is not available (use bm25)", s.Mode)
+
+	in := c.Ingest
+	check(intIn(in.BatchSize, 1, 100000), "ingest.batch_size", "%d is outside 1..100000", in.BatchSize)
+	check(intIn(in.Workers, 0, 1024), "ingest.workers", "%d is outside 0..1024 (0 means one per CPU)", in.Workers)
+	check(in.Format != "", "ingest.format", "empty (use auto to detect the format)")
+	check(in.ChunkStrategy != "", "ingest.chunk_strategy", "empty (use section)")
+	check(intIn(in.ChunkMaxTokens, 16, 8192), "ingest.chunk_max_tokens", "%d is outside 16..8192", in.ChunkMaxTokens)
+	check(intIn(in.ChunkOverlapTokens, 0, in.ChunkMaxTokens-1), "ingest.chunk_overlap_tokens",
+		"%d must be at least 0 and below chunk_max_tokens (%d)", in.ChunkOverlapTokens, in.ChunkMaxTokens)
+	for k, v := range sortedMap(in.FieldMap) {
+		check(k != "" && v != "", "ingest.field_map", "%q = %q: both sides must be non-empty", k, v)
+	}
+
+	check(intIn(c.S3.Concurrency, 1, 256), "s3.concurrency", "%d is outside 1..256", c.S3.Concurrency)
+	if err := checkEndpoint(c.S3.EndpointURL); err != nil {
+		errs = append(errs, &Error{Key: "s3.endpoint_url", Err: err})
+	}
+	for action, keys := range sortedMap(c.Keys) {
+		check(action != "" && keys != "", "keys", "%q = %q: both sides must be non-empty", action, keys)
+	}
+	return errs
+}
+
+func intIn(v, lo, hi int) bool { return v >= lo && v <= hi }
+
+// floatIn is written so that NaN fails: TOML and ParseFloat both accept "nan".
+func floatIn(v, lo, hi float64) bool { return v >= lo && v <= hi }
+
+func checkEndpoint(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL such as http://localhost:9000", raw)
+	}
+	return nil
+}
+
+// sortedMap iterates m in key order so error lists are stable.
+func sortedMap(m map[string]string) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if !yield(k, m[k]) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,778 @@
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+	"gopkg.in/yaml.v3"
+)
+
+// MaxDocumentBytes bounds one Markdown or text paper. A bigger file is a
+// dump or a log that ended up in the folder by mistake, not a paper.
+const MaxDocumentBytes = 64 << 20
+
+// Folder is a source over a directory tree of Markdown and plain-text
+// papers, one paper per file (see DecodeDocument for how a file becomes a
+// paper).
+//
+// Units are the .md, .markdown and .txt files under the directory, sorted by
+// their slash-separated path relative to it; hidden files and directories
+// are skipped. The list is taken once, by NewFolder, so unit numbers stay
+// stable for the life of the source.
+//
+// A unit is one whole document, so a record's Cursor is {Unit: i, Line: 1},
+// read as "unit i is consumed". Resuming from it skips units up to and
+// including i; the zero Cursor skips nothing, and {Unit: i, Line: 0} skips
+// only the units before i.
+type Folder struct {
+	dir    string
+	source string
+	files  []docFile
+	size   int64
+}
+
+type docFile struct {
+	rel  string // slash-separated path relative to the folder
+	size int64
+}
+
+// NewFolder lists the papers under dir. source is stamped on every paper
+// whose front matter does not name its own; "" means the folder's name, as
+// BEIR collections are labelled by theirs. It is an error for the folder to
+// hold no paper at all: that is almost always a wrong path.
+func NewFolder(dir string, source string) (*Folder, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("folder: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("folder: %s is not a directory", dir)
+	}
+	if source == "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			source = filepath.Base(abs)
+		}
+	}
+	f := &Folder{dir: dir, source: source}
+	if err := filepath.WalkDir(dir, f.visit); err != nil {
+		return nil, fmt.Errorf("folder %s: %w", dir, err)
+	}
+	if len(f.files) == 0 {
+		return nil, fmt.Errorf("folder %s holds no .md, .markdown or .txt file", dir)
+	}
+	// WalkDir's lexical order is per directory; sorting the whole relative
+	// path gives one order that does not depend on the walk.
+	sort.Slice(f.files, func(i, j int) bool { return f.files[i].rel < f.files[j].rel })
+	return f, nil
+}
+
+// visit is the WalkDir callback collecting document files.
+func (f *Folder) visit(p string, d fs.DirEntry, err error) error {
+	if err != nil {
+		return err
+	}
+	hidden := strings.HasPrefix(d.Name(), ".") && p != f.dir
+	if d.IsDir() {
+		if hidden {
+			return filepath.SkipDir
+		}
+		return nil
+	}
+	if hidden || !isDocumentName(d.Name()) {
+		return nil
+	}
+	// Stat follows symbolic links, so a linked paper is read like any other
+	// and a dangling link is skipped.
+	info, err := os.Stat(p)
+	if err != nil || !info.Mode().IsRegular() {
+		return nil
+	}
+	rel, err := filepath.Rel(f.dir, p)
+	if err != nil {
+		return err
+	}
+	f.files = append(f.files, docFile{rel: filepath.ToSlash(rel), size: info.Size()})
+	f.size += info.Size()
+	return nil
+}
+
+// isDocumentName reports whether a file or object name is a Markdown or
+// plain-text paper, by extension and ignoring case.
+func isDocumentName(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".md", ".markdown", ".txt":
+		return true
+	}
+	return false
+}
+
+// Name is the folder path.
+func (f *Folder) Name() string { return f.dir }
+
+// Size is the total size of the listed files.
+func (f *Folder) Size(context.Context) int64 { return f.size }
+
+// Len is the number of papers (units) listed.
+func (f *Folder) Len() int { return len(f.files) }
+
+// Papers reads the files in order. A file that cannot be read or decoded is
+// yielded as a *RecordError and the next file follows. Cancelling ctx stops
+// the stream between files without an error, like the other sources.
+func (f *Folder) Papers(ctx context.Context, from Cursor) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		var done int64
+		for i, file := range f.files {
+			if ctx.Err() != nil {
+				return
+			}
+			done += file.size
+			if documentConsumed(i, from) {
+				continue
+			}
+			if !yield(f.read(i, file, done)) {
+				return
+			}
+		}
+	}
+}
+
+// documentConsumed reports whether from covers whole-document unit i: any
+// Line past 0 means the document was yielded.
+func documentConsumed(unit int, from Cursor) bool {
+	return unit < from.Unit || unit == from.Unit && from.Line > 0
+}
+
+func (f *Folder) read(unit int, file docFile, bytesSoFar int64) (Record, error) {
+	name := filepath.Join(f.dir, filepath.FromSlash(file.rel))
+	cur := Cursor{Unit: unit, Line: 1}
+	data, err := readDocument(name)
+	if err != nil {
+		return Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err}
+	}
+	p, err := DecodeDocument(file.rel, data, f.source)
+	if err != nil {
+		return Record{}, placeDocumentError(err, name, cur)
+	}
+	return documentRecord(p, name, cur, bytesSoFar), nil
+}
+
+func documentRecord(p Paper, name string, cur Cursor, bytesSoFar int64) Record {
+	return Record{Paper: p, Pos: Position{File: name}, Cursor: cur, Bytes: bytesSoFar, Warnings: p.Warnings()}
+}
+
+// placeDocumentError moves a DecodeDocument error to where the source knows
+// the document is (a full path or an s3:// URL) and sets its cursor.
+func placeDocumentError(err error, name string, cur Cursor) error {
+	var re *RecordError
+	if !errors.As(err, &re) {
+		return &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err}
+	}
+	out := *re
+	out.Pos.File = name
+	out.Cursor = cur
+	return &out
+}
+
+func readDocument(name string) ([]byte, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return readDocumentBytes(fh)
+}
+
+// readDocumentBytes reads a whole document, refusing one past MaxDocumentBytes
+// instead of filling memory with it.
+func readDocumentBytes(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxDocumentBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxDocumentBytes {
+		return nil, fmt.Errorf("larger than %d MiB; not read as a paper", MaxDocumentBytes>>20)
+	}
+	return data, nil
+}
+
+// DecodeDocument turns one Markdown or plain-text document into a paper.
+//
+// Metadata comes from YAML front matter (between "---" lines) or TOML front
+// matter (between "+++" lines) with the keys id, title, abstract, authors,
+// year, venue, fields, categories, doi, url and source; "author" and "date"
+// are read as authors and year too, since blog and Pandoc tools write them.
+// Other keys are ignored. Lists may be given as one string: authors are cut
+// like JSON author strings ("A. Smith and B. Jones"), fields and categories
+// on commas or semicolons.
+//
+// What the front matter leaves out comes from the body: the title is the
+// first "# heading" (or setext "===" heading), else the first non-empty
+// line; the abstract is an "Abstract" section (a heading, a line saying
+// "Abstract", or a paragraph opening with "Abstract:"), else the first
+// paragraph after the title. FullText is the whole body after the front
+// matter. The ID is the front matter's id, else name without its extension.
+//
+// name is the document's slash-separated name inside its collection. Errors
+// are *RecordError values with Pos naming name and, where one is known, the
+// line inside the document; Err is a *FieldError when a field is wrong.
+// Sources replace Pos.File and set the Cursor.
+func DecodeDocument(name string, data []byte, source string) (Paper, error) {
+	p, err := decodeDocument(name, data, source)
+	if err != nil {
+		var le *docLineError
+		if errors.As(err, &le) {
+			return Paper{}, &RecordError{Pos: Position{File: name, Line: int64(le.line)}, Err: le.err}
+		}
+		return Paper{}, &RecordError{Pos: Position{File: name}, Err: err}
+	}
+	return p, nil
+}
+
+// docLineError is an error at a known line of a document.
+type docLineError struct {
+	line int
+	err  error
+}
+
+func (e *docLineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+func (e *docLineError) Unwrap() error { return e.err }
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+func decodeDocument(name string, data []byte, source string) (Paper, error) {
+	if line, col, ok := checkUTF8(data); !ok {
+		return Paper{}, &docLineError{line, fmt.Errorf("not valid UTF-8 (first bad byte at column %d)", col)}
+	}
+	fm, err := splitFrontMatter(bytes.TrimPrefix(data, utf8BOM))
+	if err != nil {
+		return Paper{}, err
+	}
+	p := Paper{Source: source}
+	if fm.format != "" {
+		entries, err := fm.entries()
+		if err != nil {
+			return Paper{}, err
+		}
+		if err := applyMeta(&p, entries); err != nil {
+			return Paper{}, err
+		}
+	}
+	body := string(fm.body)
+	fillFromBody(&p, body)
+	p.FullText = body
+	if p.ID == "" {
+		p.ID = strings.TrimSuffix(name, path.Ext(name))
+	}
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		return Paper{}, err
+	}
+	return p, nil
+}
+
+// checkUTF8 finds the first invalid byte, as a 1-based line and column.
+func checkUTF8(data []byte) (line, col int, ok bool) {
+	if utf8.Valid(data) {
+		return 0, 0, true
+	}
+	line, start := 1, 0
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return line, i - start + 1, false
+		}
+		if r == '\n' {
+			line++
+			start = i + 1
+		}
+		i += size
+	}
+	return line, 1, false
+}
+
+// frontMatter is a document cut at the end of its front matter.
+type frontMatter struct {
+	format string // "yaml", "toml", or "" when there is none
+	text   []byte // between the fences
+	line   int    // document line of text's first line
+	body   []byte
+}
+
+// splitFrontMatter looks for a front matter fence on the first line and
+// its closing fence. A document opening a fence it never closes is broken:
+// reading it as a body would index the metadata as prose.
+func splitFrontMatter(data []byte) (frontMatter, error) {
+	first, rest, _ := bytes.Cut(data, []byte("\n"))
+	var format, closing, alt string
+	switch string(bytes.TrimRight(first, " \t\r")) {
+	case "---":
+		format, closing, alt = "YAML", "---", "..."
+	case "+++":
+		format, closing, alt = "TOML", "+++", "+++"
+	default:
+		return frontMatter{body: data}, nil
+	}
+	for off := 0; off < len(rest); {
+		end := len(rest)
+		if i := bytes.IndexByte(rest[off:], '\n'); i >= 0 {
+			end = off + i
+		}
+		next := min(end+1, len(rest))
+		if l := string(bytes.TrimRight(rest[off:end], " \t\r")); l == closing || l == alt {
+			return frontMatter{format: format, text: rest[:off], line: 2, body: rest[next:]}, nil
+		}
+		off = next
+	}
+	return frontMatter{}, &docLineError{1, fmt.Errorf("%s front matter opened with %q is never closed", format, closing)}
+}
+
+// metaEntry is one top-level front matter key, whatever the syntax.
+type metaEntry struct {
+	key  string
+	line int // document line of the key
+	kind metaKind
+	text string   // for metaText
+	list []string // for metaList
+}
+
+type metaKind uint8
+
+const (
+	metaText metaKind = iota
+	metaList
+	metaOther // a mapping or nested list: fine for keys Quire ignores
+)
+
+func (fm frontMatter) entries() ([]metaEntry, error) {
+	if fm.format == "TOML" {
+		return tomlEntries(fm.text, fm.line)
+	}
+	return yamlEntries(fm.text, fm.line)
+}
+
+func yamlEntries(text []byte, first int) ([]metaEntry, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(text, &doc); err != nil {
+		return nil, yamlSyntaxError(err, first)
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil // empty front matter
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &docLineError{first + root.Line - 1, errors.New("YAML front matter is not a set of key: value pairs")}
+	}
+	out := make([]metaEntry, 0, len(root.Content)/2)
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], yamlDeref(root.Content[i+1])
+		e := metaEntry{key: k.Value, line: first + k.Line - 1, kind: metaOther}
+		switch v.Kind {
+		case yaml.ScalarNode:
+			if v.Tag == "!!null" {
+				continue
+			}
+			e.kind, e.text = metaText, v.Value
+		case yaml.SequenceNode:
+			e.kind = metaList
+			for _, it := range v.Content {
+				it = yamlDeref(it)
+				if it.Kind != yaml.ScalarNode {
+					e.kind, e.list = metaOther, nil
+					break
+				}
+				if it.Tag != "!!null" {
+					e.list = append(e.list, it.Value)
+				}
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func yamlDeref(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return n.Alias
+	}
+	return n
+}
+
+// yamlSyntaxError moves the line in a yaml.v3 message ("yaml: line 3: ...",
+// counted inside the front matter) to the document's line numbering.
+func yamlSyntaxError(err error, first int) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		num, what, ok := strings.Cut(rest, ": ")
+		if n, err := strconv.Atoi(num); ok && err == nil {
+			return &docLineError{first + n - 1, errors.New("YAML front matter: " + what)}
+		}
+	}
+	return &docLineError{first - 1, errors.New("YAML front matter: " + msg)}
+}
+
+func tomlEntries(text []byte, first int) ([]metaEntry, error) {
+	var m map[string]any
+	if _, err := toml.Decode(string(text), &m); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &docLineError{first + pe.Position.Line - 1, errors.New("TOML front matter: " + pe.Message)}
+		}
+		return nil, &docLineError{first - 1, fmt.Errorf("TOML front matter: %w", err)}
+	}
+	lines := strings.Split(string(text), "\n")
+	out := make([]metaEntry, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		e := metaEntry{key: k, line: first + tomlKeyLine(lines, k), kind: metaOther}
+		switch v := m[k].(type) {
+		case []any:
+			e.kind = metaList
+			for _, it := range v {
+				s, ok := tomlScalar(it)
+				if !ok {
+					e.kind, e.list = metaOther, nil
+					break
+				}
+				e.list = append(e.list, s)
+			}
+		default:
+			if s, ok := tomlScalar(v); ok {
+				e.kind, e.text = metaText, s
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// tomlScalar renders a TOML scalar as text; dates keep their year first so
+// a "date" key still yields a year.
+func tomlScalar(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case int64:
+		return strconv.FormatInt(v, 10), true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(v), true
+	case time.Time:
+		return v.Format(time.RFC3339), true
+	}
+	return "", false
+}
+
+// tomlKeyLine finds the 0-based line of a top-level key, for messages: the
+// TOML decoder does not report where keys are. Top-level keys come before
+// the first [table] header, so the search stops there.
+func tomlKeyLine(lines []string, key string) int {
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "[") {
+			break
+		}
+		l = strings.TrimPrefix(strings.TrimPrefix(l, `"`), "'")
+		if rest, ok := strings.CutPrefix(l, key); ok {
+			rest = strings.TrimLeft(rest, `"' `)
+			if strings.HasPrefix(rest, "=") {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+// applyMeta sets the paper fields named by front matter keys. A key Quire
+// knows with a value of the wrong shape is an error at the key's line.
+func applyMeta(p *Paper, entries []metaEntry) error {
+	var date *metaEntry
+	for i := range entries {
+		e := &entries[i]
+		field := strings.ToLower(e.key)
+		var err error
+		switch field {
+		case "id":
+			p.ID, err = e.scalar()
+		case "title":
+			p.Title, err = e.scalar()
+		case "abstract":
+			p.Abstract, err = e.scalar()
+		case "venue":
+			p.Venue, err = e.scalar()
+		case "doi":
+			var s string
+			s, err = e.scalar()
+			p.DOI = trimDOIPrefix(s)
+		case "url":
+			p.URL, err = e.scalar()
+		case "source":
+			var s string
+			if s, err = e.scalar(); strings.TrimSpace(s) != "" {
+				p.Source = s
+			}
+		case "authors", "author":
+			field = "authors"
+			p.Authors, err = e.items(splitAuthorList)
+		case "fields":
+			p.Fields, err = e.items(splitFieldList)
+		case "categories":
+			p.Categories, err = e.items(splitCategoryList)
+		case "year":
+			p.Year, err = e.year()
+		case "date":
+			date = e
+		}
+		if err != nil {
+			return &docLineError{e.line, &FieldError{Field: field, Err: err}}
+		}
+	}
+	if date != nil && p.Year == 0 {
+		y, err := date.year()
+		if err != nil {
+			return &docLineError{date.line, &FieldError{Field: "year", Err: fmt.Errorf("date: %w", err)}}
+		}
+		p.Year = y
+	}
+	return nil
+}
+
+func (e *metaEntry) scalar() (string, error) {
+	switch e.kind {
+	case metaText:
+		return e.text, nil
+	case metaList:
+		return "", errors.New("want text, got a list")
+	}
+	return "", errors.New("want text, got a mapping")
+}
+
+func (e *metaEntry) items(split func(string) []string) ([]string, error) {
+	switch e.kind {
+	case metaText:
+		return split(e.text), nil
+	case metaList:
+		return e.list, nil
+	}
+	return nil, errors.New("want a list or text, got a mapping")
+}
+
+func (e *metaEntry) year() (int, error) {
+	s, err := e.scalar()
+	if err != nil || strings.TrimSpace(s) == "" {
+		return 0, err
+	}
+	y, ok := firstYearIn(s)
+	if !ok {
+		return 0, fmt.Errorf("%q holds no 4-digit year", clip(s, 40))
+	}
+	if y < MinYear || y > MaxYear {
+		return 0, fmt.Errorf("%d is out of range %d..%d", y, MinYear, MaxYear)
+	}
+	return y, nil
+}
+
+// docLineKind classifies a body line for finding the title and abstract.
+type docLineKind uint8
+
+const (
+	docBlank docLineKind = iota
+	docText
+	docHeading
+	docCode // inside or fencing a ``` block: never a title or abstract
+)
+
+type docLine struct {
+	kind  docLineKind
+	level int    // heading level, 1 for "#" and "===" headings
+	text  string // trimmed; for headings without the # marks
+}
+
+// fillFromBody sets the title and abstract the front matter did not give.
+func fillFromBody(p *Paper, body string) {
+	if p.Title != "" && p.Abstract != "" {
+		return
+	}
+	lines := classifyDocLines(body)
+	titleAt := -1
+	if p.Title == "" {
+		p.Title, titleAt = bodyTitle(lines)
+	}
+	if p.Abstract == "" {
+		p.Abstract = bodyAbstract(lines, titleAt)
+	}
+}
+
+func classifyDocLines(body string) []docLine {
+	raw := strings.Split(body, "\n")
+	out := make([]docLine, len(raw))
+	fence := ""
+	for i, l := range raw {
+		t := strings.TrimSpace(l)
+		switch {
+		case fence != "":
+			out[i].kind = docCode
+			if strings.HasPrefix(t, fence) {
+				fence = ""
+			}
+		case strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~"):
+			out[i].kind, fence = docCode, t[:3]
+		case t == "":
+			out[i].kind = docBlank
+		case isSetextUnderline(t) && i > 0 && out[i-1].kind == docText:
+			out[i-1].kind, out[i-1].level = docHeading, 2
+			if t[0] == '=' {
+				out[i-1].level = 1
+			}
+			out[i].kind = docBlank
+		default:
+			if level, text, ok := atxHeading(t); ok {
+				out[i] = docLine{kind: docHeading, level: level, text: text}
+			} else {
+				out[i] = docLine{kind: docText, text: t}
+			}
+		}
+	}
+	return out
+}
+
+func isSetextUnderline(t string) bool {
+	if strings.Trim(t, "=") == "" {
+		return true
+	}
+	return len(t) >= 2 && strings.Trim(t, "-") == ""
+}
+
+// atxHeading parses "## Heading ##": one to six #s then a space.
+func atxHeading(t string) (int, string, bool) {
+	level := 0
+	for level < len(t) && t[level] == '#' {
+		level++
+	}
+	if level == 0 || level > 6 || (level < len(t) && t[level] != ' ' && t[level] != '\t') {
+		return 0, "", false
+	}
+	text := strings.TrimSpace(t[level:])
+	// A closing run of #s counts only after a space, so "C#" keeps its #.
+	if trimmed := strings.TrimRight(text, "#"); trimmed == "" || strings.HasSuffix(trimmed, " ") {
+		text = strings.TrimSpace(trimmed)
+	}
+	return level, text, true
+}
+
+// bodyTitle returns the first level-1 heading, else the first non-empty
+// line. The index is the line used when it was ordinary text, so the
+// abstract does not start with the title; -1 otherwise.
+func bodyTitle(lines []docLine) (string, int) {
+	for _, l := range lines {
+		if l.kind == docHeading && l.level == 1 && l.text != "" {
+			return l.text, -1
+		}
+	}
+	for i, l := range lines {
+		if _, label := cutAbstractLabel(l.text); label {
+			continue // "Abstract" is never the title
+		}
+		switch {
+		case l.kind == docText:
+			return l.text, i
+		case l.kind == docHeading && l.text != "":
+			return l.text, -1
+		}
+	}
+	return "", -1
+}
+
+// bodyAbstract returns the "Abstract" section, else the first paragraph
+// that does not hold the title line.
+func bodyAbstract(lines []docLine, titleAt int) string {
+	for i, l := range lines {
+		if l.kind != docText && l.kind != docHeading {
+			continue
+		}
+		rest, ok := cutAbstractLabel(l.text)
+		switch {
+		case !ok:
+		case l.kind == docHeading:
+			// A section runs to the next heading and may have paragraphs.
+			return joinDocText(rest, lines[i+1:], docHeading)
+		case rest == "":
+			// A label line alone: the abstract is the next paragraph.
+			return joinDocText("", skipDocBlank(lines[i+1:]), docBlank)
+		default:
+			return joinDocText(rest, lines[i+1:], docBlank)
+		}
+	}
+	for i := 0; i < len(lines); i++ {
+		if lines[i].kind != docText {
+			continue
+		}
+		end := i
+		for end < len(lines) && lines[end].kind == docText {
+			end++
+		}
+		if titleAt < i || titleAt >= end {
+			return joinDocText("", lines[i:end], docBlank)
+		}
+		i = end
+	}
+	return ""
+}
+
+// cutAbstractLabel recognises "Abstract", "**Abstract.**", "ABSTRACT:" and
+// "Abstract — text", returning the text after the label. "Abstract algebra
+// is ..." is prose, not a label: text after the word needs a separator.
+func cutAbstractLabel(t string) (string, bool) {
+	s := strings.TrimLeft(t, "*_ ")
+	const word = "abstract"
+	if len(s) < len(word) || !strings.EqualFold(s[:len(word)], word) {
+		return "", false
+	}
+	s = strings.TrimLeft(s[len(word):], "*_ ")
+	if s == "" {
+		return "", true
+	}
+	for _, sep := range []string{":", ".", "—", "–", "-"} {
+		if rest, ok := strings.CutPrefix(s, sep); ok {
+			return strings.TrimSpace(strings.TrimLeft(rest, "*_ ")), true
+		}
+	}
+	return "", false
+}
+
+func skipDocBlank(lines []docLine) []docLine {
+	for len(lines) > 0 && lines[0].kind == docBlank {
+		lines = lines[1:]
+	}
+	return lines
+}
+
+// joinDocText joins first and the text lines that follow it, up to the first
+// line of kind stop (or a heading, which always ends a section).
+func joinDocText(first string, lines []docLine, stop docLineKind) string {
+	parts := []string{first}
+	for _, l := range lines {
+		if l.kind == stop || l.kind == docHeading {
+			break
+		}
+		if l.kind == docText {
+			parts = append(parts, l.text)
+		}
+	}
+	return strings.TrimSpace(strings.Join(parts, " "))
+}

@@ -1,0 +1,193 @@
+package embedded
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search"
+)
+
+// The crash test runs ingestion in a child process (this test binary,
+// re-executed) and kills it with SIGKILL mid-way, then checks that the index
+// opens, that every paper the checkpoint claims is there, and that a rerun
+// completes without duplicates.
+
+const crashChildEnv = "QUIRE_CRASH_CHILD"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashChildEnv); dir != "" {
+		crashChild(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func crashChild(dir string) {
+	x, err := Open(filepath.Join(dir, "idx"), Options{})
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(1)
+	}
+	src, err := corpus.OpenJSONL([]string{filepath.Join(dir, "papers.jsonl")}, "jsonl", nil, "crash")
+	if err != nil {
+		fmt.Println("source:", err)
+		os.Exit(1)
+	}
+	_, err = search.Ingest(context.Background(), x, src, search.IngestOptions{
+		BatchSize: 200,
+		Progress:  func(p search.IngestProgress) { fmt.Println("papers", p.Papers) },
+	})
+	fmt.Println("finished", err)
+	x.Close()
+}
+
+func writeCrashCorpus(t *testing.T, path string, n int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	words := strings.Fields("protein folding neural network dark matter galaxy genome editing crispr quantum error correction graph learning climate model vaccine trial")
+	for i := range n {
+		p := corpus.Paper{
+			ID:       fmt.Sprintf("p%06d", i),
+			Title:    fmt.Sprintf("%s %s study %d", words[i%len(words)], words[(i*7)%len(words)], i),
+			Abstract: strings.Repeat(words[(i*3)%len(words)]+" "+words[(i*5)%len(words)]+" results. ", 20),
+			Year:     1990 + i%35,
+			Authors:  []string{fmt.Sprintf("Author %d", i%500)},
+		}
+		b, _ := json.Marshal(p)
+		w.Write(b)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+func TestKillMidIngestThenResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	const total = 40_000
+	dir := t.TempDir()
+	writeCrashCorpus(t, filepath.Join(dir, "papers.jsonl"), total)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	killed := false
+	deadline := time.After(2 * time.Minute)
+	lines := make(chan string)
+	go func() {
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+wait:
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				break wait
+			}
+			var n int
+			if _, err := fmt.Sscanf(l, "papers %d", &n); err == nil && n >= total/3 {
+				// Kill hard, mid-stream, while batches are in flight.
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				killed = true
+				for range lines {
+				}
+				break wait
+			}
+			if strings.HasPrefix(l, "finished") {
+				break wait
+			}
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			t.Fatal("child did not reach a third of the corpus in 2 minutes")
+		}
+	}
+	_ = cmd.Wait()
+	if !killed {
+		t.Fatal("child finished before it could be killed; make the corpus larger")
+	}
+
+	x, err := Open(filepath.Join(dir, "idx"), Options{})
+	if err != nil {
+		t.Fatalf("index does not open after SIGKILL: %v", err)
+	}
+	ctx := context.Background()
+	ck, ok, err := x.Checkpoint(ctx, filepath.Join(dir, "papers.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := x.Count()
+	t.Logf("after kill: %d papers indexed, checkpoint ok=%v line=%d done=%v", n, ok, ck.Cursor.Line, ck.Done)
+	if ck.Done {
+		t.Fatal("checkpoint says done after a kill")
+	}
+	// Every paper the checkpoint covers must be present and intact.
+	for line := int64(1); ok && line <= ck.Cursor.Line; line += 97 {
+		id := fmt.Sprintf("p%06d", line-1)
+		p, err := x.Get(ctx, id)
+		if err != nil {
+			t.Fatalf("checkpoint covers line %d but %s is missing: %v", ck.Cursor.Line, id, err)
+		}
+		if p.ID != id || p.Year != 1990+int(line-1)%35 {
+			t.Fatalf("paper %s corrupted: %+v", id, p)
+		}
+	}
+	if uint64(ck.Papers) > n {
+		t.Fatalf("checkpoint counts %d papers but the index holds %d", ck.Papers, n)
+	}
+
+	src, err := corpus.OpenJSONL([]string{filepath.Join(dir, "papers.jsonl")}, "jsonl", nil, "crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := search.Ingest(ctx, x, src, search.IngestOptions{BatchSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ResumedFrom != ck.Cursor {
+		t.Errorf("rerun started at %+v, want the checkpoint %+v", st.ResumedFrom, ck.Cursor)
+	}
+	n, _ = x.Count()
+	if n != total {
+		t.Fatalf("after resume the index holds %d papers, want %d", n, total)
+	}
+	res, err := x.Search(ctx, search.Request{Facets: []string{search.FacetYear}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != total {
+		t.Fatalf("match-all finds %d, want %d", res.Total, total)
+	}
+	// A third run reads nothing: the checkpoint says done.
+	st, err = search.Ingest(ctx, x, src, search.IngestOptions{})
+	if err != nil || !st.AlreadyDone {
+		t.Fatalf("third run: AlreadyDone=%v err=%v", st.AlreadyDone, err)
+	}
+	x.Close()
+}

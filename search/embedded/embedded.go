@@ -1,0 +1,291 @@
+// Package embedded is Quire's default search engine: a bleve v2 index with
+// BM25 scoring on disk in one folder, plus facet columns of Quire's own that
+// count values over a hit set far faster than bleve's doc-value facets.
+// It needs no network and no keys.
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search"
+)
+
+// Options tune an index. The zero value is usable.
+type Options struct {
+	// TitleBoost weighs title matches over the title+abstract field.
+	TitleBoost float64
+	// K1 and B are the BM25 parameters. bleve keeps them process-wide, so
+	// the last index opened sets them for all.
+	K1, B float64
+	// ReadOnly opens an existing index for searching only.
+	ReadOnly bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.TitleBoost <= 0 {
+		o.TitleBoost = DefaultTitleBoost
+	}
+	if o.K1 <= 0 {
+		o.K1 = DefaultK1
+	}
+	if o.B <= 0 || o.B > 1 {
+		o.B = DefaultB
+	}
+	return o
+}
+
+// Defaults chosen on the BEIR dev halves in ../shared/data (see
+// quality_test.go and the README's numbers).
+const (
+	DefaultTitleBoost = 0.1
+	DefaultK1         = 0.9
+	DefaultB          = 0.4
+)
+
+// Index is the embedded engine. It is safe for concurrent use.
+type Index struct {
+	path   string
+	opts   Options
+	idx    bleve.Index
+	im     *mapping.IndexMappingImpl
+	an     analyzers
+	facets *facetCache
+
+	mu        sync.Mutex
+	persisted []chan error // one per batch not yet known to be on disk
+}
+
+var _ search.Engine = (*Index)(nil)
+
+const checkpointPrefix = "ckpt\x00"
+
+// Open opens the index in dir, creating it when dir does not exist or is
+// empty.
+func Open(dir string, o Options) (*Index, error) {
+	o = o.withDefaults()
+	// Only write when different: searches read these concurrently.
+	if bsearch.BM25_k1 != o.K1 {
+		bsearch.BM25_k1 = o.K1
+	}
+	if bsearch.BM25_b != o.B {
+		bsearch.BM25_b = o.B
+	}
+	im, err := newMapping()
+	if err != nil {
+		return nil, err
+	}
+	runtime := map[string]any{
+		// A batch returns once it is searchable; the persister writes it out
+		// soon after. A crash loses at most the last unpersisted batches, and
+		// the checkpoints written inside them, so a rerun redoes exactly that.
+		"unsafe_batch": true,
+		"read_only":    o.ReadOnly,
+	}
+	var idx bleve.Index
+	if exists(filepath.Join(dir, "index_meta.json")) {
+		idx, err = bleve.OpenUsing(dir, runtime)
+		if err != nil {
+			return nil, fmt.Errorf("open index %s: %w", dir, err)
+		}
+	} else {
+		if o.ReadOnly {
+			return nil, fmt.Errorf("no index at %s (run 'quire ingest' or 'quire demo' first)", dir)
+		}
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return nil, err
+		}
+		idx, err = bleve.NewUsing(dir, im, scorch.Name, scorch.Name, runtime)
+		if err != nil {
+			return nil, fmt.Errorf("create index %s: %w", dir, err)
+		}
+	}
+	return &Index{path: dir, opts: o, idx: idx, im: im, an: resolveAnalyzers(im), facets: newFacetCache()}, nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// Close waits until every batch is on disk, then closes the index. Batches
+// return as soon as they are searchable (see Open), and bleve's Close does
+// not flush what the persister has not written yet.
+func (x *Index) Close() error {
+	err := x.Flush(closeTimeout)
+	return errors.Join(err, x.idx.Close())
+}
+
+const closeTimeout = 5 * time.Minute
+
+// Flush waits until every batch applied so far is persisted.
+func (x *Index) Flush(timeout time.Duration) error {
+	x.mu.Lock()
+	pending := x.persisted
+	x.persisted = nil
+	x.mu.Unlock()
+	deadline := time.After(timeout)
+	for _, ch := range pending {
+		select {
+		case err := <-ch:
+			if err != nil {
+				return fmt.Errorf("persist index %s: %w", x.path, err)
+			}
+		case <-deadline:
+			return fmt.Errorf("persist index %s: not on disk after %s", x.path, timeout)
+		}
+	}
+	return nil
+}
+
+// Path is the index folder.
+func (x *Index) Path() string { return x.path }
+
+// Apply writes upserts, deletions and checkpoints in one bleve batch, which
+// scorch introduces atomically.
+func (x *Index) Apply(ctx context.Context, b *search.Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	bb := x.idx.NewBatch()
+	for i := range b.Upserts {
+		d, err := x.an.buildDocument(&b.Upserts[i])
+		if err != nil {
+			return fmt.Errorf("paper %q: %w", b.Upserts[i].ID, err)
+		}
+		if err := bb.IndexAdvanced(d); err != nil {
+			return fmt.Errorf("paper %q: %w", b.Upserts[i].ID, err)
+		}
+	}
+	for _, id := range b.Deletes {
+		bb.Delete(id)
+	}
+	for _, c := range b.Checkpoints {
+		v, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		bb.SetInternal([]byte(checkpointPrefix+c.Source), v)
+	}
+	ch := make(chan error, 1)
+	bb.SetPersistedCallback(func(err error) { ch <- err })
+	if err := x.idx.Batch(bb); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	// Drop channels already signalled so a long ingest keeps few.
+	live := x.persisted[:0]
+	for _, c := range x.persisted {
+		if len(c) == 0 {
+			live = append(live, c)
+		}
+	}
+	x.persisted = append(live, ch)
+	x.mu.Unlock()
+	return nil
+}
+
+// Get loads one paper by ID.
+func (x *Index) Get(ctx context.Context, id string) (*corpus.Paper, error) {
+	d, err := x.idx.Document(id)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, fmt.Errorf("%w: %s", search.ErrNotFound, id)
+	}
+	var src []byte
+	d.VisitFields(func(f index.Field) {
+		if f.Name() == fSrc {
+			src = f.Value()
+		}
+	})
+	if src == nil {
+		return nil, fmt.Errorf("paper %s has no stored record", id)
+	}
+	var p corpus.Paper
+	if err := json.Unmarshal(src, &p); err != nil {
+		return nil, fmt.Errorf("paper %s: stored record: %w", id, err)
+	}
+	return &p, nil
+}
+
+// Checkpoint reads a source's ingestion checkpoint.
+func (x *Index) Checkpoint(ctx context.Context, source string) (search.Checkpoint, bool, error) {
+	v, err := x.idx.GetInternal([]byte(checkpointPrefix + source))
+	if err != nil || v == nil {
+		return search.Checkpoint{}, false, err
+	}
+	var c search.Checkpoint
+	if err := json.Unmarshal(v, &c); err != nil {
+		return search.Checkpoint{}, false, fmt.Errorf("checkpoint for %s: %w", source, err)
+	}
+	return c, true, nil
+}
+
+// Count is the number of live papers.
+func (x *Index) Count() (uint64, error) { return x.idx.DocCount() }
+
+// Stats describes the index, with facet counts over every paper.
+func (x *Index) Stats(ctx context.Context) (*search.Stats, error) {
+	n, err := x.idx.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	st := &search.Stats{Engine: "embedded (bleve " + bleveVersion + ", BM25)", Path: x.path, Papers: n}
+	st.DiskBytes = dirSize(x.path)
+	if r, err := x.idx.Advanced(); err == nil {
+		if rd, err := r.Reader(); err == nil {
+			if snap, ok := rd.(*scorch.IndexSnapshot); ok {
+				st.Segments = len(snap.Segments())
+				for k, v := range snap.Internal() {
+					if !strings.HasPrefix(k, checkpointPrefix) {
+						continue
+					}
+					var c search.Checkpoint
+					if json.Unmarshal(v, &c) == nil {
+						st.Checkpoints = append(st.Checkpoints, c)
+					}
+				}
+			}
+			rd.Close()
+		}
+	}
+	res, err := x.Search(ctx, search.Request{Facets: search.AllFacets, FacetSize: 10})
+	if err != nil {
+		return nil, err
+	}
+	st.Facets = res.Facets
+	return st, nil
+}
+
+const bleveVersion = "v2.6"
+
+func dirSize(dir string) int64 {
+	var total int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && !d.IsDir() {
+			total += info.Size()
+		}
+		return nil
+	})
+	return total
+}

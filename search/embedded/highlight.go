@@ -1,0 +1,115 @@
+package embedded
+
+import (
+	"github.com/blevesearch/bleve/v2/analysis"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/query"
+)
+
+// Snippets are cut from the stored abstract by re-analysing it with the
+// prose analyzer, so stemmed matches ("editing" for "edit") are marked
+// exactly as BM25 matched them, without paying for term vectors at index
+// time.
+
+// snippetBytes is about two lines of a wide terminal.
+const snippetBytes = 240
+
+type highlighter struct {
+	an    analysis.Analyzer
+	terms map[string]bool
+}
+
+func (x *Index) newHighlighter(q query.Query) *highlighter {
+	h := &highlighter{an: x.an.prose, terms: map[string]bool{}}
+	text, _ := splitNegated(q.Text)
+	for _, s := range append([]string{text}, q.Phrases...) {
+		for _, t := range h.an.Analyze([]byte(s)) {
+			h.terms[string(t.Term)] = true
+		}
+	}
+	return h
+}
+
+func (h *highlighter) snippet(p *corpus.Paper) search.Snippet {
+	text := p.Abstract
+	if text == "" {
+		text = p.FullText
+	}
+	if text == "" {
+		return search.Snippet{}
+	}
+	toks := h.an.Analyze([]byte(text))
+	var hits []*analysis.Token
+	for _, t := range toks {
+		if h.terms[string(t.Term)] {
+			hits = append(hits, t)
+		}
+	}
+	start := 0
+	if len(hits) > 0 {
+		start = bestWindow(hits)
+	}
+	return cut(text, start, hits)
+}
+
+// bestWindow picks the start byte of the window holding the most distinct
+// query terms.
+func bestWindow(hits []*analysis.Token) int {
+	best, bestScore := 0, -1
+	for i, a := range hits {
+		seen := map[string]bool{}
+		n := 0
+		for _, b := range hits[i:] {
+			if b.End-a.Start > snippetBytes {
+				break
+			}
+			if !seen[string(b.Term)] {
+				seen[string(b.Term)] = true
+				n += 2
+			} else {
+				n++
+			}
+		}
+		if n > bestScore {
+			best, bestScore = a.Start, n
+		}
+	}
+	// Lead in with a little context before the first match.
+	return max(0, best-snippetBytes/6)
+}
+
+// cut returns text[start:start+snippetBytes], snapped to word boundaries,
+// with ellipses and the byte spans of matches inside it.
+func cut(text string, start int, hits []*analysis.Token) search.Snippet {
+	for start > 0 && start < len(text) && !isSpace(text[start-1]) {
+		start++
+	}
+	if start >= len(text) {
+		start = 0
+	}
+	end := min(len(text), start+snippetBytes)
+	for end < len(text) && end > start && !isSpace(text[end]) {
+		end--
+	}
+	if end <= start {
+		end = min(len(text), start+snippetBytes)
+	}
+	prefix, suffix := "", ""
+	if start > 0 {
+		prefix = "… "
+	}
+	if end < len(text) {
+		suffix = " …"
+	}
+	s := search.Snippet{Text: prefix + text[start:end] + suffix}
+	for _, t := range hits {
+		if t.Start >= start && t.End <= end {
+			s.Marks = append(s.Marks, [2]int{t.Start - start + len(prefix), t.End - start + len(prefix)})
+		}
+	}
+	return s
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' }

@@ -1,0 +1,140 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search/query"
+)
+
+// Facet names every engine understands.
+const (
+	FacetYear     = "year"
+	FacetField    = "field"
+	FacetCategory = "category"
+	FacetVenue    = "venue"
+	FacetAuthor   = "author"
+	FacetSource   = "source"
+)
+
+// AllFacets lists the facets in the order people read them.
+var AllFacets = []string{FacetYear, FacetField, FacetCategory, FacetVenue, FacetAuthor, FacetSource}
+
+// ErrNotFound is returned by Get for an unknown paper ID.
+var ErrNotFound = errors.New("paper not found")
+
+// Engine is the search back end the CLI, the TUI and the agent talk to. The
+// embedded bleve index is the default; vector and external engines stand
+// behind the same calls.
+type Engine interface {
+	// Apply writes a batch: upserts, deletions and source checkpoints land
+	// together or not at all.
+	Apply(ctx context.Context, b *Batch) error
+	Search(ctx context.Context, req Request) (*Result, error)
+	Get(ctx context.Context, id string) (*corpus.Paper, error)
+	// Checkpoint returns where the last run over a source got to.
+	Checkpoint(ctx context.Context, source string) (Checkpoint, bool, error)
+	Stats(ctx context.Context) (*Stats, error)
+	Close() error
+}
+
+// Batch is one atomic write.
+type Batch struct {
+	Upserts     []corpus.Paper
+	Deletes     []string
+	Checkpoints []Checkpoint
+}
+
+// Len is the number of papers the batch touches.
+func (b *Batch) Len() int { return len(b.Upserts) + len(b.Deletes) }
+
+// Checkpoint records ingestion progress for one source, written in the same
+// batch as the papers it covers so the two can never disagree.
+type Checkpoint struct {
+	Source      string        `json:"source"`
+	Fingerprint string        `json:"fingerprint,omitempty"` // changes when the input changes
+	Cursor      corpus.Cursor `json:"cursor"`
+	Done        bool          `json:"done"`
+	Papers      int64         `json:"papers"`
+	Errors      int64         `json:"errors"`
+	Updated     time.Time     `json:"updated"`
+}
+
+// Request is one search.
+type Request struct {
+	Query query.Query
+	// Limit and Offset page through hits; Limit 0 returns facets only.
+	Limit  int
+	Offset int
+	// Facets to count over all hits, by name (see AllFacets), each with
+	// at most FacetSize values (the year facet always returns every year).
+	Facets    []string
+	FacetSize int
+	// Snippets asks for highlighted abstract fragments on each hit.
+	Snippets bool
+}
+
+// NewRequest parses a query in Quire's query language.
+func NewRequest(q string, limit int) (Request, error) {
+	pq, err := query.Parse(q)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{Query: pq, Limit: limit}, nil
+}
+
+// WithFacets asks for facet counts.
+func (r Request) WithFacets(size int, names ...string) Request {
+	r.Facets, r.FacetSize = names, size
+	return r
+}
+
+// Result is what a search returns.
+type Result struct {
+	Hits   []Hit         `json:"hits"`
+	Total  uint64        `json:"total"`
+	Facets []Facet       `json:"facets,omitempty"`
+	Took   time.Duration `json:"took_ns"`
+}
+
+// Hit is one matching paper.
+type Hit struct {
+	ID      string       `json:"id"`
+	Score   float64      `json:"score"`
+	Paper   corpus.Paper `json:"paper"`
+	Snippet Snippet      `json:"snippet,omitzero"`
+}
+
+// Snippet is a fragment of text with the byte spans that matched the query,
+// so each front end can mark them its own way.
+type Snippet struct {
+	Text  string   `json:"text"`
+	Marks [][2]int `json:"marks,omitempty"`
+}
+
+// Facet is the value counts of one facet over all hits.
+type Facet struct {
+	Name   string       `json:"name"`
+	Values []FacetValue `json:"values"`
+	// Other counts hits whose values fell outside the top values shown.
+	Other int `json:"other,omitempty"`
+}
+
+// FacetValue is one value and how many hits have it.
+type FacetValue struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// Stats describes an index.
+type Stats struct {
+	Engine      string       `json:"engine"`
+	Path        string       `json:"path,omitempty"`
+	Papers      uint64       `json:"papers"`
+	DiskBytes   int64        `json:"disk_bytes"`
+	Segments    int          `json:"segments,omitempty"`
+	Checkpoints []Checkpoint `json:"checkpoints,omitempty"`
+	Facets      []Facet      `json:"facets,omitempty"`
+}

@@ -1,0 +1,260 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/corpus/synth"
+	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embedded"
+	"github.com/quire-research/quire/search/query"
+	"github.com/quire-research/quire/ui/progress"
+)
+
+type benchFlags struct {
+	papers, queries int
+	corpusPath      string
+	json, keep      bool
+}
+
+func init() {
+	var f benchFlags
+	register(&command{
+		name: "bench",
+		args: "[flags]",
+		summary: "Measure ingest rate, peak memory, index size and query latency on a SYNTHETIC\n" +
+			"corpus (see 'quire gen'): plain BM25, BM25 with year+field facets, and BM25 with\n" +
+			"filters. With --index DIR the index is kept and reused by the next run.",
+		flags: func(fs *flag.FlagSet) any {
+			fs.IntVar(&f.papers, "papers", 100_000, "synthetic papers to index")
+			fs.IntVar(&f.queries, "queries", 500, "queries per latency measurement")
+			fs.StringVar(&f.corpusPath, "corpus", "", "JSONL corpus to use instead of generating one (cached under the cache dir)")
+			fs.BoolVar(&f.json, "json", false, "print the results as JSON")
+			return &f
+		},
+		run: func(e *env, fs *flag.FlagSet, args []string) error { return runBench(e, fs, &f) },
+	})
+}
+
+// benchResult is the JSON shape of 'quire bench'.
+type benchResult struct {
+	Papers       uint64               `json:"papers"`
+	IngestPerSec float64              `json:"ingest_papers_per_sec,omitempty"`
+	IngestTime   time.Duration        `json:"ingest_ns,omitempty"`
+	PeakRSS      int64                `json:"peak_rss_bytes"`
+	IndexBytes   int64                `json:"index_bytes"`
+	FacetWarmup  time.Duration        `json:"facet_warmup_ns"`
+	Latency      map[string]latencies `json:"latency"`
+	GOMAXPROCS   int                  `json:"gomaxprocs"`
+}
+
+type latencies struct {
+	P50, P90, P99, Max time.Duration
+	Queries            int
+	MeanHits           float64
+}
+
+func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
+	path := f.corpusPath
+	if path == "" {
+		path = filepath.Join(e.cfg.CacheDir, "bench", fmt.Sprintf("synthetic-%d.jsonl", f.papers))
+		if err := ensureSynthetic(e, path, f.papers, 1); err != nil {
+			return err
+		}
+	}
+	explicitIndex := false
+	fs.Visit(func(fl *flag.Flag) { explicitIndex = explicitIndex || fl.Name == "index" })
+	dir := e.cfg.Index
+	if !explicitIndex {
+		tmp, err := os.MkdirTemp("", "quire-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = filepath.Join(tmp, "index")
+	}
+	x, err := embedded.Open(dir, embedded.Options{TitleBoost: e.cfg.Search.TitleBoost, K1: e.cfg.Search.BM25K1, B: e.cfg.Search.BM25B})
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	src, err := corpus.OpenJSONL([]string{path}, "jsonl", nil, synth.Source)
+	if err != nil {
+		return err
+	}
+	var r benchResult
+	r.GOMAXPROCS = runtime.GOMAXPROCS(0)
+	bar := progress.New(e.stderr, "bench ingest", src.Size(e.ctx), "papers")
+	st, err := search.Ingest(e.ctx, x, src, search.IngestOptions{
+		BatchSize: e.cfg.Ingest.BatchSize,
+		Progress:  func(p search.IngestProgress) { bar.Update(p.Bytes, p.Papers) },
+	})
+	if err != nil {
+		bar.Fail(err)
+		return err
+	}
+	bar.Finish()
+	if !st.AlreadyDone && st.Elapsed > 0 {
+		r.IngestTime = st.Elapsed
+		r.IngestPerSec = float64(st.Papers) / st.Elapsed.Seconds()
+	}
+	r.Papers, _ = x.Count()
+	r.IndexBytes = dirBytes(dir)
+
+	queries, err := benchQueries(path, f.queries)
+	if err != nil {
+		return err
+	}
+	// The first faceted search builds the facet columns; report it apart.
+	t0 := time.Now()
+	if _, err := x.Search(e.ctx, search.Request{Facets: []string{search.FacetYear, search.FacetField}, Limit: 1}); err != nil {
+		return err
+	}
+	r.FacetWarmup = time.Since(t0)
+
+	r.Latency = map[string]latencies{}
+	runs := []struct {
+		name  string
+		build func(q string) search.Request
+	}{
+		{"bm25", func(q string) search.Request { return search.Request{Query: query.Query{Text: q}, Limit: 10} }},
+		{"bm25+facets(year,field)", func(q string) search.Request {
+			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: []string{search.FacetYear, search.FacetField}, FacetSize: 10}
+		}},
+		{"bm25+filters(year,field)", func(q string) search.Request {
+			pq, _ := query.Parse(q + " year:2015..2024 field:\"Computer Science\"")
+			return search.Request{Query: pq, Limit: 10}
+		}},
+		{"bm25+all-facets+snippets", func(q string) search.Request {
+			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: search.AllFacets, FacetSize: 10, Snippets: true}
+		}},
+	}
+	for _, run := range runs {
+		l, err := measure(e, x, queries, run.build)
+		if err != nil {
+			return err
+		}
+		r.Latency[run.name] = l
+	}
+	r.PeakRSS = peakRSS()
+	if f.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "papers:        %s (synthetic)\n", progress.HumanCount(int64(r.Papers)))
+	if r.IngestPerSec > 0 {
+		fmt.Fprintf(w, "ingest:        %.0f papers/s (%s)\n", r.IngestPerSec, progress.HumanDuration(r.IngestTime))
+	}
+	fmt.Fprintf(w, "peak RSS:      %s\nindex on disk: %s\nfacet warm-up: %s (first faceted query after open)\nGOMAXPROCS:    %d\n\n",
+		progress.HumanBytes(r.PeakRSS), progress.HumanBytes(r.IndexBytes), r.FacetWarmup.Round(time.Millisecond), r.GOMAXPROCS)
+	fmt.Fprintf(w, "%-26s %8s %8s %8s %8s %10s\n", "query latency", "p50", "p90", "p99", "max", "mean hits")
+	for _, run := range runs {
+		l := r.Latency[run.name]
+		fmt.Fprintf(w, "%-26s %8s %8s %8s %8s %10.0f\n", run.name, ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max), l.MeanHits)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+// measure runs every query once to warm caches, then again timed.
+func measure(e *env, x *embedded.Index, queries []string, build func(string) search.Request) (latencies, error) {
+	for _, q := range queries[:min(len(queries), 50)] {
+		if _, err := x.Search(e.ctx, build(q)); err != nil {
+			return latencies{}, err
+		}
+	}
+	d := make([]time.Duration, 0, len(queries))
+	var hits float64
+	for _, q := range queries {
+		t := time.Now()
+		res, err := x.Search(e.ctx, build(q))
+		if err != nil {
+			return latencies{}, err
+		}
+		d = append(d, time.Since(t))
+		hits += float64(res.Total)
+	}
+	slices.Sort(d)
+	pct := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
+	return latencies{P50: pct(0.50), P90: pct(0.90), P99: pct(0.99), Max: d[len(d)-1], Queries: len(d), MeanHits: hits / float64(len(d))}, nil
+}
+
+// benchQueries draws 1–4 word queries from paper titles, the way people
+// type them: words of the same title, skipping short glue words.
+func benchQueries(path string, n int) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rng := rand.New(rand.NewPCG(7, 11))
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() && len(out) < n {
+		if rng.IntN(20) != 0 {
+			continue
+		}
+		var p struct{ Title string }
+		if json.Unmarshal(sc.Bytes(), &p) != nil {
+			continue
+		}
+		var words []string
+		for _, w := range strings.Fields(p.Title) {
+			w = strings.Trim(w, ".,:;()")
+			if len(w) > 3 {
+				words = append(words, w)
+			}
+		}
+		if len(words) == 0 {
+			continue
+		}
+		k := 1 + rng.IntN(min(4, len(words)))
+		start := rng.IntN(len(words) - k + 1)
+		out = append(out, strings.Join(words[start:start+k], " "))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no titles to draw queries from", path)
+	}
+	return out, sc.Err()
+}
+
+// peakRSS reads the process's high-water resident set size (Linux).
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func dirBytes(dir string) int64 {
+	var total int64
+	_ = filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			total += fi.Size()
+		}
+		return nil
+	})
+	return total
+}

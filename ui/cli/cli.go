@@ -1,0 +1,175 @@
+// Package cli is Quire's command-line front end: one subcommand per job
+// (ingest, search, stats, eval, gen, demo, bench), each a thin layer that
+// parses flags, calls corpus and search, and prints for people or, with
+// --json, for scripts. Long work reports progress through ui/progress and
+// stops cleanly when the context is cancelled (Ctrl-C).
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/quire-research/quire/config"
+)
+
+// env carries what a command may touch; tests substitute every part.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	cfg    config.Config
+}
+
+type command struct {
+	name    string
+	args    string
+	summary string
+	run     func(e *env, fs *flag.FlagSet, args []string) error
+	flags   func(fs *flag.FlagSet) any
+}
+
+var commands []*command
+
+func register(c *command) { commands = append(commands, c) }
+
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Run runs quire with args (without the program name) and returns the exit
+// code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if err := run(e, args); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "quire: %v\n", err)
+			return 2
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "quire: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func run(e *env, args []string) error {
+	cfgPath := config.ConfigPathFromArgs(args, e.getenv)
+	cfg, err := config.Load(cfgPath, e.getenv)
+	if err != nil {
+		return err
+	}
+	e.cfg = cfg
+	// Global flags may come before the subcommand: quire --index DIR search x
+	gfs := flag.NewFlagSet("quire", flag.ContinueOnError)
+	gfs.SetOutput(e.stderr)
+	e.cfg.BindFlags(gfs)
+	gfs.Usage = func() { printHelp(e.stderr, gfs) }
+	if err := gfs.Parse(args); err != nil {
+		return err
+	}
+	rest := gfs.Args()
+	if len(rest) == 0 {
+		printHelp(e.stdout, gfs)
+		return nil
+	}
+	name := rest[0]
+	if name == "help" {
+		if len(rest) > 1 {
+			if c := lookup(rest[1]); c != nil {
+				fs := newFlagSet(e, c)
+				fs.SetOutput(e.stdout)
+				fs.Usage()
+				return nil
+			}
+		}
+		printHelp(e.stdout, gfs)
+		return nil
+	}
+	c := lookup(name)
+	if c == nil {
+		return usagef("unknown command %q (run 'quire help')", name)
+	}
+	fs := newFlagSet(e, c)
+	if err := fs.Parse(rest[1:]); err != nil {
+		return err
+	}
+	if err := e.cfg.Validate(); err != nil {
+		return err
+	}
+	return c.run(e, fs, fs.Args())
+}
+
+func newFlagSet(e *env, c *command) *flag.FlagSet {
+	fs := flag.NewFlagSet("quire "+c.name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	e.cfg.BindFlags(fs)
+	if c.flags != nil {
+		c.flags(fs)
+	}
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: quire %s %s\n\n%s\n\nflags:\n", c.name, c.args, c.summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func printHelp(w io.Writer, gfs *flag.FlagSet) {
+	fmt.Fprintf(w, "quire: a research assistant for large corpora of papers\n\nusage: quire [--index DIR] [--config FILE] COMMAND [flags] [args]\n\ncommands:\n")
+	cs := append([]*command(nil), commands...)
+	sort.Slice(cs, func(i, j int) bool { return order(cs[i].name) < order(cs[j].name) })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, firstLine(c.summary))
+	}
+	fmt.Fprintf(w, "\nRun 'quire help COMMAND' for a command's flags. The terminal UI (plain 'quire') is not built yet.\n\nglobal flags:\n")
+	gfs.SetOutput(w)
+	gfs.PrintDefaults()
+}
+
+func order(name string) int {
+	for i, n := range []string{"demo", "ingest", "search", "stats", "eval", "gen", "bench"} {
+		if n == name {
+			return i
+		}
+	}
+	return 99
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// isTerminal reports whether w is a terminal, for colour and progress bars.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

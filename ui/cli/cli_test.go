@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quire-research/quire/search"
+)
+
+type runResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// quire runs the CLI in-process with an isolated XDG environment.
+func quire(t *testing.T, home string, args ...string) runResult {
+	t.Helper()
+	envs := map[string]string{
+		"HOME":            home,
+		"XDG_CONFIG_HOME": filepath.Join(home, "config"),
+		"XDG_DATA_HOME":   filepath.Join(home, "data"),
+		"XDG_CACHE_HOME":  filepath.Join(home, "cache"),
+		"NO_COLOR":        "1",
+	}
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) string { return envs[k] })
+	return runResult{code, out.String(), errb.String()}
+}
+
+func repoFile(t *testing.T, rel string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestIngestReportsBadRecordsAndKeepsGoodOnes(t *testing.T) {
+	home := t.TempDir()
+	bad := repoFile(t, "testdata/cli/bad.jsonl")
+	r := quire(t, home, "ingest", bad)
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Each bad line is named with file:line and the problem.
+	for _, want := range []string{
+		"bad.jsonl:3:",            // malformed JSON
+		"bad.jsonl:4: id",         // missing id
+		"bad.jsonl:5: year",       // wrong type
+		"bad.jsonl:6: id: duplicate \"ok-1\" (first at", // duplicate
+		"bad.jsonl:9: not valid UTF-8",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stdout, "4 papers written, 5 skipped") {
+		t.Errorf("summary wrong:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "abstract: empty 1") {
+		t.Errorf("warning summary missing:\n%s", r.stdout)
+	}
+
+	// The good records are searchable, with facets, as JSON.
+	r = quire(t, home, "search", "--json", "attention transformer")
+	if r.code != 0 {
+		t.Fatalf("search exit %d: %s", r.code, r.stderr)
+	}
+	var res search.Result
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("search --json: %v\n%s", err, r.stdout)
+	}
+	if len(res.Hits) == 0 || res.Hits[0].ID != "ok-1" || res.Hits[0].Paper.Title != "Attention is all you need" {
+		t.Fatalf("hits: %+v", res.Hits)
+	}
+	if len(res.Facets) == 0 {
+		t.Fatal("no facets in --json output")
+	}
+
+	// Filters from the query language, human output with marked snippets.
+	r = quire(t, home, "search", "halos", "year:..1990", "field:physics")
+	if r.code != 0 || !strings.Contains(r.stdout, "Dark matter halos") || !strings.Contains(r.stdout, "‹halos›") {
+		t.Fatalf("filtered search:\n%s\n%s", r.stdout, r.stderr)
+	}
+
+	// A second run finds the checkpoint and reads nothing.
+	r = quire(t, home, "ingest", bad)
+	if r.code != 0 || !strings.Contains(r.stdout, "already ingested") {
+		t.Fatalf("re-ingest:\n%s\n%s", r.stdout, r.stderr)
+	}
+	r = quire(t, home, "stats")
+	if r.code != 0 || !strings.Contains(r.stdout, "papers:   4") || !strings.Contains(r.stdout, "complete") {
+		t.Fatalf("stats:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
+
+func TestSearchSyntaxErrorNamesColumn(t *testing.T) {
+	home := t.TempDir()
+	r := quire(t, home, "search", "crispr year:20x8")
+	if r.code == 0 || !strings.Contains(r.stderr, "column 13") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestSearchWithoutIndexSaysWhatToDo(t *testing.T) {
+	home := t.TempDir()
+	r := quire(t, home, "search", "anything")
+	if r.code == 0 || !strings.Contains(r.stderr, "quire ingest") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestEvalOnFixture(t *testing.T) {
+	home := t.TempDir()
+	r := quire(t, home, "eval", "--json", repoFile(t, "testdata/corpus/beir"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var out []evalResult
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(out) != 1 || out[0].Report.Queries == 0 || out[0].Papers != 3 {
+		t.Fatalf("eval result: %+v", out)
+	}
+	// The temporary index is gone and the user's index untouched.
+	if _, err := os.Stat(filepath.Join(home, "data", "quire", "index")); err == nil {
+		t.Fatal("eval wrote into the default index")
+	}
+}
+
+func TestHelpListsCommands(t *testing.T) {
+	r := quire(t, t.TempDir())
+	for _, c := range []string{"demo", "ingest", "search", "stats", "eval", "gen", "bench"} {
+		if !strings.Contains(r.stdout, "  "+c+" ") {
+			t.Errorf("help lacks %s:\n%s", c, r.stdout)
+		}
+	}
+}

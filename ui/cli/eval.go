@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embedded"
+	"github.com/quire-research/quire/search/eval"
+	"github.com/quire-research/quire/search/query"
+	"github.com/quire-research/quire/ui/progress"
+)
+
+type evalFlags struct {
+	json     bool
+	perQuery bool
+}
+
+func init() {
+	var f evalFlags
+	register(&command{
+		name: "eval",
+		args: "[flags] BEIR_DIR...",
+		summary: "Measure retrieval quality on BEIR-layout collections (corpus.jsonl, queries.jsonl,\n" +
+			"qrels.tsv or qrels/test.tsv): nDCG@10, Recall@100 and MRR@10 over the judged\n" +
+			"queries. Each corpus is indexed into a temporary index unless --index names one.",
+		flags: func(fs *flag.FlagSet) any {
+			fs.BoolVar(&f.json, "json", false, "print the results as JSON")
+			fs.BoolVar(&f.perQuery, "per-query", false, "with --json, include every query's scores")
+			return &f
+		},
+		run: func(e *env, fs *flag.FlagSet, args []string) error { return runEval(e, fs, &f, args) },
+	})
+}
+
+// evalResult is one collection's outcome, the JSON shape of 'quire eval'.
+type evalResult struct {
+	Collection string       `json:"collection"`
+	Mode       string       `json:"mode"`
+	Papers     uint64       `json:"papers"`
+	Report     *eval.Report `json:"report"`
+}
+
+func runEval(e *env, fs *flag.FlagSet, f *evalFlags, args []string) error {
+	if len(args) == 0 {
+		return usagef("eval needs a BEIR collection folder (try: quire eval ../shared/data/scifact)")
+	}
+	explicitIndex := false
+	fs.Visit(func(fl *flag.Flag) { explicitIndex = explicitIndex || fl.Name == "index" })
+	if explicitIndex && len(args) > 1 {
+		return usagef("--index names one index, so give one collection at a time")
+	}
+	var results []evalResult
+	for _, dir := range args {
+		r, err := evalOne(e, dir, explicitIndex)
+		if err != nil {
+			return err
+		}
+		if !f.perQuery {
+			r.Report.PerQuery = nil
+		}
+		results = append(results, r)
+	}
+	if f.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(results)
+	}
+	var rows []eval.Row
+	for _, r := range results {
+		rows = append(rows, eval.Row{Name: r.Collection + " (" + r.Mode + ")", Metrics: r.Report.Metrics})
+	}
+	fmt.Fprint(e.stdout, eval.Compare(rows))
+	return nil
+}
+
+func evalOne(e *env, dir string, explicitIndex bool) (evalResult, error) {
+	col, err := corpus.OpenBEIR(dir)
+	if err != nil {
+		return evalResult{}, err
+	}
+	indexDir := e.cfg.Index
+	if !explicitIndex {
+		tmp, err := os.MkdirTemp("", "quire-eval-")
+		if err != nil {
+			return evalResult{}, err
+		}
+		defer os.RemoveAll(tmp)
+		indexDir = filepath.Join(tmp, "index")
+	}
+	x, err := embedded.Open(indexDir, embedded.Options{TitleBoost: e.cfg.Search.TitleBoost, K1: e.cfg.Search.BM25K1, B: e.cfg.Search.BM25B})
+	if err != nil {
+		return evalResult{}, err
+	}
+	defer x.Close()
+	if err := ingestQuiet(e, x, col.Corpus); err != nil {
+		return evalResult{}, err
+	}
+	n, _ := x.Count()
+	queries := make([]eval.Query, len(col.Queries))
+	for i, q := range col.Queries {
+		queries[i] = eval.Query{ID: q.ID, Text: q.Text}
+	}
+	bar := progress.New(e.stderr, "eval "+col.Name, int64(len(queries)), "queries")
+	rep, err := eval.Run(e.ctx, queries, col.Qrels, Searcher(x), eval.Options{
+		K:        100,
+		Progress: func(done, total int) { bar.Update(int64(done), int64(done)) },
+	})
+	if err != nil {
+		bar.Fail(err)
+		return evalResult{}, err
+	}
+	bar.Discard()
+	return evalResult{Collection: col.Name, Mode: "bm25", Papers: n, Report: &rep}, nil
+}
+
+// Searcher adapts an engine to the evaluator. Test queries are plain text,
+// never query language: a claim such as "IL-6: a review" must not turn into
+// a filter, and a leading hyphen is not an exclusion.
+func Searcher(eng search.Engine) eval.Searcher {
+	return func(ctx context.Context, text string, k int) ([]string, error) {
+		text = strings.ReplaceAll(" "+text, " -", " ")
+		res, err := eng.Search(ctx, search.Request{Query: query.Query{Text: text}, Limit: k})
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]string, len(res.Hits))
+		for i, h := range res.Hits {
+			ids[i] = h.ID
+		}
+		return ids, nil
+	}
+}
+
+// ingestQuiet ingests with a progress bar but prints bad records only as a
+// count: evaluation collections are known data.
+func ingestQuiet(e *env, eng search.Engine, src corpus.Source) error {
+	f := &ingestFlags{maxShown: 5}
+	return ingestOne(&env{ctx: e.ctx, stdout: e.stderr, stderr: e.stderr, getenv: e.getenv, cfg: e.cfg}, eng, src, f, nil)
+}

@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embedded"
+)
+
+func init() {
+	register(&command{
+		name:    "search",
+		args:    "[flags] QUERY...",
+		summary: "Search the index and print hits with facet counts.\nQuery language: free text, \"phrases\", -exclusions and filters such as\nyear:2018..2022 field:q-bio.GN author:\"Doudna\" venue:Nature source:arxiv.",
+		flags: func(fs *flag.FlagSet) any {
+			fs.Bool("json", false, "print the result as JSON")
+			fs.Int("limit", 0, "number of hits (default from config search.limit)")
+			fs.Int("offset", 0, "skip this many hits (paging)")
+			fs.String("facets", strings.Join(search.AllFacets, ","), "facets to count, comma-separated, or 'none'")
+			return nil
+		},
+		run: runSearch,
+	})
+}
+
+func openIndex(e *env, readOnly bool) (*embedded.Index, error) {
+	return embedded.Open(e.cfg.Index, embedded.Options{
+		TitleBoost: e.cfg.Search.TitleBoost,
+		K1:         e.cfg.Search.BM25K1,
+		B:          e.cfg.Search.BM25B,
+		ReadOnly:   readOnly,
+	})
+}
+
+func runSearch(e *env, fs *flag.FlagSet, args []string) error {
+	if len(args) == 0 {
+		return usagef("search needs a query (try: quire search \"protein folding\" year:2015..)")
+	}
+	limit := intFlag(fs, "limit")
+	if limit <= 0 {
+		limit = e.cfg.Search.Limit
+	}
+	req, err := search.NewRequest(strings.Join(args, " "), limit)
+	if err != nil {
+		return err
+	}
+	req.Offset = intFlag(fs, "offset")
+	req.Snippets = true
+	if f := strFlag(fs, "facets"); f != "none" && f != "" {
+		req = req.WithFacets(e.cfg.Search.FacetSize, strings.Split(f, ",")...)
+	}
+	x, err := openIndex(e, true)
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	res, err := x.Search(e.ctx, req)
+	if err != nil {
+		return err
+	}
+	if boolFlag(fs, "json") {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printResult(e.stdout, res, req.Offset, isTerminal(e.stdout) && e.getenv("NO_COLOR") == "")
+	return nil
+}
+
+// printResult writes hits and facets for people. With colour off, matches
+// are marked with ‹›, so nothing is carried by colour alone.
+func printResult(w io.Writer, res *search.Result, offset int, color bool) {
+	st := newStyle(color)
+	fmt.Fprintf(w, "%s hits in %s\n", human(int64(res.Total)), res.Took.Round(10_000))
+	for i, h := range res.Hits {
+		p := h.Paper
+		fmt.Fprintf(w, "\n%3d. %s  %s\n", offset+i+1, st.bold(p.Title), st.dim(fmt.Sprintf("%.2f", h.Score)))
+		var meta []string
+		if a := authorsShort(p.Authors); a != "" {
+			meta = append(meta, a)
+		}
+		if p.Year != 0 {
+			meta = append(meta, fmt.Sprint(p.Year))
+		}
+		if p.Venue != "" {
+			meta = append(meta, p.Venue)
+		}
+		if len(meta) > 0 {
+			fmt.Fprintf(w, "     %s\n", st.dim(strings.Join(meta, " · ")))
+		}
+		if h.Snippet.Text != "" {
+			fmt.Fprintf(w, "     %s\n", st.marked(h.Snippet))
+		}
+		fmt.Fprintf(w, "     %s\n", st.dim("id: "+h.ID))
+	}
+	if len(res.Facets) > 0 {
+		fmt.Fprintln(w)
+		for _, f := range res.Facets {
+			printFacet(w, st, f)
+		}
+	}
+}
+
+func printFacet(w io.Writer, st style, f search.Facet) {
+	if len(f.Values) == 0 {
+		return
+	}
+	var parts []string
+	for _, v := range f.Values {
+		parts = append(parts, fmt.Sprintf("%s (%s)", v.Value, human(int64(v.Count))))
+	}
+	if f.Name == search.FacetYear && len(parts) > 12 {
+		// A long histogram reads better as its range and the busiest years.
+		first, last := f.Values[0], f.Values[len(f.Values)-1]
+		parts = []string{fmt.Sprintf("%s–%s", first.Value, last.Value), sparkline(f.Values)}
+	}
+	fmt.Fprintf(w, "%-9s %s\n", st.bold(f.Name+":"), strings.Join(parts, ", "))
+}
+
+// sparkline draws a year histogram in one line of block characters.
+func sparkline(vals []search.FacetValue) string {
+	blocks := []rune("▁▂▃▄▅▆▇█")
+	peak := 1
+	for _, v := range vals {
+		peak = max(peak, v.Count)
+	}
+	var b strings.Builder
+	for _, v := range vals {
+		b.WriteRune(blocks[(v.Count*(len(blocks)-1)+peak-1)/peak])
+	}
+	return b.String()
+}
+
+func authorsShort(a []string) string {
+	switch len(a) {
+	case 0:
+		return ""
+	case 1, 2, 3:
+		return strings.Join(a, ", ")
+	}
+	return strings.Join(a[:3], ", ") + " et al."
+}
+
+type style struct{ color bool }
+
+func newStyle(color bool) style { return style{color} }
+
+func (s style) wrap(code, t string) string {
+	if !s.color {
+		return t
+	}
+	return "\x1b[" + code + "m" + t + "\x1b[0m"
+}
+func (s style) bold(t string) string { return s.wrap("1", t) }
+func (s style) dim(t string) string  { return s.wrap("2", t) }
+
+func (s style) marked(sn search.Snippet) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range sn.Marks {
+		if m[0] < last || m[1] > len(sn.Text) {
+			continue
+		}
+		b.WriteString(sn.Text[last:m[0]])
+		if s.color {
+			b.WriteString(s.wrap("1;33", sn.Text[m[0]:m[1]]))
+		} else {
+			b.WriteString("‹" + sn.Text[m[0]:m[1]] + "›")
+		}
+		last = m[1]
+	}
+	b.WriteString(sn.Text[last:])
+	return b.String()
+}
+
+func intFlag(fs *flag.FlagSet, name string) int {
+	v, _ := fs.Lookup(name).Value.(flag.Getter).Get().(int)
+	return v
+}
+
+func strFlag(fs *flag.FlagSet, name string) string {
+	return fs.Lookup(name).Value.String()
+}
+
+func boolFlag(fs *flag.FlagSet, name string) bool {
+	v, _ := fs.Lookup(name).Value.(flag.Getter).Get().(bool)
+	return v
+}
+
+// human formats a count with thousands separators.
+func human(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + human(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/quire-research/quire/corpus"
+)
+
+// sourceOptions are the ingest flags that shape how a source is read.
+type sourceOptions struct {
+	format   string
+	fieldMap corpus.FieldMap
+	label    string
+	endpoint string
+	region   string
+	pathSty  bool
+	parallel int
+}
+
+// openSource turns one command-line argument into a source: an s3:// URL, a
+// BEIR collection folder, a folder of JSONL files, a folder of Markdown or
+// text papers, or one JSONL file (plain or gzip).
+func openSource(ctx context.Context, spec string, o sourceOptions) (corpus.Source, error) {
+	if strings.HasPrefix(spec, "s3://") {
+		return corpus.NewS3(ctx, spec, corpus.S3Options{
+			Endpoint: o.endpoint, Region: o.region, PathStyle: o.pathSty,
+			Concurrency: o.parallel, Format: o.format, FieldMap: o.fieldMap, Source: o.label,
+		})
+	}
+	fi, err := os.Stat(spec)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", spec, err)
+	}
+	if !fi.IsDir() {
+		return corpus.OpenJSONL([]string{spec}, o.format, o.fieldMap, o.label)
+	}
+	for _, name := range []string{"corpus.jsonl", "corpus.jsonl.gz"} {
+		// A BEIR collection folder: its corpus is what gets ingested.
+		if p := filepath.Join(spec, name); isFile(p) && (o.format == "" || o.format == "auto" || o.format == "beir") {
+			label := o.label
+			if label == "" {
+				label = filepath.Base(filepath.Clean(spec))
+			}
+			return corpus.OpenJSONL([]string{p}, "beir", nil, label)
+		}
+	}
+	if jsonl := jsonlFiles(spec); len(jsonl) > 0 && o.format != "folder" {
+		return corpus.OpenJSONL(jsonl, o.format, o.fieldMap, o.label)
+	}
+	label := o.label
+	if label == "" {
+		label = filepath.Base(spec)
+	}
+	return corpus.NewFolder(spec, label)
+}
+
+func jsonlFiles(dir string) []string {
+	var out []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		n := strings.TrimSuffix(e.Name(), ".gz")
+		if !e.IsDir() && (strings.HasSuffix(n, ".jsonl") || strings.HasSuffix(n, ".ndjson")) {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}

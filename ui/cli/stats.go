@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+
+	"github.com/quire-research/quire/ui/progress"
+)
+
+func init() {
+	var asJSON bool
+	register(&command{
+		name:    "stats",
+		args:    "[flags]",
+		summary: "Describe the index: papers, size on disk, sources ingested and the top facet values.",
+		flags: func(fs *flag.FlagSet) any {
+			fs.BoolVar(&asJSON, "json", false, "print as JSON")
+			return nil
+		},
+		run: func(e *env, fs *flag.FlagSet, args []string) error {
+			x, err := openIndex(e, true)
+			if err != nil {
+				return err
+			}
+			defer x.Close()
+			st, err := x.Stats(e.ctx)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			w := e.stdout
+			fmt.Fprintf(w, "index:    %s\nengine:   %s\npapers:   %s\non disk:  %s in %d segments\n",
+				st.Path, st.Engine, progress.HumanCount(int64(st.Papers)), progress.HumanBytes(st.DiskBytes), st.Segments)
+			for _, c := range st.Checkpoints {
+				state := "complete"
+				if !c.Done {
+					state = fmt.Sprintf("stopped after line %d of unit %d (run ingest again to resume)", c.Cursor.Line, c.Cursor.Unit)
+				}
+				fmt.Fprintf(w, "source:   %s: %s papers, %s skipped, %s, %s\n", c.Source, progress.HumanCount(c.Papers),
+					progress.HumanCount(c.Errors), state, c.Updated.Format("2006-01-02 15:04"))
+			}
+			fmt.Fprintln(w)
+			st0 := newStyle(isTerminal(w) && e.getenv("NO_COLOR") == "")
+			for _, f := range st.Facets {
+				printFacet(w, st0, f)
+			}
+			return nil
+		},
+	})
+}
