@@ -141,9 +141,9 @@ func Default() Config {
 		Search: Search{
 			Limit:      10,
 			FacetSize:  10,
-			TitleBoost: 0.1,
+			TitleBoost: 0.3,
 			BM25K1:     0.9,
-			BM25B:      0.4,
+			BM25B:      0.65,
 			Mode:       ModeBM25,
 		},
 		Ingest: Ingest{

@@ -121,24 +121,45 @@ func (p *Paper) Text() string {
 }
 
 // CollapseSpace trims s and folds every run of white space into one space.
+// Most input is already clean, so it first checks, byte by byte, and only
+// rebuilds the string when it must.
 func CollapseSpace(s string) string {
-	if s == "" {
-		return s
-	}
-	clean := true
-	prevSpace := true
-	for _, r := range s {
-		sp := unicode.IsSpace(r)
-		if sp && (prevSpace || r != ' ') {
-			clean = false
-			break
-		}
-		prevSpace = sp
-	}
-	if clean && !prevSpace {
+	if s == "" || isCollapsed(s) {
 		return s
 	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// isCollapsed reports whether s has no leading, trailing, doubled or
+// non-space white space.
+func isCollapsed(s string) bool {
+	prevSpace := true // so a leading space fails
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			// Rare: let the slow path judge non-ASCII text, which may hold
+			// Unicode spaces.
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsSpace(r) {
+				return false
+			}
+			i += size - 1
+			prevSpace = false
+			continue
+		}
+		switch c {
+		case ' ':
+			if prevSpace {
+				return false
+			}
+			prevSpace = true
+		case '\t', '\n', '\v', '\f', '\r':
+			return false
+		default:
+			prevSpace = false
+		}
+	}
+	return !prevSpace
 }
 
 func cleanList(in []string) []string {

@@ -2,7 +2,13 @@ package embedded
 
 import (
 	"context"
+	"github.com/quire-research/quire/corpus/synth"
+	"github.com/quire-research/quire/search/query"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/quire-research/quire/corpus"
@@ -33,5 +39,79 @@ func BenchmarkIngestArxiv(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(st.Papers)/st.Elapsed.Seconds(), "papers/s")
+	}
+}
+
+// benchIndex builds (once per process) an index of synthetic papers.
+var benchIdx struct {
+	once sync.Once
+	x    *Index
+	qs   []string
+}
+
+func syntheticIndex(b *testing.B, n int) (*Index, []string) {
+	benchIdx.once.Do(func() {
+		dir, err := os.MkdirTemp("", "quire-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, err := Open(filepath.Join(dir, "idx"), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var batch search.Batch
+		rng := rand.New(rand.NewPCG(3, 4))
+		err = synth.Generate(synth.Options{Papers: n, Seed: 1}, func(p corpus.Paper) error {
+			batch.Upserts = append(batch.Upserts, p)
+			if rng.IntN(10) == 0 {
+				words := strings.Fields(p.Title)
+				k := 1 + rng.IntN(min(3, len(words)))
+				benchIdx.qs = append(benchIdx.qs, strings.Join(words[:k], " "))
+			}
+			if len(batch.Upserts) == 2000 {
+				if err := x.Apply(context.Background(), &batch); err != nil {
+					return err
+				}
+				batch.Upserts = batch.Upserts[:0]
+			}
+			return nil
+		})
+		if err == nil {
+			err = x.Apply(context.Background(), &batch)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchIdx.x = x
+	})
+	return benchIdx.x, benchIdx.qs
+}
+
+// BenchmarkSearch measures query latency on 50,000 synthetic papers.
+//
+//	go test ./search/embedded -run '^$' -bench Search -benchtime 2000x
+func BenchmarkSearch(b *testing.B) {
+	x, qs := syntheticIndex(b, 50_000)
+	for _, c := range []struct {
+		name string
+		req  func(q string) search.Request
+	}{
+		{"bm25", func(q string) search.Request { return search.Request{Query: query.Query{Text: q}, Limit: 10} }},
+		{"facets", func(q string) search.Request {
+			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: []string{search.FacetYear, search.FacetField}, FacetSize: 10}
+		}},
+		{"all", func(q string) search.Request {
+			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: search.AllFacets, FacetSize: 10, Snippets: true}
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if _, err := x.Search(context.Background(), c.req(qs[i%len(qs)])); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }

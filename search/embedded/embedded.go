@@ -19,7 +19,6 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
-	bsearch "github.com/blevesearch/bleve/v2/search"
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/quire-research/quire/corpus"
@@ -30,8 +29,7 @@ import (
 type Options struct {
 	// TitleBoost weighs title matches over the title+abstract field.
 	TitleBoost float64
-	// K1 and B are the BM25 parameters. bleve keeps them process-wide, so
-	// the last index opened sets them for all.
+	// K1 and B are the BM25 parameters.
 	K1, B float64
 	// ReadOnly opens an existing index for searching only.
 	ReadOnly bool
@@ -53,9 +51,9 @@ func (o Options) withDefaults() Options {
 // Defaults chosen on the BEIR dev halves in ../shared/data (see
 // quality_test.go and the README's numbers).
 const (
-	DefaultTitleBoost = 0.1
+	DefaultTitleBoost = 0.3
 	DefaultK1         = 0.9
-	DefaultB          = 0.4
+	DefaultB          = 0.65
 )
 
 // Index is the embedded engine. It is safe for concurrent use.
@@ -69,6 +67,7 @@ type Index struct {
 
 	mu        sync.Mutex
 	persisted []chan error // one per batch not yet known to be on disk
+	stats     lengthStats
 }
 
 var _ search.Engine = (*Index)(nil)
@@ -79,13 +78,6 @@ const checkpointPrefix = "ckpt\x00"
 // empty.
 func Open(dir string, o Options) (*Index, error) {
 	o = o.withDefaults()
-	// Only write when different: searches read these concurrently.
-	if bsearch.BM25_k1 != o.K1 {
-		bsearch.BM25_k1 = o.K1
-	}
-	if bsearch.BM25_b != o.B {
-		bsearch.BM25_b = o.B
-	}
 	im, err := newMapping()
 	if err != nil {
 		return nil, err
@@ -115,7 +107,12 @@ func Open(dir string, o Options) (*Index, error) {
 			return nil, fmt.Errorf("create index %s: %w", dir, err)
 		}
 	}
-	return &Index{path: dir, opts: o, idx: idx, im: im, an: resolveAnalyzers(im), facets: newFacetCache()}, nil
+	x := &Index{path: dir, opts: o, idx: idx, im: im, an: resolveAnalyzers(im), facets: newFacetCache()}
+	if err := x.loadStats(); err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("open index %s: length statistics: %w", dir, err)
+	}
+	return x, nil
 }
 
 func exists(p string) bool {
@@ -174,6 +171,9 @@ func (x *Index) Apply(ctx context.Context, b *search.Batch) error {
 	}
 	for _, id := range b.Deletes {
 		bb.Delete(id)
+	}
+	if err := x.sample(b.Upserts, bb); err != nil {
+		return err
 	}
 	for _, c := range b.Checkpoints {
 		v, err := json.Marshal(c)

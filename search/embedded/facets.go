@@ -2,14 +2,11 @@ package embedded
 
 import (
 	"cmp"
-	"context"
 	"slices"
 	"strconv"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
-	"github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/collector"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 
 	qs "github.com/quire-research/quire/search"
@@ -222,8 +219,6 @@ func csr(n int, docs, ids []uint32) column {
 type counter struct {
 	which  []int // facet indexes asked for
 	cols   []*segColumns
-	starts []uint64 // first global doc number of each segment
-	cur    int
 	counts [][]uint32
 	names  [][]string
 }
@@ -234,12 +229,6 @@ func (c *facetCache) newCounter(snap *scorch.IndexSnapshot, names []string) (*co
 		return nil, err
 	}
 	k := &counter{cols: cols}
-	var off uint64
-	for _, ss := range snap.Segments() {
-		k.starts = append(k.starts, off)
-		off += ss.Segment().Count()
-	}
-	k.starts = append(k.starts, off)
 	for _, n := range names {
 		fi := facetIndex(n)
 		if fi < 0 || slices.Contains(k.which, fi) {
@@ -253,13 +242,9 @@ func (c *facetCache) newCounter(snap *scorch.IndexSnapshot, names []string) (*co
 	return k, nil
 }
 
-func (k *counter) add(doc uint64) {
-	// Hits arrive in doc order, so the segment cursor rarely moves back.
-	if doc < k.starts[k.cur] || doc >= k.starts[k.cur+1] {
-		k.cur = max(0, sortSearch(k.starts, doc))
-	}
-	local := doc - k.starts[k.cur]
-	cols := k.cols[k.cur].cols
+// addLocal counts one hit: document local of segment seg.
+func (k *counter) addLocal(seg int, local uint64) {
+	cols := k.cols[seg].cols
 	for j, fi := range k.which {
 		col := &cols[fi]
 		cnt := k.counts[j]
@@ -277,44 +262,94 @@ func (k *counter) add(doc uint64) {
 	}
 }
 
-// sortSearch returns the segment holding doc: the last start <= doc.
-func sortSearch(starts []uint64, doc uint64) int {
-	i, _ := slices.BinarySearch(starts, doc+1)
-	return i - 1
-}
-
 func (k *counter) result(size int) []qs.Facet {
 	out := make([]qs.Facet, 0, len(k.which))
 	for j, fi := range k.which {
 		spec := facetSpecs[fi]
-		var vals []qs.FacetValue
-		for id, n := range k.counts[j] {
-			if n > 0 {
-				vals = append(vals, qs.FacetValue{Value: k.names[j][id], Count: int(n)})
-			}
-		}
 		f := qs.Facet{Name: spec.name}
 		if spec.name == qs.FacetYear {
 			// A histogram: every year, in order.
-			slices.SortFunc(vals, func(a, b qs.FacetValue) int { return cmp.Compare(atoi(a.Value), atoi(b.Value)) })
-		} else {
-			slices.SortFunc(vals, func(a, b qs.FacetValue) int {
-				if c := cmp.Compare(b.Count, a.Count); c != 0 {
-					return c
+			for id, n := range k.counts[j] {
+				if n > 0 {
+					f.Values = append(f.Values, qs.FacetValue{Value: k.names[j][id], Count: int(n)})
 				}
-				return cmp.Compare(a.Value, b.Value)
-			})
-			if size > 0 && len(vals) > size {
-				for _, v := range vals[size:] {
-					f.Other += v.Count
-				}
-				vals = vals[:size]
 			}
+			slices.SortFunc(f.Values, func(a, b qs.FacetValue) int { return cmp.Compare(atoi(a.Value), atoi(b.Value)) })
+		} else {
+			f.Values, f.Other = topValues(k.counts[j], k.names[j], size)
 		}
-		f.Values = vals
 		out = append(out, f)
 	}
 	return out
+}
+
+// topValues selects the size most frequent values with a bounded heap, so
+// a facet with a hundred thousand authors costs a scan, not a sort; ties go
+// to the alphabetically first value. Other sums the counts left out.
+func topValues(counts []uint32, names []string, size int) ([]qs.FacetValue, int) {
+	if size <= 0 {
+		size = 10
+	}
+	// less reports whether a ranks below b.
+	less := func(a, b uint32) bool {
+		if counts[a] != counts[b] {
+			return counts[a] < counts[b]
+		}
+		return names[a] > names[b]
+	}
+	h := make([]uint32, 0, size) // min-heap of ids: the weakest on top
+	var total int
+	for id, n := range counts {
+		if n == 0 {
+			continue
+		}
+		total += int(n)
+		v := uint32(id)
+		switch {
+		case len(h) < size:
+			h = append(h, v)
+			for i := len(h) - 1; i > 0; {
+				p := (i - 1) / 2
+				if !less(h[i], h[p]) {
+					break
+				}
+				h[i], h[p] = h[p], h[i]
+				i = p
+			}
+		case less(h[0], v):
+			h[0] = v
+			for i := 0; ; {
+				m, l, r := i, 2*i+1, 2*i+2
+				if l < len(h) && less(h[l], h[m]) {
+					m = l
+				}
+				if r < len(h) && less(h[r], h[m]) {
+					m = r
+				}
+				if m == i {
+					break
+				}
+				h[i], h[m] = h[m], h[i]
+				i = m
+			}
+		}
+	}
+	slices.SortFunc(h, func(a, b uint32) int {
+		if less(a, b) {
+			return 1
+		}
+		if less(b, a) {
+			return -1
+		}
+		return 0
+	})
+	vals := make([]qs.FacetValue, len(h))
+	shown := 0
+	for i, id := range h {
+		vals[i] = qs.FacetValue{Value: names[id], Count: int(counts[id])}
+		shown += int(counts[id])
+	}
+	return vals, total - shown
 }
 
 func atoi(s string) int {
@@ -322,33 +357,3 @@ func atoi(s string) int {
 	return n
 }
 
-type handlerKeyType struct{}
-
-// withFacetHandler installs a document-match handler that counts facets and
-// then hands the hit to bleve's own top-N handler, so ranking, paging and
-// stored-field loading stay bleve's.
-func (c *facetCache) withFacetHandler(ctx context.Context, names []string, out **counter, errp *error) context.Context {
-	maker := search.MakeDocumentMatchHandler(func(sc *search.SearchContext) (search.DocumentMatchHandler, bool, error) {
-		inner, loadID, err := collector.MakeTopNDocumentMatchHandler(sc)
-		if err != nil {
-			return nil, false, err
-		}
-		snap, ok := sc.IndexReader.(*scorch.IndexSnapshot)
-		if !ok {
-			return inner, loadID, nil
-		}
-		k, err := c.newCounter(snap, names)
-		if err != nil {
-			*errp = err
-			return nil, false, err
-		}
-		*out = k
-		return func(d *search.DocumentMatch) error {
-			if d != nil {
-				k.add(d.IndexInternalID.Value())
-			}
-			return inner(d)
-		}, loadID, nil
-	})
-	return context.WithValue(ctx, search.MakeDocumentMatchHandlerKey, maker)
-}

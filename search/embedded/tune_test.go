@@ -4,15 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	bsearch "github.com/blevesearch/bleve/v2/search"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/eval"
-	"github.com/quire-research/quire/search/query"
 )
 
 func TestTune(t *testing.T) {
@@ -37,23 +34,12 @@ func TestTune(t *testing.T) {
 		for i, q := range col.Queries {
 			qs[i] = eval.Query{ID: q.ID, Text: q.Text}
 		}
-		for _, k1 := range []float64{0.9, 1.2} {
-			for _, b := range []float64{0.4, 0.5} {
-				for _, tb := range []float64{0.05, 0.1, 0.15} {
-					bsearch.BM25_k1, bsearch.BM25_b = k1, b
+		for _, k1 := range []float64{0.9, 1.2, 1.5} {
+			for _, b := range []float64{0.5, 0.65, 0.8} {
+				for _, tb := range []float64{0.1, 0.3, 0.6} {
+					x.opts.K1, x.opts.B = k1, b
 					x.opts.TitleBoost = tb
-					rep, err := eval.Run(ctx, qs, col.Qrels, func(ctx context.Context, text string, k int) ([]string, error) {
-						text = strings.ReplaceAll(" "+text, " -", " ")
-						res, err := x.Search(ctx, search.Request{Query: query.Query{Text: text}, Limit: k})
-						if err != nil {
-							return nil, err
-						}
-						ids := make([]string, len(res.Hits))
-						for i, h := range res.Hits {
-							ids[i] = h.ID
-						}
-						return ids, nil
-					}, eval.Options{K: 100, Workers: 1})
+					rep, err := eval.Run(ctx, qs, col.Qrels, eval.ForEngine(x), eval.Options{K: 100, Workers: 1})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -73,8 +73,7 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 			return err
 		}
 	}
-	explicitIndex := false
-	fs.Visit(func(fl *flag.Flag) { explicitIndex = explicitIndex || fl.Name == "index" })
+	explicitIndex := e.indexFlag
 	dir := e.cfg.Index
 	if !explicitIndex {
 		tmp, err := os.MkdirTemp("", "quire-bench-")

@@ -26,6 +26,10 @@ type env struct {
 	stderr io.Writer
 	getenv func(string) string
 	cfg    config.Config
+	// indexFlag is set when --index was given on the command line, before
+	// or after the subcommand: eval, bench and demo then use that index
+	// instead of a throwaway one.
+	indexFlag bool
 }
 
 type command struct {
@@ -89,6 +93,7 @@ func run(e *env, args []string) error {
 	if err := gfs.Parse(args); err != nil {
 		return err
 	}
+	gfs.Visit(func(f *flag.Flag) { e.indexFlag = e.indexFlag || f.Name == "index" })
 	rest := gfs.Args()
 	if len(rest) == 0 {
 		printHelp(e.stdout, gfs)
@@ -115,6 +120,7 @@ func run(e *env, args []string) error {
 	if err := fs.Parse(rest[1:]); err != nil {
 		return err
 	}
+	fs.Visit(func(f *flag.Flag) { e.indexFlag = e.indexFlag || f.Name == "index" })
 	if err := e.cfg.Validate(); err != nil {
 		return err
 	}

@@ -50,9 +50,9 @@ func TestIngestReportsBadRecordsAndKeepsGoodOnes(t *testing.T) {
 	}
 	// Each bad line is named with file:line and the problem.
 	for _, want := range []string{
-		"bad.jsonl:3:",            // malformed JSON
-		"bad.jsonl:4: id",         // missing id
-		"bad.jsonl:5: year",       // wrong type
+		"bad.jsonl:3:",      // malformed JSON
+		"bad.jsonl:4: id",   // missing id
+		"bad.jsonl:5: year", // wrong type
 		"bad.jsonl:6: id: duplicate \"ok-1\" (first at", // duplicate
 		"bad.jsonl:9: not valid UTF-8",
 	} {

@@ -31,11 +31,9 @@ func runDemo(e *env, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	dir := filepath.Join(base, "index")
-	fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "index" {
-			dir = e.cfg.Index
-		}
-	})
+	if e.indexFlag {
+		dir = e.cfg.Index
+	}
 	x, err := embedded.Open(dir, embedded.Options{TitleBoost: e.cfg.Search.TitleBoost, K1: e.cfg.Search.BM25K1, B: e.cfg.Search.BM25B})
 	if err != nil {
 		return err

@@ -1,19 +1,16 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/search/eval"
-	"github.com/quire-research/quire/search/query"
 	"github.com/quire-research/quire/ui/progress"
 )
 
@@ -51,8 +48,7 @@ func runEval(e *env, fs *flag.FlagSet, f *evalFlags, args []string) error {
 	if len(args) == 0 {
 		return usagef("eval needs a BEIR collection folder (try: quire eval ../shared/data/scifact)")
 	}
-	explicitIndex := false
-	fs.Visit(func(fl *flag.Flag) { explicitIndex = explicitIndex || fl.Name == "index" })
+	explicitIndex := e.indexFlag
 	if explicitIndex && len(args) > 1 {
 		return usagef("--index names one index, so give one collection at a time")
 	}
@@ -108,7 +104,7 @@ func evalOne(e *env, dir string, explicitIndex bool) (evalResult, error) {
 		queries[i] = eval.Query{ID: q.ID, Text: q.Text}
 	}
 	bar := progress.New(e.stderr, "eval "+col.Name, int64(len(queries)), "queries")
-	rep, err := eval.Run(e.ctx, queries, col.Qrels, Searcher(x), eval.Options{
+	rep, err := eval.Run(e.ctx, queries, col.Qrels, eval.ForEngine(x), eval.Options{
 		K:        100,
 		Progress: func(done, total int) { bar.Update(int64(done), int64(done)) },
 	})
@@ -118,24 +114,6 @@ func evalOne(e *env, dir string, explicitIndex bool) (evalResult, error) {
 	}
 	bar.Discard()
 	return evalResult{Collection: col.Name, Mode: "bm25", Papers: n, Report: &rep}, nil
-}
-
-// Searcher adapts an engine to the evaluator. Test queries are plain text,
-// never query language: a claim such as "IL-6: a review" must not turn into
-// a filter, and a leading hyphen is not an exclusion.
-func Searcher(eng search.Engine) eval.Searcher {
-	return func(ctx context.Context, text string, k int) ([]string, error) {
-		text = strings.ReplaceAll(" "+text, " -", " ")
-		res, err := eng.Search(ctx, search.Request{Query: query.Query{Text: text}, Limit: k})
-		if err != nil {
-			return nil, err
-		}
-		ids := make([]string, len(res.Hits))
-		for i, h := range res.Hits {
-			ids[i] = h.ID
-		}
-		return ids, nil
-	}
 }
 
 // ingestQuiet ingests with a progress bar but prints bad records only as a

@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"context"
 	"bufio"
 	"compress/gzip"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -79,6 +79,9 @@ func genFile(e *env, path string, n int, seed int64) error {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)

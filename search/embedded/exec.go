@@ -1,0 +1,621 @@
+package embedded
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/query"
+)
+
+// Quire's query executor, over bleve's segments.
+//
+// bleve's searchers score every matching document and visit doc values for
+// facets; at a million papers a two-word query matching 40% of them takes
+// ~60 ms. Here each search works per immutable segment in two parts:
+//
+//   - the hit set (for the total and the facets) is computed with roaring
+//     bitmap operations on postings lists: filters, phrases and exclusions
+//     become AND / AND NOT, free-text terms an OR;
+//   - the top hits come from BM25 with MaxScore dynamic pruning: terms whose
+//     best possible contribution cannot lift a document into the top k are
+//     only probed, never walked, so common words cost little.
+//
+// Scoring is classic BM25 (Robertson/Sparck Jones idf, k1, b) summed over
+// the title+abstract, title and full-text fields with their weights.
+
+// scored is a candidate hit.
+type scored struct {
+	score float64
+	seg   int
+	local uint64
+}
+
+// topK is a min-heap of the best hits so far; the root is the weakest.
+type topK []scored
+
+func (h topK) Len() int { return len(h) }
+func (h topK) Less(i, j int) bool {
+	if h[i].score != h[j].score {
+		return h[i].score < h[j].score
+	}
+	// Equal scores: the later document ranks lower, for stable results.
+	if h[i].seg != h[j].seg {
+		return h[i].seg > h[j].seg
+	}
+	return h[i].local > h[j].local
+}
+func (h topK) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *topK) Push(x any)   { *h = append(*h, x.(scored)) }
+func (h *topK) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// qterm is one (field, term) clause of the free text.
+type qterm struct {
+	field  string
+	term   []byte
+	weight float64 // field boost × times the term occurs in the query
+	idf    float64
+	avgLen float64
+}
+
+// plan is a search prepared against one snapshot.
+type plan struct {
+	x     *Index
+	snap  *scorch.IndexSnapshot
+	segs  []*scorch.SegmentSnapshot
+	terms []qterm
+	// hasText is true when the query has free text: then only documents
+	// matching some term are hits, even if no term is in the index.
+	hasText bool
+	k1, b   float64
+}
+
+func (x *Index) snapshot() (*scorch.IndexSnapshot, error) {
+	adv, err := x.idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		r.Close()
+		return nil, fmt.Errorf("index %s: unexpected reader %T", x.path, r)
+	}
+	return snap, nil
+}
+
+// Search runs one request.
+func (x *Index) Search(ctx context.Context, req search.Request) (*search.Result, error) {
+	start := time.Now()
+	snap, err := x.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	p := &plan{x: x, snap: snap, segs: snap.Segments(), k1: x.opts.K1, b: x.opts.B}
+	if err := p.prepareTerms(req.Query); err != nil {
+		return nil, err
+	}
+	var k *counter
+	if len(req.Facets) > 0 {
+		if k, err = x.facets.newCounter(snap, req.Facets); err != nil {
+			return nil, err
+		}
+	}
+	want := req.Offset + req.Limit
+	h := make(topK, 0, want)
+	var total uint64
+	for si, ss := range p.segs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		allowed, err := p.allowed(ss, req.Query)
+		if err != nil {
+			return nil, err
+		}
+		cur, err := p.cursors(ss)
+		if err != nil {
+			return nil, err
+		}
+		hits := allowed
+		if p.hasText {
+			hits = roaring.New()
+			for _, c := range cur {
+				orInto(hits, c.pl)
+			}
+			hits.And(allowed)
+		}
+		total += hits.GetCardinality()
+		if k != nil {
+			it := hits.Iterator()
+			for it.HasNext() {
+				k.addLocal(si, uint64(it.Next()))
+			}
+		}
+		if want == 0 {
+			continue
+		}
+		if !p.hasText {
+			// No text to rank by: the first documents in index order.
+			it := hits.Iterator()
+			for it.HasNext() && len(h) < want {
+				heap.Push(&h, scored{score: 0, seg: si, local: uint64(it.Next())})
+			}
+			continue
+		}
+		if err := p.maxScore(ctx, si, cur, allowed, &h, want); err != nil {
+			return nil, err
+		}
+	}
+	res := &search.Result{Total: total}
+	sorted := make([]scored, len(h))
+	for i := len(h) - 1; i >= 0; i-- {
+		sorted[i] = heap.Pop(&h).(scored)
+	}
+	if req.Offset < len(sorted) {
+		sorted = sorted[req.Offset:]
+	} else {
+		sorted = nil
+	}
+	var hl *highlighter
+	if req.Snippets {
+		hl = x.newHighlighter(req.Query)
+	}
+	for _, s := range sorted {
+		hit, err := p.load(s)
+		if err != nil {
+			return nil, err
+		}
+		if hl != nil {
+			hit.Snippet = hl.snippet(&hit.Paper)
+		}
+		res.Hits = append(res.Hits, hit)
+	}
+	if k != nil {
+		res.Facets = k.result(req.FacetSize)
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// prepareTerms analyses the free text and computes each clause's idf and
+// the field's average length over the whole snapshot.
+func (p *plan) prepareTerms(q query.Query) error {
+	text, _ := splitNegated(q.Text)
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	p.hasText = true
+	counts := map[string]int{}
+	var order []string
+	for _, t := range p.x.an.prose.Analyze([]byte(text)) {
+		s := string(t.Term)
+		if counts[s] == 0 {
+			order = append(order, s)
+		}
+		counts[s]++
+	}
+	n, err := p.snap.DocCount()
+	if err != nil {
+		return err
+	}
+	stats := p.x.lengthStats()
+	for _, f := range []struct {
+		name  string
+		boost float64
+	}{{fText, 1}, {fTitle, p.x.opts.TitleBoost}, {fBody, bodyBoost}} {
+		for _, t := range order {
+			df, err := p.docFreq(f.name, []byte(t))
+			if err != nil {
+				return err
+			}
+			if df == 0 {
+				continue
+			}
+			p.terms = append(p.terms, qterm{
+				field:  f.name,
+				term:   []byte(t),
+				weight: f.boost * float64(counts[t]),
+				idf:    math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5)),
+				avgLen: stats.avg(f.name),
+			})
+		}
+	}
+	return nil
+}
+
+func (p *plan) docFreq(field string, term []byte) (uint64, error) {
+	var df uint64
+	for _, ss := range p.segs {
+		d, err := ss.Segment().Dictionary(field)
+		if err != nil {
+			return 0, err
+		}
+		pl, err := d.PostingsList(term, ss.Deleted(), nil)
+		if err != nil {
+			return 0, err
+		}
+		df += pl.Count()
+	}
+	return df, nil
+}
+
+// cursor walks one clause's postings in one segment.
+type cursor struct {
+	q    *qterm
+	pl   segment.PostingsList
+	it   segment.PostingsIterator
+	doc  uint64
+	freq uint64
+	norm float64
+	done bool
+	ub   float64 // the most this clause can add to a score
+}
+
+func (c *cursor) load(pst segment.Posting, err error) error {
+	if err != nil {
+		return err
+	}
+	if pst == nil {
+		c.done = true
+		return nil
+	}
+	c.doc, c.freq, c.norm = pst.Number(), pst.Frequency(), pst.Norm()
+	return nil
+}
+
+func (p *plan) cursors(ss *scorch.SegmentSnapshot) ([]*cursor, error) {
+	var out []*cursor
+	for i := range p.terms {
+		q := &p.terms[i]
+		d, err := ss.Segment().Dictionary(q.field)
+		if err != nil {
+			return nil, err
+		}
+		pl, err := d.PostingsList(q.term, ss.Deleted(), nil)
+		if err != nil {
+			return nil, err
+		}
+		if pl.Count() == 0 {
+			continue
+		}
+		out = append(out, &cursor{q: q, pl: pl, ub: q.weight * q.idf * (p.k1 + 1)})
+	}
+	return out, nil
+}
+
+// score is BM25 for one clause at the cursor's document. bleve stores a
+// field's length as norm = 1/sqrt(length).
+func (p *plan) score(c *cursor) float64 {
+	length := 1 / (c.norm * c.norm)
+	tf := float64(c.freq)
+	return c.q.weight * c.q.idf * tf * (p.k1 + 1) / (tf + p.k1*(1-p.b+p.b*length/c.q.avgLen))
+}
+
+// maxScore ranks one segment's documents into h (Turtle & Flood's MaxScore).
+// Clauses are sorted by their bound; the low ones whose bounds together
+// cannot beat the current k-th score are "non-essential": a document is
+// only a candidate if an essential clause has it, and non-essential clauses
+// are probed with Advance, not walked.
+func (p *plan) maxScore(ctx context.Context, si int, cur []*cursor, allowed *roaring.Bitmap, h *topK, want int) error {
+	slices.SortFunc(cur, func(a, b *cursor) int { return cmp.Compare(a.ub, b.ub) })
+	prefix := make([]float64, len(cur)) // prefix[i] = sum of bounds of cur[0..i]
+	for i, c := range cur {
+		c.it = c.pl.Iterator(true, true, false, nil)
+		if err := c.load(c.it.Next()); err != nil {
+			return err
+		}
+		prefix[i] = c.ub
+		if i > 0 {
+			prefix[i] += prefix[i-1]
+		}
+	}
+	threshold := func() float64 {
+		if len(*h) < want {
+			return -1
+		}
+		return (*h)[0].score
+	}
+	for steps := 0; ; steps++ {
+		if steps&0xffff == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		theta := threshold()
+		// First essential clause: all before it together cannot beat theta.
+		ess := 0
+		for ess < len(cur) && prefix[ess] <= theta {
+			ess++
+		}
+		if ess == len(cur) {
+			return nil // nothing left can enter the top k
+		}
+		doc := uint64(math.MaxUint64)
+		for _, c := range cur[ess:] {
+			if !c.done && c.doc < doc {
+				doc = c.doc
+			}
+		}
+		if doc == math.MaxUint64 {
+			return nil
+		}
+		var s float64
+		for _, c := range cur[ess:] {
+			if !c.done && c.doc == doc {
+				s += p.score(c)
+				if err := c.load(c.it.Next()); err != nil {
+					return err
+				}
+			}
+		}
+		if !allowed.Contains(uint32(doc)) {
+			continue
+		}
+		for i := ess - 1; i >= 0; i-- {
+			if s+prefix[i] <= theta {
+				break
+			}
+			c := cur[i]
+			if c.done {
+				continue
+			}
+			if c.doc < doc {
+				if err := c.load(c.it.Advance(doc)); err != nil {
+					return err
+				}
+			}
+			if !c.done && c.doc == doc {
+				s += p.score(c)
+			}
+		}
+		if len(*h) < want {
+			heap.Push(h, scored{s, si, doc})
+		} else if s > theta {
+			(*h)[0] = scored{s, si, doc}
+			heap.Fix(h, 0)
+		}
+	}
+}
+
+// load reads a hit's stored record.
+func (p *plan) load(s scored) (search.Hit, error) {
+	var src []byte
+	err := p.segs[s.seg].VisitDocument(s.local, func(field string, _ byte, value []byte, _ []uint64) bool {
+		if field == fSrc {
+			src = append([]byte(nil), value...)
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return search.Hit{}, err
+	}
+	hit := search.Hit{Score: s.score}
+	if err := json.Unmarshal(src, &hit.Paper); err != nil {
+		return search.Hit{}, fmt.Errorf("stored record in segment %d doc %d: %w", s.seg, s.local, err)
+	}
+	hit.ID = hit.Paper.ID
+	return hit, nil
+}
+
+// allowed is the set of a segment's live documents that pass the filters,
+// phrases and exclusions.
+func (p *plan) allowed(ss *scorch.SegmentSnapshot, q query.Query) (*roaring.Bitmap, error) {
+	seg := ss.Segment()
+	bm := ss.DocNumbersLive()
+	_, negWords := splitNegated(q.Text)
+	for _, ph := range q.Phrases {
+		// Every word of a quoted phrase must appear.
+		req, err := p.words(seg, fText, ph, p.x.an.prose, true)
+		if err != nil {
+			return nil, err
+		}
+		bm.And(req)
+	}
+	for _, w := range negWords {
+		ex, err := p.words(seg, fText, w, p.x.an.prose, false)
+		if err != nil {
+			return nil, err
+		}
+		bm.AndNot(ex)
+	}
+	// Positive filters AND across keys; repeated one-valued keys OR.
+	groups := map[string]*roaring.Bitmap{}
+	var keys []string
+	for _, f := range q.Filters {
+		fb, err := p.filter(seg, f)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case f.Negate:
+			bm.AndNot(fb)
+		case query.MultiValued(f.Key):
+			bm.And(fb)
+		default:
+			if g, ok := groups[f.Key]; ok {
+				g.Or(fb)
+			} else {
+				groups[f.Key] = fb
+				keys = append(keys, f.Key)
+			}
+		}
+	}
+	for _, key := range keys {
+		bm.And(groups[key])
+	}
+	return bm, nil
+}
+
+// filter is the bitmap of one filter's values, OR'ed.
+func (p *plan) filter(seg segment.Segment, f query.Filter) (*roaring.Bitmap, error) {
+	if f.Key == query.KeyYear {
+		lo, hi := corpus.MinYear, corpus.MaxYear
+		if f.Min != 0 {
+			lo = f.Min
+		}
+		if f.Max != 0 {
+			hi = f.Max
+		}
+		return p.termRange(seg, fYear, fmt.Sprintf("%04d", lo), fmt.Sprintf("%04d", hi+1))
+	}
+	out := roaring.New()
+	for _, v := range f.Values {
+		lv := strings.ToLower(v)
+		var parts []*roaring.Bitmap
+		var err error
+		add := func(field, term string) {
+			if err == nil {
+				var b *roaring.Bitmap
+				b, err = p.term(seg, field, term)
+				parts = append(parts, b)
+			}
+		}
+		switch f.Key {
+		case query.KeyField:
+			add(fField, v)
+			add(fFieldLC, lv)
+			add(fCategory, v)
+			add(fCatLC, lv)
+		case query.KeyCategory:
+			add(fCategory, v)
+			add(fCatLC, lv)
+		case query.KeyVenue:
+			add(fVenue, v)
+			if err == nil {
+				var b *roaring.Bitmap
+				b, err = p.words(seg, fVenueTxt, v, p.x.an.name, true)
+				parts = append(parts, b)
+			}
+		case query.KeyAuthor:
+			add(fAuthor, v)
+			if err == nil {
+				var b *roaring.Bitmap
+				b, err = p.words(seg, fAuthTxt, v, p.x.an.name, true)
+				parts = append(parts, b)
+			}
+		case query.KeySource:
+			add(fSource, v)
+			add(fSourceLC, lv)
+		case query.KeyDOI:
+			add(fDOI, strings.TrimPrefix(lv, "https://doi.org/"))
+		case query.KeyID:
+			b, e := seg.DocNumbers([]string{v})
+			parts, err = append(parts, b), e
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range parts {
+			out.Or(b)
+		}
+	}
+	return out, nil
+}
+
+// term is the bitmap of documents holding one exact term.
+func (p *plan) term(seg segment.Segment, field, term string) (*roaring.Bitmap, error) {
+	d, err := seg.Dictionary(field)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := d.PostingsList([]byte(term), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	b := roaring.New()
+	orInto(b, pl)
+	return b, nil
+}
+
+// termRange ORs the postings of every term in [lo, hi).
+func (p *plan) termRange(seg segment.Segment, field, lo, hi string) (*roaring.Bitmap, error) {
+	d, err := seg.Dictionary(field)
+	if err != nil {
+		return nil, err
+	}
+	out := roaring.New()
+	it := d.AutomatonIterator(nil, []byte(lo), []byte(hi))
+	for {
+		e, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			return out, nil
+		}
+		pl, err := d.PostingsList([]byte(e.Term), nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		orInto(out, pl)
+	}
+}
+
+// words analyses text and returns the documents with all its terms (all)
+// or any of them.
+func (p *plan) words(seg segment.Segment, field, text string, an analysis.Analyzer, all bool) (*roaring.Bitmap, error) {
+	var out *roaring.Bitmap
+	for _, t := range an.Analyze([]byte(text)) {
+		b, err := p.term(seg, field, string(t.Term))
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case out == nil:
+			out = b
+		case all:
+			out.And(b)
+		default:
+			out.Or(b)
+		}
+	}
+	if out == nil {
+		// Nothing left after analysis (only stop words): a phrase then
+		// constrains nothing, an exclusion excludes nothing.
+		if all {
+			out = roaring.New()
+			out.AddRange(0, seg.Count())
+			return out, nil
+		}
+		return roaring.New(), nil
+	}
+	return out, nil
+}
+
+// orInto adds a postings list's documents to b, through zap's bitmap when
+// the segment format offers it.
+func orInto(b *roaring.Bitmap, pl segment.PostingsList) {
+	if o, ok := pl.(interface{ OrInto(*roaring.Bitmap) }); ok {
+		o.OrInto(b)
+		return
+	}
+	it := pl.Iterator(false, false, false, nil)
+	for {
+		pst, err := it.Next()
+		if err != nil || pst == nil {
+			return
+		}
+		b.Add(uint32(pst.Number()))
+	}
+}
