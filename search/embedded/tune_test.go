@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/eval"
