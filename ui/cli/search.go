@@ -9,21 +9,29 @@ import (
 
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embedded"
+	"github.com/quire-research/quire/ui/progress"
 )
 
+type searchFlags struct {
+	json          bool
+	limit, offset int
+	facets        string
+}
+
 func init() {
+	var f searchFlags
 	register(&command{
 		name:    "search",
 		args:    "[flags] QUERY...",
 		summary: "Search the index and print hits with facet counts.\nQuery language: free text, \"phrases\", -exclusions and filters such as\nyear:2018..2022 field:q-bio.GN author:\"Doudna\" venue:Nature source:arxiv.",
 		flags: func(fs *flag.FlagSet) any {
-			fs.Bool("json", false, "print the result as JSON")
-			fs.Int("limit", 0, "number of hits (default from config search.limit)")
-			fs.Int("offset", 0, "skip this many hits (paging)")
-			fs.String("facets", strings.Join(search.AllFacets, ","), "facets to count, comma-separated, or 'none'")
-			return nil
+			fs.BoolVar(&f.json, "json", false, "print the result as JSON")
+			fs.IntVar(&f.limit, "limit", 0, "number of hits (default from config search.limit)")
+			fs.IntVar(&f.offset, "offset", 0, "skip this many hits (paging)")
+			fs.StringVar(&f.facets, "facets", strings.Join(search.AllFacets, ","), "facets to count, comma-separated, or 'none'")
+			return &f
 		},
-		run: runSearch,
+		run: func(e *env, fs *flag.FlagSet, args []string) error { return runSearch(e, &f, args) },
 	})
 }
 
@@ -36,22 +44,19 @@ func openIndex(e *env, readOnly bool) (*embedded.Index, error) {
 	})
 }
 
-func runSearch(e *env, fs *flag.FlagSet, args []string) error {
+func runSearch(e *env, f *searchFlags, args []string) error {
 	if len(args) == 0 {
 		return usagef("search needs a query (try: quire search \"protein folding\" year:2015..)")
 	}
-	limit := intFlag(fs, "limit")
-	if limit <= 0 {
-		limit = e.cfg.Search.Limit
-	}
+	limit := firstPositive(f.limit, e.cfg.Search.Limit)
 	req, err := search.NewRequest(strings.Join(args, " "), limit)
 	if err != nil {
 		return err
 	}
-	req.Offset = intFlag(fs, "offset")
+	req.Offset = max(0, f.offset)
 	req.Snippets = true
-	if f := strFlag(fs, "facets"); f != "none" && f != "" {
-		req = req.WithFacets(e.cfg.Search.FacetSize, strings.Split(f, ",")...)
+	if f.facets != "none" && f.facets != "" {
+		req = req.WithFacets(e.cfg.Search.FacetSize, strings.Split(f.facets, ",")...)
 	}
 	x, err := openIndex(e, true)
 	if err != nil {
@@ -62,7 +67,7 @@ func runSearch(e *env, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	if boolFlag(fs, "json") {
+	if f.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
@@ -75,7 +80,7 @@ func runSearch(e *env, fs *flag.FlagSet, args []string) error {
 // are marked with ‹›, so nothing is carried by colour alone.
 func printResult(w io.Writer, res *search.Result, offset int, color bool) {
 	st := newStyle(color)
-	fmt.Fprintf(w, "%s hits in %s\n", human(int64(res.Total)), res.Took.Round(10_000))
+	fmt.Fprintf(w, "%s hits in %s\n", progress.HumanCount(int64(res.Total)), res.Took.Round(10_000))
 	for i, h := range res.Hits {
 		p := h.Paper
 		fmt.Fprintf(w, "\n%3d. %s  %s\n", offset+i+1, st.bold(p.Title), st.dim(fmt.Sprintf("%.2f", h.Score)))
@@ -111,7 +116,7 @@ func printFacet(w io.Writer, st style, f search.Facet) {
 	}
 	var parts []string
 	for _, v := range f.Values {
-		parts = append(parts, fmt.Sprintf("%s (%s)", v.Value, human(int64(v.Count))))
+		parts = append(parts, fmt.Sprintf("%s (%s)", v.Value, progress.HumanCount(int64(v.Count))))
 	}
 	if f.Name == search.FacetYear && len(parts) > 12 {
 		// A long histogram reads better as its range and the busiest years.
@@ -175,30 +180,4 @@ func (s style) marked(sn search.Snippet) string {
 	}
 	b.WriteString(sn.Text[last:])
 	return b.String()
-}
-
-func intFlag(fs *flag.FlagSet, name string) int {
-	v, _ := fs.Lookup(name).Value.(flag.Getter).Get().(int)
-	return v
-}
-
-func strFlag(fs *flag.FlagSet, name string) string {
-	return fs.Lookup(name).Value.String()
-}
-
-func boolFlag(fs *flag.FlagSet, name string) bool {
-	v, _ := fs.Lookup(name).Value.(flag.Getter).Get().(bool)
-	return v
-}
-
-// human formats a count with thousands separators.
-func human(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + human(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
