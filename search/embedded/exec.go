@@ -5,10 +5,14 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -124,50 +128,23 @@ func (x *Index) Search(ctx context.Context, req search.Request) (*search.Result,
 		}
 	}
 	want := req.Offset + req.Limit
-	h := make(topK, 0, want)
-	var total uint64
-	for si, ss := range p.segs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		allowed, err := p.allowed(ss, req.Query)
-		if err != nil {
-			return nil, err
-		}
-		cur, err := p.cursors(ss)
-		if err != nil {
-			return nil, err
-		}
-		hits := allowed
+	segs, total, err := p.hitSets(ctx, req.Query, k)
+	if err != nil {
+		return nil, err
+	}
+	top := &sharedTop{want: want}
+	top.theta.Store(math.Float64bits(-1))
+	if want > 0 {
 		if p.hasText {
-			hits = roaring.New()
-			for _, c := range cur {
-				orInto(hits, c.pl)
-			}
-			hits.And(allowed)
+			err = p.rank(ctx, segs, top)
+		} else {
+			p.firstDocs(segs, top)
 		}
-		total += hits.GetCardinality()
-		if k != nil {
-			it := hits.Iterator()
-			for it.HasNext() {
-				k.addLocal(si, uint64(it.Next()))
-			}
-		}
-		if want == 0 {
-			continue
-		}
-		if !p.hasText {
-			// No text to rank by: the first documents in index order.
-			it := hits.Iterator()
-			for it.HasNext() && len(h) < want {
-				heap.Push(&h, scored{score: 0, seg: si, local: uint64(it.Next())})
-			}
-			continue
-		}
-		if err := p.maxScore(ctx, si, cur, allowed, &h, want); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
+	h := top.h
 	res := &search.Result{Total: total}
 	sorted := make([]scored, len(h))
 	for i := len(h) - 1; i >= 0; i-- {
@@ -267,9 +244,9 @@ type cursor struct {
 	pl   segment.PostingsList
 	it   segment.PostingsIterator
 	doc  uint64
-	freq uint64
-	norm float64
+	pst  segment.Posting // valid until the iterator moves
 	done bool
+	hi   uint64  // the cursor's unit ends before this document
 	ub   float64 // the most this clause can add to a score
 }
 
@@ -281,7 +258,12 @@ func (c *cursor) load(pst segment.Posting, err error) error {
 		c.done = true
 		return nil
 	}
-	c.doc, c.freq, c.norm = pst.Number(), pst.Frequency(), pst.Norm()
+	c.doc = pst.Number()
+	if c.doc >= c.hi {
+		c.done = true
+		return nil
+	}
+	c.pst = pst
 	return nil
 }
 
@@ -308,22 +290,24 @@ func (p *plan) cursors(ss *scorch.SegmentSnapshot) ([]*cursor, error) {
 // score is BM25 for one clause at the cursor's document. bleve stores a
 // field's length as norm = 1/sqrt(length).
 func (p *plan) score(c *cursor) float64 {
-	length := 1 / (c.norm * c.norm)
-	tf := float64(c.freq)
+	norm := c.pst.Norm()
+	length := 1 / (norm * norm)
+	tf := float64(c.pst.Frequency())
 	return c.q.weight * c.q.idf * tf * (p.k1 + 1) / (tf + p.k1*(1-p.b+p.b*length/c.q.avgLen))
 }
 
-// maxScore ranks one segment's documents into h (Turtle & Flood's MaxScore).
-// Clauses are sorted by their bound; the low ones whose bounds together
-// cannot beat the current k-th score are "non-essential": a document is
-// only a candidate if an essential clause has it, and non-essential clauses
-// are probed with Advance, not walked.
-func (p *plan) maxScore(ctx context.Context, si int, cur []*cursor, allowed *roaring.Bitmap, h *topK, want int) error {
+// maxScore ranks the documents [lo, hi) of one segment into top (Turtle &
+// Flood's MaxScore). Clauses are sorted by their bound; the low ones whose
+// bounds together cannot beat the current k-th score are "non-essential": a
+// document is only a candidate if an essential clause has it, and
+// non-essential clauses are probed with Advance, not walked.
+func (p *plan) maxScore(ctx context.Context, u unit, cur []*cursor, allowed *roaring.Bitmap, top *sharedTop) error {
 	slices.SortFunc(cur, func(a, b *cursor) int { return cmp.Compare(a.ub, b.ub) })
 	prefix := make([]float64, len(cur)) // prefix[i] = sum of bounds of cur[0..i]
 	for i, c := range cur {
 		c.it = c.pl.Iterator(true, true, false, nil)
-		if err := c.load(c.it.Next()); err != nil {
+		c.hi = u.hi
+		if err := c.load(c.it.Advance(u.lo)); err != nil {
 			return err
 		}
 		prefix[i] = c.ub
@@ -331,17 +315,11 @@ func (p *plan) maxScore(ctx context.Context, si int, cur []*cursor, allowed *roa
 			prefix[i] += prefix[i-1]
 		}
 	}
-	threshold := func() float64 {
-		if len(*h) < want {
-			return -1
-		}
-		return (*h)[0].score
-	}
 	for steps := 0; ; steps++ {
 		if steps&0xffff == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		theta := threshold()
+		theta := top.threshold()
 		// First essential clause: all before it together cannot beat theta.
 		ess := 0
 		for ess < len(cur) && prefix[ess] <= theta {
@@ -388,13 +366,165 @@ func (p *plan) maxScore(ctx context.Context, si int, cur []*cursor, allowed *roa
 				s += p.score(c)
 			}
 		}
-		if len(*h) < want {
-			heap.Push(h, scored{s, si, doc})
-		} else if s > theta {
-			(*h)[0] = scored{s, si, doc}
-			heap.Fix(h, 0)
+		if s > theta {
+			top.offer(scored{s, u.seg, doc})
 		}
 	}
+}
+
+// sharedTop is the top k shared by the ranking workers; theta, the score to
+// beat, is read without the lock on every candidate.
+type sharedTop struct {
+	mu    sync.Mutex
+	h     topK
+	want  int
+	theta atomic.Uint64 // float64 bits; -1 until the heap is full
+}
+
+func (t *sharedTop) threshold() float64 { return math.Float64frombits(t.theta.Load()) }
+
+func (t *sharedTop) offer(s scored) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case len(t.h) < t.want:
+		heap.Push(&t.h, s)
+	case s.score > t.h[0].score:
+		t.h[0] = s
+		heap.Fix(&t.h, 0)
+	default:
+		return
+	}
+	if len(t.h) == t.want {
+		t.theta.Store(math.Float64bits(t.h[0].score))
+	}
+}
+
+// segHits is one segment's part of a search.
+type segHits struct {
+	ss      *scorch.SegmentSnapshot
+	allowed *roaring.Bitmap
+	hits    *roaring.Bitmap
+	cur     []*cursor
+}
+
+// hitSets computes every segment's hit set, the total and the facet
+// counts, segments spread over the CPUs.
+func (p *plan) hitSets(ctx context.Context, q query.Query, k *counter) ([]segHits, uint64, error) {
+	out := make([]segHits, len(p.segs))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(p.segs)))
+	counters := make([]*counter, workers)
+	var total atomic.Uint64
+	err := parallel(ctx, workers, len(p.segs), func(w, si int) error {
+		ss := p.segs[si]
+		allowed, err := p.allowed(ss, q)
+		if err != nil {
+			return err
+		}
+		cur, err := p.cursors(ss)
+		if err != nil {
+			return err
+		}
+		hits := allowed
+		if p.hasText {
+			hits = roaring.New()
+			for _, c := range cur {
+				orInto(hits, c.pl)
+			}
+			hits.And(allowed)
+		}
+		total.Add(hits.GetCardinality())
+		if k != nil {
+			if counters[w] == nil {
+				counters[w] = k.fresh()
+			}
+			it := hits.Iterator()
+			for it.HasNext() {
+				counters[w].addLocal(si, uint64(it.Next()))
+			}
+		}
+		out[si] = segHits{ss: ss, allowed: allowed, hits: hits, cur: cur}
+		return nil
+	})
+	if k != nil {
+		for _, c := range counters {
+			k.merge(c)
+		}
+	}
+	return out, total.Load(), err
+}
+
+// unit is a slice of one segment's documents, the grain of parallel ranking.
+type unit struct {
+	seg    int
+	lo, hi uint64
+}
+
+// rank fills top from every segment, cut into units so that two cores
+// share even one big segment.
+func (p *plan) rank(ctx context.Context, segs []segHits, top *sharedTop) error {
+	workers := runtime.GOMAXPROCS(0)
+	var units []unit
+	for si, sh := range segs {
+		if sh.hits.IsEmpty() {
+			continue
+		}
+		n := sh.ss.Segment().Count()
+		step := max(1<<16, n/uint64(2*workers)+1)
+		for lo := uint64(0); lo < n; lo += step {
+			units = append(units, unit{si, lo, min(n, lo+step)})
+		}
+	}
+	return parallel(ctx, min(workers, max(1, len(units))), len(units), func(_, i int) error {
+		u := units[i]
+		sh := segs[u.seg]
+		cur := make([]*cursor, len(sh.cur))
+		for j, c := range sh.cur {
+			cur[j] = &cursor{q: c.q, pl: c.pl, ub: c.ub}
+		}
+		return p.maxScore(ctx, u, cur, sh.allowed, top)
+	})
+}
+
+// firstDocs fills top, when there is no text to rank by, with the first
+// documents in index order.
+func (p *plan) firstDocs(segs []segHits, top *sharedTop) {
+	for si, sh := range segs {
+		it := sh.hits.Iterator()
+		for it.HasNext() && len(top.h) < top.want {
+			heap.Push(&top.h, scored{score: 0, seg: si, local: uint64(it.Next())})
+		}
+	}
+}
+
+// parallel runs fn(worker, i) for i in [0, n) on a pool of workers and
+// returns the first error.
+func parallel(ctx context.Context, workers, n int, fn func(w, i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := fn(w, i); err != nil {
+					errs[w] = err
+					next.Store(int64(n))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // load reads a hit's stored record.

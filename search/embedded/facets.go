@@ -356,3 +356,26 @@ func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
+
+// fresh returns an empty counter for the same facets and columns, for a
+// worker to count into and merge later.
+func (k *counter) fresh() *counter {
+	c := &counter{which: k.which, cols: k.cols, names: k.names}
+	for _, cnt := range k.counts {
+		c.counts = append(c.counts, make([]uint32, len(cnt)))
+	}
+	return c
+}
+
+// merge adds o's counts to k's.
+func (k *counter) merge(o *counter) {
+	if o == nil {
+		return
+	}
+	for j, cnt := range o.counts {
+		dst := k.counts[j]
+		for i, n := range cnt {
+			dst[i] += n
+		}
+	}
+}
