@@ -153,7 +153,7 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 		return enc.Encode(r)
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "papers:        %s (synthetic)\n", progress.HumanCount(int64(r.Papers)))
+	fmt.Fprintf(w, "papers:        %s\n", progress.HumanCount(int64(r.Papers)))
 	if r.IngestPerSec > 0 {
 		fmt.Fprintf(w, "ingest:        %.0f papers/s (%s)\n", r.IngestPerSec, progress.HumanDuration(r.IngestTime))
 	}
@@ -200,9 +200,13 @@ func benchQueries(path string, n int) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
+	in, err := corpus.Decompress(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	var out []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() && len(out) < n {
 		if rng.IntN(20) != 0 {
