@@ -614,13 +614,14 @@ func (p *plan) filter(seg segment.Segment, f query.Filter) (*roaring.Bitmap, err
 		lv := strings.ToLower(v)
 		var parts []*roaring.Bitmap
 		var err error
-		add := func(field, term string) {
+		keep := func(b *roaring.Bitmap, e error) {
 			if err == nil {
-				var b *roaring.Bitmap
-				b, err = p.term(seg, field, term)
-				parts = append(parts, b)
+				parts, err = append(parts, b), e
 			}
 		}
+		add := func(field, term string) { keep(p.term(seg, field, term)) }
+		// allWords matches names loosely: every word, in any order.
+		allWords := func(field string) { keep(p.words(seg, field, v, p.x.an.name, true)) }
 		switch f.Key {
 		case query.KeyField:
 			add(fField, v)
@@ -632,26 +633,17 @@ func (p *plan) filter(seg segment.Segment, f query.Filter) (*roaring.Bitmap, err
 			add(fCatLC, lv)
 		case query.KeyVenue:
 			add(fVenue, v)
-			if err == nil {
-				var b *roaring.Bitmap
-				b, err = p.words(seg, fVenueTxt, v, p.x.an.name, true)
-				parts = append(parts, b)
-			}
+			allWords(fVenueTxt)
 		case query.KeyAuthor:
 			add(fAuthor, v)
-			if err == nil {
-				var b *roaring.Bitmap
-				b, err = p.words(seg, fAuthTxt, v, p.x.an.name, true)
-				parts = append(parts, b)
-			}
+			allWords(fAuthTxt)
 		case query.KeySource:
 			add(fSource, v)
 			add(fSourceLC, lv)
 		case query.KeyDOI:
 			add(fDOI, strings.TrimPrefix(lv, "https://doi.org/"))
 		case query.KeyID:
-			b, e := seg.DocNumbers([]string{v})
-			parts, err = append(parts, b), e
+			keep(seg.DocNumbers([]string{v}))
 		}
 		if err != nil {
 			return nil, err
