@@ -110,7 +110,7 @@ func Ingest(ctx context.Context, eng Engine, src corpus.Source, o IngestOptions)
 		batch.cursor = maxCursor(batch.cursor, rec.Cursor)
 		batch.bytes = rec.Bytes
 		if first, dup := seen.add(rec.Paper.ID, rec.Pos); dup {
-			st.Duplicates++
+			batch.dups++
 			batch.errors++
 			if o.OnError != nil {
 				o.OnError(&corpus.RecordError{Pos: rec.Pos, Cursor: rec.Cursor, Err: fmt.Errorf("id: duplicate %q (first at %s); skipped", rec.Paper.ID, first)})
@@ -118,7 +118,7 @@ func Ingest(ctx context.Context, eng Engine, src corpus.Source, o IngestOptions)
 			continue
 		}
 		for _, msg := range rec.Warnings {
-			st.Warnings++
+			batch.warnings++
 			if o.OnWarning != nil {
 				o.OnWarning(rec.Pos, msg)
 			}
@@ -131,7 +131,7 @@ func Ingest(ctx context.Context, eng Engine, src corpus.Source, o IngestOptions)
 			batch = job{cursor: batch.cursor, bytes: batch.bytes}
 		}
 	}
-	if len(batch.papers) > 0 || batch.errors > 0 {
+	if len(batch.papers) > 0 || batch.errors > 0 || batch.warnings > 0 {
 		p.send(batch)
 	}
 	if err := p.wait(); err != nil {
@@ -157,6 +157,9 @@ type job struct {
 	cursor corpus.Cursor // the source is consumed up to here once this batch is written
 	bytes  int64
 	errors int64
+	// Counted here and added to the stats when the batch is written, so
+	// the stats are only touched under the pipeline's lock.
+	warnings, dups int64
 }
 
 // pipeline overlaps decoding with writing and runs several writers, since
@@ -242,6 +245,8 @@ func (p *pipeline) writer() {
 func (p *pipeline) complete(j job) {
 	p.st.Papers += int64(len(j.papers))
 	p.st.Errors += j.errors
+	p.st.Warnings += j.warnings
+	p.st.Duplicates += j.dups
 	p.st.Bytes = max(p.st.Bytes, j.bytes)
 	p.done[j.seq] = j
 	for {

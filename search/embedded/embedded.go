@@ -18,7 +18,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
-	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/quire-research/quire/corpus"
@@ -61,7 +60,6 @@ type Index struct {
 	path   string
 	opts   Options
 	idx    bleve.Index
-	im     *mapping.IndexMappingImpl
 	an     analyzers
 	facets *facetCache
 
@@ -107,7 +105,7 @@ func Open(dir string, o Options) (*Index, error) {
 			return nil, fmt.Errorf("create index %s: %w", dir, err)
 		}
 	}
-	x := &Index{path: dir, opts: o, idx: idx, im: im, an: resolveAnalyzers(im), facets: newFacetCache()}
+	x := &Index{path: dir, opts: o, idx: idx, an: resolveAnalyzers(im), facets: newFacetCache()}
 	if err := x.loadStats(); err != nil {
 		idx.Close()
 		return nil, fmt.Errorf("open index %s: length statistics: %w", dir, err)
@@ -248,24 +246,22 @@ func (x *Index) Stats(ctx context.Context) (*search.Stats, error) {
 		return nil, err
 	}
 	st := &search.Stats{Engine: "embedded (bleve " + bleveVersion + ", BM25)", Path: x.path, Papers: n}
-	st.DiskBytes = dirSize(x.path)
-	if r, err := x.idx.Advanced(); err == nil {
-		if rd, err := r.Reader(); err == nil {
-			if snap, ok := rd.(*scorch.IndexSnapshot); ok {
-				st.Segments = len(snap.Segments())
-				for k, v := range snap.Internal() {
-					if !strings.HasPrefix(k, checkpointPrefix) {
-						continue
-					}
-					var c search.Checkpoint
-					if json.Unmarshal(v, &c) == nil {
-						st.Checkpoints = append(st.Checkpoints, c)
-					}
-				}
-			}
-			rd.Close()
+	st.DiskBytes = x.DiskBytes()
+	snap, err := x.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	st.Segments = len(snap.Segments())
+	for k, v := range snap.Internal() {
+		if !strings.HasPrefix(k, checkpointPrefix) {
+			continue
+		}
+		var c search.Checkpoint
+		if json.Unmarshal(v, &c) == nil {
+			st.Checkpoints = append(st.Checkpoints, c)
 		}
 	}
+	snap.Close()
 	res, err := x.Search(ctx, search.Request{Facets: search.AllFacets, FacetSize: 10})
 	if err != nil {
 		return nil, err
@@ -276,9 +272,10 @@ func (x *Index) Stats(ctx context.Context) (*search.Stats, error) {
 
 const bleveVersion = "v2.6"
 
-func dirSize(dir string) int64 {
+// DiskBytes is the size of the index folder.
+func (x *Index) DiskBytes() int64 {
 	var total int64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(x.path, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}

@@ -109,7 +109,7 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 		r.IngestPerSec = float64(st.Papers) / st.Elapsed.Seconds()
 	}
 	r.Papers, _ = x.Count()
-	r.IndexBytes = dirBytes(dir)
+	r.IndexBytes = x.DiskBytes()
 
 	queries, err := benchQueries(path, f.queries)
 	if err != nil {
@@ -249,15 +249,4 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
-}
-
-func dirBytes(dir string) int64 {
-	var total int64
-	_ = filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() {
-			total += fi.Size()
-		}
-		return nil
-	})
-	return total
 }
