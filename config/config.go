@@ -43,8 +43,18 @@ const (
 	ThemeHighContrast = "high-contrast"
 )
 
-// ModeBM25 is the only search mode so far; "hybrid" and "vector" will join it.
-const ModeBM25 = "bm25"
+// Search modes.
+const (
+	ModeBM25   = "bm25"
+	ModeVector = "vector"
+	ModeHybrid = "hybrid"
+)
+
+// Fusion methods for hybrid search.
+const (
+	FusionRRF    = "rrf"    // reciprocal rank fusion
+	FusionConvex = "convex" // weighted sum of normalised scores
+)
 
 // Config is every setting Quire reads at start.
 //
@@ -64,6 +74,8 @@ type Config struct {
 	Search Search `toml:"search"`
 	Ingest Ingest `toml:"ingest"`
 	S3     S3     `toml:"s3"`
+	Embed  Embed  `toml:"embed"`
+	LLM    LLM    `toml:"llm"`
 
 	// Keys remaps UI actions: action name → comma-separated keys, e.g.
 	// "search.focus" = "/,ctrl+f". The UI owns the action names.
@@ -86,8 +98,74 @@ type Search struct {
 	BM25K1 float64 `toml:"bm25_k1" env:"BM25_K1"`
 	// BM25B is BM25's length normalisation, in [0, 1].
 	BM25B float64 `toml:"bm25_b" env:"BM25_B"`
-	// Mode selects the retrieval method; only "bm25" exists so far.
+	// Mode selects the retrieval method: "hybrid", "bm25" or "vector".
 	Mode string `toml:"mode" env:"SEARCH_MODE"`
+	// Fusion combines the two halves of hybrid search: "rrf" or "convex".
+	Fusion string `toml:"fusion" env:"SEARCH_FUSION"`
+	// RRFK is reciprocal rank fusion's k: larger flattens the rank curve.
+	RRFK float64 `toml:"rrf_k" env:"SEARCH_RRF_K"`
+	// VectorWeight is the vector half's share in fusion, in [0, 1].
+	VectorWeight float64 `toml:"vector_weight" env:"SEARCH_VECTOR_WEIGHT"`
+	// Candidates is how many hits each half contributes before fusion.
+	Candidates int `toml:"candidates" env:"SEARCH_CANDIDATES"`
+}
+
+// Embed chooses the embedder for the vector half. API keys are never
+// stored here: APIKeyEnv names the variable that holds one.
+type Embed struct {
+	// Provider is "local" (trained on your corpus, no network), "model2vec"
+	// (a static model on disk), "openai" (any /v1/embeddings server),
+	// "bedrock" or "none".
+	Provider string `toml:"provider" env:"EMBED_PROVIDER"`
+	// Model is the model ID, or the model2vec directory.
+	Model string `toml:"model" env:"EMBED_MODEL"`
+	// BaseURL is the OpenAI-compatible server, e.g. http://localhost:11434/v1.
+	BaseURL string `toml:"base_url" env:"EMBED_BASE_URL"`
+	// APIKeyEnv is the environment variable holding the API key.
+	APIKeyEnv string `toml:"api_key_env" env:"EMBED_API_KEY_ENV"`
+	// Region is the AWS region for Bedrock; empty lets the SDK decide.
+	Region string `toml:"region" env:"EMBED_REGION"`
+	// Dimensions of the vectors (models that support shortening use it).
+	Dimensions int `toml:"dimensions" env:"EMBED_DIMENSIONS"`
+	// BatchSize is the number of texts per embedding request.
+	BatchSize int `toml:"batch_size" env:"EMBED_BATCH_SIZE"`
+	// Concurrency is the number of requests in flight.
+	Concurrency int `toml:"concurrency" env:"EMBED_CONCURRENCY"`
+	// QueryPrefix and PassagePrefix are prepended for models trained with
+	// them (e.g. "search_query: " and "search_document: ").
+	QueryPrefix   string `toml:"query_prefix" env:"EMBED_QUERY_PREFIX"`
+	PassagePrefix string `toml:"passage_prefix" env:"EMBED_PASSAGE_PREFIX"`
+}
+
+// LLM chooses the language model for answers and drafts.
+type LLM struct {
+	// Provider is "extractive" (offline, no model), "openai" (any chat
+	// completions server) or "bedrock".
+	Provider string `toml:"provider" env:"LLM_PROVIDER"`
+	// Model is the model ID.
+	Model string `toml:"model" env:"LLM_MODEL"`
+	// BaseURL is the OpenAI-compatible server.
+	BaseURL string `toml:"base_url" env:"LLM_BASE_URL"`
+	// APIKeyEnv is the environment variable holding the API key.
+	APIKeyEnv string `toml:"api_key_env" env:"LLM_API_KEY_ENV"`
+	// Region is the AWS region for Bedrock; empty lets the SDK decide.
+	Region string `toml:"region" env:"LLM_REGION"`
+	// MaxTokens bounds one response.
+	MaxTokens int `toml:"max_tokens" env:"LLM_MAX_TOKENS"`
+	// Temperature for sampling, in [0, 2].
+	Temperature float64 `toml:"temperature" env:"LLM_TEMPERATURE"`
+	// ContextTokens is the budget for retrieved passages in a prompt.
+	ContextTokens int `toml:"context_tokens" env:"LLM_CONTEXT_TOKENS"`
+	// InputPrice and OutputPrice are US dollars per million tokens, for
+	// the cost shown in the status bar.
+	InputPrice  float64 `toml:"input_price" env:"LLM_INPUT_PRICE"`
+	OutputPrice float64 `toml:"output_price" env:"LLM_OUTPUT_PRICE"`
+	// PromptDir holds saved prompts (*.md); they override the built-ins.
+	// Default: $XDG_CONFIG_HOME/quire/prompts.
+	PromptDir string `toml:"prompt_dir" env:"PROMPT_DIR"`
+	// DataDir keeps conversations and drafts.
+	// Default: $XDG_DATA_HOME/quire.
+	DataDir string `toml:"data_dir" env:"DATA_DIR"`
 }
 
 // Ingest controls how papers are read and indexed.
@@ -139,12 +217,16 @@ func Default() Config {
 	return Config{
 		Theme: ThemeAuto,
 		Search: Search{
-			Limit:      10,
-			FacetSize:  10,
-			TitleBoost: 0.3,
-			BM25K1:     0.9,
-			BM25B:      0.65,
-			Mode:       ModeBM25,
+			Limit:        10,
+			FacetSize:    10,
+			TitleBoost:   0.3,
+			BM25K1:       0.9,
+			BM25B:        0.65,
+			Mode:         ModeBM25,
+			Fusion:       FusionRRF,
+			RRFK:         60,
+			VectorWeight: 0.5,
+			Candidates:   100,
 		},
 		Ingest: Ingest{
 			BatchSize:          1000,
@@ -155,6 +237,20 @@ func Default() Config {
 			ChunkOverlapTokens: 32,
 		},
 		S3: S3{Concurrency: 8},
+		Embed: Embed{
+			Provider:    "local",
+			Dimensions:  256,
+			BatchSize:   64,
+			Concurrency: 4,
+			APIKeyEnv:   "OPENAI_API_KEY",
+		},
+		LLM: LLM{
+			Provider:      "extractive",
+			APIKeyEnv:     "OPENAI_API_KEY",
+			MaxTokens:     2048,
+			Temperature:   0.2,
+			ContextTokens: 6000,
+		},
 	}
 }
 
@@ -186,7 +282,27 @@ func (c Config) problems(dirs bool) []*Error {
 	check(floatIn(s.TitleBoost, math.SmallestNonzeroFloat64, 1000), "search.title_boost", "%v must be above 0 and at most 1000", s.TitleBoost)
 	check(floatIn(s.BM25K1, 0, 3), "search.bm25_k1", "%v is outside 0..3", s.BM25K1)
 	check(floatIn(s.BM25B, 0, 1), "search.bm25_b", "%v is outside 0..1", s.BM25B)
-	check(s.Mode == ModeBM25, "search.mode", "%q is not available (use bm25)", s.Mode)
+	check(slices.Contains([]string{ModeBM25, ModeVector, ModeHybrid}, s.Mode), "search.mode", "%q is not a mode (use hybrid, bm25 or vector)", s.Mode)
+	check(s.Fusion == FusionRRF || s.Fusion == FusionConvex, "search.fusion", "%q is not a fusion method (use rrf or convex)", s.Fusion)
+	check(floatIn(s.RRFK, 0, 10000), "search.rrf_k", "%v is outside 0..10000", s.RRFK)
+	check(floatIn(s.VectorWeight, 0, 1), "search.vector_weight", "%v is outside 0..1", s.VectorWeight)
+	check(intIn(s.Candidates, 1, 10000), "search.candidates", "%d is outside 1..10000", s.Candidates)
+
+	em := c.Embed
+	check(slices.Contains([]string{"local", "model2vec", "openai", "bedrock", "none"}, em.Provider), "embed.provider",
+		"%q is not an embedder (use local, model2vec, openai, bedrock or none)", em.Provider)
+	check(em.Provider != "model2vec" || em.Model != "", "embed.model", "model2vec needs the model directory")
+	check(intIn(em.Dimensions, 8, 8192), "embed.dimensions", "%d is outside 8..8192", em.Dimensions)
+	check(intIn(em.BatchSize, 1, 4096), "embed.batch_size", "%d is outside 1..4096", em.BatchSize)
+	check(intIn(em.Concurrency, 1, 256), "embed.concurrency", "%d is outside 1..256", em.Concurrency)
+
+	lm := c.LLM
+	check(slices.Contains([]string{"extractive", "openai", "bedrock"}, lm.Provider), "llm.provider",
+		"%q is not a provider (use extractive, openai or bedrock)", lm.Provider)
+	check(intIn(lm.MaxTokens, 1, 1000000), "llm.max_tokens", "%d is outside 1..1000000", lm.MaxTokens)
+	check(floatIn(lm.Temperature, 0, 2), "llm.temperature", "%v is outside 0..2", lm.Temperature)
+	check(intIn(lm.ContextTokens, 256, 10000000), "llm.context_tokens", "%d is outside 256..10000000", lm.ContextTokens)
+	check(lm.InputPrice >= 0 && lm.OutputPrice >= 0, "llm.input_price", "prices cannot be negative")
 
 	in := c.Ingest
 	check(intIn(in.BatchSize, 1, 100000), "ingest.batch_size", "%d is outside 1..100000", in.BatchSize)

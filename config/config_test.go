@@ -316,7 +316,7 @@ func TestValidate(t *testing.T) {
 		{"search.title_boost", func(c *Config) { c.Search.TitleBoost = 0 }},
 		{"search.bm25_k1", func(c *Config) { c.Search.BM25K1 = -0.1 }},
 		{"search.bm25_b", func(c *Config) { c.Search.BM25B = 1.01 }},
-		{"search.mode", func(c *Config) { c.Search.Mode = "vector" }},
+		{"search.mode", func(c *Config) { c.Search.Mode = "semantic" }},
 		{"ingest.batch_size", func(c *Config) { c.Ingest.BatchSize = 0 }},
 		{"ingest.workers", func(c *Config) { c.Ingest.Workers = -1 }},
 		{"ingest.format", func(c *Config) { c.Ingest.Format = "" }},
@@ -483,6 +483,8 @@ func TestWriteDefault(t *testing.T) {
 	want := Default()
 	want.Index = filepath.Join(dir, ".local/share/quire/index")
 	want.CacheDir = filepath.Join(dir, ".cache/quire")
+	want.LLM.PromptDir = filepath.Join(dir, ".config/quire/prompts")
+	want.LLM.DataDir = filepath.Join(dir, ".local/share/quire")
 	want.File = path
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("loaded %+v\nwant %+v", c, want)

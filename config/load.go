@@ -116,8 +116,19 @@ func (c *Config) resolveDirs(env func(string) string) {
 			c.CacheDir = filepath.Join(d, "quire")
 		}
 	}
-	c.Index = expandHome(c.Index, env)
-	c.CacheDir = expandHome(c.CacheDir, env)
+	if c.LLM.PromptDir == "" {
+		if d := xdgDir(env, "XDG_CONFIG_HOME", ".config"); d != "" {
+			c.LLM.PromptDir = filepath.Join(d, "quire", "prompts")
+		}
+	}
+	if c.LLM.DataDir == "" {
+		if d := xdgDir(env, "XDG_DATA_HOME", filepath.Join(".local", "share")); d != "" {
+			c.LLM.DataDir = filepath.Join(d, "quire")
+		}
+	}
+	for _, p := range []*string{&c.Index, &c.CacheDir, &c.LLM.PromptDir, &c.LLM.DataDir, &c.Embed.Model} {
+		*p = expandHome(*p, env)
+	}
 }
 
 // anchorDirs makes relative directories from the file relative to the
@@ -125,7 +136,7 @@ func (c *Config) resolveDirs(env func(string) string) {
 // directory. Values from the environment and flags stay relative to the
 // working directory, as a shell user expects.
 func (c *Config) anchorDirs(dir string) {
-	for _, p := range []*string{&c.Index, &c.CacheDir} {
+	for _, p := range []*string{&c.Index, &c.CacheDir, &c.LLM.PromptDir, &c.LLM.DataDir} {
 		if *p != "" && !filepath.IsAbs(*p) && *p != "~" && !strings.HasPrefix(*p, "~/") {
 			*p = filepath.Join(dir, *p)
 		}
