@@ -222,10 +222,10 @@ func Default() Config {
 			TitleBoost:   0.3,
 			BM25K1:       0.9,
 			BM25B:        0.65,
-			Mode:         ModeBM25,
-			Fusion:       FusionRRF,
+			Mode:         ModeHybrid,
+			Fusion:       FusionConvex,
 			RRFK:         60,
-			VectorWeight: 0.5,
+			VectorWeight: 0.4,
 			Candidates:   100,
 		},
 		Ingest: Ingest{

@@ -74,7 +74,23 @@ type Request struct {
 	FacetSize int
 	// Snippets asks for highlighted abstract fragments on each hit.
 	Snippets bool
+	// Mode is ModeHybrid, ModeBM25 or ModeVector; empty means the
+	// engine's default.
+	Mode string
+	// Explain fills each hit's Explain with both halves' ranks and scores.
+	Explain bool
 }
+
+// Search modes.
+const (
+	ModeBM25   = "bm25"
+	ModeVector = "vector"
+	ModeHybrid = "hybrid"
+)
+
+// ErrNoVectors is returned for a vector or hybrid search on an engine
+// whose vector half has not been built.
+var ErrNoVectors = errors.New("this index has no vectors yet (run 'quire ingest' to build them, or search with --mode bm25)")
 
 // NewRequest parses a query in Quire's query language.
 func NewRequest(q string, limit int) (Request, error) {
@@ -97,6 +113,9 @@ type Result struct {
 	Total  uint64        `json:"total"`
 	Facets []Facet       `json:"facets,omitempty"`
 	Took   time.Duration `json:"took_ns"`
+	// Mode is how the hits were found (a hybrid request on an index
+	// without vectors runs as BM25 and says so here).
+	Mode string `json:"mode"`
 }
 
 // Hit is one matching paper.
@@ -105,6 +124,18 @@ type Hit struct {
 	Score   float64      `json:"score"`
 	Paper   corpus.Paper `json:"paper"`
 	Snippet Snippet      `json:"snippet,omitzero"`
+	Explain *Explain     `json:"explain,omitempty"`
+}
+
+// Explain shows how a hybrid hit was ranked. A rank of 0 means the paper
+// was not among that half's candidates.
+type Explain struct {
+	Mode        string  `json:"mode"`
+	BM25Rank    int     `json:"bm25_rank"`
+	BM25Score   float64 `json:"bm25_score"`
+	VectorRank  int     `json:"vector_rank"`
+	VectorScore float64 `json:"vector_score"`
+	Fused       float64 `json:"fused"`
 }
 
 // Snippet is a fragment of text with the byte spans that matched the query,
@@ -135,6 +166,9 @@ type Stats struct {
 	Papers      uint64       `json:"papers"`
 	DiskBytes   int64        `json:"disk_bytes"`
 	Segments    int          `json:"segments,omitempty"`
+	Embedder    string       `json:"embedder,omitempty"`
+	Vectors     uint64       `json:"vectors"`
+	VectorBytes int64        `json:"vector_bytes,omitempty"`
 	Checkpoints []Checkpoint `json:"checkpoints,omitempty"`
 	Facets      []Facet      `json:"facets,omitempty"`
 }

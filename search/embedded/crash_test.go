@@ -22,7 +22,10 @@ import (
 // opens, that every paper the checkpoint claims is there, and that a rerun
 // completes without duplicates.
 
-const crashChildEnv = "QUIRE_CRASH_CHILD"
+const (
+	crashChildEnv   = "QUIRE_CRASH_CHILD"
+	crashVectorsEnv = "QUIRE_CRASH_VECTORS"
+)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
@@ -33,7 +36,7 @@ func TestMain(m *testing.M) {
 }
 
 func crashChild(dir string) {
-	x, err := Open(filepath.Join(dir, "idx"), Options{})
+	x, err := Open(filepath.Join(dir, "idx"), Options{LocalEmbedder: os.Getenv(crashVectorsEnv) != ""})
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(1)
@@ -85,53 +88,7 @@ func TestKillMidIngestThenResume(t *testing.T) {
 	dir := t.TempDir()
 	writeCrashCorpus(t, filepath.Join(dir, "papers.jsonl"), total)
 
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	killed := false
-	deadline := time.After(2 * time.Minute)
-	lines := make(chan string)
-	go func() {
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-wait:
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				break wait
-			}
-			var n int
-			if _, err := fmt.Sscanf(l, "papers %d", &n); err == nil && n >= total/3 {
-				// Kill hard, mid-stream, while batches are in flight.
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				killed = true
-				for range lines {
-				}
-				break wait
-			}
-			if strings.HasPrefix(l, "finished") {
-				break wait
-			}
-		case <-deadline:
-			_ = cmd.Process.Kill()
-			t.Fatal("child did not reach a third of the corpus in 2 minutes")
-		}
-	}
-	_ = cmd.Wait()
-	if !killed {
-		t.Fatal("child finished before it could be killed; make the corpus larger")
-	}
+	killChildMidIngest(t, dir, total, nil)
 
 	x, err := Open(filepath.Join(dir, "idx"), Options{})
 	if err != nil {
@@ -191,3 +148,190 @@ wait:
 	}
 	x.Close()
 }
+
+// killChildMidIngest runs crashChild on dir and SIGKILLs it once it has
+// read a third of the corpus.
+func killChildMidIngest(t *testing.T, dir string, total int, env []string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), crashChildEnv+"="+dir), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	killed := false
+	deadline := time.After(2 * time.Minute)
+	lines := make(chan string)
+	go func() {
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+wait:
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				break wait
+			}
+			var n int
+			if _, err := fmt.Sscanf(l, "papers %d", &n); err == nil && n >= total/3 {
+				// Kill hard, mid-stream, while batches are in flight.
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				killed = true
+				for range lines {
+				}
+				break wait
+			}
+			if strings.HasPrefix(l, "finished") {
+				break wait
+			}
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			t.Fatal("child did not reach a third of the corpus in 2 minutes")
+		}
+	}
+	_ = cmd.Wait()
+	if !killed {
+		t.Fatal("child finished before it could be killed; make the corpus larger")
+	}
+
+}
+
+// TestKillMidIngestVectorsConsistent kills an ingest that writes both
+// halves (a local model is already trained, so every batch is embedded
+// inline) and checks that the halves agree exactly after reopening — bleve
+// may lose its last unpersisted batches, and the vector writes it lost
+// must be rolled back — and again after the rerun and sync.
+func TestKillMidIngestVectorsConsistent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	const total = 30_000
+	dir := t.TempDir()
+	ctx := context.Background()
+	// Train the local embedder on a first source so the child embeds inline.
+	writeCrashCorpus(t, filepath.Join(dir, "seed.jsonl"), 3000)
+	x, err := Open(filepath.Join(dir, "idx"), Options{LocalEmbedder: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := corpus.OpenJSONL([]string{filepath.Join(dir, "seed.jsonl")}, "jsonl", nil, "seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := search.Ingest(ctx, x, seed, search.IngestOptions{BatchSize: 500}); err != nil {
+		t.Fatal(err)
+	}
+	// Delete the seed papers so IDs in the crash corpus are all new.
+	var dels []string
+	for i := range 3000 {
+		dels = append(dels, fmt.Sprintf("p%06d", i))
+	}
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Apply(ctx, &search.Batch{Deletes: dels}); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	writeCrashCorpus(t, filepath.Join(dir, "papers.jsonl"), total)
+	killChildMidIngest(t, dir, total, []string{crashVectorsEnv + "=1"})
+
+	x, err = Open(filepath.Join(dir, "idx"), Options{LocalEmbedder: true})
+	if err != nil {
+		t.Fatalf("index does not open after SIGKILL: %v", err)
+	}
+	defer x.Close()
+	n, _ := x.Count()
+	lex, vec := halves(t, x)
+	t.Logf("after kill: %d papers, %d with vectors", n, len(vec))
+	if n == 0 || n >= total {
+		t.Fatalf("kill landed outside the ingest: %d papers", n)
+	}
+	sameSets(t, "after kill", lex, vec)
+
+	src, err := corpus.OpenJSONL([]string{filepath.Join(dir, "papers.jsonl")}, "jsonl", nil, "crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := search.Ingest(ctx, x, src, search.IngestOptions{BatchSize: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	lex, vec = halves(t, x)
+	if len(lex) != total {
+		t.Fatalf("after resume: %d papers, want %d", len(lex), total)
+	}
+	sameSets(t, "after resume", lex, vec)
+	// Stored vectors are the embeddings of the stored papers.
+	emb := x.vec.emb
+	for i := 0; i < total; i += 997 {
+		id := fmt.Sprintf("p%06d", i)
+		p, err := x.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := emb.Embed(ctx, []string{embedText(p)}, 0)
+		got, ok := x.vec.idx.Vector(id)
+		if !ok {
+			t.Fatalf("%s has no vector", id)
+		}
+		var dot float64
+		for j := range got {
+			dot += float64(got[j]) * float64(want[0][j])
+		}
+		if dot < 0.99 {
+			t.Errorf("%s: stored vector has cosine %.4f with a fresh embedding", id, dot)
+		}
+	}
+}
+
+// halves lists the paper IDs in bleve and in the vector index.
+func halves(t *testing.T, x *Index) (lex, vec map[string]bool) {
+	t.Helper()
+	lex, vec = map[string]bool{}, map[string]bool{}
+	err := x.eachPaper(context.Background(), func(id string) bool { lex[id] = true; return false }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.vec.idx != nil {
+		for s := range x.vec.idx.Slots() {
+			if id := x.vec.idx.ID(uint32(s)); id != "" {
+				vec[id] = true
+			}
+		}
+	}
+	return lex, vec
+}
+
+func sameSets(t *testing.T, when string, lex, vec map[string]bool) {
+	t.Helper()
+	var missing, extra []string
+	for id := range lex {
+		if !vec[id] {
+			missing = append(missing, id)
+		}
+	}
+	for id := range vec {
+		if !lex[id] {
+			extra = append(extra, id)
+		}
+	}
+	if len(missing)+len(extra) > 0 {
+		t.Fatalf("%s: %d papers without a vector (e.g. %v), %d vectors without a paper (e.g. %v)",
+			when, len(missing), first(missing), len(extra), first(extra))
+	}
+}
+
+func first(s []string) []string { return s[:min(3, len(s))] }

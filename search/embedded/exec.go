@@ -109,26 +109,31 @@ func (x *Index) snapshot() (*scorch.IndexSnapshot, error) {
 	return snap, nil
 }
 
-// Search runs one request.
-func (x *Index) Search(ctx context.Context, req search.Request) (*search.Result, error) {
-	start := time.Now()
-	snap, err := x.snapshot()
-	if err != nil {
-		return nil, err
-	}
-	defer snap.Close()
+// lexical is the BM25 half of a search: every segment's hit set, the
+// total, the facet counter and the best hits, best first.
+type lexical struct {
+	p     *plan
+	segs  []segHits
+	total uint64
+	k     *counter
+	top   []scored
+}
+
+// runLexical ranks q by BM25 down to want hits and counts facets over all
+// hits. The caller closes snap.
+func (x *Index) runLexical(ctx context.Context, snap *scorch.IndexSnapshot, q query.Query, facets []string, want int) (*lexical, error) {
 	p := &plan{x: x, snap: snap, segs: snap.Segments(), k1: x.opts.K1, b: x.opts.B}
-	if err := p.prepareTerms(req.Query); err != nil {
+	if err := p.prepareTerms(q); err != nil {
 		return nil, err
 	}
-	var k *counter
-	if len(req.Facets) > 0 {
-		if k, err = x.facets.newCounter(snap, req.Facets); err != nil {
+	lx := &lexical{p: p}
+	var err error
+	if len(facets) > 0 {
+		if lx.k, err = x.facets.newCounter(snap, facets); err != nil {
 			return nil, err
 		}
 	}
-	want := req.Offset + req.Limit
-	segs, total, err := p.hitSets(ctx, req.Query, k)
+	lx.segs, lx.total, err = p.hitSets(ctx, q, lx.k)
 	if err != nil {
 		return nil, err
 	}
@@ -136,20 +141,36 @@ func (x *Index) Search(ctx context.Context, req search.Request) (*search.Result,
 	top.theta.Store(math.Float64bits(-1))
 	if want > 0 {
 		if p.hasText {
-			err = p.rank(ctx, segs, top)
+			err = p.rank(ctx, lx.segs, top)
 		} else {
-			p.firstDocs(segs, top)
+			p.firstDocs(lx.segs, top)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
 	h := top.h
-	res := &search.Result{Total: total}
-	sorted := make([]scored, len(h))
+	lx.top = make([]scored, len(h))
 	for i := len(h) - 1; i >= 0; i-- {
-		sorted[i] = heap.Pop(&h).(scored)
+		lx.top[i] = heap.Pop(&h).(scored)
 	}
+	return lx, nil
+}
+
+// searchBM25 runs a request on the BM25 half alone.
+func (x *Index) searchBM25(ctx context.Context, req search.Request) (*search.Result, error) {
+	start := time.Now()
+	snap, err := x.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	lx, err := x.runLexical(ctx, snap, req.Query, req.Facets, req.Offset+req.Limit)
+	if err != nil {
+		return nil, err
+	}
+	res := &search.Result{Total: lx.total, Mode: search.ModeBM25}
+	sorted := lx.top
 	if req.Offset < len(sorted) {
 		sorted = sorted[req.Offset:]
 	} else {
@@ -159,18 +180,21 @@ func (x *Index) Search(ctx context.Context, req search.Request) (*search.Result,
 	if req.Snippets {
 		hl = x.newHighlighter(req.Query)
 	}
-	for _, s := range sorted {
-		hit, err := p.load(s)
+	for i, s := range sorted {
+		hit, err := lx.p.load(s)
 		if err != nil {
 			return nil, err
 		}
 		if hl != nil {
 			hit.Snippet = hl.snippet(&hit.Paper)
 		}
+		if req.Explain {
+			hit.Explain = &search.Explain{Mode: search.ModeBM25, BM25Rank: req.Offset + i + 1, BM25Score: s.score, Fused: s.score}
+		}
 		res.Hits = append(res.Hits, hit)
 	}
-	if k != nil {
-		res.Facets = k.result(req.FacetSize)
+	if lx.k != nil {
+		res.Facets = lx.k.result(req.FacetSize)
 	}
 	res.Took = time.Since(start)
 	return res, nil
@@ -546,6 +570,14 @@ func (p *plan) load(s scored) (search.Hit, error) {
 	}
 	hit.ID = hit.Paper.ID
 	return hit, nil
+}
+
+// loadID reads only a hit's paper ID. (Not with a visitor that stops at
+// _id: zapx v17 then returns its pooled context twice, and two goroutines
+// end up sharing it.)
+func (p *plan) loadID(s scored) (string, error) {
+	id, err := p.segs[s.seg].DocID(s.local)
+	return string(id), err
 }
 
 // allowed is the set of a segment's live documents that pass the filters,

@@ -11,10 +11,13 @@ import (
 // ForEngine adapts a search engine to Run. Test queries are plain text,
 // never query language: a claim such as "IL-6: a review" must not become a
 // filter, and a leading hyphen is not an exclusion.
-func ForEngine(eng search.Engine) Searcher {
+func ForEngine(eng search.Engine) Searcher { return ForEngineMode(eng, "") }
+
+// ForEngineMode is ForEngine in one search mode ("" for the engine's default).
+func ForEngineMode(eng search.Engine, mode string) Searcher {
 	return func(ctx context.Context, text string, k int) ([]string, error) {
 		text = strings.ReplaceAll(" "+text, " -", " ")
-		res, err := eng.Search(ctx, search.Request{Query: query.Query{Text: text}, Limit: k})
+		res, err := eng.Search(ctx, search.Request{Query: query.Query{Text: text}, Limit: k, Mode: mode})
 		if err != nil {
 			return nil, err
 		}

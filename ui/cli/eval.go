@@ -9,7 +9,6 @@ import (
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
-	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/search/eval"
 	"github.com/quire-research/quire/ui/progress"
 )
@@ -17,6 +16,7 @@ import (
 type evalFlags struct {
 	json     bool
 	perQuery bool
+	mode     string
 }
 
 func init() {
@@ -30,6 +30,7 @@ func init() {
 		flags: func(fs *flag.FlagSet) any {
 			fs.BoolVar(&f.json, "json", false, "print the results as JSON")
 			fs.BoolVar(&f.perQuery, "per-query", false, "with --json, include every query's scores")
+			fs.StringVar(&f.mode, "mode", "all", "bm25, vector, hybrid, or all three side by side")
 			return &f
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error { return runEval(e, fs, &f, args) },
@@ -52,16 +53,26 @@ func runEval(e *env, fs *flag.FlagSet, f *evalFlags, args []string) error {
 	if explicitIndex && len(args) > 1 {
 		return usagef("--index names one index, so give one collection at a time")
 	}
+	modes := []string{search.ModeBM25, search.ModeVector, search.ModeHybrid}
+	switch f.mode {
+	case "all", "":
+	case search.ModeBM25, search.ModeVector, search.ModeHybrid:
+		modes = []string{f.mode}
+	default:
+		return usagef("--mode %q: use bm25, vector, hybrid or all", f.mode)
+	}
 	var results []evalResult
 	for _, dir := range args {
-		r, err := evalOne(e, dir, explicitIndex)
+		rs, err := evalOne(e, dir, explicitIndex, modes)
 		if err != nil {
 			return err
 		}
-		if !f.perQuery {
-			r.Report.PerQuery = nil
+		for _, r := range rs {
+			if !f.perQuery {
+				r.Report.PerQuery = nil
+			}
+			results = append(results, r)
 		}
-		results = append(results, r)
 	}
 	if f.json {
 		enc := json.NewEncoder(e.stdout)
@@ -76,44 +87,51 @@ func runEval(e *env, fs *flag.FlagSet, f *evalFlags, args []string) error {
 	return nil
 }
 
-func evalOne(e *env, dir string, explicitIndex bool) (evalResult, error) {
+func evalOne(e *env, dir string, explicitIndex bool, modes []string) ([]evalResult, error) {
 	col, err := corpus.OpenBEIR(dir)
 	if err != nil {
-		return evalResult{}, err
+		return nil, err
 	}
 	indexDir := e.cfg.Index
 	if !explicitIndex {
 		tmp, err := os.MkdirTemp("", "quire-eval-")
 		if err != nil {
-			return evalResult{}, err
+			return nil, err
 		}
 		defer os.RemoveAll(tmp)
 		indexDir = filepath.Join(tmp, "index")
 	}
-	x, err := embedded.Open(indexDir, embedded.Options{TitleBoost: e.cfg.Search.TitleBoost, K1: e.cfg.Search.BM25K1, B: e.cfg.Search.BM25B})
+	x, err := openIndexAt(e, indexDir, false)
 	if err != nil {
-		return evalResult{}, err
+		return nil, err
 	}
 	defer x.Close()
 	if err := ingestQuiet(e, x, col.Corpus); err != nil {
-		return evalResult{}, err
+		return nil, err
+	}
+	if err := syncVectors(e, x); err != nil {
+		return nil, err
 	}
 	n, _ := x.Count()
 	queries := make([]eval.Query, len(col.Queries))
 	for i, q := range col.Queries {
 		queries[i] = eval.Query{ID: q.ID, Text: q.Text}
 	}
-	bar := progress.New(e.stderr, "eval "+col.Name, int64(len(queries)), "queries")
-	rep, err := eval.Run(e.ctx, queries, col.Qrels, eval.ForEngine(x), eval.Options{
-		K:        100,
-		Progress: func(done, total int) { bar.Update(int64(done), int64(done)) },
-	})
-	if err != nil {
-		bar.Fail(err)
-		return evalResult{}, err
+	var out []evalResult
+	for _, mode := range modes {
+		bar := progress.New(e.stderr, "eval "+col.Name+" "+mode, int64(len(queries)), "queries")
+		rep, err := eval.Run(e.ctx, queries, col.Qrels, eval.ForEngineMode(x, mode), eval.Options{
+			K:        100,
+			Progress: func(done, total int) { bar.Update(int64(done), int64(done)) },
+		})
+		if err != nil {
+			bar.Fail(err)
+			return nil, err
+		}
+		bar.Discard()
+		out = append(out, evalResult{Collection: col.Name, Mode: mode, Papers: n, Report: &rep})
 	}
-	bar.Discard()
-	return evalResult{Collection: col.Name, Mode: "bm25", Papers: n, Report: &rep}, nil
+	return out, nil
 }
 
 // ingestQuiet ingests with a progress bar but prints bad records only as a

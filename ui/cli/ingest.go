@@ -94,6 +94,9 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 			failed = errors.Join(failed, err)
 		}
 	}
+	if err := syncVectors(e, x); err != nil {
+		return errors.Join(failed, err)
+	}
 	return failed
 }
 

@@ -8,12 +8,13 @@ import (
 	"strings"
 
 	"github.com/quire-research/quire/search"
-	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/ui/progress"
 )
 
 type searchFlags struct {
 	json          bool
+	explain       bool
+	mode          string
 	limit, offset int
 	facets        string
 }
@@ -26,21 +27,14 @@ func init() {
 		summary: "Search the index and print hits with facet counts.\nQuery language: free text, \"phrases\", -exclusions and filters such as\nyear:2018..2022 field:q-bio.GN author:\"Doudna\" venue:Nature source:arxiv.",
 		flags: func(fs *flag.FlagSet) any {
 			fs.BoolVar(&f.json, "json", false, "print the result as JSON")
+			fs.StringVar(&f.mode, "mode", "", "hybrid, bm25 or vector (default from config search.mode)")
+			fs.BoolVar(&f.explain, "explain", false, "show each half's rank and score per hit")
 			fs.IntVar(&f.limit, "limit", 0, "number of hits (default from config search.limit)")
 			fs.IntVar(&f.offset, "offset", 0, "skip this many hits (paging)")
 			fs.StringVar(&f.facets, "facets", strings.Join(search.AllFacets, ","), "facets to count, comma-separated, or 'none'")
 			return &f
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error { return runSearch(e, &f, args) },
-	})
-}
-
-func openIndex(e *env, readOnly bool) (*embedded.Index, error) {
-	return embedded.Open(e.cfg.Index, embedded.Options{
-		TitleBoost: e.cfg.Search.TitleBoost,
-		K1:         e.cfg.Search.BM25K1,
-		B:          e.cfg.Search.BM25B,
-		ReadOnly:   readOnly,
 	})
 }
 
@@ -55,6 +49,8 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 	}
 	req.Offset = max(0, f.offset)
 	req.Snippets = true
+	req.Mode = f.mode
+	req.Explain = f.explain
 	if f.facets != "none" && f.facets != "" {
 		req = req.WithFacets(e.cfg.Search.FacetSize, strings.Split(f.facets, ",")...)
 	}
@@ -80,7 +76,7 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 // are marked with ‹›, so nothing is carried by colour alone.
 func printResult(w io.Writer, res *search.Result, offset int, color bool) {
 	st := newStyle(color)
-	fmt.Fprintf(w, "%s hits in %s\n", progress.HumanCount(int64(res.Total)), res.Took.Round(10_000))
+	fmt.Fprintf(w, "%s hits in %s (%s)\n", progress.HumanCount(int64(res.Total)), res.Took.Round(10_000), res.Mode)
 	for i, h := range res.Hits {
 		p := h.Paper
 		fmt.Fprintf(w, "\n%3d. %s  %s\n", offset+i+1, st.bold(p.Title), st.dim(fmt.Sprintf("%.2f", h.Score)))
@@ -101,6 +97,10 @@ func printResult(w io.Writer, res *search.Result, offset int, color bool) {
 			fmt.Fprintf(w, "     %s\n", st.marked(h.Snippet))
 		}
 		fmt.Fprintf(w, "     %s\n", st.dim("id: "+h.ID))
+		if x := h.Explain; x != nil {
+			fmt.Fprintf(w, "     %s\n", st.dim(fmt.Sprintf("%s: bm25 %s · vector %s · fused %.4f", x.Mode,
+				rankScore(x.BM25Rank, x.BM25Score), rankScore(x.VectorRank, x.VectorScore), x.Fused)))
+		}
 	}
 	if len(res.Facets) > 0 {
 		fmt.Fprintln(w)
@@ -180,4 +180,13 @@ func (s style) marked(sn search.Snippet) string {
 	}
 	b.WriteString(sn.Text[last:])
 	return b.String()
+}
+
+// rankScore shows one half's view of a hit: "#3 (12.41)", or "—" when that
+// half did not offer it.
+func rankScore(rank int, score float64) string {
+	if rank == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("#%d (%.4g)", rank, score)
 }

@@ -1,0 +1,123 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"sort"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+
+	"github.com/quire-research/quire/search/embed"
+)
+
+// Model is a trained local embedder: a vector per vocabulary term. A text
+// is embedded as the idf-weighted, log-tf-weighted sum of its terms'
+// vectors, normalised to unit length — the LSA fold-in of the text.
+type Model struct {
+	dim   int
+	vocab map[string]int32
+	idf   []float32
+	vecs  []float32 // len(vocab) × dim
+	sigma []float32
+	power float64
+	docs  int
+	id    string
+	an    analysis.Analyzer
+}
+
+var _ embed.Embedder = (*Model)(nil)
+
+// Name identifies this trained model: a retrained model gets a new name,
+// so vectors from the two are never mixed.
+func (m *Model) Name() string { return fmt.Sprintf("local:lsa-%d-%s", m.dim, m.id) }
+
+// Dim is the vector length.
+func (m *Model) Dim() int { return m.dim }
+
+// Vocab is the number of terms with vectors.
+func (m *Model) Vocab() int { return len(m.vocab) }
+
+// Docs is the number of documents the model learned from.
+func (m *Model) Docs() int { return m.docs }
+
+// Embed returns one unit vector per text. Texts with no known term get
+// the zero vector, which matches nothing.
+func (m *Model) Embed(ctx context.Context, texts []string, _ embed.Kind) ([][]float32, error) {
+	an := m.an
+	if an == nil {
+		var err error
+		if an, err = proseAnalyzer(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]float32, len(texts))
+	backing := make([]float32, len(texts)*m.dim)
+	tf := map[int32]int{}
+	for i, t := range texts {
+		if i%256 == 255 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		v := backing[i*m.dim : (i+1)*m.dim : (i+1)*m.dim]
+		m.embedInto(an, t, v, tf)
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (m *Model) embedInto(an analysis.Analyzer, text string, v []float32, tf map[int32]int) {
+	clear(tf)
+	order := make([]int32, 0, 64)
+	for _, t := range an.Analyze([]byte(text)) {
+		if id, ok := m.vocab[string(t.Term)]; ok {
+			if tf[id] == 0 {
+				order = append(order, id)
+			}
+			tf[id]++
+		}
+	}
+	for _, id := range order {
+		c := tf[id]
+		w := float32(1+math.Log(float64(c))) * m.idf[id]
+		row := m.vecs[int(id)*m.dim : int(id+1)*m.dim]
+		for j, x := range row {
+			v[j] += w * x
+		}
+	}
+	normalize(v)
+}
+
+func normalize(v []float32) {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	if s == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(s))
+	for j := range v {
+		v[j] *= inv
+	}
+}
+
+// fingerprint hashes the learned vocabulary and a sample of the vectors.
+func fingerprint(m *Model) uint32 {
+	h := fnv.New32a()
+	keys := make([]string, 0, len(m.vocab))
+	for k := range m.vocab {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys[:min(len(keys), 1000)] {
+		h.Write([]byte(k))
+	}
+	for i := 0; i < len(m.vecs); i += 997 {
+		b := math.Float32bits(m.vecs[i])
+		h.Write([]byte{byte(b), byte(b >> 8), byte(b >> 16), byte(b >> 24)})
+	}
+	return h.Sum32()
+}

@@ -1,0 +1,213 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"math"
+	"slices"
+	"sort"
+)
+
+// TrainOptions tune Train. Zero values take the defaults.
+type TrainOptions struct {
+	Dim        int // vector dimensions (default 256)
+	MinDF      int // terms in fewer documents are ignored (default 2)
+	MaxVocab   int // most frequent terms kept (default 100,000)
+	MaxDocs    int // documents sampled for training (default 100,000)
+	Iterations int // subspace iterations (default 4)
+	// Power weights each dimension by σ^Power after projection; 0 keeps
+	// LSA's σ-scaled document space, negative values flatten it.
+	Power float64
+	Seed  uint64
+	// Progress is called with the documents read so far.
+	Progress func(docs int)
+}
+
+func (o TrainOptions) withDefaults() TrainOptions {
+	if o.Dim <= 0 {
+		o.Dim = 256
+	}
+	if o.MinDF <= 0 {
+		o.MinDF = 2
+	}
+	if o.MaxVocab <= 0 {
+		o.MaxVocab = 100_000
+	}
+	if o.MaxDocs <= 0 {
+		o.MaxDocs = 100_000
+	}
+	if o.Iterations <= 0 {
+		o.Iterations = 4
+	}
+	if o.Power == 0 {
+		o.Power = -0.5 // measured best on the BEIR dev halves (flattens the spectrum)
+	}
+	if o.Seed == 0 {
+		o.Seed = 0x51_7e_c0_de
+	}
+	return o
+}
+
+// Train learns term vectors from docs by latent semantic analysis: a
+// log-tf × idf document-term matrix, its top singular vectors found by
+// randomised subspace iteration, and the first (common) component
+// removed. It reads at most MaxDocs documents.
+func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, error) {
+	o = o.withDefaults()
+	an, err := proseAnalyzer()
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]int32{}
+	var names []string
+	var df []int
+	var rows [][]int32
+	n := 0
+	for text := range docs {
+		if n >= o.MaxDocs {
+			break
+		}
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if o.Progress != nil {
+				o.Progress(n)
+			}
+		}
+		n++
+		ts := terms(an, text)
+		row := make([]int32, 0, len(ts))
+		for _, t := range ts {
+			id, ok := ids[t]
+			if !ok {
+				id = int32(len(names))
+				ids[t] = id
+				names = append(names, t)
+				df = append(df, 0)
+			}
+			row = append(row, id)
+		}
+		// df counts each term once per document.
+		seen := uniq(row)
+		for _, id := range seen {
+			df[id]++
+		}
+		rows = append(rows, row)
+	}
+	if n < 2 {
+		return nil, fmt.Errorf("local embedder: %d documents are too few to learn from", n)
+	}
+
+	// Keep the most frequent terms that occur in at least MinDF documents
+	// and not in nearly all of them.
+	order := make([]int32, 0, len(names))
+	for id, d := range df {
+		if d >= o.MinDF && d < n*9/10+1 {
+			order = append(order, int32(id))
+		}
+	}
+	sort.Slice(order, func(a, b int) bool {
+		if df[order[a]] != df[order[b]] {
+			return df[order[a]] > df[order[b]]
+		}
+		return names[order[a]] < names[order[b]]
+	})
+	if len(order) > o.MaxVocab {
+		order = order[:o.MaxVocab]
+	}
+	if len(order) < 2 {
+		return nil, fmt.Errorf("local embedder: the %d documents share too few terms to learn from", n)
+	}
+	remap := make([]int32, len(names))
+	for i := range remap {
+		remap[i] = -1
+	}
+	m := &Model{dim: o.Dim, vocab: make(map[string]int32, len(order)), idf: make([]float32, len(order)), power: o.Power}
+	for newID, old := range order {
+		remap[old] = int32(newID)
+		m.vocab[names[old]] = int32(newID)
+		m.idf[newID] = float32(idf(n, df[old]))
+	}
+
+	a := &csr{rows: n, cols: len(order), ptr: make([]int, 1, n+1)}
+	tf := map[int32]int{}
+	for _, row := range rows {
+		clear(tf)
+		for _, old := range row {
+			if id := remap[old]; id >= 0 {
+				tf[id]++
+			}
+		}
+		start := len(a.col)
+		var norm float64
+		ids := make([]int32, 0, len(tf))
+		for id := range tf {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			c := tf[id]
+			v := (1 + math.Log(float64(c))) * float64(m.idf[id])
+			a.col = append(a.col, id)
+			a.val = append(a.val, v)
+			norm += v * v
+		}
+		if norm > 0 {
+			inv := 1 / math.Sqrt(norm)
+			for p := start; p < len(a.val); p++ {
+				a.val[p] *= inv
+			}
+		}
+		a.ptr = append(a.ptr, len(a.col))
+	}
+	rows = nil
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// One extra component: the first is the direction every document
+	// shares and is dropped, as SIF's common-component removal does.
+	k := min(o.Dim+1, a.cols)
+	sig, v := topSingular(a, k, 24, o.Iterations, o.Seed)
+	if v == nil {
+		return nil, fmt.Errorf("local embedder: the decomposition did not converge")
+	}
+	m.sigma = make([]float32, 0, o.Dim)
+	m.vecs = make([]float32, a.cols*o.Dim)
+	for t := range a.cols {
+		src := v.row(t)
+		dst := m.vecs[t*o.Dim : (t+1)*o.Dim]
+		for j := 1; j < k && j-1 < o.Dim; j++ {
+			w := 1.0
+			if o.Power != 0 && sig[j] > 0 {
+				w = math.Pow(sig[j], o.Power)
+			}
+			dst[j-1] = float32(src[j] * w)
+		}
+	}
+	for j := 1; j < k && j-1 < o.Dim; j++ {
+		m.sigma = append(m.sigma, float32(sig[j]))
+	}
+	m.docs = n
+	m.id = fmt.Sprintf("%08x", fingerprint(m))
+	return m, nil
+}
+
+// idf is BM25's inverse document frequency, always positive.
+func idf(n, df int) float64 {
+	return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+func uniq(ids []int32) []int32 {
+	s := append([]int32(nil), ids...)
+	sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,240 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embed"
+	"github.com/quire-research/quire/search/fusion"
+	"github.com/quire-research/quire/search/vector"
+)
+
+// Search runs one request in the mode it asks for, or the index's default.
+func (x *Index) Search(ctx context.Context, req search.Request) (*search.Result, error) {
+	mode, err := x.resolveMode(req.Mode)
+	if err != nil {
+		return nil, err
+	}
+	if mode == search.ModeBM25 {
+		return x.searchBM25(ctx, req)
+	}
+	return x.searchVectors(ctx, req, mode)
+}
+
+// Mode is the mode a request without one runs in.
+func (x *Index) Mode() string {
+	m, _ := x.resolveMode("")
+	return m
+}
+
+func (x *Index) resolveMode(m string) (string, error) {
+	ready := x.vec.ready()
+	switch m {
+	case "":
+		m = x.opts.Mode
+		if m == "" {
+			m = search.ModeHybrid
+		}
+		if !ready {
+			m = search.ModeBM25
+		}
+		return m, nil
+	case search.ModeBM25:
+		return m, nil
+	case search.ModeVector, search.ModeHybrid:
+		if !ready {
+			return "", errNoVectors
+		}
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown search mode %q (use hybrid, bm25 or vector)", m)
+}
+
+// searchVectors runs a vector or hybrid search. Filters, phrases and
+// exclusions restrict both halves alike: the BM25 side computes the
+// allowed papers and the vector side searches only their slots.
+func (x *Index) searchVectors(ctx context.Context, req search.Request, mode string) (*search.Result, error) {
+	start := time.Now()
+	snap, err := x.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
+	want := req.Offset + req.Limit
+	cands := max(x.opts.Candidates, want)
+
+	lq := req.Query
+	lexWant := cands
+	if mode == search.ModeVector {
+		// Keep only what restricts: the free text is the vector's job.
+		_, negs := splitNegated(lq.Text)
+		lq.Text = ""
+		for _, n := range negs {
+			lq.Text += " -" + n
+		}
+		lexWant = 0
+	}
+	lx, err := x.runLexical(ctx, snap, lq, req.Facets, lexWant)
+	if err != nil {
+		return nil, err
+	}
+	lexItems := make([]fusion.Item, 0, len(lx.top))
+	where := make(map[string]scored, len(lx.top))
+	for _, s := range lx.top {
+		id, err := lx.p.loadID(s)
+		if err != nil {
+			return nil, err
+		}
+		lexItems = append(lexItems, fusion.Item{ID: id, Score: s.score})
+		where[id] = s
+	}
+
+	var vecItems []fusion.Item
+	text, _ := splitNegated(req.Query.Text)
+	text = strings.TrimSpace(strings.Join(append([]string{text}, req.Query.Phrases...), " "))
+	if want > 0 && text != "" {
+		qv, err := x.queryVector(ctx, text, lexItems, mode)
+		if err != nil {
+			return nil, err
+		}
+		_, negs := splitNegated(req.Query.Text)
+		restricted := len(req.Query.Filters) > 0 || len(req.Query.Phrases) > 0 || len(negs) > 0
+		x.vec.mu.RLock()
+		idx := x.vec.idx
+		x.vec.mu.RUnlock()
+		var rs []vector.Result
+		if restricted {
+			allow, err := x.vec.allowSlots(lx.segs)
+			if err != nil {
+				return nil, err
+			}
+			rs = idx.Search(qv, cands, allow)
+		} else {
+			rs = idx.Search(qv, cands, nil)
+		}
+		for _, r := range rs {
+			vecItems = append(vecItems, fusion.Item{ID: r.ID, Score: float64(r.Score)})
+		}
+	}
+
+	var fused []fusion.Fused
+	if mode == search.ModeVector {
+		fused = fusion.Merge(nil, vecItems, fusion.Options{Method: fusion.Convex, Weight: 1})
+		if text == "" {
+			// Filters alone: list the allowed papers in index order.
+			lx2, err := x.runLexical(ctx, snap, lq, nil, want)
+			if err != nil {
+				return nil, err
+			}
+			return x.finish(ctx, req, lx2, start, search.ModeVector, lx.total, lx.k, nil, nil)
+		}
+	} else {
+		fused = fusion.Merge(lexItems, vecItems, x.opts.Fusion)
+	}
+	total := lx.total
+	if mode == search.ModeHybrid {
+		total = max(total, uint64(len(fused)))
+	}
+	return x.finish(ctx, req, nil, start, mode, total, lx.k, fused, func(id string) (scored, bool) {
+		s, ok := where[id]
+		return s, ok
+	})
+}
+
+// finish loads the page of hits and fills the result.
+func (x *Index) finish(ctx context.Context, req search.Request, lx *lexical, start time.Time, mode string, total uint64, k *counter, fused []fusion.Fused, where func(string) (scored, bool)) (*search.Result, error) {
+	res := &search.Result{Total: total, Mode: mode}
+	var hl *highlighter
+	if req.Snippets {
+		hl = x.newHighlighter(req.Query)
+	}
+	if lx != nil {
+		top := lx.top
+		if req.Offset < len(top) {
+			top = top[req.Offset:]
+		} else {
+			top = nil
+		}
+		for _, s := range top {
+			hit, err := lx.p.load(s)
+			if err != nil {
+				return nil, err
+			}
+			if hl != nil {
+				hit.Snippet = hl.snippet(&hit.Paper)
+			}
+			res.Hits = append(res.Hits, hit)
+		}
+	} else {
+		page := fused
+		if req.Offset < len(page) {
+			page = page[req.Offset:min(len(page), req.Offset+req.Limit)]
+		} else {
+			page = nil
+		}
+		for _, f := range page {
+			var hit search.Hit
+			p, err := x.Get(ctx, f.ID)
+			if err != nil {
+				// A vector whose paper went away mid-search: skip it.
+				continue
+			}
+			hit.ID, hit.Paper, hit.Score = f.ID, *p, f.Score
+			if hl != nil {
+				hit.Snippet = hl.snippet(&hit.Paper)
+			}
+			if req.Explain {
+				hit.Explain = &search.Explain{Mode: mode, BM25Rank: f.LexRank, BM25Score: f.LexScore,
+					VectorRank: f.VectorRank, VectorScore: f.VectorScore, Fused: f.Score}
+			}
+			res.Hits = append(res.Hits, hit)
+		}
+	}
+	if k != nil {
+		res.Facets = k.result(req.FacetSize)
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// queryVector embeds the query; in hybrid mode it adds the vectors of the
+// best BM25 hits (pseudo-relevance feedback), which measured a gain in
+// Recall@100 on every dev collection.
+func (x *Index) queryVector(ctx context.Context, text string, lex []fusion.Item, mode string) ([]float32, error) {
+	x.vec.mu.RLock()
+	emb, idx := x.vec.emb, x.vec.idx
+	x.vec.mu.RUnlock()
+	vs, err := emb.Embed(ctx, []string{text}, embed.Query)
+	if err != nil {
+		return nil, fmt.Errorf("embed query with %s: %w", emb.Name(), err)
+	}
+	qv := vs[0]
+	if mode != search.ModeHybrid || x.opts.Feedback <= 0 {
+		return qv, nil
+	}
+	n := min(x.opts.Feedback, len(lex))
+	for _, it := range lex[:n] {
+		d, ok := idx.Vector(it.ID)
+		if !ok {
+			continue
+		}
+		for j := range qv {
+			qv[j] += float32(feedbackWeight/float64(n)) * d[j]
+		}
+	}
+	var s float64
+	for _, v := range qv {
+		s += float64(v) * float64(v)
+	}
+	if s > 0 {
+		inv := float32(1 / math.Sqrt(s))
+		for j := range qv {
+			qv[j] *= inv
+		}
+	}
+	return qv, nil
+}

@@ -1,0 +1,524 @@
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embed"
+	"github.com/quire-research/quire/search/embed/local"
+	"github.com/quire-research/quire/search/vector"
+)
+
+// The vector half lives in <index>/vectors: the vector index itself, the
+// local embedding model when one was trained here, and meta.json naming
+// the embedder whose vectors the index holds.
+const (
+	vectorDir  = "vectors"
+	modelFile  = "model.lsa"
+	metaFile   = "meta.json"
+	vecSeqKey  = "vecseq"
+	fID        = "_id"
+	trainLimit = 100_000
+)
+
+// vectorMeta records which embedder filled the vector index.
+type vectorMeta struct {
+	Embedder string `json:"embedder"`
+	Dim      int    `json:"dim"`
+}
+
+// vectors is the embedded index's vector half. Writes go to the vector
+// index first (its log is synced) and then to bleve with the same sequence
+// number, so on open any vector write that bleve lost is rolled back.
+type vectors struct {
+	dir   string
+	local bool // the embedder is trained from this index's papers
+
+	mu    sync.RWMutex
+	emb   embed.Embedder // nil until a local model is trained
+	idx   *vector.Index  // nil until the first vector is written
+	stale bool           // idx holds another embedder's vectors
+	seq   uint64         // last sequence number written
+
+	gen  atomic.Uint64 // bumps on every write; invalidates slot columns
+	cols sync.Map      // segment → *slotColumn
+}
+
+// slotColumn maps a segment's document numbers to vector slots.
+type slotColumn struct {
+	gen   uint64
+	slots []uint32 // noSlot when the paper has no vector
+}
+
+const noSlot = ^uint32(0)
+
+func embedText(p *corpus.Paper) string { return p.Title + "\n" + p.Abstract }
+
+// openVectors opens the vector half, rolling back writes bleve lost.
+func (x *Index) openVectors(o Options) error {
+	if o.Embedder == nil && !o.LocalEmbedder {
+		return nil
+	}
+	v := &vectors{dir: filepath.Join(x.path, vectorDir), local: o.LocalEmbedder && o.Embedder == nil, emb: o.Embedder}
+	if v.local {
+		m, err := local.Load(filepath.Join(v.dir, modelFile))
+		switch {
+		case errors.Is(err, local.ErrNoModel):
+		case err != nil:
+			return err
+		default:
+			v.emb = m
+		}
+	}
+	var meta vectorMeta
+	if b, err := os.ReadFile(filepath.Join(v.dir, metaFile)); err == nil {
+		if err := json.Unmarshal(b, &meta); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(v.dir, metaFile), err)
+		}
+	}
+	var bleveSeq uint64
+	if b, err := x.idx.GetInternal([]byte(vecSeqKey)); err == nil && len(b) == 8 {
+		bleveSeq = binary.BigEndian.Uint64(b)
+	}
+	if meta.Embedder != "" {
+		if v.emb != nil && meta.Embedder != v.emb.Name() {
+			v.stale = true
+		}
+		idx, err := vector.Open(filepath.Join(v.dir, "index"), vector.Options{Dim: meta.Dim})
+		if err != nil {
+			return err
+		}
+		if idx.Seq() > bleveSeq && !o.ReadOnly {
+			if err := idx.Rollback(bleveSeq); err != nil {
+				idx.Close()
+				return fmt.Errorf("vector index %s: %w", v.dir, err)
+			}
+		}
+		v.idx = idx
+	}
+	v.seq = bleveSeq
+	if v.idx != nil {
+		v.seq = max(v.seq, v.idx.Seq())
+	}
+	x.vec = v
+	return nil
+}
+
+// ready reports whether searches can use vectors.
+func (v *vectors) ready() bool {
+	if v == nil {
+		return false
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.emb != nil && v.idx != nil && !v.stale
+}
+
+// writable reports whether Apply should embed papers as they arrive.
+func (v *vectors) writable() bool {
+	if v == nil {
+		return false
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.emb != nil && !v.stale && (v.idx != nil || !v.local)
+}
+
+// ensureIndex opens an empty vector index for the current embedder.
+func (v *vectors) ensureIndex() error {
+	if v.idx != nil {
+		return nil
+	}
+	if err := os.MkdirAll(v.dir, 0o755); err != nil {
+		return err
+	}
+	idx, err := vector.Open(filepath.Join(v.dir, "index"), vector.Options{Dim: v.emb.Dim()})
+	if err != nil {
+		return err
+	}
+	v.idx = idx
+	return writeMeta(v.dir, vectorMeta{Embedder: v.emb.Name(), Dim: v.emb.Dim()})
+}
+
+func writeMeta(dir string, m vectorMeta) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, metaFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, metaFile))
+}
+
+// embedBatch embeds a batch's upserts; nil when vectors are off.
+func (v *vectors) embedBatch(ctx context.Context, ups []corpus.Paper) ([]vector.Item, error) {
+	if !v.writable() || len(ups) == 0 {
+		return nil, nil
+	}
+	texts := make([]string, len(ups))
+	for i := range ups {
+		texts[i] = embedText(&ups[i])
+	}
+	v.mu.RLock()
+	emb := v.emb
+	v.mu.RUnlock()
+	vecs, err := emb.Embed(ctx, texts, embed.Passage)
+	if err != nil {
+		return nil, fmt.Errorf("embed papers with %s: %w", emb.Name(), err)
+	}
+	items := make([]vector.Item, len(ups))
+	for i := range ups {
+		items[i] = vector.Item{ID: ups[i].ID, Vec: vecs[i]}
+	}
+	return items, nil
+}
+
+// write applies items and deletions under the next sequence number and
+// returns that number for bleve to record, or 0 when nothing was written.
+// The caller holds x.writeMu so sequence order is bleve's batch order.
+func (v *vectors) write(items []vector.Item, dels []string) (uint64, error) {
+	if v == nil || (len(items) == 0 && (v.idx == nil || len(dels) == 0)) {
+		return 0, nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.stale {
+		return 0, nil
+	}
+	if v.idx == nil {
+		if err := v.ensureIndex(); err != nil {
+			return 0, err
+		}
+	}
+	v.seq = max(v.seq, v.idx.Seq()) + 1
+	if err := v.idx.Apply(v.seq, items, dels); err != nil {
+		return 0, err
+	}
+	v.gen.Add(1)
+	return v.seq, nil
+}
+
+func seqBytes(s uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, s)
+	return b
+}
+
+// column returns the slot column of a segment, building it from the
+// segment's ID dictionary when the vector index changed since.
+func (v *vectors) column(seg segment.Segment) (*slotColumn, error) {
+	gen := v.gen.Load()
+	if c, ok := v.cols.Load(seg); ok && c.(*slotColumn).gen == gen {
+		return c.(*slotColumn), nil
+	}
+	n := seg.Count()
+	col := &slotColumn{gen: gen, slots: make([]uint32, n)}
+	for i := range col.slots {
+		col.slots[i] = noSlot
+	}
+	d, err := seg.Dictionary(fID)
+	if err != nil {
+		return nil, err
+	}
+	it := d.AutomatonIterator(nil, nil, nil)
+	var pl segment.PostingsList
+	for {
+		e, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			break
+		}
+		slot, ok := v.idx.Slot(e.Term)
+		if !ok {
+			continue
+		}
+		pl, err = d.PostingsList([]byte(e.Term), nil, pl)
+		if err != nil {
+			return nil, err
+		}
+		pi := pl.Iterator(false, false, false, nil)
+		for {
+			p, err := pi.Next()
+			if err != nil {
+				return nil, err
+			}
+			if p == nil {
+				break
+			}
+			if p.Number() < n {
+				col.slots[p.Number()] = slot
+			}
+		}
+	}
+	v.cols.Store(seg, col)
+	return col, nil
+}
+
+// allowSlots maps per-segment allowed documents to vector slots.
+func (v *vectors) allowSlots(segs []segHits) (*roaring.Bitmap, error) {
+	out := roaring.New()
+	for _, sh := range segs {
+		col, err := v.column(sh.ss.Segment())
+		if err != nil {
+			return nil, err
+		}
+		it := sh.allowed.Iterator()
+		for it.HasNext() {
+			if s := col.slots[it.Next()]; s != noSlot {
+				out.Add(s)
+			}
+		}
+	}
+	return out, nil
+}
+
+// SyncProgress reports the vector half catching up: phase is "train" or
+// "embed"; done counts papers of total.
+type SyncProgress func(phase string, done, total int)
+
+// SyncVectors makes the vector half match the papers: it trains the local
+// embedder when there is none, rebuilds the vectors when the embedder
+// changed, embeds papers that have no vector and drops vectors of papers
+// that are gone. It is safe to stop at any point and run again; ingest
+// runs it after every source.
+func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
+	v := x.vec
+	if v == nil {
+		return nil
+	}
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	n, err := x.idx.DocCount()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	if v.local && v.emb == nil {
+		if err := x.trainLocal(ctx, int(n), progress); err != nil {
+			return err
+		}
+	}
+	if v.emb == nil {
+		return nil
+	}
+	if v.stale || v.idx == nil {
+		v.mu.Lock()
+		if v.idx != nil {
+			v.idx.Close()
+			v.idx = nil
+		}
+		if err := os.RemoveAll(filepath.Join(v.dir, "index")); err != nil {
+			v.mu.Unlock()
+			return err
+		}
+		v.stale = false
+		err := v.ensureIndex()
+		v.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		v.gen.Add(1)
+	}
+
+	// Walk every live paper: embed the ones without a vector.
+	seen := make(map[string]struct{}, n)
+	var batch []corpus.Paper
+	done := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		items, err := v.embedBatch(ctx, batch)
+		if err != nil {
+			return err
+		}
+		seq, err := v.write(items, nil)
+		if err != nil {
+			return err
+		}
+		if err := x.idx.SetInternal([]byte(vecSeqKey), seqBytes(seq)); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err = x.eachPaper(ctx, func(id string) bool {
+		seen[id] = struct{}{}
+		_, ok := v.idx.Slot(id)
+		done++
+		if done%1000 == 0 {
+			progress("embed", done, int(n))
+		}
+		return !ok
+	}, func(p *corpus.Paper) error {
+		batch = append(batch, *p)
+		if len(batch) >= 1000 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	progress("embed", int(n), int(n))
+	// Drop vectors whose paper is gone (a crash between the halves, or
+	// deletions made while vectors were off).
+	if v.idx.Len() > len(seen) {
+		var orphans []string
+		for s := range v.idx.Slots() {
+			if id := v.idx.ID(uint32(s)); id != "" {
+				if _, ok := seen[id]; !ok {
+					orphans = append(orphans, id)
+				}
+			}
+		}
+		seq, err := v.write(nil, orphans)
+		if err != nil {
+			return err
+		}
+		if err := x.idx.SetInternal([]byte(vecSeqKey), seqBytes(seq)); err != nil {
+			return err
+		}
+	}
+	// A snapshot may only hold writes bleve has on disk, or a later
+	// rollback could not undo them.
+	if err := x.Flush(closeTimeout); err != nil {
+		return err
+	}
+	return v.idx.Snapshot()
+}
+
+// trainLocal learns the local embedder from an even sample of the papers.
+func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) error {
+	v := x.vec
+	stride := max(1, (n+trainLimit-1)/trainLimit)
+	var texts []string
+	i := 0
+	err := x.eachPaper(ctx, func(string) bool {
+		i++
+		return (i-1)%stride == 0
+	}, func(p *corpus.Paper) error {
+		texts = append(texts, embedText(p))
+		if len(texts)%1000 == 0 {
+			progress("train", len(texts), min(n, trainLimit))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	m, err := local.Train(ctx, func(yield func(string) bool) {
+		for _, t := range texts {
+			if !yield(t) {
+				return
+			}
+		}
+	}, local.TrainOptions{MaxDocs: trainLimit})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(v.dir, 0o755); err != nil {
+		return err
+	}
+	if err := m.Save(filepath.Join(v.dir, modelFile)); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.emb = m
+	v.stale = v.idx != nil
+	v.mu.Unlock()
+	return nil
+}
+
+// eachPaper visits every live paper: want(id) says whether to decode it,
+// and fn receives the decoded ones.
+func (x *Index) eachPaper(ctx context.Context, want func(id string) bool, fn func(*corpus.Paper) error) error {
+	snap, err := x.snapshot()
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	for _, ss := range snap.Segments() {
+		if err := eachInSegment(ctx, ss, want, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func eachInSegment(ctx context.Context, ss *scorch.SegmentSnapshot, want func(string) bool, fn func(*corpus.Paper) error) error {
+	live := ss.DocNumbersLive()
+	it := live.Iterator()
+	for i := 0; it.HasNext(); i++ {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		doc := uint64(it.Next())
+		rawID, err := ss.DocID(doc)
+		if err != nil {
+			return err
+		}
+		id := string(rawID)
+		if !want(id) {
+			continue
+		}
+		var src []byte
+		err = ss.VisitDocument(doc, func(field string, _ byte, value []byte, _ []uint64) bool {
+			if field == fSrc {
+				src = value
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		if src == nil {
+			continue
+		}
+		var p corpus.Paper
+		if err := json.Unmarshal(src, &p); err != nil {
+			return fmt.Errorf("paper %s: stored record: %w", id, err)
+		}
+		if err := fn(&p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *vectors) close() error {
+	if v == nil || v.idx == nil {
+		return nil
+	}
+	return v.idx.Close()
+}
+
+var errNoVectors = search.ErrNoVectors

@@ -1,0 +1,176 @@
+package vector
+
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// BenchmarkIndex builds an index of clustered 256-d vectors and measures
+// build time, memory, exact-scan and HNSW latency and recall@10. It runs
+// once per invocation (use -benchtime=1x):
+//
+//	QUIRE_VECTOR_BENCH_N=1000000 go test -run '^$' -bench Index -benchtime=1x -timeout 30m ./search/vector/
+//
+// QUIRE_VECTOR_BENCH_DIR keeps the built index there and reuses it on the
+// next run; QUIRE_VECTOR_BENCH_EF lists ef values to sweep (e.g. 64,96,128).
+func BenchmarkIndex(b *testing.B) {
+	n := envInt("QUIRE_VECTOR_BENCH_N", 50000)
+	const dim, nq, batchSize = 256, 200, 10000
+	g := newClustered(dim, 2000, 42)
+	dir := os.Getenv("QUIRE_VECTOR_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	opt := Options{Dim: dim}
+	x, err := Open(dir, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	if x.Len() != n {
+		if x.Len() != 0 {
+			b.Fatalf("%s holds %d vectors, want %d: remove it", dir, x.Len(), n)
+		}
+		start := time.Now()
+		for lo := 0; lo < n; lo += batchSize {
+			if err := x.Apply(uint64(lo/batchSize+1), g.items(1, lo, min(n, lo+batchSize)), nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		build := time.Since(start)
+		b.ReportMetric(build.Seconds(), "build-s")
+		b.Logf("build %d × %d: %v (%d workers)", n, dim, build.Round(time.Millisecond), x.opt.Workers)
+		b.Logf("MemBytes after build: %.1f MiB", float64(x.MemBytes())/(1<<20))
+		start = time.Now()
+		if err := x.Snapshot(); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("snapshot: %v", time.Since(start).Round(time.Millisecond))
+		x.Close()
+	} else {
+		x.Close()
+	}
+	start := time.Now()
+	x, err = Open(dir, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("open from snapshot: %v", time.Since(start).Round(time.Millisecond))
+	runtime.GC()
+	debug.FreeOSMemory()
+	mem := x.MemBytes()
+	b.ReportMetric(float64(mem)/(1<<20), "MemMiB")
+	b.Logf("MemBytes %d (%.1f MiB), RSS %.1f MiB, Go heap in use %.1f MiB", mem, float64(mem)/(1<<20), rssMiB(), heapMiB())
+
+	qs := make([][]float32, nq)
+	for i := range qs {
+		qs[i] = g.vec(777, uint64(i))
+	}
+	truth := make([][]Result, nq)
+	lat := make([]time.Duration, nq)
+	for i, q := range qs {
+		t0 := time.Now()
+		truth[i] = x.Exact(q, 100, nil)
+		lat[i] = time.Since(t0)
+	}
+	p50, p99 := pct(lat)
+	b.ReportMetric(ms(p50), "exact-p50-ms")
+	b.Logf("exact top-100: p50 %v p99 %v", p50, p99)
+
+	efs := []int{64}
+	if s := os.Getenv("QUIRE_VECTOR_BENCH_EF"); s != "" {
+		efs = nil
+		for _, f := range strings.Split(s, ",") {
+			v, _ := strconv.Atoi(f)
+			efs = append(efs, v)
+		}
+	}
+	for _, ef := range efs {
+		x.opt.EfSearch = ef
+		r, p50, p99 := annRun(x, qs, truth, nil)
+		b.Logf("HNSW ef=%d k=10: recall@10 %.4f p50 %v p99 %v", ef, r, p50, p99)
+		if ef == efs[0] {
+			b.ReportMetric(r, "recall@10")
+			b.ReportMetric(ms(p50), "ann-p50-ms")
+			b.ReportMetric(ms(p99), "ann-p99-ms")
+		}
+	}
+	x.opt.EfSearch = efs[0]
+
+	// Filtered: 10% and 2% of slots allowed.
+	for _, every := range []int{10, 50} {
+		allow := roaring.New()
+		for s := 0; s < n; s += every {
+			allow.Add(uint32(s))
+		}
+		ft := make([][]Result, nq)
+		for i, q := range qs {
+			ft[i] = x.Exact(q, 10, allow)
+		}
+		r, p50, p99 := annRun(x, qs, ft, allow)
+		b.Logf("filtered 1/%d: recall@10 %.4f p50 %v p99 %v", every, r, p50, p99)
+	}
+	b.Logf("RSS at end %.1f MiB", rssMiB())
+}
+
+func annRun(x *Index, qs [][]float32, truth [][]Result, allow *roaring.Bitmap) (float64, time.Duration, time.Duration) {
+	lat := make([]time.Duration, len(qs))
+	hit, total := 0, 0
+	for i, q := range qs {
+		t0 := time.Now()
+		res := x.Search(q, 10, allow)
+		lat[i] = time.Since(t0)
+		want := map[uint32]bool{}
+		for _, r := range truth[i][:min(10, len(truth[i]))] {
+			want[r.Slot] = true
+		}
+		for _, r := range res {
+			if want[r.Slot] {
+				hit++
+			}
+		}
+		total += len(want)
+	}
+	p50, p99 := pct(lat)
+	return float64(hit) / float64(total), p50, p99
+}
+
+func pct(d []time.Duration) (time.Duration, time.Duration) {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2], s[len(s)*99/100]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func envInt(k string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func rssMiB() float64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			kb, _ := strconv.Atoi(strings.Fields(l)[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+func heapMiB() float64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapInuse) / (1 << 20)
+}

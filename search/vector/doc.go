@@ -1,0 +1,38 @@
+// Package vector is Quire's in-process, persistent vector index.
+//
+// Vectors (unit-length float32 from an embedder) are stored int8-quantized
+// with a per-vector scale (symmetric: scale = max|x|/127), so a million
+// 256-dimensional vectors take 256 MB. Similarity is the int32 dot product
+// of the codes times the scales, computed by AVX2 assembly on amd64 (a
+// pure-Go fallback elsewhere, or with the purego build tag); results carry
+// a cosine estimate as Score.
+//
+// Below Options.ExactBelow live vectors every search is an exact scan. From
+// there on an HNSW graph is built (in parallel) and maintained on every
+// Apply. Layer 0 of the graph is a flat []uint32 with a fixed block of M0
+// neighbours per slot; the few upper-layer nodes share one more flat array.
+// IDs live in a byte arena with an open-addressing table.
+//
+// Filtered searches take a roaring bitmap of allowed slots. Small allowed
+// sets (under 20,000 or 1/20 of the index) are scanned exactly; larger ones
+// search the graph with a wider beam, walking through disallowed nodes but
+// returning only allowed ones, and fall back to a scan if the beam comes
+// back short, so k results come back whenever k allowed vectors exist.
+//
+// # Durability
+//
+// Apply appends a checksummed record (CRC-32C) to a write-ahead log and
+// fsyncs before changing memory. Snapshot writes the whole index to a temp
+// file, fsyncs, renames it over the old snapshot, fsyncs the directory and
+// empties the log. Open loads the snapshot and replays the log, cutting it
+// at the first torn or corrupt record. Rollback drops operations past a
+// sequence number that are still only in the log, so the index can follow a
+// primary store that committed less.
+//
+// # Slots
+//
+// Slots are dense uint32s, stable for the life of an ID: an upsert of an
+// existing ID keeps its slot, a delete tombstones it (never returned, never
+// reused; its vector stays in the graph for routing), and an ID added again
+// later gets a new slot. Tombstones are not compacted.
+package vector

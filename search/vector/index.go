@@ -1,0 +1,503 @@
+package vector
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Options configure an index. Only Dim is required.
+type Options struct {
+	Dim int // required
+	// ExactBelow: while fewer live vectors than this are held, searches scan
+	// every vector and no graph is kept; at or above it an HNSW graph is
+	// built and maintained (default 20000).
+	ExactBelow int
+	// M is the number of links per node on the upper HNSW layers (default
+	// 16); layer 0 keeps M0 (default 2*M).
+	M  int
+	M0 int
+	// EfConstruction is the beam width while linking (default 100).
+	EfConstruction int
+	// EfSearch is the beam width of a search; a search uses
+	// max(EfSearch, k) (default 64).
+	EfSearch int
+	// Workers is the parallelism of graph building and of large exact
+	// scans (default GOMAXPROCS).
+	Workers int
+}
+
+func (o Options) withDefaults() Options {
+	if o.ExactBelow <= 0 {
+		o.ExactBelow = 20000
+	}
+	if o.M <= 0 {
+		o.M = 16
+	}
+	if o.M < 2 {
+		o.M = 2
+	}
+	if o.M0 <= 0 {
+		o.M0 = 2 * o.M
+	}
+	o.M0 = min(o.M0, 255)
+	if o.EfConstruction <= 0 {
+		o.EfConstruction = 100
+	}
+	if o.EfSearch <= 0 {
+		o.EfSearch = 64
+	}
+	o.Workers = defaultWorkers(o.Workers)
+	return o
+}
+
+// Item is one vector to upsert.
+type Item struct {
+	ID  string
+	Vec []float32
+}
+
+// Result is one hit: its slot, its ID and an estimate of the cosine
+// similarity between the query and the stored vector.
+type Result struct {
+	Slot  uint32
+	ID    string
+	Score float32
+}
+
+var (
+	// ErrDimMismatch is returned by Open when the stored index has a
+	// different dimension from Options.Dim, and by Apply for a vector of
+	// the wrong length.
+	ErrDimMismatch = errors.New("vector dimension mismatch")
+	// ErrSeq is returned by Apply for a sequence number that does not
+	// advance.
+	ErrSeq = errors.New("sequence number does not advance")
+	// ErrSnapshotted is returned by Rollback when operations past the
+	// target were already written to a snapshot.
+	ErrSnapshotted = errors.New("operations already snapshotted")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("vector index closed")
+)
+
+// Index is a persistent int8 vector index. Any number of Search, Exact and
+// lookup calls may run together; writes (Apply, Rollback, Snapshot) are
+// serialised and exclude searches while they change the index (Snapshot
+// only reads, so searches continue during it).
+//
+// Slots are dense and stable: a new ID takes the next slot, an upsert of an
+// existing ID keeps its slot, and a deleted ID's slot is tombstoned, never
+// returned and never reused (a later upsert of that ID gets a new slot).
+// Tombstoned vectors stay in memory and in the graph, where they still help
+// searches route.
+type Index struct {
+	dir string
+	opt Options
+
+	wmu sync.Mutex   // serialises writers
+	mu  sync.RWMutex // guards the fields below against readers
+
+	c       *core
+	seq     uint64
+	snapSeq uint64
+	wal     *os.File
+	walEnd  int64
+	walRecs []walRec
+	closed  bool
+}
+
+// Open opens the index in dir, creating it if missing; otherwise it loads
+// the snapshot and replays the write-ahead log after it.
+func Open(dir string, o Options) (*Index, error) {
+	if o.Dim <= 0 {
+		return nil, fmt.Errorf("vector index %s: Options.Dim must be positive", dir)
+	}
+	if !littleEndian {
+		return nil, errors.New("vector index needs a little-endian machine")
+	}
+	o = o.withDefaults()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	// A crash mid-snapshot can leave a temp file behind.
+	if olds, _ := filepath.Glob(filepath.Join(dir, snapName+".tmp*")); len(olds) > 0 {
+		for _, f := range olds {
+			os.Remove(f)
+		}
+	}
+	x := &Index{dir: dir, opt: o}
+	if err := x.load(); err != nil {
+		return nil, fmt.Errorf("vector index %s: %w", dir, err)
+	}
+	return x, nil
+}
+
+func (x *Index) params() graphParams {
+	return graphParams{m: x.opt.M, m0: x.opt.M0, efc: x.opt.EfConstruction}
+}
+
+// load builds the in-memory state from disk: snapshot, then WAL.
+func (x *Index) load() error {
+	c, seq, ok, err := readSnapshot(filepath.Join(x.dir, snapName), x.opt.Dim, x.opt.Workers, x.params())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c = newCore(x.opt.Dim, x.opt.Workers, x.params())
+	}
+	x.c, x.seq, x.snapSeq = c, seq, seq
+	x.walRecs = nil
+	f, end, err := openWAL(filepath.Join(x.dir, walName), x.opt.Dim, func(b *batch, end int64) error {
+		if b.seq <= x.seq {
+			return nil // already in the snapshot
+		}
+		x.applyMem(b)
+		x.walRecs = append(x.walRecs, walRec{b.seq, end})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	x.wal, x.walEnd = f, end
+	return nil
+}
+
+// applyMem applies a batch to memory and keeps the graph up to date.
+func (x *Index) applyMem(b *batch) {
+	c := x.c
+	if c.g.on {
+		c.g.reserve(len(b.ids))
+	}
+	touched := c.apply(b)
+	x.seq = b.seq
+	switch {
+	case c.g.on:
+		c.linkAll(touched)
+	case c.live() >= x.opt.ExactBelow:
+		x.buildGraph()
+	}
+}
+
+// buildGraph turns the graph on and links every live slot.
+func (x *Index) buildGraph() {
+	c := x.c
+	g := &c.g
+	g.init(x.params())
+	g.on = true
+	n := c.slots()
+	g.reserve(n)
+	live := make([]uint32, 0, c.live())
+	for s := range uint32(n) {
+		g.addSlot(s)
+		if !c.isDeleted(s) {
+			live = append(live, s)
+		}
+	}
+	c.linkAll(live)
+}
+
+// Apply upserts ups and then deletes dels as operation seq, which must be
+// greater than Seq. It returns once the operation is in the write-ahead log
+// and synced. Upserting an existing ID replaces its vector; deleting an
+// unknown ID does nothing. Vectors are normalised before quantization.
+func (x *Index) Apply(seq uint64, ups []Item, dels []string) error {
+	dim := x.opt.Dim
+	b := &batch{seq: seq, ids: make([]string, len(ups)), scales: make([]float32, len(ups)), codes: make([]int8, len(ups)*dim), dels: dels}
+	for i, it := range ups {
+		if len(it.Vec) != dim {
+			return fmt.Errorf("vector %q: %w: has %d values, index has %d", it.ID, ErrDimMismatch, len(it.Vec), dim)
+		}
+		sc, _, err := quantize(it.Vec, b.codes[i*dim:(i+1)*dim])
+		if err != nil {
+			return fmt.Errorf("vector %q: %w", it.ID, err)
+		}
+		b.ids[i], b.scales[i] = it.ID, sc
+	}
+	rec := encodeBatch(b, dim)
+
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	if x.closed {
+		return ErrClosed
+	}
+	if seq <= x.seq {
+		return fmt.Errorf("apply %d after %d: %w", seq, x.seq, ErrSeq)
+	}
+	if _, err := x.wal.WriteAt(rec, x.walEnd); err != nil {
+		return x.walFailed(err)
+	}
+	if err := x.wal.Sync(); err != nil {
+		return x.walFailed(err)
+	}
+	x.walEnd += int64(len(rec))
+	x.walRecs = append(x.walRecs, walRec{seq, x.walEnd})
+
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.applyMem(b)
+	return nil
+}
+
+// walFailed cuts a partly written record off the log so a later append does
+// not land after garbage.
+func (x *Index) walFailed(err error) error {
+	if terr := x.wal.Truncate(x.walEnd); terr != nil {
+		return fmt.Errorf("vector index %s: write-ahead log: %w (and truncating it: %v)", x.dir, err, terr)
+	}
+	return fmt.Errorf("vector index %s: write-ahead log: %w", x.dir, err)
+}
+
+// Seq is the sequence number of the last applied operation.
+func (x *Index) Seq() uint64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.seq
+}
+
+// Rollback drops every operation with a sequence number greater than seq,
+// for when the caller's other store committed only up to seq. It fails with
+// ErrSnapshotted if such operations are already in the snapshot. It reloads
+// the snapshot and replays the remaining log, so it costs about an Open.
+func (x *Index) Rollback(seq uint64) error {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	if x.closed {
+		return ErrClosed
+	}
+	if seq >= x.seq {
+		return nil
+	}
+	if seq < x.snapSeq {
+		return fmt.Errorf("vector index %s: rollback to %d: snapshot is at %d: %w", x.dir, seq, x.snapSeq, ErrSnapshotted)
+	}
+	cut := int64(walHeader)
+	for _, r := range x.walRecs {
+		if r.seq <= seq {
+			cut = r.end
+		}
+	}
+	if err := x.wal.Truncate(cut); err != nil {
+		return err
+	}
+	if err := x.wal.Sync(); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.wal.Close()
+	x.c = nil
+	if err := x.load(); err != nil {
+		x.closed = true
+		return fmt.Errorf("vector index %s: rollback: %w", x.dir, err)
+	}
+	return nil
+}
+
+// Snapshot writes the whole index to a new snapshot file atomically and
+// empties the write-ahead log.
+func (x *Index) Snapshot() error {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	if x.closed {
+		return ErrClosed
+	}
+	x.mu.RLock()
+	err := writeSnapshot(x.dir, x.c, x.seq)
+	x.mu.RUnlock()
+	if err != nil {
+		return fmt.Errorf("vector index %s: snapshot: %w", x.dir, err)
+	}
+	x.snapSeq = x.seq
+	if err := x.wal.Truncate(walHeader); err != nil {
+		return err
+	}
+	if err := x.wal.Sync(); err != nil {
+		return err
+	}
+	x.walEnd, x.walRecs = walHeader, nil
+	return nil
+}
+
+// Close releases the log file. The index must not be used afterwards.
+func (x *Index) Close() error {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	if x.closed {
+		return nil
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.closed = true
+	return x.wal.Close()
+}
+
+// minGraphAllowed is the smallest allowed set searched through the graph;
+// smaller sets, or sets under 1/filterExactRatio of the live vectors, are
+// scanned exactly (a gathered scan of 50k vectors is about a millisecond).
+const (
+	minGraphAllowed  = 20000
+	filterExactRatio = 20
+)
+
+// Search returns up to k nearest vectors to q, best first. With allow set,
+// only those slots are returned, and k results come back whenever at least k
+// allowed live vectors exist. Small indexes and small allowed sets are
+// scanned exactly; otherwise the HNSW graph is searched.
+func (x *Index) Search(q []float32, k int, allow *roaring.Bitmap) []Result {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	c := x.c
+	if k <= 0 || c == nil || c.live() == 0 || len(q) != x.opt.Dim {
+		return nil
+	}
+	if !c.g.on || c.live() < x.opt.ExactBelow {
+		return x.exactLocked(q, k, allow)
+	}
+	var card uint64
+	if allow != nil {
+		card = allow.GetCardinality()
+		if card == 0 {
+			return nil
+		}
+		if card < minGraphAllowed || card*filterExactRatio < uint64(c.live()) {
+			return x.exactLocked(q, k, allow)
+		}
+	}
+	s := c.getSearcher()
+	defer c.putSearcher(s)
+	qs, ok := quantizeQuery(s, q)
+	if !ok {
+		return nil
+	}
+	ef := max(x.opt.EfSearch, k)
+	if allow != nil {
+		// Fewer allowed nodes means the beam's allowed results are spread
+		// over more of the graph; widen it in proportion, within reason.
+		boost := math.Sqrt(float64(c.live()) / float64(card))
+		ef = int(float64(ef) * min(boost, 4))
+	}
+	f := filter{allow: allow}
+	if c.ndel > 0 {
+		f.deleted = c.deleted
+	}
+	ns := c.search(s, query{s.q16, qs}, ef, &f, false)
+	if len(ns) < k && (allow != nil || c.ndel > 0) && len(ns) < c.live() {
+		// The beam ran out of allowed nodes: fall back to a scan, which
+		// finds every allowed one.
+		return x.exactLocked(q, k, allow)
+	}
+	return x.results(ns[:min(k, len(ns))], qs)
+}
+
+// Exact returns the k best vectors by a full int8 scan (of only the allowed
+// slots when allow is set). It is the ground truth Search approximates.
+func (x *Index) Exact(q []float32, k int, allow *roaring.Bitmap) []Result {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if k <= 0 || x.c == nil || len(q) != x.opt.Dim {
+		return nil
+	}
+	return x.exactLocked(q, k, allow)
+}
+
+func (x *Index) exactLocked(q []float32, k int, allow *roaring.Bitmap) []Result {
+	c := x.c
+	s := c.getSearcher()
+	defer c.putSearcher(s)
+	qs, ok := quantizeQuery(s, q)
+	if !ok {
+		return nil
+	}
+	qq := query{s.q16, qs}
+	var ns []node
+	if allow == nil {
+		ns = c.exactAll(qq, k)
+	} else {
+		ns = c.exactSlots(qq, k, allowSlots(allow))
+	}
+	return x.results(ns, qs)
+}
+
+// quantizeQuery fills s.q16; the scale maps the int dot product to a cosine.
+func quantizeQuery(s *searcher, q []float32) (float32, bool) {
+	sc, _, err := quantize(q, s.q8)
+	if err != nil {
+		return 0, false
+	}
+	widen(s.q16, s.q8)
+	return sc, true
+}
+
+func (x *Index) results(ns []node, qs float32) []Result {
+	out := make([]Result, len(ns))
+	for i, n := range ns {
+		out[i] = Result{Slot: n.slot, ID: x.c.ids.id(n.slot), Score: n.sim * qs}
+	}
+	return out
+}
+
+// Slot returns the slot of a live ID.
+func (x *Index) Slot(id string) (uint32, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.c == nil {
+		return 0, false
+	}
+	return x.c.ids.lookup(id)
+}
+
+// ID returns the ID in a live slot, or "" for a deleted or unknown slot.
+func (x *Index) ID(slot uint32) string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.c == nil || int(slot) >= x.c.slots() || x.c.isDeleted(slot) {
+		return ""
+	}
+	return x.c.ids.id(slot)
+}
+
+// Vector returns the stored (dequantized, unit-length) vector of an ID.
+func (x *Index) Vector(id string) ([]float32, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.c == nil {
+		return nil, false
+	}
+	slot, ok := x.c.ids.lookup(id)
+	if !ok {
+		return nil, false
+	}
+	dim := x.c.dim
+	sc := x.c.scales[slot]
+	v := make([]float32, dim)
+	for i, b := range x.c.codes[int(slot)*dim : int(slot+1)*dim] {
+		v[i] = float32(b) * sc
+	}
+	return v, true
+}
+
+// Len is the number of live vectors.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.c == nil {
+		return 0
+	}
+	return x.c.live()
+}
+
+// MemBytes is the memory held by vectors, scales, tombstones, the graph and
+// the ID table (capacity, not just length).
+func (x *Index) MemBytes() int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.c == nil {
+		return 0
+	}
+	return x.c.memBytes()
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/quire-research/quire/search/embed"
+	"github.com/quire-research/quire/search/embedded"
+	"github.com/quire-research/quire/search/fusion"
+	"github.com/quire-research/quire/ui/progress"
+)
+
+// indexOptions builds the embedded engine's options from the config: the
+// embedder for the vector half, the default mode and the fusion.
+func indexOptions(e *env, readOnly bool) (embedded.Options, error) {
+	s := e.cfg.Search
+	o := embedded.Options{
+		TitleBoost: s.TitleBoost,
+		K1:         s.BM25K1,
+		B:          s.BM25B,
+		ReadOnly:   readOnly,
+		Mode:       s.Mode,
+		Fusion:     fusion.Options{Method: s.Fusion, Weight: s.VectorWeight, K: s.RRFK},
+		Candidates: s.Candidates,
+	}
+	emb, err := embed.New(e.cfg.Embed, e.getenv)
+	switch {
+	case errors.Is(err, embed.ErrLocal):
+		o.LocalEmbedder = true
+	case err != nil:
+		return o, fmt.Errorf("embed: %w", err)
+	default:
+		o.Embedder = emb // nil for provider "none"
+	}
+	return o, nil
+}
+
+func openIndex(e *env, readOnly bool) (*embedded.Index, error) {
+	return openIndexAt(e, e.cfg.Index, readOnly)
+}
+
+func openIndexAt(e *env, dir string, readOnly bool) (*embedded.Index, error) {
+	o, err := indexOptions(e, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	return embedded.Open(dir, o)
+}
+
+// syncVectors brings the vector half up to date after ingestion, with a
+// progress bar per phase.
+func syncVectors(e *env, x *embedded.Index) error {
+	var bar *progress.Reporter
+	phase := ""
+	err := x.SyncVectors(e.ctx, func(ph string, done, total int) {
+		if ph != phase {
+			if bar != nil {
+				bar.Finish()
+			}
+			label := map[string]string{"train": "learn embedder", "embed": "embed papers"}[ph]
+			bar = progress.New(e.stderr, label, int64(total), "papers", progress.WithResumeHint("run 'quire ingest' again to resume"))
+			phase = ph
+		}
+		bar.Update(int64(done), int64(done))
+	})
+	if bar != nil {
+		if err != nil {
+			bar.Fail(err)
+		} else {
+			bar.Finish()
+		}
+	}
+	return err
+}
