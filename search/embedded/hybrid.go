@@ -25,6 +25,9 @@ func (x *Index) Search(ctx context.Context, req search.Request) (*search.Result,
 	return x.searchVectors(ctx, req, mode)
 }
 
+// HasVectors reports whether vector and hybrid searches can run.
+func (x *Index) HasVectors() bool { return x.vec.ready() }
+
 // Mode is the mode a request without one runs in.
 func (x *Index) Mode() string {
 	m, _ := x.resolveMode("")

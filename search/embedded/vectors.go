@@ -316,7 +316,12 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 		return nil
 	}
 	if v.local && v.emb == nil {
-		if err := x.trainLocal(ctx, int(n), progress); err != nil {
+		err := x.trainLocal(ctx, int(n), progress)
+		if errors.Is(err, local.ErrTooFew) {
+			// Stay BM25-only; a later ingest with more papers trains it.
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -117,6 +117,10 @@ func evalOne(e *env, dir string, explicitIndex bool, modes []string) ([]evalResu
 	for i, q := range col.Queries {
 		queries[i] = eval.Query{ID: q.ID, Text: q.Text}
 	}
+	if !x.HasVectors() && len(modes) > 1 {
+		fmt.Fprintf(e.stderr, "%s: no vectors (embedder %q, %d papers), so only BM25 is measured\n", col.Name, e.cfg.Embed.Provider, n)
+		modes = []string{search.ModeBM25}
+	}
 	var out []evalResult
 	for _, mode := range modes {
 		bar := progress.New(e.stderr, "eval "+col.Name+" "+mode, int64(len(queries)), "queries")

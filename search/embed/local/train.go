@@ -2,12 +2,19 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"math"
 	"slices"
 	"sort"
 )
+
+// MinDocs is the fewest documents Train learns from.
+const MinDocs = 20
+
+// ErrTooFew says the corpus is too small to learn word vectors from yet.
+var ErrTooFew = errors.New("too few papers to learn from yet")
 
 // TrainOptions tune Train. Zero values take the defaults.
 type TrainOptions struct {
@@ -96,8 +103,8 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 		}
 		rows = append(rows, row)
 	}
-	if n < 2 {
-		return nil, fmt.Errorf("local embedder: %d documents are too few to learn from", n)
+	if n < MinDocs {
+		return nil, fmt.Errorf("local embedder: %w (%d documents, need %d)", ErrTooFew, n, MinDocs)
 	}
 
 	// Keep the most frequent terms that occur in at least MinDF documents
@@ -118,7 +125,7 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 		order = order[:o.MaxVocab]
 	}
 	if len(order) < 2 {
-		return nil, fmt.Errorf("local embedder: the %d documents share too few terms to learn from", n)
+		return nil, fmt.Errorf("local embedder: %w (the %d documents share too few terms)", ErrTooFew, n)
 	}
 	remap := make([]int32, len(names))
 	for i := range remap {

@@ -1,0 +1,108 @@
+package prompt
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quire-research/quire/agent/evidence"
+)
+
+func TestBuiltinsParseAndRender(t *testing.T) {
+	lib := Builtin()
+	want := []string{"investigate", "literature-review", "method-comparison", "prfaq", "related-work", "research-gaps", "reviewer-critique"}
+	if strings.Join(lib.Names(), ",") != strings.Join(want, ",") {
+		t.Fatalf("names %v", lib.Names())
+	}
+	srcs := []evidence.Source{{N: 1, PaperID: "p", Text: "t"}}
+	for _, p := range lib.List() {
+		vars, err := p.Vars(map[string]string{})
+		if p.Name == "investigate" {
+			if err == nil {
+				t.Error("investigate: required question not enforced")
+			}
+			vars, err = p.Vars(map[string]string{"question": "why"})
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+		out, err := p.Render(Data{Query: "protein folding", Evidence: evidence.Format(srcs), Sources: srcs, Vars: vars})
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+		if !strings.Contains(out, `<source id="1"`) {
+			t.Errorf("%s: body does not include the evidence", p.Name)
+		}
+	}
+	if p, _ := lib.Get("prfaq"); len(p.Sections) != 11 || p.Mode != ModeDraft || p.Sections[10].Fill != FillFAQ {
+		t.Errorf("prfaq: %+v", p.Sections)
+	}
+	if p, ok := lib.Get("p"); !ok || p.Name != "prfaq" {
+		t.Error("lookup by key")
+	}
+}
+
+func TestErrorsNameFileAndLine(t *testing.T) {
+	cases := []struct {
+		name, src string
+		line      int
+		msg       string
+	}{
+		{"yaml", "---\nname: x\ndescription: a: b\n---\nbody\n", 3, "mapping values"},
+		{"unknown key", "---\nname: x\ncolour: red\n---\nbody\n", 3, "colour"},
+		{"mode", "---\nname: x\nmode: essay\n---\nbody\n", 3, "essay"},
+		{"filters", "---\nname: x\n\nfilters: year:20x8\n---\nbody\n", 4, "year"},
+		{"template", "---\nname: x\n---\nfine\nfine {{.Query}}\nbroken {{.Query | nosuch}}\n", 6, "nosuch"},
+		{"missing end", "---\nname: x\n---\nfine\n{{if .Query}}\nmore\n", 7, "unexpected EOF"},
+		{"unclosed", "---\nname: x\n---\nfine\n{{.Query\n", 5, "unclosed"},
+		{"no front matter", "just text\n", 1, "front matter"},
+		{"unclosed front", "---\nname: x\nbody\n", 1, "not closed"},
+	}
+	for _, c := range cases {
+		_, err := Parse("dir/"+c.name+".md", []byte(c.src))
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Line != c.line || pe.File != "dir/"+c.name+".md" || !strings.Contains(pe.Msg, c.msg) {
+			t.Errorf("%s: %v (line %d)", c.name, err, lineOf(pe))
+		}
+	}
+	// A missing map key fails at render time with its line.
+	p, err := Parse("v.md", []byte("---\nname: v\n---\nok\n{{.Vars.nope}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Render(Data{})
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Line != 5 {
+		t.Errorf("render error %v", err)
+	}
+}
+
+func lineOf(e *Error) int {
+	if e == nil {
+		return -1
+	}
+	return e.Line
+}
+
+func TestUserFolderOverridesBuiltins(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("---\nname: prfaq\ndescription: mine\nmode: draft\n---\nMine: {{.Query}}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.md"), []byte("---\nname: prfaq\n---\nAgain\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o644)
+	lib, err := Load(dir)
+	if err == nil || !strings.Contains(err.Error(), "b.md") || !strings.Contains(err.Error(), "also defined in") {
+		t.Errorf("duplicate not reported: %v", err)
+	}
+	p, _ := lib.Get("prfaq")
+	if p.Description != "mine" || p.Builtin {
+		t.Errorf("override lost: %+v", p)
+	}
+	if _, ok := lib.Get("research-gaps"); !ok {
+		t.Error("other built-ins lost")
+	}
+	if _, err := Load(filepath.Join(dir, "missing")); err != nil {
+		t.Errorf("a missing folder is fine: %v", err)
+	}
+}

@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/quire-research/quire/agent"
+	"github.com/quire-research/quire/agent/prompt"
+)
+
+type askFlags struct {
+	filter       string
+	k            int
+	basket       string
+	json         bool
+	tools        bool
+	conversation string
+	noSave       bool
+}
+
+func init() {
+	var f askFlags
+	register(&command{
+		name: "ask",
+		args: "[flags] QUESTION...",
+		summary: "Answer a question from the papers in the index, with numbered citations.\n" +
+			"Basket papers are sent first, then the best hits for the question within --filter.\n" +
+			"The default answerer (llm.provider = extractive) quotes sentences verbatim; no model, no network.\n" +
+			"Streams markdown to stdout (warnings and usage to stderr), or JSON-lines events with --json.",
+		flags: func(fs *flag.FlagSet) any {
+			fs.StringVar(&f.filter, "filter", "", "query-language filters and words that restrict retrieval, e.g. 'year:2018.. field:q-bio'")
+			fs.StringVar(&f.filter, "f", "", "short for --filter")
+			fs.IntVar(&f.k, "k", 0, "papers to retrieve (default 8)")
+			fs.StringVar(&f.basket, "basket", "", "file of paper IDs, one per line (# comments), always sent first")
+			fs.BoolVar(&f.json, "json", false, "print JSON-lines events instead of markdown")
+			fs.BoolVar(&f.tools, "tools", false, "agent mode: let the model search, read and add to the basket first")
+			fs.StringVar(&f.conversation, "continue", "", "continue the saved conversation with this ID")
+			fs.BoolVar(&f.noSave, "no-save", false, "do not save the conversation under llm.data_dir")
+			return &f
+		},
+		run: func(e *env, fs *flag.FlagSet, args []string) error { return runAsk(e, fs, &f, args) },
+	})
+}
+
+func runAsk(e *env, fs *flag.FlagSet, f *askFlags, args []string) error {
+	args, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		return usagef("ask needs a question (try: quire ask \"what limits CRISPR off-target effects?\" -f year:2018..)")
+	}
+	basket, err := readBasket(f.basket)
+	if err != nil {
+		return err
+	}
+	a, closeIndex, err := newAgent(e, f.noSave)
+	if err != nil {
+		return err
+	}
+	defer closeIndex()
+	st, err := a.Ask(e.ctx, agent.AskRequest{Question: strings.Join(args, " "), Query: f.filter, Basket: basket,
+		K: f.k, Tools: f.tools, Conversation: f.conversation})
+	if err != nil {
+		return err
+	}
+	return printStream(e, st, e.stdout, f.json)
+}
+
+// parseInterleaved lets flags follow positional arguments:
+// quire ask why is the sky blue --k 3.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		if !strings.HasPrefix(args[0], "-") || args[0] == "-" {
+			pos = append(pos, args[0])
+			args = args[1:]
+			continue
+		}
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+	}
+	return pos, nil
+}
+
+// readBasket reads paper IDs, one per line; blank lines and # comments
+// are skipped. "" means no basket, "-" is not supported (stdin is free).
+func readBasket(path string) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("basket: %w", err)
+	}
+	defer f.Close()
+	var ids []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		if line = strings.TrimSpace(line); line != "" {
+			ids = append(ids, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("basket %s: %w", path, err)
+	}
+	return ids, nil
+}
+
+// loadPrompts reads the built-ins and the user's prompt folder; bad files
+// are reported on stderr and left out.
+func loadPrompts(e *env) *prompt.Library {
+	lib, err := prompt.Load(e.cfg.LLM.PromptDir)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(e.stderr, "quire: warning: prompt %s\n", line)
+		}
+	}
+	return lib
+}
+
+// newAgent opens the index read-only and builds the agent the
+// configuration describes.
+func newAgent(e *env, noSave bool) (*agent.Agent, func(), error) {
+	p, err := agent.NewProvider(e.cfg.LLM, e.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	x, err := openIndex(e, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	o := agent.OptionsFromConfig(e.cfg.LLM)
+	o.Prompts = loadPrompts(e)
+	if noSave {
+		o.Store = nil
+	}
+	return agent.New(x, p, o), func() { _ = x.Close() }, nil
+}
+
+// printStream writes a run: markdown text to out as it streams, then the
+// sources; warnings, tool calls, usage and where it was saved to stderr.
+// With asJSON every event is one JSON line on out.
+func printStream(e *env, st *agent.Stream, out io.Writer, asJSON bool) error {
+	defer st.Close()
+	enc := json.NewEncoder(out)
+	var srcs []agent.Source
+	var usage *agent.Usage
+	var done *agent.Done
+	endsInNewline := true
+	for st.Next() {
+		ev := st.Current()
+		if asJSON {
+			if err := enc.Encode(ev); err != nil {
+				return err
+			}
+			continue
+		}
+		switch ev.Kind {
+		case agent.EventSources:
+			srcs = ev.Sources
+		case agent.EventDelta:
+			if _, err := io.WriteString(out, ev.Text); err != nil {
+				return err
+			}
+			endsInNewline = strings.HasSuffix(ev.Text, "\n")
+		case agent.EventWarning:
+			fmt.Fprintf(e.stderr, "quire: warning: %s\n", ev.Text)
+		case agent.EventToolCall:
+			fmt.Fprintf(e.stderr, "→ %s %s\n", ev.Tool.Name, string(ev.Tool.Input))
+		case agent.EventToolResult:
+			status := "ok"
+			if ev.Tool.IsError {
+				status = "error"
+			}
+			fmt.Fprintf(e.stderr, "← %s %s: %s\n", ev.Tool.Name, status, firstLine(ev.Tool.Output))
+		case agent.EventBasket:
+			fmt.Fprintf(e.stderr, "basket: %s\n", strings.Join(ev.Basket, ", "))
+		case agent.EventUsage:
+			usage = ev.Usage
+		case agent.EventDone:
+			done = ev.Done
+		}
+	}
+	if !asJSON {
+		if !endsInNewline {
+			fmt.Fprintln(out)
+		}
+		if len(srcs) > 0 {
+			fmt.Fprintf(out, "\n%s", agent.SourcesMarkdown(srcs))
+		}
+		if usage != nil {
+			fmt.Fprintf(e.stderr, "%s · %s · %d in / %d out tokens · $%.4f (session $%.4f)\n", usage.Provider, usage.Model,
+				usage.Call.InputTokens, usage.Call.OutputTokens, usage.CostUSD, usage.SessionCostUSD)
+		}
+		if done != nil && done.Path != "" {
+			fmt.Fprintf(e.stderr, "saved %s (id %s)\n", done.Path, done.ID)
+		}
+	}
+	if err := st.Err(); err != nil {
+		if errors.Is(err, e.ctx.Err()) {
+			return errors.New("stopped; the partial answer above was kept")
+		}
+		return err
+	}
+	return nil
+}
