@@ -38,6 +38,6 @@ func Example() {
 	fmt.Println(x.Search([]float32{1, 0.1, 0}, 2, allow)[0].ID)
 	// Output:
 	// cats 1.00
-	// dogs 0.85
+	// dogs 0.86
 	// cars
 }

