@@ -96,6 +96,12 @@ func run(e *env, args []string) error {
 	gfs.Visit(func(f *flag.Flag) { e.indexFlag = e.indexFlag || f.Name == "index" })
 	rest := gfs.Args()
 	if len(rest) == 0 {
+		if readerIsTerminal(e.stdin) && isTerminal(e.stdout) {
+			if err := e.cfg.Validate(); err != nil {
+				return err
+			}
+			return runTUI(e)
+		}
 		printHelp(e.stdout, gfs)
 		return nil
 	}
@@ -149,13 +155,13 @@ func printHelp(w io.Writer, gfs *flag.FlagSet) {
 	for _, c := range cs {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, firstLine(c.summary))
 	}
-	fmt.Fprintf(w, "\nRun 'quire help COMMAND' for a command's flags. The terminal UI (plain 'quire') is not built yet.\n\nglobal flags:\n")
+	fmt.Fprintf(w, "\nRun 'quire help COMMAND' for a command's flags. In a terminal, plain 'quire' opens the app (also 'quire tui').\n\nglobal flags:\n")
 	gfs.SetOutput(w)
 	gfs.PrintDefaults()
 }
 
 func order(name string) int {
-	for i, n := range []string{"demo", "ingest", "search", "stats", "eval", "gen", "bench"} {
+	for i, n := range []string{"tui", "demo", "ingest", "search", "stats", "eval", "gen", "bench"} {
 		if n == name {
 			return i
 		}

@@ -8,7 +8,6 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/synth"
 	"github.com/quire-research/quire/search"
-	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/ui/progress"
 )
 
@@ -34,7 +33,7 @@ func runDemo(e *env, fs *flag.FlagSet, args []string) error {
 	if e.indexFlag {
 		dir = e.cfg.Index
 	}
-	x, err := embedded.Open(dir, embedded.Options{TitleBoost: e.cfg.Search.TitleBoost, K1: e.cfg.Search.BM25K1, B: e.cfg.Search.BM25B})
+	x, err := openIndexAt(e, dir, false)
 	if err != nil {
 		return err
 	}
@@ -44,6 +43,9 @@ func runDemo(e *env, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if err := ingestOne(e, x, src, &ingestFlags{maxShown: 5}, nil); err != nil {
+		return err
+	}
+	if err := syncVectors(e, x); err != nil {
 		return err
 	}
 	color := isTerminal(e.stdout) && e.getenv("NO_COLOR") == ""
@@ -62,7 +64,7 @@ func runDemo(e *env, fs *flag.FlagSet, args []string) error {
 		printResult(e.stdout, res, 0, color)
 	}
 	n, _ := x.Count()
-	fmt.Fprintf(e.stdout, "\nThe demo index holds %s synthetic papers at %s. Search it yourself:\n  quire --index %s search \"protein structure\" year:2010.. field:Biology\n",
-		progress.HumanCount(int64(n)), dir, dir)
+	fmt.Fprintf(e.stdout, "\nThe demo index holds %s synthetic papers at %s. Search it yourself:\n  quire --index %s search \"protein structure\" year:2010.. field:Biology\n  quire --index %s ask \"what limits graph neural networks?\"\n  quire --index %s          (the terminal app)\n",
+		progress.HumanCount(int64(n)), dir, dir, dir, dir)
 	return nil
 }

@@ -1,0 +1,181 @@
+package tui
+
+import (
+	"context"
+	"errors"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search"
+)
+
+// Backend is everything the app asks of the rest of Quire. Every method
+// that can be slow takes a context the UI cancels; the app only ever calls
+// them from tea.Cmds, never from Update or View.
+type Backend interface {
+	Search(ctx context.Context, req search.Request) (*search.Result, error)
+	Get(ctx context.Context, id string) (*corpus.Paper, error)
+	Stats(ctx context.Context) (*search.Stats, error)
+	// Ask answers a question over the current query's results, or over the
+	// basket when it is not empty.
+	Ask(ctx context.Context, r AskRequest) (Stream, error)
+	// Draft writes a document from a saved prompt.
+	Draft(ctx context.Context, r DraftRequest) (Stream, error)
+	// Prompts lists the saved prompts for the palette. It must be cheap.
+	Prompts() []PromptInfo
+	// Info names what is behind the backend, for the status bar. Cheap.
+	Info() Info
+}
+
+// AskRequest is one question.
+type AskRequest struct {
+	Question string
+	// Query is the search bar's text, filters included.
+	Query string
+	// Basket holds the IDs of the papers the user marked.
+	Basket []string
+}
+
+// DraftRequest is one draft from a saved prompt.
+type DraftRequest struct {
+	Prompt string
+	Vars   map[string]string
+	Query  string
+	Basket []string
+}
+
+// PromptInfo describes a saved prompt.
+type PromptInfo struct {
+	Name        string
+	Description string
+	// Key, when set, is a key (in bubbles/key notation, e.g. "ctrl+r" or
+	// "P") that starts the prompt from any pane except the search bar.
+	Key string
+	// Mode is the prompt's mode ("draft", "ask", ...), shown in the palette.
+	Mode string
+	// Vars are the names of the variables the prompt asks for, in order;
+	// the app asks for each before it starts.
+	Vars []string
+}
+
+// Info names the parts behind a backend.
+type Info struct {
+	Engine   string // "embedded", ...
+	Embedder string // "local", "openai", "none", ...
+	Provider string // LLM provider: "extractive", "openai", "bedrock"
+	Model    string
+	Mode     string // search mode: "hybrid", "bm25", "vector"
+}
+
+// Stream is a pull-based run of events, like agent.Stream. Next blocks until
+// the next event and returns false at the end, on error or after Close.
+// The app calls Next from a tea.Cmd, one call at a time, and Close when
+// the user cancels.
+type Stream interface {
+	Next() bool
+	Current() Event
+	Err() error
+	Close() error
+}
+
+// EventKind says which fields of an Event are set.
+type EventKind int
+
+const (
+	// EventSources: Sources holds every source sent so far, numbered.
+	EventSources EventKind = iota + 1
+	// EventDelta: Text is the next piece of the answer or draft.
+	EventDelta
+	// EventSection: Section (or Text) titles the draft section that starts.
+	EventSection
+	// EventToolCall: Text describes a call the model made.
+	EventToolCall
+	// EventToolResult: Text summarises a call's result.
+	EventToolResult
+	// EventUsage: Usage holds the tokens and cost of the run so far.
+	EventUsage
+	// EventWarning: Text says what is wrong.
+	EventWarning
+	// EventDone ends the run.
+	EventDone
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventSources:
+		return "sources"
+	case EventDelta:
+		return "delta"
+	case EventSection:
+		return "section"
+	case EventToolCall:
+		return "tool_call"
+	case EventToolResult:
+		return "tool_result"
+	case EventUsage:
+		return "usage"
+	case EventWarning:
+		return "warning"
+	case EventDone:
+		return "done"
+	}
+	return "unknown"
+}
+
+// Event is one item of a Stream.
+type Event struct {
+	Kind    EventKind
+	Text    string
+	Sources []Source
+	Section string
+	Usage   Usage
+}
+
+// Source is a numbered paper an answer may cite as [N].
+type Source struct {
+	N     int
+	ID    string
+	Title string
+}
+
+// Usage is token counts and cost. The app adds the Usage of each run's
+// last EventUsage to its session total.
+type Usage struct {
+	In, Out int
+	CostUSD float64
+}
+
+// ErrNoAnswerer is returned by EngineBackend's Ask and Draft.
+var ErrNoAnswerer = errors.New("no answerer configured: answers and drafts need an LLM provider (set llm.provider, e.g. \"extractive\" for offline answers)")
+
+// EngineBackend serves search from a search.Engine; Ask and Draft fail with
+// ErrNoAnswerer until an agent is wired in.
+type EngineBackend struct {
+	Engine search.Engine
+	About  Info
+	// PromptList is returned by Prompts.
+	PromptList []PromptInfo
+}
+
+var _ Backend = (*EngineBackend)(nil)
+
+func (b *EngineBackend) Search(ctx context.Context, req search.Request) (*search.Result, error) {
+	return b.Engine.Search(ctx, req)
+}
+
+func (b *EngineBackend) Get(ctx context.Context, id string) (*corpus.Paper, error) {
+	return b.Engine.Get(ctx, id)
+}
+
+func (b *EngineBackend) Stats(ctx context.Context) (*search.Stats, error) {
+	return b.Engine.Stats(ctx)
+}
+
+func (b *EngineBackend) Ask(context.Context, AskRequest) (Stream, error) { return nil, ErrNoAnswerer }
+
+func (b *EngineBackend) Draft(context.Context, DraftRequest) (Stream, error) {
+	return nil, ErrNoAnswerer
+}
+
+func (b *EngineBackend) Prompts() []PromptInfo { return b.PromptList }
+
+func (b *EngineBackend) Info() Info { return b.About }
