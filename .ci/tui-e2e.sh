@@ -18,11 +18,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+go build -o "$work/quire" .
+# The app's config, session and drafts go to a throwaway home.
 export HOME="$work/home" XDG_CONFIG_HOME="$work/home/config" XDG_DATA_HOME="$work/home/data" XDG_CACHE_HOME="$work/home/cache"
 mkdir -p "$HOME"
-go build -o "$work/quire" .
 "$work/quire" ingest --index "$work/idx" testdata/corpus/arxiv-snapshot.jsonl testdata/corpus/openalex.jsonl >/dev/null
 
+passed=0
 screen() { tmux -L "$sock" capture-pane -p -t e2e; }
 fail() {
 	echo "tui-e2e: FAIL: $*" >&2
@@ -36,13 +38,23 @@ expect() {
 	for _ in $(seq 100); do
 		if screen | grep -qE -- "$1"; then
 			echo "tui-e2e: ok: $2"
+			passed=$((passed + 1))
 			return 0
 		fi
 		sleep 0.1
 	done
 	fail "$2: no /$1/ on screen"
 }
-keys() { tmux -L "$sock" send-keys -t e2e "$@"; }
+# keys sends keys one at a time: an Escape followed at once by another key
+# would read as alt+key.
+keys() {
+	local k
+	for k in "$@"; do
+		tmux -L "$sock" send-keys -t e2e "$k"
+		sleep 0.3
+	done
+}
+text() { tmux -L "$sock" send-keys -t e2e -l "$1"; }
 
 tmux -L "$sock" new-session -d -s e2e -x 120 -y 40 \
 	"TERM=xterm-256color '$work/quire' --index '$work/idx'; echo quire-exited-\$?; sleep 30"
@@ -50,7 +62,7 @@ tmux -L "$sock" new-session -d -s e2e -x 120 -y 40 \
 expect 'Search ›' "the app starts"
 expect '[0-9]+ papers' "the status bar shows the index"
 
-keys -l 'diphoton'
+text 'diphoton'
 expect '\[bm25\] 1 hits' "search as you type"
 expect 'Calculation of prompt diphoton' "the hit is listed"
 
@@ -66,15 +78,20 @@ expect 'Abstract' "the reader shows the abstract"
 
 keys a
 expect 'Ask' "the question prompt opens"
-keys -l 'what is computed?'
+text 'what is computed?'
 keys Enter
-if screen | grep -q 'no answerer configured'; then
-	echo "tui-e2e: ok: asking without an answerer says so cleanly"
+# With an answerer (provider "extractive" once the agent is wired) the
+# answer streams with numbered sources; without one the error is shown.
+expect '▌Answer' "the answer pane opens"
+expect 'no answerer configured|Sources \(press 1-9' "the answer streams, or the missing answerer is explained"
+if screen | grep -q 'Sources (press 1-9'; then
+	expect '\[1\] ' "the answer lists numbered sources"
 else
-	expect '▌Answer' "the answer pane opens"
-	expect 'Sources|\[1\]' "the answer cites its sources"
+	screen | grep -q 'quire-exited' && fail "the app died on the error"
+	echo "tui-e2e: ok: no answerer configured, said cleanly"
+	passed=$((passed + 1))
 fi
 
 keys Escape Escape q
 expect 'quire-exited-0' "q quits with status 0"
-echo "tui-e2e: 8 passed, 0 failed"
+echo "tui-e2e: $passed passed, 0 failed"
