@@ -75,12 +75,15 @@ type Options struct {
 
 // Provider streams Converse responses. It is safe for concurrent use.
 type Provider struct {
-	opts     Options
-	client   *bedrockruntime.Client
-	creds    aws.CredentialsProvider // checked before the first call
-	region   string
-	backoff  llm.Backoff
-	endpoint string // for messages: the override or the region
+	opts Options
+	// newClient makes a client per stream: smithy-go's event-stream codec
+	// is shared by every stream of one client and is not safe for two at
+	// once (a data race on its payload buffer, seen under -race).
+	newClient func() *bedrockruntime.Client
+	creds     aws.CredentialsProvider // checked before the first call
+	region    string
+	backoff   llm.Backoff
+	endpoint  string // for messages: the override or the region
 }
 
 var _ llm.Provider = (*Provider)(nil)
@@ -108,7 +111,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("bedrock: no AWS region: set llm.region or AWS_REGION")
 	}
-	client := bedrockruntime.NewFromConfig(cfg, func(bo *bedrockruntime.Options) {
+	configure := func(bo *bedrockruntime.Options) {
 		if o.EndpointURL != "" {
 			bo.BaseEndpoint = aws.String(o.EndpointURL)
 		}
@@ -127,18 +130,19 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 			so.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
 		})
 		bo.RetryMaxAttempts = 0 // keep AWS_MAX_ATTEMPTS from wrapping the retryer
-	})
+	}
+	newClient := func() *bedrockruntime.Client { return bedrockruntime.NewFromConfig(cfg, configure) }
 	endpoint := o.EndpointURL
 	if endpoint == "" {
 		endpoint = "Bedrock in " + cfg.Region
 	}
 	return &Provider{
-		opts:     o,
-		client:   client,
-		creds:    cfg.Credentials,
-		region:   cfg.Region,
-		backoff:  llm.Backoff{Retries: o.MaxRetries, BaseDelay: o.BaseDelay, MaxDelay: o.MaxDelay},
-		endpoint: endpoint,
+		opts:      o,
+		newClient: newClient,
+		creds:     cfg.Credentials,
+		region:    cfg.Region,
+		backoff:   llm.Backoff{Retries: o.MaxRetries, BaseDelay: o.BaseDelay, MaxDelay: o.MaxDelay},
+		endpoint:  endpoint,
 	}, nil
 }
 

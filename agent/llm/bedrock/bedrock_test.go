@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -536,4 +537,47 @@ func TestNoCredentials(t *testing.T) {
 		t.Fatalf("err = %v after %d requests, want ErrAuth before any request", err, calls.Load())
 	}
 	t.Log(err)
+}
+
+// Two streams at once on one provider (an answer and a draft in the app)
+// must not share decoding state: each gets its own text back, and -race
+// stays quiet.
+func TestConcurrentStreams(t *testing.T) {
+	p := newProvider(t, func(w http.ResponseWriter, r *http.Request) {
+		body, ok := checkRequest(t, w, r)
+		if !ok {
+			return
+		}
+		msgs := body["messages"].([]any)
+		q := msgs[0].(map[string]any)["content"].([]any)[0].(map[string]any)["text"].(string)
+		e := startStream(w)
+		e.event("messageStart", `{"role":"assistant"}`)
+		for i := range 40 {
+			e.text(0, fmt.Sprintf("%s-%d ", q, i))
+		}
+		e.stop("end_turn")
+		e.metadata(1, 40)
+	})
+	var wg sync.WaitGroup
+	for _, q := range []string{"alpha", "beta", "gamma"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := p.Stream(context.Background(), llm.Request{Messages: []llm.Message{llm.Text(llm.RoleUser, q)}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer s.Close()
+			text, _, err := drain(s)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if strings.Count(text, q+"-") != 40 {
+				t.Errorf("stream %s got %q", q, text)
+			}
+		}()
+	}
+	wg.Wait()
 }

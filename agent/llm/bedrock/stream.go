@@ -51,7 +51,7 @@ type toolUseBuffer struct {
 // connect calls ConverseStream, retrying throttling.
 func (s *stream) connect() error {
 	for {
-		out, err := s.p.client.ConverseStream(s.ctx, s.in)
+		out, err := s.p.newClient().ConverseStream(s.ctx, s.in)
 		if err == nil {
 			es := out.GetStream()
 			s.mu.Lock()
