@@ -115,3 +115,39 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSavedIndex runs one kind of query against an index built by
+// 'quire bench --index DIR' (for profiling at scale):
+//
+//	QUIRE_BENCH_INDEX=DIR QUIRE_BENCH_QUERY='hybrid+filters+facets' \
+//	  go test ./search/embedded -run '^$' -bench SavedIndex -cpuprofile cpu.out
+func BenchmarkSavedIndex(b *testing.B) {
+	dir := os.Getenv("QUIRE_BENCH_INDEX")
+	if dir == "" {
+		b.Skip("set QUIRE_BENCH_INDEX to an index built by 'quire bench --index DIR'")
+	}
+	x, err := Open(dir, Options{ReadOnly: true, LocalEmbedder: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	words := strings.Fields("neural network protein structure quantum graph learning gene expression dark matter climate model")
+	r := rand.New(rand.NewPCG(1, 2))
+	kind := os.Getenv("QUIRE_BENCH_QUERY")
+	ctx := context.Background()
+	for b.Loop() {
+		text := words[r.IntN(len(words))] + " " + words[r.IntN(len(words))]
+		req := search.Request{Query: query.Query{Text: text}, Limit: 10}
+		if strings.Contains(kind, "filters") {
+			pq, _ := query.Parse(text + ` year:2015..2024 field:"Computer Science"`)
+			req.Query = pq
+		}
+		if strings.Contains(kind, "facets") {
+			req.Facets, req.FacetSize = []string{search.FacetYear, search.FacetField}, 10
+		}
+		req.Mode, _, _ = strings.Cut(kind, "+")
+		if _, err := x.Search(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

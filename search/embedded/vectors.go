@@ -14,6 +14,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
@@ -32,6 +33,7 @@ const (
 	vecSeqKey  = "vecseq"
 	fID        = "_id"
 	trainLimit = 100_000
+	syncBatch  = 2000
 )
 
 // vectorMeta records which embedder filled the vector index.
@@ -271,19 +273,27 @@ func (v *vectors) column(seg segment.Segment) (*slotColumn, error) {
 	return col, nil
 }
 
-// allowSlots maps per-segment allowed documents to vector slots.
+// allowSlots maps per-segment allowed documents to vector slots. It reads
+// the bitmaps in blocks and adds slots in bulk: a broad filter allows
+// hundreds of thousands of papers, and per-element calls dominated.
 func (v *vectors) allowSlots(segs []segHits) (*roaring.Bitmap, error) {
 	out := roaring.New()
+	docs := make([]uint32, 4096)
+	var slots []uint32
 	for _, sh := range segs {
 		col, err := v.column(sh.ss.Segment())
 		if err != nil {
 			return nil, err
 		}
-		it := sh.allowed.Iterator()
-		for it.HasNext() {
-			if s := col.slots[it.Next()]; s != noSlot {
-				out.Add(s)
+		it := sh.allowed.ManyIterator()
+		for n := it.NextMany(docs); n > 0; n = it.NextMany(docs) {
+			slots = slots[:0]
+			for _, d := range docs[:n] {
+				if s := col.slots[d]; s != noSlot {
+					slots = append(slots, s)
+				}
 			}
+			out.AddMany(slots)
 		}
 	}
 	return out, nil
@@ -347,47 +357,75 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 		v.gen.Add(1)
 	}
 
-	// Walk every live paper: embed the ones without a vector.
+	// Walk every live paper and embed the ones without a vector, in three
+	// overlapping stages: reading stored papers, embedding, and writing
+	// (which links the graph on every core).
 	seen := make(map[string]struct{}, n)
-	var batch []corpus.Paper
-	done := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	todo := make(chan []corpus.Paper, 2)
+	ready := make(chan []vector.Item, 2)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(todo)
+		var batch []corpus.Paper
+		done := 0
+		err := x.eachPaper(gctx, func(id string) bool {
+			seen[id] = struct{}{}
+			_, ok := v.idx.Slot(id)
+			done++
+			if done%1000 == 0 {
+				progress("embed", done, int(n))
+			}
+			return !ok
+		}, func(p *corpus.Paper) error {
+			batch = append(batch, *p)
+			if len(batch) < syncBatch {
+				return nil
+			}
+			select {
+			case todo <- batch:
+				batch = nil
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+		if err == nil && len(batch) > 0 {
+			select {
+			case todo <- batch:
+			case <-gctx.Done():
+				err = gctx.Err()
+			}
 		}
-		items, err := v.embedBatch(ctx, batch)
-		if err != nil {
-			return err
-		}
-		seq, err := v.write(items, nil)
-		if err != nil {
-			return err
-		}
-		if err := x.idx.SetInternal([]byte(vecSeqKey), seqBytes(seq)); err != nil {
-			return err
-		}
-		batch = batch[:0]
-		return nil
-	}
-	err = x.eachPaper(ctx, func(id string) bool {
-		seen[id] = struct{}{}
-		_, ok := v.idx.Slot(id)
-		done++
-		if done%1000 == 0 {
-			progress("embed", done, int(n))
-		}
-		return !ok
-	}, func(p *corpus.Paper) error {
-		batch = append(batch, *p)
-		if len(batch) >= 1000 {
-			return flush()
+		return err
+	})
+	g.Go(func() error {
+		defer close(ready)
+		for batch := range todo {
+			items, err := v.embedBatch(gctx, batch)
+			if err != nil {
+				return err
+			}
+			select {
+			case ready <- items:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
 		}
 		return nil
 	})
-	if err == nil {
-		err = flush()
-	}
-	if err != nil {
+	g.Go(func() error {
+		for items := range ready {
+			seq, err := v.write(items, nil)
+			if err != nil {
+				return err
+			}
+			if err := x.idx.SetInternal([]byte(vecSeqKey), seqBytes(seq)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	progress("embed", int(n), int(n))

@@ -145,16 +145,18 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 		name  string
 		build func(q string) search.Request
 	}{
-		{"bm25", func(q string) search.Request { return search.Request{Query: query.Query{Text: q}, Limit: 10} }},
+		{"bm25", func(q string) search.Request {
+			return search.Request{Query: query.Query{Text: q}, Limit: 10, Mode: search.ModeBM25}
+		}},
 		{"bm25+facets(year,field)", func(q string) search.Request {
-			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: []string{search.FacetYear, search.FacetField}, FacetSize: 10}
+			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: []string{search.FacetYear, search.FacetField}, FacetSize: 10, Mode: search.ModeBM25}
 		}},
 		{"bm25+filters(year,field)", func(q string) search.Request {
 			pq, _ := query.Parse(q + " year:2015..2024 field:\"Computer Science\"")
-			return search.Request{Query: pq, Limit: 10}
+			return search.Request{Query: pq, Limit: 10, Mode: search.ModeBM25}
 		}},
 		{"bm25+all-facets+snippets", func(q string) search.Request {
-			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: search.AllFacets, FacetSize: 10, Snippets: true}
+			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: search.AllFacets, FacetSize: 10, Snippets: true, Mode: search.ModeBM25}
 		}},
 	}
 	if x.HasVectors() {

@@ -76,8 +76,21 @@ func BenchmarkKeystrokeToFrame(b *testing.B) {
 	if s := os.Getenv("QUIRE_TUI_BENCH_PAPERS"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	x := syntheticIndex(b, n)
-	be := &EngineBackend{Engine: x, About: Info{Engine: "embedded", Mode: "bm25"}}
+	var x search.Engine
+	mode := "bm25"
+	if dir := os.Getenv("QUIRE_TUI_BENCH_INDEX"); dir != "" {
+		// An index built by 'quire bench --index DIR', vectors included.
+		ix, err := embedded.Open(dir, embedded.Options{ReadOnly: true, LocalEmbedder: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ix.Close()
+		c, _ := ix.Count()
+		n, x, mode = int(c), ix, ix.Mode()
+	} else {
+		x = syntheticIndex(b, n)
+	}
+	be := &EngineBackend{Engine: x, About: Info{Engine: "embedded", Mode: mode}}
 	m := New(Options{Backend: be, Theme: "dark"})
 	send(m, tea.WindowSizeMsg{Width: 200, Height: 50})
 	words := []string{"neural network ", "protein structure ", "quantum ", "graph learning ", "gene expression ", "year:2015.. "}
