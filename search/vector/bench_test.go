@@ -30,7 +30,8 @@ func BenchmarkIndex(b *testing.B) {
 	if dir == "" {
 		dir = b.TempDir()
 	}
-	opt := Options{Dim: dim}
+	// QUIRE_VECTOR_BENCH_M0 and QUIRE_VECTOR_BENCH_EFC try other graph settings.
+	opt := Options{Dim: dim, M0: envInt("QUIRE_VECTOR_BENCH_M0", 0), EfConstruction: envInt("QUIRE_VECTOR_BENCH_EFC", 0)}
 	x, err := Open(dir, opt)
 	if err != nil {
 		b.Fatal(err)
