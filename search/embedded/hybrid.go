@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/fusion"
@@ -111,7 +112,11 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 		x.vec.mu.RUnlock()
 		var rs []vector.Result
 		if restricted {
-			allow, err := x.vec.allowSlots(lx.segs)
+			// The restriction without the free text: the same filters under
+			// different text allow the same papers.
+			rq := req.Query
+			rq.Text = strings.Join(negs, " -")
+			allow, err := x.vec.allowSlots(rq.String(), lx.segs)
 			if err != nil {
 				return nil, err
 			}
@@ -142,14 +147,19 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 	if mode == search.ModeHybrid {
 		total = max(total, uint64(len(fused)))
 	}
-	return x.finish(ctx, req, nil, start, mode, total, lx.k, fused, func(id string) (scored, bool) {
-		s, ok := where[id]
-		return s, ok
+	return x.finish(ctx, req, nil, start, mode, total, lx.k, fused, func(id string) (*corpus.Paper, error) {
+		// Papers the BM25 half found are read from the open snapshot;
+		// only vector-only hits need a lookup by ID.
+		if s, ok := where[id]; ok {
+			h, err := lx.p.load(s)
+			return &h.Paper, err
+		}
+		return x.Get(ctx, id)
 	})
 }
 
 // finish loads the page of hits and fills the result.
-func (x *Index) finish(ctx context.Context, req search.Request, lx *lexical, start time.Time, mode string, total uint64, k *counter, fused []fusion.Fused, where func(string) (scored, bool)) (*search.Result, error) {
+func (x *Index) finish(ctx context.Context, req search.Request, lx *lexical, start time.Time, mode string, total uint64, k *counter, fused []fusion.Fused, load func(id string) (*corpus.Paper, error)) (*search.Result, error) {
 	res := &search.Result{Total: total, Mode: mode}
 	var hl *highlighter
 	if req.Snippets {
@@ -181,7 +191,7 @@ func (x *Index) finish(ctx context.Context, req search.Request, lx *lexical, sta
 		}
 		for _, f := range page {
 			var hit search.Hit
-			p, err := x.Get(ctx, f.ID)
+			p, err := load(f.ID)
 			if err != nil {
 				// A vector whose paper went away mid-search: skip it.
 				continue

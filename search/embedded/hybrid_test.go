@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/quire-research/quire/corpus"
@@ -144,6 +145,45 @@ func TestVectorFilters(t *testing.T) {
 			}
 		}
 	}
+	// The allowed slots are cached per restriction: other text under the
+	// same filters must still keep to them, and a deletion must drop a
+	// paper from the cached set.
+	var victim string
+	for _, text := range []string{"graph learning", "protein folding", "climate"} {
+		r2, err := search.NewRequest(text+" "+strings.TrimPrefix(q, "neural model data "), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2.Mode = search.ModeVector
+		res, err := x.Search(ctx, r2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range res.Hits {
+			if !allowed[h.ID] {
+				t.Errorf("%q: hit %s does not pass the filter", text, h.ID)
+			}
+		}
+		if victim == "" && len(res.Hits) > 0 {
+			victim = res.Hits[0].ID
+		}
+	}
+	if err := x.Apply(ctx, &search.Batch{Deletes: []string{victim}}); err != nil {
+		t.Fatal(err)
+	}
+	delete(allowed, victim)
+	r3, _ := search.NewRequest("graph learning "+strings.TrimPrefix(q, "neural model data "), 10)
+	r3.Mode = search.ModeVector
+	res3, err := x.Search(ctx, r3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range res3.Hits {
+		if h.ID == victim {
+			t.Errorf("deleted paper %s still returned", victim)
+		}
+	}
+
 	// Vector mode returns exactly the nearest allowed papers.
 	req.Mode = search.ModeVector
 	res, _ := x.Search(ctx, req)

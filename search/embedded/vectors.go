@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -57,7 +58,21 @@ type vectors struct {
 
 	gen  atomic.Uint64 // bumps on every write; invalidates slot columns
 	cols sync.Map      // segment → *slotColumn
+
+	// allowCache keeps the slot sets of recent restrictions: typing in the
+	// search bar changes the text while the filters stay put.
+	allowMu    sync.Mutex
+	allowCache []allowEntry
 }
+
+type allowEntry struct {
+	key   string
+	gen   uint64
+	segs  []segment.Segment
+	slots *roaring.Bitmap
+}
+
+const allowCacheSize = 8
 
 // slotColumn maps a segment's document numbers to vector slots.
 type slotColumn struct {
@@ -276,7 +291,20 @@ func (v *vectors) column(seg segment.Segment) (*slotColumn, error) {
 // allowSlots maps per-segment allowed documents to vector slots. It reads
 // the bitmaps in blocks and adds slots in bulk: a broad filter allows
 // hundreds of thousands of papers, and per-element calls dominated.
-func (v *vectors) allowSlots(segs []segHits) (*roaring.Bitmap, error) {
+func (v *vectors) allowSlots(key string, segs []segHits) (*roaring.Bitmap, error) {
+	gen := v.gen.Load()
+	ids := make([]segment.Segment, len(segs))
+	for i, sh := range segs {
+		ids[i] = sh.ss.Segment()
+	}
+	v.allowMu.Lock()
+	for _, e := range v.allowCache {
+		if e.key == key && e.gen == gen && slices.Equal(e.segs, ids) {
+			v.allowMu.Unlock()
+			return e.slots, nil
+		}
+	}
+	v.allowMu.Unlock()
 	out := roaring.New()
 	docs := make([]uint32, 4096)
 	var slots []uint32
@@ -296,6 +324,9 @@ func (v *vectors) allowSlots(segs []segHits) (*roaring.Bitmap, error) {
 			out.AddMany(slots)
 		}
 	}
+	v.allowMu.Lock()
+	v.allowCache = append([]allowEntry{{key, gen, ids, out}}, v.allowCache[:min(len(v.allowCache), allowCacheSize-1)]...)
+	v.allowMu.Unlock()
 	return out, nil
 }
 
@@ -368,8 +399,18 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 		defer close(todo)
 		var batch []corpus.Paper
 		done := 0
+		// A first backfill need not look IDs up: each lookup would wait
+		// while the writer links a batch into the graph, stalling this stage.
+		empty := v.idx.Len() == 0
 		err := x.eachPaper(gctx, func(id string) bool {
 			seen[id] = struct{}{}
+			if empty {
+				done++
+				if done%1000 == 0 {
+					progress("embed", done, int(n))
+				}
+				return true
+			}
 			_, ok := v.idx.Slot(id)
 			done++
 			if done%1000 == 0 {

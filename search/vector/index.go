@@ -19,14 +19,17 @@ type Options struct {
 	// built and maintained (default 20000).
 	ExactBelow int
 	// M is the number of links per node on the upper HNSW layers (default
-	// 16); layer 0 keeps M0 (default 2*M).
+	// 16); layer 0 keeps M0 (default 1.5*M: at a million 256-d vectors 24
+	// links kept the index at 387 MB and built in 3m10s on two cores, where
+	// 32 needed 419 MB and about 4.5 CPU-minutes more).
 	M  int
 	M0 int
 	// EfConstruction is the beam width while linking (default 100).
 	EfConstruction int
 	// EfSearch is the beam width of a search; a search uses
-	// max(EfSearch, k) (default 128: at a million clustered 256-d vectors
-	// 64 gives recall@10 0.89, 96 gives 0.96, 128 gives 0.98).
+	// max(EfSearch, k) (default 256: at a million clustered 256-d vectors
+	// with M0 24, 128 gives recall@10 0.935, 192 gives 0.96, 256 gives
+	// 0.97 at 0.39 ms p50).
 	EfSearch int
 	// Workers is the parallelism of graph building and of large exact
 	// scans (default GOMAXPROCS).
@@ -44,14 +47,14 @@ func (o Options) withDefaults() Options {
 		o.M = 2
 	}
 	if o.M0 <= 0 {
-		o.M0 = 2 * o.M
+		o.M0 = o.M + o.M/2
 	}
 	o.M0 = min(o.M0, 255)
 	if o.EfConstruction <= 0 {
 		o.EfConstruction = 100
 	}
 	if o.EfSearch <= 0 {
-		o.EfSearch = 128
+		o.EfSearch = 256
 	}
 	o.Workers = defaultWorkers(o.Workers)
 	return o
@@ -340,10 +343,11 @@ func (x *Index) Close() error {
 
 // minGraphAllowed is the smallest allowed set searched through the graph;
 // smaller sets, or sets under 1/filterExactRatio of the live vectors, are
-// scanned exactly (a gathered scan of 50k vectors is about a millisecond).
+// scanned exactly. Measured at 1M: a graph search with a tenth of the
+// vectors allowed took 8.5 ms p50, an exact scan of them 5 ms.
 const (
 	minGraphAllowed  = 20000
-	filterExactRatio = 20
+	filterExactRatio = 8
 )
 
 // Search returns up to k nearest vectors to q, best first. With allow set,
