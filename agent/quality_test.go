@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -10,33 +9,13 @@ import (
 
 	"github.com/quire-research/quire/agent/extract"
 	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/corpus/corpustest"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embedded"
 )
 
-// sharedData finds ../shared/data beside the repository, or skips.
-func sharedData(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	data := filepath.Join(filepath.Dir(dir), "shared", "data")
-	if _, err := os.Stat(filepath.Join(data, "README.md")); err != nil {
-		t.Skipf("real data not found at %s (../shared/data beside the repository); the extractive quality check needs it", data)
-	}
-	return data
-}
+// sharedData is ../shared/data, or a skip when it is absent.
+func sharedData(t testing.TB) string { return corpustest.SharedData(t) }
 
 // extractiveFloors sit a little under what was measured (see the report in
 // TestExtractiveAnswersOnRealData's log), so a regression fails.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/quire-research/quire/corpus/corpustest"
 )
 
 // jsonlCollect drains a source, splitting records from *RecordError values
@@ -58,30 +60,8 @@ func gzipBytes(t testing.TB, data []byte) []byte {
 	return b.Bytes()
 }
 
-// sharedData finds the team's read-only test data: ../shared/data beside
-// the module root. It skips the test when the data is not there.
-func sharedData(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory, so no ../shared/data to test against")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(filepath.Join(data, "README.md")); err != nil {
-		t.Skipf("real test data not found at %s (it lives outside the repo); skipping", data)
-	}
-	return data
-}
+// sharedData is ../shared/data, or a skip when it is absent.
+func sharedData(t testing.TB) string { return corpustest.SharedData(t) }
 
 func paperByID(recs []Record) map[string]Paper {
 	m := make(map[string]Paper, len(recs))

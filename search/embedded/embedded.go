@@ -24,6 +24,7 @@ import (
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/fusion"
+	"github.com/quire-research/quire/search/vector"
 )
 
 // Options tune an index. The zero value is usable.
@@ -229,18 +230,27 @@ func (x *Index) Apply(ctx context.Context, b *search.Batch) error {
 		}
 		bb.SetInternal([]byte(checkpointPrefix+c.Source), v)
 	}
-	ch := make(chan error, 1)
-	bb.SetPersistedCallback(func(err error) { ch <- err })
 	x.writeMu.Lock()
-	seq, err := x.vec.write(items, b.Deletes)
-	if err == nil && seq > 0 {
+	defer x.writeMu.Unlock()
+	return x.commitLocked(bb, items, b.Deletes)
+}
+
+// commitLocked writes vectors, then the bleve batch carrying their
+// sequence number, and tracks the batch until it is on disk (Flush waits
+// for it). Every write of either half goes through here, so a vector
+// snapshot taken after Flush never holds a write bleve could still lose.
+// The caller holds x.writeMu, which orders sequence numbers as batches.
+func (x *Index) commitLocked(bb *bleve.Batch, items []vector.Item, dels []string) error {
+	seq, err := x.vec.write(items, dels)
+	if err != nil {
+		return err
+	}
+	if seq > 0 {
 		bb.SetInternal([]byte(vecSeqKey), seqBytes(seq))
 	}
-	if err == nil {
-		err = x.idx.Batch(bb)
-	}
-	x.writeMu.Unlock()
-	if err != nil {
+	ch := make(chan error, 1)
+	bb.SetPersistedCallback(func(err error) { ch <- err })
+	if err := x.idx.Batch(bb); err != nil {
 		return err
 	}
 	x.mu.Lock()

@@ -7,11 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/fusion"
-	"github.com/quire-research/quire/search/vector"
 )
 
 // Search runs one request in the mode it asks for, or the index's default.
@@ -51,7 +52,7 @@ func (x *Index) resolveMode(m string) (string, error) {
 		return m, nil
 	case search.ModeVector, search.ModeHybrid:
 		if !ready {
-			return "", errNoVectors
+			return "", search.ErrNoVectors
 		}
 		return m, nil
 	}
@@ -71,20 +72,33 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 	want := req.Offset + req.Limit
 	cands := max(x.opts.Candidates, want)
 
-	lq := req.Query
-	lexWant := cands
+	text, negs := splitNegated(req.Query.Text)
+	text = strings.TrimSpace(strings.Join(append([]string{text}, req.Query.Phrases...), " "))
+	// The restriction is the query without its free text: filters, phrases
+	// and exclusions. It limits both halves, and the same restriction under
+	// different text allows the same papers.
+	restriction := req.Query
+	restriction.Text = ""
+	for _, n := range negs {
+		restriction.Text += " -" + n
+	}
+	restricted := len(req.Query.Filters) > 0 || len(req.Query.Phrases) > 0 || len(negs) > 0
+
+	lq, lexWant := req.Query, cands
 	if mode == search.ModeVector {
-		// Keep only what restricts: the free text is the vector's job.
-		_, negs := splitNegated(lq.Text)
-		lq.Text = ""
-		for _, n := range negs {
-			lq.Text += " -" + n
+		// The free text is the vector's job; with none, list the allowed
+		// papers in index order.
+		lq, lexWant = restriction, 0
+		if text == "" {
+			lexWant = want
 		}
-		lexWant = 0
 	}
 	lx, err := x.runLexical(ctx, snap, lq, req.Facets, lexWant)
 	if err != nil {
 		return nil, err
+	}
+	if mode == search.ModeVector && text == "" {
+		return x.finish(ctx, req, lx, start, mode, lx.total, lx.k, nil, nil)
 	}
 	lexItems := make([]fusion.Item, 0, len(lx.top))
 	where := make(map[string]scored, len(lx.top))
@@ -98,33 +112,21 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 	}
 
 	var vecItems []fusion.Item
-	text, _ := splitNegated(req.Query.Text)
-	text = strings.TrimSpace(strings.Join(append([]string{text}, req.Query.Phrases...), " "))
 	if want > 0 && text != "" {
 		qv, err := x.queryVector(ctx, text, lexItems, mode)
 		if err != nil {
 			return nil, err
 		}
-		_, negs := splitNegated(req.Query.Text)
-		restricted := len(req.Query.Filters) > 0 || len(req.Query.Phrases) > 0 || len(negs) > 0
+		var allow *roaring.Bitmap
+		if restricted {
+			if allow, err = x.vec.allowSlots(restriction.String(), lx.segs); err != nil {
+				return nil, err
+			}
+		}
 		x.vec.mu.RLock()
 		idx := x.vec.idx
 		x.vec.mu.RUnlock()
-		var rs []vector.Result
-		if restricted {
-			// The restriction without the free text: the same filters under
-			// different text allow the same papers.
-			rq := req.Query
-			rq.Text = strings.Join(negs, " -")
-			allow, err := x.vec.allowSlots(rq.String(), lx.segs)
-			if err != nil {
-				return nil, err
-			}
-			rs = idx.Search(qv, cands, allow)
-		} else {
-			rs = idx.Search(qv, cands, nil)
-		}
-		for _, r := range rs {
+		for _, r := range idx.Search(qv, cands, allow) {
 			vecItems = append(vecItems, fusion.Item{ID: r.ID, Score: float64(r.Score)})
 		}
 	}
@@ -132,14 +134,6 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 	var fused []fusion.Fused
 	if mode == search.ModeVector {
 		fused = fusion.Merge(nil, vecItems, fusion.Options{Method: fusion.Convex, Weight: 1})
-		if text == "" {
-			// Filters alone: list the allowed papers in index order.
-			lx2, err := x.runLexical(ctx, snap, lq, nil, want)
-			if err != nil {
-				return nil, err
-			}
-			return x.finish(ctx, req, lx2, start, search.ModeVector, lx.total, lx.k, nil, nil)
-		}
 	} else {
 		fused = fusion.Merge(lexItems, vecItems, x.opts.Fusion)
 	}

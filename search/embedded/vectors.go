@@ -18,7 +18,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/quire-research/quire/corpus"
-	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/embed/local"
 	"github.com/quire-research/quire/search/vector"
@@ -404,18 +403,14 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 		empty := v.idx.Len() == 0
 		err := x.eachPaper(gctx, func(id string) bool {
 			seen[id] = struct{}{}
-			if empty {
-				done++
-				if done%1000 == 0 {
-					progress("embed", done, int(n))
-				}
-				return true
-			}
-			_, ok := v.idx.Slot(id)
 			done++
 			if done%1000 == 0 {
 				progress("embed", done, int(n))
 			}
+			if empty {
+				return true
+			}
+			_, ok := v.idx.Slot(id)
 			return !ok
 		}, func(p *corpus.Paper) error {
 			batch = append(batch, *p)
@@ -456,11 +451,7 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	})
 	g.Go(func() error {
 		for items := range ready {
-			seq, err := v.write(items, nil)
-			if err != nil {
-				return err
-			}
-			if err := x.idx.SetInternal([]byte(vecSeqKey), seqBytes(seq)); err != nil {
+			if err := x.commitLocked(x.idx.NewBatch(), items, nil); err != nil {
 				return err
 			}
 		}
@@ -481,11 +472,7 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 				}
 			}
 		}
-		seq, err := v.write(nil, orphans)
-		if err != nil {
-			return err
-		}
-		if err := x.idx.SetInternal([]byte(vecSeqKey), seqBytes(seq)); err != nil {
+		if err := x.commitLocked(x.idx.NewBatch(), nil, orphans); err != nil {
 			return err
 		}
 	}
@@ -604,5 +591,3 @@ func (v *vectors) close() error {
 	}
 	return v.idx.Close()
 }
-
-var errNoVectors = search.ErrNoVectors
