@@ -106,8 +106,11 @@ type Search struct {
 	RRFK float64 `toml:"rrf_k" env:"SEARCH_RRF_K"`
 	// VectorWeight is the vector half's share in fusion, in [0, 1].
 	VectorWeight float64 `toml:"vector_weight" env:"SEARCH_VECTOR_WEIGHT"`
-	// Candidates is how many hits each half contributes before fusion.
+	// Candidates is how many hits the BM25 half contributes before fusion.
 	Candidates int `toml:"candidates" env:"SEARCH_CANDIDATES"`
+	// VectorCandidates is how many hits the vector half contributes; a
+	// deeper vector list lifts recall at little cost.
+	VectorCandidates int `toml:"vector_candidates" env:"SEARCH_VECTOR_CANDIDATES"`
 }
 
 // Embed chooses the embedder for the vector half. API keys are never
@@ -217,16 +220,17 @@ func Default() Config {
 	return Config{
 		Theme: ThemeAuto,
 		Search: Search{
-			Limit:        10,
-			FacetSize:    10,
-			TitleBoost:   0.3,
-			BM25K1:       0.9,
-			BM25B:        0.65,
-			Mode:         ModeHybrid,
-			Fusion:       FusionConvex,
-			RRFK:         60,
-			VectorWeight: 0.4,
-			Candidates:   100,
+			Limit:            10,
+			FacetSize:        10,
+			TitleBoost:       0.3,
+			BM25K1:           0.9,
+			BM25B:            0.65,
+			Mode:             ModeHybrid,
+			Fusion:           FusionConvex,
+			RRFK:             60,
+			VectorWeight:     0.4,
+			Candidates:       100,
+			VectorCandidates: 300,
 		},
 		Ingest: Ingest{
 			BatchSize:          1000,
@@ -287,6 +291,7 @@ func (c Config) problems(dirs bool) []*Error {
 	check(floatIn(s.RRFK, 0, 10000), "search.rrf_k", "%v is outside 0..10000", s.RRFK)
 	check(floatIn(s.VectorWeight, 0, 1), "search.vector_weight", "%v is outside 0..1", s.VectorWeight)
 	check(intIn(s.Candidates, 1, 10000), "search.candidates", "%d is outside 1..10000", s.Candidates)
+	check(intIn(s.VectorCandidates, 1, 10000), "search.vector_candidates", "%d is outside 1..10000", s.VectorCandidates)
 
 	em := c.Embed
 	check(slices.Contains([]string{"local", "model2vec", "openai", "bedrock", "none"}, em.Provider), "embed.provider",

@@ -126,7 +126,7 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 		x.vec.mu.RLock()
 		idx := x.vec.idx
 		x.vec.mu.RUnlock()
-		for _, r := range idx.Search(qv, cands, allow) {
+		for _, r := range idx.Search(qv, max(x.opts.VectorCandidates, want), allow) {
 			vecItems = append(vecItems, fusion.Item{ID: r.ID, Score: float64(r.Score)})
 		}
 	}

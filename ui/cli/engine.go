@@ -15,13 +15,14 @@ import (
 func indexOptions(e *env, readOnly bool) (embedded.Options, error) {
 	s := e.cfg.Search
 	o := embedded.Options{
-		TitleBoost: s.TitleBoost,
-		K1:         s.BM25K1,
-		B:          s.BM25B,
-		ReadOnly:   readOnly,
-		Mode:       s.Mode,
-		Fusion:     fusion.Options{Method: s.Fusion, Weight: s.VectorWeight, K: s.RRFK},
-		Candidates: s.Candidates,
+		TitleBoost:       s.TitleBoost,
+		K1:               s.BM25K1,
+		B:                s.BM25B,
+		ReadOnly:         readOnly,
+		Mode:             s.Mode,
+		Fusion:           fusion.Options{Method: s.Fusion, Weight: s.VectorWeight, K: s.RRFK},
+		Candidates:       s.Candidates,
+		VectorCandidates: s.VectorCandidates,
 	}
 	emb, err := embed.New(e.cfg.Embed, e.getenv)
 	switch {

@@ -14,10 +14,13 @@ import (
 
 // File format, little-endian: magic "QLSA", version, dim, vocab size,
 // docs, power, id; then per term: length-prefixed bytes and idf; then the
-// vectors; then sigma; then a CRC-32 of everything before it.
+// LSA vectors; then sigma; from version 2 (which also stores the LSA
+// width after dim), the word mix, the word dimensions and vocabulary size (0: none), the SIF weights, the
+// word vectors and the common direction; then a CRC-32 of everything
+// before it. Version 1 files (LSA alone) still load.
 const (
 	magic   = "QLSA"
-	version = 1
+	version = 2
 )
 
 // Save writes the model to path atomically (temporary file, fsync, rename).
@@ -40,6 +43,7 @@ func (m *Model) Save(path string) error {
 	w.WriteString(magic)
 	put(uint32(version))
 	put(uint32(m.dim))
+	put(uint32(m.lsaDim))
 	put(uint32(len(m.vocab)))
 	put(uint64(m.docs))
 	put(m.power)
@@ -57,6 +61,17 @@ func (m *Model) Save(path string) error {
 	put(m.vecs)
 	put(uint32(len(m.sigma)))
 	put(m.sigma)
+	put(m.mix)
+	if m.words == nil {
+		put(uint32(0))
+		put(uint32(0))
+	} else {
+		put(uint32(m.words.dim))
+		put(uint32(len(m.words.sif)))
+		put(m.words.sif)
+		put(m.words.vecs)
+		put(m.words.pc)
+	}
 	if err != nil {
 		tmp.Close()
 		return err
@@ -109,10 +124,18 @@ func Load(path string) (*Model, error) {
 		return nil, bad("checksum mismatch")
 	}
 	r := &reader{b: body[4:]}
-	if v := r.u32(); v != version {
-		return nil, bad(fmt.Sprintf("version %d", v))
+	ver := r.u32()
+	if ver != 1 && ver != version {
+		return nil, bad(fmt.Sprintf("version %d", ver))
 	}
 	m := &Model{dim: int(r.u32())}
+	m.lsaDim = m.dim
+	if ver >= 2 {
+		m.lsaDim = int(r.u32())
+		if m.lsaDim < 1 || m.lsaDim > m.dim {
+			return nil, bad("LSA width")
+		}
+	}
 	n := int(r.u32())
 	m.docs = int(r.u64())
 	m.power = math.Float64frombits(r.u64())
@@ -124,13 +147,31 @@ func Load(path string) (*Model, error) {
 		m.vocab[t] = int32(i)
 		m.idf[i] = r.f32()
 	}
-	m.vecs = make([]float32, n*m.dim)
+	m.vecs = make([]float32, n*m.lsaDim)
 	for i := range m.vecs {
 		m.vecs[i] = r.f32()
 	}
 	m.sigma = make([]float32, r.u32())
 	for i := range m.sigma {
 		m.sigma[i] = r.f32()
+	}
+	if ver >= 2 {
+		m.mix = r.f32()
+		wd, wn := int(r.u32()), int(r.u32())
+		if wd > 0 {
+			if wd+m.lsaDim != m.dim || wn > n {
+				return nil, bad("word vector shape")
+			}
+			w := &wordModel{dim: wd, sif: make([]float32, wn), vecs: make([]float32, wn*wd), pc: make([]float32, wd)}
+			for _, s := range [][]float32{w.sif, w.vecs, w.pc} {
+				for i := range s {
+					s[i] = r.f32()
+				}
+			}
+			m.words = w
+		} else if m.lsaDim != m.dim {
+			return nil, bad("word vector shape")
+		}
 	}
 	if r.err || len(r.b) != 0 {
 		return nil, bad("truncated")

@@ -2,7 +2,9 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/synth"
+	"github.com/quire-research/quire/search/embed"
 )
 
 func synthTexts(t *testing.T, n int) []string {
@@ -163,5 +166,81 @@ func TestTrainRefusesTooLittle(t *testing.T) {
 	cancel()
 	if _, err := Train(ctx, seqOf(synthTexts(t, 2000)), TrainOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled training: %v", err)
+	}
+}
+
+// A model saved before word vectors existed (format version 1, written by
+// the previous release from 120 synthetic papers) must still load, keep
+// its name (so its stored vectors stay valid) and embed exactly as it did.
+func TestLoadVersion1(t *testing.T) {
+	var want struct {
+		Name    string
+		Texts   []string
+		Vectors [][]float32
+	}
+	b, err := os.ReadFile("../../../testdata/embed/lsa-v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load("../../../testdata/embed/lsa-v1.model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name() != want.Name {
+		t.Errorf("name %s, want %s", m.Name(), want.Name)
+	}
+	got, err := m.Embed(context.Background(), want.Texts, embed.Passage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		for j := range got[i] {
+			if d := got[i][j] - want.Vectors[i][j]; d > 1e-6 || d < -1e-6 {
+				t.Fatalf("text %d dim %d: %v, want %v", i, j, got[i][j], want.Vectors[i][j])
+			}
+		}
+	}
+}
+
+// The word half learns from neighbouring words: two words that never share
+// a document but appear in the same contexts get similar vectors, and
+// unrelated words do not.
+func TestWordVectorsLearnContexts(t *testing.T) {
+	var texts []string
+	r := newRand(5)
+	pick := func(ws []string) string { return ws[r.next()%uint64(len(ws))] }
+	road := []string{"highway", "road", "street", "motorway"}
+	sea := []string{"ocean", "sea", "reef", "lagoon"}
+	for i := range 600 {
+		// "sedan" and "automobile" sit in the same contexts, in different
+		// documents; "salmon" lives in other contexts.
+		car := []string{"sedan", "automobile"}[i%2]
+		texts = append(texts,
+			fmt.Sprintf("the %s drove along the %s quickly near the %s at dusk", car, pick(road), pick(road)),
+			fmt.Sprintf("a salmon swam through the %s slowly beside the %s at dawn", pick(sea), pick(sea)))
+	}
+	m, err := Train(context.Background(), seqOf(texts), TrainOptions{Dim: 16, WordDim: 8, MinDF: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.words == nil || m.words.dim != 8 || m.lsaDim != 8 {
+		t.Fatalf("want 8 LSA and 8 word dimensions, got %d and %v", m.lsaDim, m.words)
+	}
+	wv := func(w string) []float32 {
+		id, ok := m.vocab[w]
+		if !ok {
+			t.Fatalf("%q not in the vocabulary", w)
+		}
+		v := append([]float32(nil), m.words.vecs[int(id)*8:int(id+1)*8]...)
+		normalize(v)
+		return v
+	}
+	syn, other := dot(wv("sedan"), wv("automobil")), dot(wv("sedan"), wv("salmon"))
+	t.Logf("cosine sedan~automobile %.3f, sedan~salmon %.3f", syn, other)
+	if syn < 0.8 || syn < other+0.5 {
+		t.Errorf("words in the same contexts are not close: %.3f vs %.3f", syn, other)
 	}
 }

@@ -12,26 +12,36 @@ import (
 	"github.com/quire-research/quire/search/embed"
 )
 
-// Model is a trained local embedder: a vector per vocabulary term. A text
-// is embedded as the idf-weighted, log-tf-weighted sum of its terms'
-// vectors, normalised to unit length — the LSA fold-in of the text.
+// Model is a trained local embedder. A text's vector has two parts, each
+// of unit length before mixing: the idf-weighted, log-tf-weighted sum of
+// its terms' LSA vectors (the LSA fold-in), and the SIF average of their
+// word vectors. Models saved before word vectors existed have only the
+// first.
 type Model struct {
-	dim   int
-	vocab map[string]int32
-	idf   []float32
-	vecs  []float32 // len(vocab) × dim
-	sigma []float32
-	power float64
-	docs  int
-	id    string
-	an    analysis.Analyzer
+	dim    int // lsaDim + words.dim
+	lsaDim int
+	mix    float32 // the word part's share
+	vocab  map[string]int32
+	idf    []float32
+	vecs   []float32 // len(vocab) × lsaDim
+	words  *wordModel
+	sigma  []float32
+	power  float64
+	docs   int
+	id     string
+	an     analysis.Analyzer
 }
 
 var _ embed.Embedder = (*Model)(nil)
 
 // Name identifies this trained model: a retrained model gets a new name,
 // so vectors from the two are never mixed.
-func (m *Model) Name() string { return fmt.Sprintf("local:lsa-%d-%s", m.dim, m.id) }
+func (m *Model) Name() string {
+	if m.words != nil {
+		return fmt.Sprintf("local:lsa+ppmi-%d-%s", m.dim, m.id)
+	}
+	return fmt.Sprintf("local:lsa-%d-%s", m.dim, m.id)
+}
 
 // Dim is the vector length.
 func (m *Model) Dim() int { return m.dim }
@@ -79,13 +89,31 @@ func (m *Model) embedInto(an analysis.Analyzer, text string, v []float32, tf map
 			tf[id]++
 		}
 	}
+	lsa := v[:m.lsaDim]
 	for _, id := range order {
 		c := tf[id]
 		w := float32(1+math.Log(float64(c))) * m.idf[id]
-		row := m.vecs[int(id)*m.dim : int(id+1)*m.dim]
+		row := m.vecs[int(id)*m.lsaDim : int(id+1)*m.lsaDim]
 		for j, x := range row {
-			v[j] += w * x
+			lsa[j] += w * x
 		}
+	}
+	if m.words == nil {
+		normalize(v)
+		return
+	}
+	normalize(lsa)
+	wv := v[m.lsaDim:]
+	for _, id := range order {
+		m.words.add(wv, id, tf[id])
+	}
+	m.words.finish(wv)
+	normalize(wv)
+	for j := range lsa {
+		lsa[j] *= 1 - m.mix
+	}
+	for j := range wv {
+		wv[j] *= m.mix
 	}
 	normalize(v)
 }
@@ -115,9 +143,16 @@ func fingerprint(m *Model) uint32 {
 	for _, k := range keys[:min(len(keys), 1000)] {
 		h.Write([]byte(k))
 	}
-	for i := 0; i < len(m.vecs); i += 997 {
-		b := math.Float32bits(m.vecs[i])
-		h.Write([]byte{byte(b), byte(b >> 8), byte(b >> 16), byte(b >> 24)})
+	sample := func(vs []float32) {
+		for i := 0; i < len(vs); i += 997 {
+			b := math.Float32bits(vs[i])
+			h.Write([]byte{byte(b), byte(b >> 8), byte(b >> 16), byte(b >> 24)})
+		}
+	}
+	sample(m.vecs)
+	if m.words != nil {
+		sample(m.words.vecs)
+		sample(m.words.pc)
 	}
 	return h.Sum32()
 }

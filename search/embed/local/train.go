@@ -18,11 +18,21 @@ var ErrTooFew = errors.New("too few papers to learn from yet")
 
 // TrainOptions tune Train. Zero values take the defaults.
 type TrainOptions struct {
-	Dim        int // vector dimensions (default 256)
-	MinDF      int // terms in fewer documents are ignored (default 2)
-	MaxVocab   int // most frequent terms kept (default 100,000)
-	MaxDocs    int // documents sampled for training (default 100,000)
-	Iterations int // subspace iterations (default 4)
+	Dim int // vector dimensions, both halves together (default 256)
+	// WordDim of the Dim dimensions hold windowed word vectors (default
+	// Dim/4; negative for LSA alone).
+	WordDim int
+	// WordMix is the word vectors' share of a text vector (default 0.4).
+	WordMix float64
+	// Window is how many following words count as co-occurring (default 10).
+	Window int
+	// MaxWordDocs caps the documents whose co-occurrences are counted
+	// (default 30,000, an even sample of those read).
+	MaxWordDocs int
+	MinDF       int // terms in fewer documents are ignored (default 2)
+	MaxVocab    int // most frequent terms kept (default 100,000)
+	MaxDocs     int // documents sampled for training (default 100,000)
+	Iterations  int // subspace iterations (default 4)
 	// Power weights each dimension by σ^Power after projection; 0 keeps
 	// LSA's σ-scaled document space, negative values flatten it.
 	Power float64
@@ -34,6 +44,21 @@ type TrainOptions struct {
 func (o TrainOptions) withDefaults() TrainOptions {
 	if o.Dim <= 0 {
 		o.Dim = 256
+	}
+	switch {
+	case o.WordDim == 0:
+		o.WordDim = o.Dim / 4
+	case o.WordDim < 0 || o.WordDim >= o.Dim:
+		o.WordDim = 0
+	}
+	if o.WordMix <= 0 || o.WordMix >= 1 {
+		o.WordMix = 0.4
+	}
+	if o.Window <= 0 {
+		o.Window = 10
+	}
+	if o.MaxWordDocs <= 0 {
+		o.MaxWordDocs = 30_000
 	}
 	if o.MinDF <= 0 {
 		o.MinDF = 2
@@ -56,10 +81,11 @@ func (o TrainOptions) withDefaults() TrainOptions {
 	return o
 }
 
-// Train learns term vectors from docs by latent semantic analysis: a
-// log-tf × idf document-term matrix, its top singular vectors found by
-// randomised subspace iteration, and the first (common) component
-// removed. It reads at most MaxDocs documents.
+// Train learns term vectors from docs. Dim−WordDim dimensions come from
+// latent semantic analysis: a log-tf × idf document-term matrix, its top
+// singular vectors found by randomised subspace iteration, and the first
+// (common) component removed. The other WordDim come from windowed word
+// co-occurrence (see words.go). It reads at most MaxDocs documents.
 func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, error) {
 	o = o.withDefaults()
 	an, err := proseAnalyzer()
@@ -131,7 +157,8 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 	for i := range remap {
 		remap[i] = -1
 	}
-	m := &Model{dim: o.Dim, vocab: make(map[string]int32, len(order)), idf: make([]float32, len(order)), power: o.Power}
+	lsaDim := o.Dim - o.WordDim
+	m := &Model{dim: o.Dim, lsaDim: lsaDim, mix: float32(o.WordMix), vocab: make(map[string]int32, len(order)), idf: make([]float32, len(order)), power: o.Power}
 	for newID, old := range order {
 		remap[old] = int32(newID)
 		m.vocab[names[old]] = int32(newID)
@@ -169,6 +196,19 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 		}
 		a.ptr = append(a.ptr, len(a.col))
 	}
+	if o.WordDim > 0 {
+		for _, row := range rows {
+			for i, old := range row {
+				row[i] = remap[old]
+			}
+		}
+		w, err := trainWords(ctx, rows, len(order), wordOptions{dim: o.WordDim, window: o.Window,
+			maxVocab: 50_000, maxDocs: o.MaxWordDocs, sif: 1e-3, seed: o.Seed + 1})
+		if err != nil {
+			return nil, err
+		}
+		m.words = w
+	}
 	rows = nil
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -176,17 +216,17 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 
 	// One extra component: the first is the direction every document
 	// shares and is dropped, as SIF's common-component removal does.
-	k := min(o.Dim+1, a.cols)
+	k := min(lsaDim+1, a.cols)
 	sig, v := topSingular(a, k, 24, o.Iterations, o.Seed)
 	if v == nil {
 		return nil, fmt.Errorf("local embedder: the decomposition did not converge")
 	}
-	m.sigma = make([]float32, 0, o.Dim)
-	m.vecs = make([]float32, a.cols*o.Dim)
+	m.sigma = make([]float32, 0, lsaDim)
+	m.vecs = make([]float32, a.cols*lsaDim)
 	for t := range a.cols {
 		src := v.row(t)
-		dst := m.vecs[t*o.Dim : (t+1)*o.Dim]
-		for j := 1; j < k && j-1 < o.Dim; j++ {
+		dst := m.vecs[t*lsaDim : (t+1)*lsaDim]
+		for j := 1; j < k && j-1 < lsaDim; j++ {
 			w := 1.0
 			if o.Power != 0 && sig[j] > 0 {
 				w = math.Pow(sig[j], o.Power)
@@ -194,7 +234,7 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 			dst[j-1] = float32(src[j] * w)
 		}
 	}
-	for j := 1; j < k && j-1 < o.Dim; j++ {
+	for j := 1; j < k && j-1 < lsaDim; j++ {
 		m.sigma = append(m.sigma, float32(sig[j]))
 	}
 	m.docs = n
