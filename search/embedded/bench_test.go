@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -121,12 +122,15 @@ func BenchmarkSearch(b *testing.B) {
 //
 //	QUIRE_BENCH_INDEX=DIR QUIRE_BENCH_QUERY='hybrid+filters+facets' \
 //	  go test ./search/embedded -run '^$' -bench SavedIndex -cpuprofile cpu.out
+//
+// QUIRE_BENCH_VECTOR_CANDIDATES overrides the vector half's depth.
 func BenchmarkSavedIndex(b *testing.B) {
 	dir := os.Getenv("QUIRE_BENCH_INDEX")
 	if dir == "" {
 		b.Skip("set QUIRE_BENCH_INDEX to an index built by 'quire bench --index DIR'")
 	}
-	x, err := Open(dir, Options{ReadOnly: true, LocalEmbedder: true})
+	vc, _ := strconv.Atoi(os.Getenv("QUIRE_BENCH_VECTOR_CANDIDATES"))
+	x, err := Open(dir, Options{ReadOnly: true, LocalEmbedder: true, VectorCandidates: vc})
 	if err != nil {
 		b.Fatal(err)
 	}

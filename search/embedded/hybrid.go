@@ -126,7 +126,13 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 		x.vec.mu.RLock()
 		idx := x.vec.idx
 		x.vec.mu.RUnlock()
-		for _, r := range idx.Search(qv, max(x.opts.VectorCandidates, want), allow) {
+		// Hybrid fuses a deeper vector list (it lifts recall); vector
+		// mode only needs the page.
+		k := cands
+		if mode == search.ModeHybrid {
+			k = max(x.opts.VectorCandidates, want)
+		}
+		for _, r := range idx.Search(qv, k, allow) {
 			vecItems = append(vecItems, fusion.Item{ID: r.ID, Score: float64(r.Score)})
 		}
 	}
