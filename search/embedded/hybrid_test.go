@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/synth"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/eval"
 	"github.com/quire-research/quire/search/query"
 )
@@ -276,5 +278,72 @@ func TestModes(t *testing.T) {
 	}
 	if _, err := y.Search(ctx, search.Request{Query: query.Query{Text: "x"}, Limit: 1, Mode: search.ModeVector}); err == nil {
 		t.Error("vector mode on an index without vectors should fail")
+	}
+}
+
+// Retraining learns a new model from the papers now in the index and
+// re-embeds all of them with it: afterwards every vector is the new
+// model's embedding of its paper.
+func TestRetrainVectors(t *testing.T) {
+	ctx := context.Background()
+	x := synthIndex(t, 1500)
+	before, err := x.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b search.Batch
+	err = synth.Generate(synth.Options{Papers: 1500, Seed: 99}, func(p corpus.Paper) error {
+		p.ID = "more-" + p.ID
+		b.Upserts = append(b.Upserts, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Apply(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.RetrainVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	after, err := x.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Embedder == before.Embedder {
+		t.Fatalf("retraining on twice the papers kept the model %s", after.Embedder)
+	}
+	if after.Vectors != 3000 {
+		t.Fatalf("%d vectors after retraining, want 3000", after.Vectors)
+	}
+	x.vec.mu.RLock()
+	emb, idx := x.vec.emb, x.vec.idx
+	x.vec.mu.RUnlock()
+	for _, id := range []string{b.Upserts[0].ID, b.Upserts[len(b.Upserts)-1].ID} {
+		p, err := x.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := emb.Embed(ctx, []string{embedText(p)}, embed.Passage)
+		got, ok := idx.Vector(id)
+		if !ok {
+			t.Fatalf("%s has no vector", id)
+		}
+		var cos float64
+		for j := range got {
+			cos += float64(got[j]) * float64(want[0][j])
+		}
+		if cos < 0.99 {
+			t.Errorf("%s: stored vector is not the new model's embedding (cosine %.3f)", id, cos)
+		}
+	}
+
+	remote, err := Open(filepath.Join(t.TempDir(), "idx"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remote.Close()
+	if err := remote.RetrainVectors(ctx, nil); !errors.Is(err, ErrNotLocal) {
+		t.Errorf("retraining without the local embedder: %v, want ErrNotLocal", err)
 	}
 }

@@ -484,10 +484,41 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	return v.idx.Snapshot()
 }
 
+// ErrNotLocal is returned by RetrainVectors when the embedder is not
+// learned from the index.
+var ErrNotLocal = errors.New("the embedder is not the local one, so there is nothing to retrain")
+
+// RetrainVectors learns the local embedder again from the papers now in
+// the index (after the corpus has grown or changed, or to move an index to
+// a newer kind of model) and then re-embeds every paper with it. Searches
+// keep using the old model and vectors until the new model is saved; the
+// rebuild is resumable like any sync.
+func (x *Index) RetrainVectors(ctx context.Context, progress SyncProgress) error {
+	v := x.vec
+	if v == nil || !v.local {
+		return ErrNotLocal
+	}
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	x.writeMu.Lock()
+	n, err := x.idx.DocCount()
+	if err == nil && n > 0 {
+		err = x.trainLocal(ctx, int(n), progress)
+	}
+	x.writeMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return x.SyncVectors(ctx, progress)
+}
+
 // trainLocal learns the local embedder from an even sample of the papers.
 func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) error {
 	v := x.vec
 	stride := max(1, (n+trainLimit-1)/trainLimit)
+	total := min(n, trainLimit)
+	progress("train", 0, total)
 	var texts []string
 	i := 0
 	err := x.eachPaper(ctx, func(string) bool {
@@ -496,13 +527,14 @@ func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) er
 	}, func(p *corpus.Paper) error {
 		texts = append(texts, embedText(p))
 		if len(texts)%1000 == 0 {
-			progress("train", len(texts), min(n, trainLimit))
+			progress("train", len(texts), total)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	progress("train", len(texts), total)
 	m, err := local.Train(ctx, func(yield func(string) bool) {
 		for _, t := range texts {
 			if !yield(t) {

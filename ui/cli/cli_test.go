@@ -143,3 +143,30 @@ func TestHelpListsCommands(t *testing.T) {
 		}
 	}
 }
+
+// 'ingest --retrain' needs no source: it learns the local embedder again
+// from the papers already indexed and re-embeds them; stats names the model.
+func TestIngestRetrain(t *testing.T) {
+	home := t.TempDir()
+	corpusPath := filepath.Join(home, "synth.jsonl")
+	for _, args := range [][]string{
+		{"gen", "--papers", "400", "-o", corpusPath},
+		{"ingest", corpusPath},
+		{"ingest", "--retrain"},
+	} {
+		r := quire(t, home, args...)
+		if r.code != 0 {
+			t.Fatalf("quire %v: exit %d\n%s\n%s", args, r.code, r.stdout, r.stderr)
+		}
+		if args[1] == "--retrain" && !strings.Contains(r.stderr, "learn embedder") {
+			t.Errorf("--retrain did not learn the embedder again:\n%s", r.stderr)
+		}
+	}
+	r := quire(t, home, "stats")
+	if !strings.Contains(r.stdout, "vectors:  400 by local:lsa+ppmi-256-") {
+		t.Errorf("stats after retraining:\n%s\n%s", r.stdout, r.stderr)
+	}
+	if r := quire(t, home, "ingest"); r.code == 0 || !strings.Contains(r.stderr, "SOURCE") {
+		t.Errorf("ingest with neither a source nor --retrain: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -50,10 +51,21 @@ func openIndexAt(e *env, dir string, readOnly bool) (*embedded.Index, error) {
 
 // syncVectors brings the vector half up to date after ingestion, with a
 // progress bar per phase.
-func syncVectors(e *env, x *embedded.Index) error {
+func syncVectors(e *env, x *embedded.Index) error { return showSync(e, x.SyncVectors) }
+
+// retrainVectors learns the local embedder again and re-embeds every paper.
+func retrainVectors(e *env, x *embedded.Index) error {
+	err := showSync(e, x.RetrainVectors)
+	if errors.Is(err, embedded.ErrNotLocal) {
+		return fmt.Errorf("--retrain: %w ([embed] provider is %q)", err, e.cfg.Embed.Provider)
+	}
+	return err
+}
+
+func showSync(e *env, run func(context.Context, embedded.SyncProgress) error) error {
 	var bar *progress.Reporter
 	phase := ""
-	err := x.SyncVectors(e.ctx, func(ph string, done, total int) {
+	err := run(e.ctx, func(ph string, done, total int) {
 		if ph != phase {
 			if bar != nil {
 				bar.Finish()

@@ -17,7 +17,7 @@ import (
 
 type ingestFlags struct {
 	format, fieldMap, label, endpoint, region, errorsLog string
-	pathStyle, force                                     bool
+	pathStyle, force, retrain                            bool
 	batch, parallel, maxShown                            int
 }
 
@@ -25,12 +25,14 @@ func init() {
 	var f ingestFlags
 	register(&command{
 		name: "ingest",
-		args: "[flags] SOURCE...",
+		args: "[flags] SOURCE... | --retrain",
 		summary: "Read papers into the index. SOURCE is a JSONL file (plain or .gz: BEIR corpus,\n" +
 			"arXiv metadata snapshot, OpenAlex works, or any JSONL through --map), a BEIR\n" +
 			"collection folder, a folder of JSONL files, a folder of Markdown/text papers, or\n" +
 			"s3://bucket/prefix. Bad records are reported with file:line and skipped. Ctrl-C\n" +
-			"stops cleanly; running the same command again resumes where it stopped.",
+			"stops cleanly; running the same command again resumes where it stopped.\n" +
+			"--retrain learns the local embedder again from every paper in the index and\n" +
+			"re-embeds them all (after the corpus has grown a lot, or to upgrade an index).",
 		flags: func(fs *flag.FlagSet) any {
 			fs.StringVar(&f.format, "format", "auto", "input format: auto, beir, arxiv, openalex, jsonl, folder")
 			fs.StringVar(&f.fieldMap, "map", "", "field map for generic JSONL, e.g. 'abstract=summary,venue=journal.name'")
@@ -43,6 +45,7 @@ func init() {
 			fs.IntVar(&f.batch, "batch", 0, "papers per atomic batch (default from config)")
 			fs.StringVar(&f.errorsLog, "errors", "", "write every bad record to this file as well")
 			fs.IntVar(&f.maxShown, "show-errors", 20, "bad records printed per source; the rest are counted")
+			fs.BoolVar(&f.retrain, "retrain", false, "after reading any SOURCE, learn the local embedder again and re-embed every paper")
 			return &f
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error { return runIngest(e, &f, args) },
@@ -50,7 +53,7 @@ func init() {
 }
 
 func runIngest(e *env, f *ingestFlags, args []string) error {
-	if len(args) == 0 {
+	if len(args) == 0 && !f.retrain {
 		return usagef("ingest needs at least one SOURCE (try: quire ingest ../shared/data/scifact)")
 	}
 	fm, err := corpus.ParseFieldMap(f.fieldMap)
@@ -94,7 +97,11 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 			failed = errors.Join(failed, err)
 		}
 	}
-	if err := syncVectors(e, x); err != nil {
+	sync := syncVectors
+	if f.retrain {
+		sync = retrainVectors
+	}
+	if err := sync(e, x); err != nil {
 		return errors.Join(failed, err)
 	}
 	return failed

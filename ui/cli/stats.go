@@ -36,6 +36,10 @@ func init() {
 			w := e.stdout
 			fmt.Fprintf(w, "index:    %s\nengine:   %s\npapers:   %s\non disk:  %s in %d segments\n",
 				st.Path, st.Engine, progress.HumanCount(int64(st.Papers)), progress.HumanBytes(st.DiskBytes), st.Segments)
+			if st.Embedder != "" {
+				fmt.Fprintf(w, "vectors:  %s by %s, %s in memory\n",
+					progress.HumanCount(int64(st.Vectors)), st.Embedder, progress.HumanBytes(st.VectorBytes))
+			}
 			for _, c := range st.Checkpoints {
 				state := "complete"
 				if !c.Done {
