@@ -15,6 +15,7 @@ import (
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embed"
 )
 
 // The crash test runs ingestion in a child process (this test binary,
@@ -275,24 +276,10 @@ func TestKillMidIngestVectorsConsistent(t *testing.T) {
 	}
 	sameSets(t, "after resume", lex, vec)
 	// Stored vectors are the embeddings of the stored papers.
-	emb := x.vec.emb
 	for i := 0; i < total; i += 997 {
 		id := fmt.Sprintf("p%06d", i)
-		p, err := x.Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := emb.Embed(ctx, []string{embedText(p)}, 0)
-		got, ok := x.vec.idx.Vector(id)
-		if !ok {
-			t.Fatalf("%s has no vector", id)
-		}
-		var dot float64
-		for j := range got {
-			dot += float64(got[j]) * float64(want[0][j])
-		}
-		if dot < 0.99 {
-			t.Errorf("%s: stored vector has cosine %.4f with a fresh embedding", id, dot)
+		if c := storedCosine(t, x, id); c < 0.99 {
+			t.Errorf("%s: stored vector has cosine %.4f with a fresh embedding", id, c)
 		}
 	}
 }
@@ -335,3 +322,29 @@ func sameSets(t *testing.T, when string, lex, vec map[string]bool) {
 }
 
 func first(s []string) []string { return s[:min(3, len(s))] }
+
+// storedCosine is the cosine between id's stored vector and a fresh
+// embedding of its stored paper by the index's current embedder.
+func storedCosine(t *testing.T, x *Index, id string) float64 {
+	t.Helper()
+	x.vec.mu.RLock()
+	emb, idx := x.vec.emb, x.vec.idx
+	x.vec.mu.RUnlock()
+	p, err := x.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := emb.Embed(context.Background(), []string{embedText(p)}, embed.Passage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := idx.Vector(id)
+	if !ok {
+		t.Fatalf("%s has no vector", id)
+	}
+	var cos float64
+	for j := range got {
+		cos += float64(got[j]) * float64(want[0][j])
+	}
+	return cos
+}

@@ -12,7 +12,6 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/synth"
 	"github.com/quire-research/quire/search"
-	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/eval"
 	"github.com/quire-research/quire/search/query"
 )
@@ -316,25 +315,9 @@ func TestRetrainVectors(t *testing.T) {
 	if after.Vectors != 3000 {
 		t.Fatalf("%d vectors after retraining, want 3000", after.Vectors)
 	}
-	x.vec.mu.RLock()
-	emb, idx := x.vec.emb, x.vec.idx
-	x.vec.mu.RUnlock()
 	for _, id := range []string{b.Upserts[0].ID, b.Upserts[len(b.Upserts)-1].ID} {
-		p, err := x.Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := emb.Embed(ctx, []string{embedText(p)}, embed.Passage)
-		got, ok := idx.Vector(id)
-		if !ok {
-			t.Fatalf("%s has no vector", id)
-		}
-		var cos float64
-		for j := range got {
-			cos += float64(got[j]) * float64(want[0][j])
-		}
-		if cos < 0.99 {
-			t.Errorf("%s: stored vector is not the new model's embedding (cosine %.3f)", id, cos)
+		if c := storedCosine(t, x, id); c < 0.99 {
+			t.Errorf("%s: stored vector is not the new model's embedding (cosine %.3f)", id, c)
 		}
 	}
 
