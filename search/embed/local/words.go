@@ -149,52 +149,30 @@ func (w *wordModel) finish(v []float32) {
 }
 
 // commonDirection is the first principal direction (uncentred, as SIF
-// does) of the pooled vectors of up to 10,000 training documents, found
-// by power iteration.
+// does) of the pooled vectors of up to 10,000 training documents: the top
+// eigenvector of their small dim×dim Gram matrix.
 func (w *wordModel) commonDirection(rows [][]int32, stride int) []float32 {
 	stride = max(stride, (len(rows)+9_999)/10_000)
-	var docs [][]float32
-	for d := 0; d < len(rows); d += stride {
-		v := make([]float32, w.dim)
+	docs := newDense((len(rows)+stride-1)/stride, w.dim)
+	v := make([]float32, w.dim)
+	for i, d := 0, 0; d < len(rows); i, d = i+1, d+stride {
+		clear(v)
 		for _, id := range rows[d] {
 			if id >= 0 {
 				w.add(v, id, 1)
 			}
 		}
-		docs = append(docs, v)
-	}
-	pc := make([]float64, w.dim)
-	r := newRand(0xc0ffee)
-	for j := range pc {
-		pc[j] = r.norm()
-	}
-	for range 30 {
-		next := make([]float64, w.dim)
-		for _, v := range docs {
-			var d float64
-			for j, x := range v {
-				d += float64(x) * pc[j]
-			}
-			for j, x := range v {
-				next[j] += d * float64(x)
-			}
+		for j, x := range v {
+			docs.row(i)[j] = float64(x)
 		}
-		var s float64
-		for _, x := range next {
-			s += x * x
-		}
-		if s == 0 {
-			break
-		}
-		s = 1 / math.Sqrt(s)
-		for j := range next {
-			next[j] *= s
-		}
-		pc = next
 	}
 	out := make([]float32, w.dim)
-	for j, x := range pc {
-		out[j] = float32(x)
+	_, vecs, ok := eigDesc(docs.gram())
+	if !ok {
+		return out // no direction to remove
+	}
+	for j := range out {
+		out[j] = float32(vecs.At(j, 0))
 	}
 	return out
 }
