@@ -339,6 +339,10 @@ func (p *plan) maxScore(ctx context.Context, u unit, cur []*cursor, allowed *roa
 			prefix[i] += prefix[i-1]
 		}
 	}
+	// A filter that lets through few of the unit's documents is checked
+	// before scoring; otherwise (no filter, or a broad one) after.
+	filtered := allowed.Rank(uint32(u.hi-1))-allowed.Rank(uint32(u.lo))+1 < (u.hi-u.lo)/2
+	allowedIt := allowed.Iterator()
 	for steps := 0; ; steps++ {
 		if steps&0xffff == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -361,6 +365,23 @@ func (p *plan) maxScore(ctx context.Context, u unit, cur []*cursor, allowed *roa
 		if doc == math.MaxUint64 {
 			return nil
 		}
+		if filtered && !allowed.Contains(uint32(doc)) {
+			// Under a filter most candidates fail it: skip them unscored,
+			// straight to the next allowed document.
+			allowedIt.AdvanceIfNeeded(uint32(doc))
+			if !allowedIt.HasNext() {
+				return nil
+			}
+			next := uint64(allowedIt.PeekNext())
+			for _, c := range cur[ess:] {
+				if !c.done && c.doc < next {
+					if err := c.load(c.it.Advance(next)); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		}
 		var s float64
 		for _, c := range cur[ess:] {
 			if !c.done && c.doc == doc {
@@ -370,8 +391,8 @@ func (p *plan) maxScore(ctx context.Context, u unit, cur []*cursor, allowed *roa
 				}
 			}
 		}
-		if !allowed.Contains(uint32(doc)) {
-			continue
+		if !filtered && !allowed.Contains(uint32(doc)) {
+			continue // deleted
 		}
 		for i := ess - 1; i >= 0; i-- {
 			if s+prefix[i] <= theta {

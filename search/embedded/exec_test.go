@@ -39,7 +39,7 @@ func TestMaxScoreMatchesExhaustiveRanking(t *testing.T) {
 	for _, title := range titles {
 		words := strings.Fields(title)
 		q := strings.Join(words[:min(4, len(words))], " ")
-		for _, extra := range []string{"", " year:2005..2020"} {
+		for _, extra := range []string{"", " year:2005..2020", " year:2019..2020"} { // none, broad, narrow
 			pq, err := query.Parse(q + extra)
 			if err != nil {
 				t.Fatal(err)

@@ -397,7 +397,8 @@ func (x *Index) Search(q []float32, k int, allow *roaring.Bitmap) []Result {
 		// finds every allowed one.
 		return x.exactLocked(q, k, allow)
 	}
-	return x.results(ns[:min(k, len(ns))], qs)
+	// The graph's similarities already carry the query's scale.
+	return x.results(ns[:min(k, len(ns))], 1)
 }
 
 // Exact returns the k best vectors by a full int8 scan (of only the allowed

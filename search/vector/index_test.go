@@ -335,6 +335,20 @@ func TestGraphRecallAndFilters(t *testing.T) {
 	if r := recall(x, g, 30, 10, nil); r < 0.95 {
 		t.Fatalf("recall@10 %.3f", r)
 	}
+	// The graph scores a hit as the scan does: fusion and --explain read
+	// the score, not only the order.
+	for i := range 10 {
+		q := g.vec(555, uint64(i))
+		exact := map[string]float32{}
+		for _, r := range x.Exact(q, 50, nil) {
+			exact[r.ID] = r.Score
+		}
+		for _, r := range x.Search(q, 10, nil) {
+			if e, ok := exact[r.ID]; ok && math.Abs(float64(e-r.Score)) > 1e-4 {
+				t.Fatalf("%s: graph score %.5f, exact %.5f", r.ID, r.Score, e)
+			}
+		}
+	}
 	// Deleted nodes are never returned.
 	var dels []string
 	for i := 0; i < n; i += 3 {
