@@ -2,8 +2,6 @@ package embedded
 
 import (
 	"context"
-	"github.com/quire-research/quire/corpus/synth"
-	"github.com/quire-research/quire/search/query"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/corpus/synth"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/query"
 )
 
 // BenchmarkIngestArxiv measures end-to-end ingest (gunzip, JSON decoding,

@@ -104,6 +104,8 @@ type Index struct {
 	idx    bleve.Index
 	an     analyzers
 	facets *facetCache
+	// restricts caches what recent filters allow, per segment.
+	restricts *restrictCache
 
 	mu        sync.Mutex
 	persisted []chan error // one per batch not yet known to be on disk
@@ -150,7 +152,7 @@ func Open(dir string, o Options) (*Index, error) {
 			return nil, fmt.Errorf("create index %s: %w", dir, err)
 		}
 	}
-	x := &Index{path: dir, opts: o, idx: idx, an: resolveAnalyzers(im), facets: newFacetCache()}
+	x := &Index{path: dir, opts: o, idx: idx, an: resolveAnalyzers(im), facets: newFacetCache(), restricts: newRestrictCache(restrictCacheBytes)}
 	if err := x.loadStats(); err != nil {
 		idx.Close()
 		return nil, fmt.Errorf("open index %s: length statistics: %w", dir, err)

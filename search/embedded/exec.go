@@ -460,9 +460,13 @@ func (p *plan) hitSets(ctx context.Context, q query.Query, k *counter) ([]segHit
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(p.segs)))
 	counters := make([]*counter, workers)
 	var total atomic.Uint64
+	key := ""
+	if r, ok := restrictionOf(q); ok {
+		key = r.String()
+	}
 	err := parallel(ctx, workers, len(p.segs), func(w, si int) error {
 		ss := p.segs[si]
-		allowed, err := p.allowed(ss, q)
+		allowed, err := p.allowed(ss, q, key)
 		if err != nil {
 			return err
 		}
@@ -602,10 +606,28 @@ func (p *plan) loadID(s scored) (string, error) {
 }
 
 // allowed is the set of a segment's live documents that pass the filters,
-// phrases and exclusions.
-func (p *plan) allowed(ss *scorch.SegmentSnapshot, q query.Query) (*roaring.Bitmap, error) {
+// phrases and exclusions; key is their restriction's string, "" for none.
+func (p *plan) allowed(ss *scorch.SegmentSnapshot, q query.Query, key string) (*roaring.Bitmap, error) {
+	if key == "" {
+		return ss.DocNumbersLive(), nil
+	}
 	seg := ss.Segment()
-	bm := ss.DocNumbersLive()
+	bm, err := p.x.restricts.get(seg, key, func() (*roaring.Bitmap, error) { return p.restrict(seg, q) })
+	if err != nil {
+		return nil, err
+	}
+	bm = bm.Clone()
+	if d := ss.Deleted(); d != nil {
+		bm.AndNot(d)
+	}
+	return bm, nil
+}
+
+// restrict is the set of a segment's documents, deleted or not, that pass
+// the filters, phrases and exclusions.
+func (p *plan) restrict(seg segment.Segment, q query.Query) (*roaring.Bitmap, error) {
+	bm := roaring.New()
+	bm.AddRange(0, seg.Count())
 	_, negWords := splitNegated(q.Text)
 	for _, ph := range q.Phrases {
 		// Every word of a quoted phrase must appear.

@@ -87,3 +87,64 @@ func TestPagingIsConsistent(t *testing.T) {
 		t.Fatalf("page 2 = %v, want %v", ids(page), ids(all))
 	}
 }
+
+// The restriction cache keeps what a filter allows per segment; deletions,
+// new segments and a different filter must still be seen.
+func TestRestrictionCacheFollowsChanges(t *testing.T) {
+	t.Parallel()
+	x := newTestIndex(t)
+	var papers []corpus.Paper
+	err := synth.Generate(synth.Options{Papers: 3000, Seed: 4}, func(p corpus.Paper) error {
+		papers = append(papers, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := map[string]corpus.Paper{}
+	add := func(ps []corpus.Paper) {
+		for len(ps) > 0 {
+			n := min(500, len(ps)) // several segments
+			apply(t, x, &search.Batch{Upserts: ps[:n]})
+			for _, p := range ps[:n] {
+				live[p.ID] = p
+			}
+			ps = ps[n:]
+		}
+	}
+	check := func(step, q string, lo, hi int) {
+		t.Helper()
+		pq, err := query.Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := x.Search(context.Background(), search.Request{Query: pq, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, p := range live {
+			if p.Year >= lo && p.Year <= hi {
+				want++
+			}
+		}
+		if res.Total != uint64(want) {
+			t.Fatalf("%s: %q matched %d papers, want %d", step, q, res.Total, want)
+		}
+	}
+	add(papers[:2000])
+	check("first", "year:2005..2015", 2005, 2015)
+	check("again, cached", "year:2005..2015", 2005, 2015)
+	check("another filter", "year:2010..2015", 2010, 2015)
+	var dels []string
+	for _, p := range papers[:2000] {
+		if p.Year >= 2005 && p.Year <= 2015 && len(dels) < 300 {
+			dels = append(dels, p.ID)
+			delete(live, p.ID)
+		}
+	}
+	apply(t, x, &search.Batch{Deletes: dels})
+	check("after deletes", "year:2005..2015", 2005, 2015)
+	add(papers[2000:])
+	check("after a new segment", "year:2005..2015", 2005, 2015)
+}

@@ -72,17 +72,10 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 	want := req.Offset + req.Limit
 	cands := max(x.opts.Candidates, want)
 
-	text, negs := splitNegated(req.Query.Text)
+	text, _ := splitNegated(req.Query.Text)
 	text = strings.TrimSpace(strings.Join(append([]string{text}, req.Query.Phrases...), " "))
-	// The restriction is the query without its free text: filters, phrases
-	// and exclusions. It limits both halves, and the same restriction under
-	// different text allows the same papers.
-	restriction := req.Query
-	restriction.Text = ""
-	for _, n := range negs {
-		restriction.Text += " -" + n
-	}
-	restricted := len(req.Query.Filters) > 0 || len(req.Query.Phrases) > 0 || len(negs) > 0
+	// The restriction limits both halves.
+	restriction, restricted := restrictionOf(req.Query)
 
 	lq, lexWant := req.Query, cands
 	if mode == search.ModeVector {

@@ -79,8 +79,14 @@ TEXT ·dotsInt8GatherAVX2(SB), NOSPLIT, $0-48
 	MOVQ out+40(FP), R8
 	XORQ R14, R14
 
-	// Prefetch the first vector.
-	MOVL (R15), SI
+	// Prefetch the first 16 vectors.
+	XORQ BX, BX
+pfinit:
+	CMPQ BX, R13
+	JGE  gvec
+	CMPQ BX, $16
+	JGE  gvec
+	MOVL (R15)(BX*4), SI
 	IMULQ CX, SI
 	ADDQ DX, SI
 	XORQ AX, AX
@@ -89,10 +95,15 @@ pf0:
 	ADDQ $64, AX
 	CMPQ AX, CX
 	JLT  pf0
+	INCQ BX
+	JMP  pfinit
 
 gvec:
-	// Prefetch vector i+1 while computing vector i.
-	LEAQ 1(R14), AX
+	// Prefetch vector i+16 while computing vector i. Slots are sparse, so
+	// the hardware prefetcher cannot follow them; one vector ahead hid too
+	// little of the memory latency (a scan of 313k of 1M slots took 15 ms,
+	// 10.5 ms with this).
+	LEAQ 16(R14), AX
 	CMPQ AX, R13
 	JGE  nopf
 	MOVL (R15)(AX*4), SI
