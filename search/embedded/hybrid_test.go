@@ -320,6 +320,15 @@ func TestRetrainVectors(t *testing.T) {
 			t.Errorf("%s: stored vector is not the new model's embedding (cosine %.3f)", id, c)
 		}
 	}
+	// Nothing changed since: retraining learns the same model and writes
+	// no vector.
+	seq := x.vec.idx.Seq()
+	if err := x.RetrainVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := x.Stats(ctx); again.Embedder != after.Embedder || x.vec.idx.Seq() != seq {
+		t.Errorf("retraining an unchanged index: model %s -> %s, vector log %d -> %d", after.Embedder, again.Embedder, seq, x.vec.idx.Seq())
+	}
 
 	remote, err := Open(filepath.Join(t.TempDir(), "idx"), Options{})
 	if err != nil {

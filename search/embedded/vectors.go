@@ -545,6 +545,14 @@ func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) er
 	if err != nil {
 		return err
 	}
+	v.mu.RLock()
+	same := v.emb != nil && v.emb.Name() == m.Name()
+	v.mu.RUnlock()
+	if same {
+		// Models are named by their content: the same papers taught the
+		// same model, and the vectors already stored stand.
+		return nil
+	}
 	if err := os.MkdirAll(v.dir, 0o755); err != nil {
 		return err
 	}

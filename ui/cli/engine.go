@@ -55,11 +55,26 @@ func syncVectors(e *env, x *embedded.Index) error { return showSync(e, x.SyncVec
 
 // retrainVectors learns the local embedder again and re-embeds every paper.
 func retrainVectors(e *env, x *embedded.Index) error {
+	model := func() string {
+		if st, err := x.Stats(e.ctx); err == nil {
+			return st.Embedder
+		}
+		return ""
+	}
+	before := model()
 	err := showSync(e, x.RetrainVectors)
 	if errors.Is(err, embedded.ErrNotLocal) {
 		return fmt.Errorf("--retrain: %w ([embed] provider is %q)", err, e.cfg.Embed.Provider)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if after := model(); after == before {
+		fmt.Fprintf(e.stderr, "embedder unchanged (%s): the papers teach the same model, stored vectors kept\n", after)
+	} else {
+		fmt.Fprintf(e.stderr, "embedder %s -> %s\n", before, after)
+	}
+	return nil
 }
 
 func showSync(e *env, run func(context.Context, embedded.SyncProgress) error) error {
