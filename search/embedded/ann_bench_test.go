@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/quire-research/quire/corpus"
-	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
 )
 
@@ -37,12 +36,7 @@ func BenchmarkANNRecallArxiv(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := search.Ingest(ctx, x, src, search.IngestOptions{BatchSize: 2000}); err != nil {
-		b.Fatal(err)
-	}
-	if err := x.SyncVectors(ctx, nil); err != nil {
-		b.Fatal(err)
-	}
+	ingestAll(b, x, src, 2000)
 	var titles, short []string
 	n := 0
 	enough := errors.New("enough")

@@ -264,12 +264,7 @@ func TestKillMidIngestVectorsConsistent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := search.Ingest(ctx, x, src, search.IngestOptions{BatchSize: 1000}); err != nil {
-		t.Fatal(err)
-	}
-	if err := x.SyncVectors(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	ingestAll(t, x, src, 1000)
 	lex, vec = halves(t, x)
 	if len(lex) != total {
 		t.Fatalf("after resume: %d papers, want %d", len(lex), total)

@@ -32,6 +32,19 @@ var fixture = []corpus.Paper{
 	{ID: "a5", Title: "CRISPR screens in cancer", Abstract: "Genome-wide CRISPR screens find essential genes in cancer cell lines.", Authors: []string{"Feng Zhang", "Jennifer A. Doudna"}, Year: 2022, Venue: "Cell", Fields: []string{"Quantitative Biology"}, Categories: []string{"q-bio.GN"}, Source: "openalex"},
 }
 
+// ingestAll reads src into x in batches of n and brings the vector half up
+// to date.
+func ingestAll(tb testing.TB, x *Index, src corpus.Source, n int) {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := search.Ingest(ctx, x, src, search.IngestOptions{BatchSize: n}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 func apply(t *testing.T, x *Index, b *search.Batch) {
 	t.Helper()
 	if err := x.Apply(context.Background(), b); err != nil {

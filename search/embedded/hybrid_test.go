@@ -41,12 +41,7 @@ func TestHybridQuality(t *testing.T) {
 			}
 			defer x.Close()
 			ctx := context.Background()
-			if _, err := search.Ingest(ctx, x, col.Corpus, search.IngestOptions{BatchSize: 2000}); err != nil {
-				t.Fatal(err)
-			}
-			if err := x.SyncVectors(ctx, nil); err != nil {
-				t.Fatal(err)
-			}
+			ingestAll(t, x, col.Corpus, 2000)
 			qs := make([]eval.Query, len(col.Queries))
 			for i, q := range col.Queries {
 				qs[i] = eval.Query{ID: q.ID, Text: q.Text}
