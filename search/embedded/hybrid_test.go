@@ -334,3 +334,40 @@ func TestRetrainVectors(t *testing.T) {
 		t.Errorf("retraining without the local embedder: %v, want ErrNotLocal", err)
 	}
 }
+
+// The slot columns of segments no longer searched are dropped.
+func TestSlotColumnsFollowSegments(t *testing.T) {
+	x := synthIndex(t, 1200)
+	ctx := context.Background()
+	snap, err := x.snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	pq, err := query.Parse("year:2000..2020")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lx, err := x.runLexical(ctx, snap, pq, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	columns := func() int {
+		n := 0
+		x.vec.cols.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	if _, err := x.vec.allowSlots("a", lx.segs); err != nil {
+		t.Fatal(err)
+	}
+	if n := columns(); n != len(lx.segs) {
+		t.Fatalf("%d columns for %d segments", n, len(lx.segs))
+	}
+	// As if every segment had been merged into one the search skips.
+	if _, err := x.vec.allowSlots("b", lx.segs[:0]); err != nil {
+		t.Fatal(err)
+	}
+	if n := columns(); n != 0 {
+		t.Errorf("%d columns kept for segments the search no longer has", n)
+	}
+}

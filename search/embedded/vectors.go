@@ -326,6 +326,15 @@ func (v *vectors) allowSlots(key string, segs []segHits) (*roaring.Bitmap, error
 	v.allowMu.Lock()
 	v.allowCache = append([]allowEntry{{key, gen, ids, out}}, v.allowCache[:min(len(v.allowCache), allowCacheSize-1)]...)
 	v.allowMu.Unlock()
+	// Drop the columns of segments merged away since: kept, they would
+	// hold four bytes per paper each, for as long as the process runs.
+	// (A search still on an older snapshot only rebuilds its column.)
+	v.cols.Range(func(k, _ any) bool {
+		if !slices.Contains(ids, k.(segment.Segment)) {
+			v.cols.Delete(k)
+		}
+		return true
+	})
 	return out, nil
 }
 
