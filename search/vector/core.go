@@ -196,18 +196,41 @@ func (c *core) scanRange(q16 []int16, lo, hi int, t *topK) {
 	}
 }
 
-// exactSlots scans only the given slots (sorted or not).
-func (c *core) exactSlots(q query, k int, slots []uint32) []node {
+// exactAllowed scans the live slots allow holds. Workers take slot ranges
+// and read the bitmap themselves: turning a third of a million slots into
+// one array first took 3 ms on one core.
+func (c *core) exactAllowed(q query, k int, allow *roaring.Bitmap) []node {
+	n := c.slots()
 	workers := c.workers
-	if per := 1 << 14; len(slots) < workers*per {
-		workers = max(1, len(slots)/per)
+	if per := uint64(1 << 14); allow.GetCardinality() < uint64(workers)*per {
+		workers = max(1, int(allow.GetCardinality()/per))
 	}
 	parts := make([]topK, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		part := slots[len(slots)*w/workers : len(slots)*(w+1)/workers]
+		lo, hi := uint32(n*w/workers), uint32(n*(w+1)/workers)
 		parts[w] = topK{k: k, h: make(minHeap, 0, k)}
-		scan := func() { c.scanSlots(q.q16, part, &parts[w]) }
+		scan := func() {
+			// One scanBlock of slots at a time, so scanSlots sees whole
+			// blocks and can tell the dense ones.
+			var buf [scanBlock]uint32
+			m := 0
+			it := allow.Iterator()
+			it.AdvanceIfNeeded(lo)
+			for it.HasNext() {
+				v := it.PeekNext()
+				if v >= hi {
+					break
+				}
+				if m > 0 && v&^(scanBlock-1) != buf[0]&^(scanBlock-1) {
+					c.scanSlots(q.q16, buf[:m], &parts[w])
+					m = 0
+				}
+				buf[m] = it.Next()
+				m++
+			}
+			c.scanSlots(q.q16, buf[:m], &parts[w])
+		}
 		if w == workers-1 {
 			scan()
 		} else {
@@ -218,20 +241,42 @@ func (c *core) exactSlots(q query, k int, slots []uint32) []node {
 	return mergeTop(parts, k)
 }
 
+// denseBlock is how many wanted slots of one scanBlock make scanning the
+// whole block cheaper than gathering them: the contiguous kernel ran about
+// 5.6 times faster per vector than the gather at 1M (6 ms for all slots,
+// 10.5 ms for 313k of them).
+const denseBlock = scanBlock / 5
+
+// scanSlots offers the vectors at slots (ascending, distinct) to t.
 func (c *core) scanSlots(q16 []int16, slots []uint32, t *topK) {
 	var buf [scanBlock]int32
 	var idx [scanBlock]uint32
 	n := uint32(c.slots())
+	dim := c.dim
 	for len(slots) > 0 {
+		base := slots[0] &^ (scanBlock - 1)
+		j := 0
+		for j < len(slots) && slots[j]&^(scanBlock-1) == base {
+			j++
+		}
+		if j >= denseBlock && base+scanBlock <= n {
+			dotsInt8(q16, c.codes[int(base)*dim:int(base+scanBlock)*dim], scanBlock, dim, buf[:])
+			for _, s := range slots[:j] {
+				if !c.isDeleted(s) {
+					t.offer(float32(buf[s-base])*c.scales[s], s)
+				}
+			}
+			slots = slots[j:]
+			continue
+		}
 		m := 0
-		for m < scanBlock && len(slots) > 0 {
-			s := slots[0]
-			slots = slots[1:]
+		for _, s := range slots[:j] { // at most scanBlock: slots are distinct
 			if s < n && !c.isDeleted(s) {
 				idx[m] = s
 				m++
 			}
 		}
+		slots = slots[j:]
 		dotsInt8Gather(q16, c.codes, idx[:m], c.dim, buf[:m])
 		for i, d := range buf[:m] {
 			t.offer(float32(d)*c.scales[idx[i]], idx[i])
@@ -265,9 +310,6 @@ func sortNodes(ns []node) []node {
 	})
 	return ns
 }
-
-// allowSlots lists the allowed slots.
-func allowSlots(allow *roaring.Bitmap) []uint32 { return allow.ToArray() }
 
 func (c *core) memBytes() int64 {
 	b := int64(cap(c.codes)) + 4*int64(cap(c.scales)) + 8*int64(cap(c.deleted))

@@ -175,6 +175,11 @@ type filter struct {
 	allow   *roaring.Bitmap
 	self    uint32
 	noSelf  bool
+	// budget, when set, caps the similarities a search computes; over it
+	// the search stops with exhausted set, and the caller scans instead.
+	budget    int
+	spent     int
+	exhausted bool
 }
 
 func (f *filter) ok(slot uint32) bool {
@@ -264,6 +269,12 @@ func (c *core) searchLayer(s *searcher, q query, eps []node, ef, lv int, f *filt
 		s.ids = ids
 		if len(ids) == 0 {
 			continue
+		}
+		if f.budget > 0 {
+			if f.spent += len(ids); f.spent > f.budget {
+				f.exhausted = true
+				return
+			}
 		}
 		s.dots = growTo(s.dots, len(ids))
 		c.sims(q.q16, ids, s.dots)

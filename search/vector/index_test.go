@@ -1,10 +1,12 @@
 package vector
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -429,4 +431,83 @@ func TestConcurrentSearchAndApply(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// A filtered walk that costs more similarities than scanning the allowed
+// vectors would stops, and the search scans them instead.
+func TestFilteredWalkBudget(t *testing.T) {
+	t.Parallel()
+	g := newClustered(32, 50, 5)
+	x := openT(t, t.TempDir(), Options{Dim: 32, ExactBelow: 1000, EfConstruction: 48, FilterScanBelow: 1})
+	applyT(t, x, 1, g.items(1, 0, 3000), nil)
+	allow := roaring.New()
+	for s := 0; s < 3000; s += 100 {
+		allow.Add(uint32(s))
+	}
+	walk := func(q []float32, budget int) bool {
+		s := x.c.getSearcher()
+		defer x.c.putSearcher(s)
+		qs, _ := quantizeQuery(s, q)
+		f := filter{allow: allow, budget: budget}
+		x.c.search(s, query{s.q16, qs}, 256, &f, false)
+		return f.exhausted
+	}
+	for i := range 10 {
+		q := g.vec(321, uint64(i))
+		if !walk(q, int(allow.GetCardinality())) {
+			t.Fatalf("query %d: a walk over 30 allowed of 3,000 stayed within a budget of 30", i)
+		}
+		if walk(q, 1<<30) {
+			t.Fatalf("query %d: an unlimited walk ran out of budget", i)
+		}
+		got, want := x.Search(q, 10, allow), x.Exact(q, 10, allow)
+		if len(got) != len(want) {
+			t.Fatalf("query %d: %d results, exact %d", i, len(got), len(want))
+		}
+		for j := range want {
+			if got[j].ID != want[j].ID {
+				t.Fatalf("query %d rank %d: %s, exact %s", i, j, got[j].ID, want[j].ID)
+			}
+		}
+	}
+}
+
+// A filtered scan, dense or sparse, finds what comparing every allowed
+// vector by hand finds.
+func TestFilteredScanMatchesBruteForce(t *testing.T) {
+	t.Parallel()
+	const n = 5000
+	g := newClustered(32, 40, 9)
+	x := openT(t, t.TempDir(), Options{Dim: 32})
+	applyT(t, x, 1, g.items(1, 0, n), []string{docID(7), docID(4001)})
+	for _, every := range []int{1, 2, 3, 7, 60} {
+		allow := roaring.New()
+		for s := 0; s < n; s += every {
+			allow.Add(uint32(s))
+		}
+		for i := range 5 {
+			q := g.vec(44, uint64(i))
+			got := x.Exact(q, 20, allow)
+			// By hand: the int8 dot of every allowed live vector.
+			s := x.c.getSearcher()
+			qs, _ := quantizeQuery(s, q)
+			var want []Result
+			for _, slot := range allow.ToArray() {
+				if x.c.isDeleted(slot) {
+					continue
+				}
+				var d [1]int32
+				dotsInt8Generic(s.q16, x.c.codes[int(slot)*32:int(slot+1)*32], 1, 32, d[:])
+				want = append(want, Result{Slot: slot, Score: float32(d[0]) * x.c.scales[slot] * qs})
+			}
+			x.c.putSearcher(s)
+			slices.SortFunc(want, func(a, b Result) int { return cmp.Compare(b.Score, a.Score) })
+			want = want[:20]
+			for j := range want {
+				if math.Abs(float64(got[j].Score-want[j].Score)) > 1e-6 {
+					t.Fatalf("every %d query %d rank %d: scan %.6f (slot %d), by hand %.6f (slot %d)", every, i, j, got[j].Score, got[j].Slot, want[j].Score, want[j].Slot)
+				}
+			}
+		}
+	}
 }
