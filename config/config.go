@@ -111,6 +111,9 @@ type Search struct {
 	// VectorCandidates is how many hits the vector half contributes; a
 	// deeper vector list lifts recall at little cost.
 	VectorCandidates int `toml:"vector_candidates" env:"SEARCH_VECTOR_CANDIDATES"`
+	// FilterScanBelow: a filter allowing fewer papers than this has their
+	// vectors scanned exactly; broader filters walk the HNSW graph.
+	FilterScanBelow int `toml:"filter_scan_below" env:"SEARCH_FILTER_SCAN_BELOW"`
 }
 
 // Embed chooses the embedder for the vector half. API keys are never
@@ -231,6 +234,7 @@ func Default() Config {
 			VectorWeight:     0.4,
 			Candidates:       100,
 			VectorCandidates: 300,
+			FilterScanBelow:  200_000,
 		},
 		Ingest: Ingest{
 			BatchSize:          1000,
@@ -292,6 +296,7 @@ func (c Config) problems(dirs bool) []*Error {
 	check(floatIn(s.VectorWeight, 0, 1), "search.vector_weight", "%v is outside 0..1", s.VectorWeight)
 	check(intIn(s.Candidates, 1, 10000), "search.candidates", "%d is outside 1..10000", s.Candidates)
 	check(intIn(s.VectorCandidates, 1, 10000), "search.vector_candidates", "%d is outside 1..10000", s.VectorCandidates)
+	check(intIn(s.FilterScanBelow, 1, 1_000_000_000), "search.filter_scan_below", "%d is outside 1..1000000000", s.FilterScanBelow)
 
 	em := c.Embed
 	check(slices.Contains([]string{"local", "model2vec", "openai", "bedrock", "none"}, em.Provider), "embed.provider",

@@ -50,6 +50,9 @@ type Options struct {
 	Candidates int
 	// VectorCandidates is how many the vector half offers (default 300).
 	VectorCandidates int
+	// FilterScanBelow: filtered vector searches allowing fewer papers than
+	// this scan them (vector.Options; default 200000).
+	FilterScanBelow int
 	// Feedback is how many top BM25 hits' vectors are added to the query
 	// vector in hybrid mode (pseudo-relevance feedback; default 3, -1 off).
 	Feedback int

@@ -46,8 +46,9 @@ type vectorMeta struct {
 // index first (its log is synced) and then to bleve with the same sequence
 // number, so on open any vector write that bleve lost is rolled back.
 type vectors struct {
-	dir   string
-	local bool // the embedder is trained from this index's papers
+	dir       string
+	local     bool // the embedder is trained from this index's papers
+	scanBelow int  // vector.Options.FilterScanBelow
 
 	mu    sync.RWMutex
 	emb   embed.Embedder // nil until a local model is trained
@@ -88,7 +89,7 @@ func (x *Index) openVectors(o Options) error {
 	if o.Embedder == nil && !o.LocalEmbedder {
 		return nil
 	}
-	v := &vectors{dir: filepath.Join(x.path, vectorDir), local: o.LocalEmbedder && o.Embedder == nil, emb: o.Embedder}
+	v := &vectors{dir: filepath.Join(x.path, vectorDir), local: o.LocalEmbedder && o.Embedder == nil, emb: o.Embedder, scanBelow: o.FilterScanBelow}
 	if v.local {
 		m, err := local.Load(filepath.Join(v.dir, modelFile))
 		switch {
@@ -113,7 +114,7 @@ func (x *Index) openVectors(o Options) error {
 		if v.emb != nil && meta.Embedder != v.emb.Name() {
 			v.stale = true
 		}
-		idx, err := vector.Open(filepath.Join(v.dir, "index"), vector.Options{Dim: meta.Dim})
+		idx, err := vector.Open(filepath.Join(v.dir, "index"), vector.Options{Dim: meta.Dim, FilterScanBelow: v.scanBelow})
 		if err != nil {
 			return err
 		}
@@ -161,7 +162,7 @@ func (v *vectors) ensureIndex() error {
 	if err := os.MkdirAll(v.dir, 0o755); err != nil {
 		return err
 	}
-	idx, err := vector.Open(filepath.Join(v.dir, "index"), vector.Options{Dim: v.emb.Dim()})
+	idx, err := vector.Open(filepath.Join(v.dir, "index"), vector.Options{Dim: v.emb.Dim(), FilterScanBelow: v.scanBelow})
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ func indexOptions(e *env, readOnly bool) (embedded.Options, error) {
 		Fusion:           fusion.Options{Method: s.Fusion, Weight: s.VectorWeight, K: s.RRFK},
 		Candidates:       s.Candidates,
 		VectorCandidates: s.VectorCandidates,
+		FilterScanBelow:  s.FilterScanBelow,
 	}
 	emb, err := embed.New(e.cfg.Embed, e.getenv)
 	switch {
