@@ -202,8 +202,8 @@ func (c *core) scanRange(q16 []int16, lo, hi int, t *topK) {
 func (c *core) exactAllowed(q query, k int, allow *roaring.Bitmap) []node {
 	n := c.slots()
 	workers := c.workers
-	if per := uint64(1 << 14); allow.GetCardinality() < uint64(workers)*per {
-		workers = max(1, int(allow.GetCardinality()/per))
+	if card, per := allow.GetCardinality(), uint64(1<<14); card < uint64(workers)*per {
+		workers = max(1, int(card/per))
 	}
 	parts := make([]topK, workers)
 	var wg sync.WaitGroup
