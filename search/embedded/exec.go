@@ -122,6 +122,16 @@ type lexical struct {
 // runLexical ranks q by BM25 down to want hits and counts facets over all
 // hits. The caller closes snap.
 func (x *Index) runLexical(ctx context.Context, snap *scorch.IndexSnapshot, q query.Query, facets []string, want int) (*lexical, error) {
+	lx, err := x.lexicalHits(ctx, snap, q, facets)
+	if err != nil {
+		return nil, err
+	}
+	return lx, lx.rank(ctx, want)
+}
+
+// lexicalHits computes every segment's hit set, the total and the facet
+// counts: everything of the BM25 half but the ranking.
+func (x *Index) lexicalHits(ctx context.Context, snap *scorch.IndexSnapshot, q query.Query, facets []string) (*lexical, error) {
 	p := &plan{x: x, snap: snap, segs: snap.Segments(), k1: x.opts.K1, b: x.opts.B}
 	if err := p.prepareTerms(q); err != nil {
 		return nil, err
@@ -137,16 +147,22 @@ func (x *Index) runLexical(ctx context.Context, snap *scorch.IndexSnapshot, q qu
 	if err != nil {
 		return nil, err
 	}
+	return lx, nil
+}
+
+// rank fills lx.top with the best want hits, best first.
+func (lx *lexical) rank(ctx context.Context, want int) error {
 	top := &sharedTop{want: want}
 	top.theta.Store(math.Float64bits(-1))
 	if want > 0 {
-		if p.hasText {
-			err = p.rank(ctx, lx.segs, top)
+		var err error
+		if lx.p.hasText {
+			err = lx.p.rank(ctx, lx.segs, top)
 		} else {
-			p.firstDocs(lx.segs, top)
+			lx.p.firstDocs(lx.segs, top)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	h := top.h
@@ -154,7 +170,7 @@ func (x *Index) runLexical(ctx context.Context, snap *scorch.IndexSnapshot, q qu
 	for i := len(h) - 1; i >= 0; i-- {
 		lx.top[i] = heap.Pop(&h).(scored)
 	}
-	return lx, nil
+	return nil
 }
 
 // searchBM25 runs a request on the BM25 half alone.
@@ -513,17 +529,30 @@ type unit struct {
 // share even one big segment.
 func (p *plan) rank(ctx context.Context, segs []segHits, top *sharedTop) error {
 	workers := runtime.GOMAXPROCS(0)
+	var total uint64
+	for _, sh := range segs {
+		if !sh.hits.IsEmpty() {
+			total += sh.ss.Segment().Count()
+		}
+	}
+	// A unit that starts inside a segment first advances its cursors to
+	// its start, and zap's postings advance by walking: at 1M papers four
+	// units per segment took 16.5 ms a filtered query, whole segments 11.5.
+	// So only a segment bigger than a worker's share is split, into shares,
+	// and the biggest units go first to balance the workers.
+	share := max(1<<16, total/uint64(workers)+1)
 	var units []unit
 	for si, sh := range segs {
 		if sh.hits.IsEmpty() {
 			continue
 		}
 		n := sh.ss.Segment().Count()
-		step := max(1<<16, n/uint64(2*workers)+1)
+		step := n/((n+share-1)/share) + 1
 		for lo := uint64(0); lo < n; lo += step {
 			units = append(units, unit{si, lo, min(n, lo+step)})
 		}
 	}
+	slices.SortStableFunc(units, func(a, b unit) int { return cmp.Compare(b.hi-b.lo, a.hi-a.lo) })
 	return parallel(ctx, min(workers, max(1, len(units))), len(units), func(_, i int) error {
 		u := units[i]
 		sh := segs[u.seg]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/synth"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/eval"
 	"github.com/quire-research/quire/search/query"
 )
@@ -369,5 +371,61 @@ func TestSlotColumnsFollowSegments(t *testing.T) {
 	}
 	if n := columns(); n != 0 {
 		t.Errorf("%d columns kept for segments the search no longer has", n)
+	}
+}
+
+// In hybrid mode the best BM25 hits feed back into the query vector, and
+// the vector half's scores are the fed-back query's similarities, for its
+// own candidates and BM25's alike.
+func TestHybridFeedback(t *testing.T) {
+	x := synthIndex(t, 2000)
+	ctx := context.Background()
+	const text = "graph learning"
+	bm, err := x.Search(ctx, search.Request{Query: query.Query{Text: text}, Limit: DefaultCandidates, Mode: search.ModeBM25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fed-back query, by hand.
+	vs, err := x.vec.emb.Embed(ctx, []string{text}, embed.Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := vs[0]
+	for _, h := range bm.Hits[:DefaultFeedback] {
+		d, _ := x.vec.idx.Vector(h.ID)
+		for j := range q {
+			q[j] += feedbackWeight / DefaultFeedback * d[j]
+		}
+	}
+	var norm float64
+	for _, v := range q {
+		norm += float64(v) * float64(v)
+	}
+	for j := range q {
+		q[j] /= float32(math.Sqrt(norm))
+	}
+	want := map[string]float32{}
+	for _, r := range x.vec.idx.Exact(q, 2000, nil) {
+		want[r.ID] = r.Score
+	}
+	res, err := x.Search(ctx, search.Request{Query: query.Query{Text: text}, Limit: 200, Mode: search.ModeHybrid, Explain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scored := map[string]bool{}
+	for _, h := range res.Hits {
+		e := h.Explain
+		if e.VectorRank == 0 {
+			continue
+		}
+		scored[h.ID] = true
+		if math.Abs(e.VectorScore-float64(want[h.ID])) > 1e-5 {
+			t.Errorf("%s: vector score %.6f, fed-back query's similarity %.6f", h.ID, e.VectorScore, want[h.ID])
+		}
+	}
+	for _, h := range bm.Hits[:DefaultFeedback] {
+		if !scored[h.ID] {
+			t.Errorf("BM25 hit %s has no vector score", h.ID)
+		}
 	}
 }

@@ -511,3 +511,40 @@ func TestFilteredScanMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+func TestScoreMatchesExact(t *testing.T) {
+	t.Parallel()
+	const n = 3000
+	g := newClustered(32, 30, 4)
+	x := openT(t, t.TempDir(), Options{Dim: 32})
+	applyT(t, x, 1, g.items(1, 0, n), []string{docID(11)})
+	q := g.vec(12, 3)
+	all := x.Exact(q, n, nil)
+	want := map[string]float32{}
+	for _, r := range all {
+		want[r.ID] = r.Score
+	}
+	// Every third ID, a deleted one, an unknown one and a repeat (scored
+	// again).
+	var ids []string
+	for i := 0; i < n; i += 3 {
+		ids = append(ids, docID(i))
+	}
+	ids = append(ids, docID(11), "nope", docID(3))
+	got := x.Score(q, ids)
+	if len(got) != n/3+1 { // the every-third IDs and the repeat
+		t.Fatalf("%d results, want %d", len(got), n/3+1)
+	}
+	for i, r := range got {
+		w, ok := want[r.ID]
+		if !ok {
+			t.Fatalf("%s scored, but it is not live", r.ID)
+		}
+		if math.Abs(float64(r.Score-w)) > 1e-6 {
+			t.Fatalf("%s: Score %.6f, Exact %.6f", r.ID, r.Score, w)
+		}
+		if i > 0 && r.Score > got[i-1].Score {
+			t.Fatalf("not best first at %d", i)
+		}
+	}
+}
