@@ -5,10 +5,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/synth"
@@ -139,7 +141,9 @@ func BenchmarkSavedIndex(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	kind := os.Getenv("QUIRE_BENCH_QUERY")
 	ctx := context.Background()
+	var took []time.Duration
 	for b.Loop() {
+		t0 := time.Now()
 		text := words[r.IntN(len(words))] + " " + words[r.IntN(len(words))]
 		req := search.Request{Query: query.Query{Text: text}, Limit: 10}
 		if strings.Contains(kind, "filters") {
@@ -153,5 +157,9 @@ func BenchmarkSavedIndex(b *testing.B) {
 		if _, err := x.Search(ctx, req); err != nil {
 			b.Fatal(err)
 		}
+		took = append(took, time.Since(t0))
 	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 }

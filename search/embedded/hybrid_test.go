@@ -374,9 +374,9 @@ func TestSlotColumnsFollowSegments(t *testing.T) {
 	}
 }
 
-// In hybrid mode the best BM25 hits feed back into the query vector, and
-// the vector half's scores are the fed-back query's similarities, for its
-// own candidates and BM25's alike.
+// In hybrid mode the best BM25 hits feed back into the query vector: the
+// vector half's scores are the fed-back query's similarities, and the
+// feedback papers themselves, pulled close, are among its hits.
 func TestHybridFeedback(t *testing.T) {
 	x := synthIndex(t, 2000)
 	ctx := context.Background()

@@ -429,40 +429,6 @@ func (x *Index) Exact(q []float32, k int, allow *roaring.Bitmap) []Result {
 	return x.exactLocked(q, k, allow)
 }
 
-// Score returns q's similarity to each live ID of ids, best first, by the
-// same int8 dot product as Search, so its scores compare with Search's.
-// Unknown and deleted IDs are left out.
-func (x *Index) Score(q []float32, ids []string) []Result {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	c := x.c
-	if c == nil || len(ids) == 0 || len(q) != x.opt.Dim {
-		return nil
-	}
-	slots := make([]uint32, 0, len(ids))
-	for _, id := range ids {
-		if slot, ok := c.ids.lookup(id); ok && !c.isDeleted(slot) {
-			slots = append(slots, slot)
-		}
-	}
-	if len(slots) == 0 {
-		return nil
-	}
-	s := c.getSearcher()
-	defer c.putSearcher(s)
-	qs, ok := quantizeQuery(s, q)
-	if !ok {
-		return nil
-	}
-	dots := make([]int32, len(slots))
-	c.sims(s.q16, slots, dots)
-	ns := make([]node, len(slots))
-	for i, slot := range slots {
-		ns[i] = node{float32(dots[i]) * c.scales[slot], slot}
-	}
-	return x.results(sortNodes(ns), qs)
-}
-
 func (x *Index) exactLocked(q []float32, k int, allow *roaring.Bitmap) []Result {
 	c := x.c
 	s := c.getSearcher()
