@@ -329,6 +329,14 @@ func (x *Index) Snapshot() error {
 	if err != nil {
 		return fmt.Errorf("vector index %s: snapshot: %w", x.dir, err)
 	}
+	// Snapshots follow bulk work (a sync, a close): a good time to return
+	// the arrays' growth room, so memory right after a build is what a
+	// reopen would hold.
+	x.mu.Lock()
+	if x.c != nil {
+		x.c.trim()
+	}
+	x.mu.Unlock()
 	x.snapSeq = x.seq
 	if err := x.wal.Truncate(walHeader); err != nil {
 		return err

@@ -511,3 +511,33 @@ func TestFilteredScanMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// A snapshot returns the arrays' growth room without changing what the
+// index holds, and the index keeps growing afterwards.
+func TestSnapshotTrims(t *testing.T) {
+	t.Parallel()
+	g := newClustered(testDim, 20, 5)
+	x := openT(t, t.TempDir(), Options{Dim: testDim, ExactBelow: 300, EfConstruction: 24})
+	for i := range 6 {
+		applyT(t, x, uint64(i+1), g.items(1, i*100, (i+1)*100), nil)
+	}
+	q := g.vec(77, 1)
+	before, want := x.MemBytes(), x.Search(q, 10, nil)
+	if err := x.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	c := x.c
+	if cap(c.codes) != len(c.codes) || cap(c.g.l0) != len(c.g.l0) {
+		t.Errorf("codes %d/%d, l0 %d/%d (len/cap) after a snapshot", len(c.codes), cap(c.codes), len(c.g.l0), cap(c.g.l0))
+	}
+	if after := x.MemBytes(); after >= before {
+		t.Errorf("MemBytes %d before the snapshot, %d after", before, after)
+	}
+	if got := x.Search(q, 10, nil); !slices.Equal(got, want) {
+		t.Errorf("search changed by the trim:\n%v\n%v", got, want)
+	}
+	applyT(t, x, 7, g.items(1, 600, 700), nil)
+	if x.Len() != 700 || len(x.Search(q, 10, nil)) != 10 {
+		t.Errorf("after growing again: Len %d", x.Len())
+	}
+}
