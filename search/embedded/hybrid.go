@@ -111,9 +111,10 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 		go func() {
 			vs, err := emb.Embed(ctx, []string{text}, embed.Query)
 			if err != nil {
-				err = fmt.Errorf("embed query with %s: %w", emb.Name(), err)
+				embedded <- embedding{err: fmt.Errorf("embed query with %s: %w", emb.Name(), err)}
+				return
 			}
-			embedded <- embedding{vs, err}
+			embedded <- embedding{qv: vs[0]}
 		}()
 	}
 	if err := lx.rank(ctx, lexWant); err != nil {
@@ -136,7 +137,7 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 		if e.err != nil {
 			return nil, e.err
 		}
-		qv := e.vs[0]
+		qv := e.qv
 		if mode == search.ModeHybrid {
 			qv = feedback(idx, qv, lexItems, x.opts.Feedback)
 		}
@@ -234,8 +235,9 @@ func (x *Index) finish(ctx context.Context, req search.Request, lx *lexical, sta
 	return res, nil
 }
 
+// embedding is the query's vector, made while BM25 ranks.
 type embedding struct {
-	vs  [][]float32
+	qv  []float32
 	err error
 }
 

@@ -491,7 +491,11 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	if err := x.Flush(closeTimeout); err != nil {
 		return err
 	}
-	return v.idx.Snapshot()
+	if err := v.idx.Snapshot(); err != nil {
+		return err
+	}
+	v.idx.Trim()
+	return nil
 }
 
 // ErrNotLocal is returned by RetrainVectors when the embedder is not

@@ -329,14 +329,6 @@ func (x *Index) Snapshot() error {
 	if err != nil {
 		return fmt.Errorf("vector index %s: snapshot: %w", x.dir, err)
 	}
-	// Snapshots follow bulk work (a sync, a close): a good time to return
-	// the arrays' growth room, so memory right after a build is what a
-	// reopen would hold.
-	x.mu.Lock()
-	if x.c != nil {
-		x.c.trim()
-	}
-	x.mu.Unlock()
 	x.snapSeq = x.seq
 	if err := x.wal.Truncate(walHeader); err != nil {
 		return err
@@ -346,6 +338,20 @@ func (x *Index) Snapshot() error {
 	}
 	x.walEnd, x.walRecs = walHeader, nil
 	return nil
+}
+
+// Trim returns the arrays' growth room (up to 1/16 of each), so memory
+// after bulk work is what a reopen would hold. It copies every array
+// that has spare room, blocking searches meanwhile: call it after a
+// build, not after every write.
+func (x *Index) Trim() {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.c != nil {
+		x.c.trim()
+	}
 }
 
 // Close releases the log file. The index must not be used afterwards.

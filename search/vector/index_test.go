@@ -512,9 +512,9 @@ func TestFilteredScanMatchesBruteForce(t *testing.T) {
 	}
 }
 
-// A snapshot returns the arrays' growth room without changing what the
-// index holds, and the index keeps growing afterwards.
-func TestSnapshotTrims(t *testing.T) {
+// Trim returns the arrays' growth room without changing what the index
+// holds, and the index keeps growing afterwards.
+func TestTrim(t *testing.T) {
 	t.Parallel()
 	g := newClustered(testDim, 20, 5)
 	x := openT(t, t.TempDir(), Options{Dim: testDim, ExactBelow: 300, EfConstruction: 24})
@@ -523,15 +523,13 @@ func TestSnapshotTrims(t *testing.T) {
 	}
 	q := g.vec(77, 1)
 	before, want := x.MemBytes(), x.Search(q, 10, nil)
-	if err := x.Snapshot(); err != nil {
-		t.Fatal(err)
-	}
+	x.Trim()
 	c := x.c
 	if cap(c.codes) != len(c.codes) || cap(c.g.l0) != len(c.g.l0) {
-		t.Errorf("codes %d/%d, l0 %d/%d (len/cap) after a snapshot", len(c.codes), cap(c.codes), len(c.g.l0), cap(c.g.l0))
+		t.Errorf("codes %d/%d, l0 %d/%d (len/cap) after Trim", len(c.codes), cap(c.codes), len(c.g.l0), cap(c.g.l0))
 	}
 	if after := x.MemBytes(); after >= before {
-		t.Errorf("MemBytes %d before the snapshot, %d after", before, after)
+		t.Errorf("MemBytes %d before Trim, %d after", before, after)
 	}
 	if got := x.Search(q, 10, nil); !slices.Equal(got, want) {
 		t.Errorf("search changed by the trim:\n%v\n%v", got, want)
