@@ -117,6 +117,9 @@ type lexical struct {
 	total uint64
 	k     *counter
 	top   []scored
+	// key names the hits' restriction (filters, phrases, exclusions);
+	// "" when there is none.
+	key string
 }
 
 // runLexical ranks q by BM25 down to want hits and counts facets over all
@@ -137,13 +140,16 @@ func (x *Index) lexicalHits(ctx context.Context, snap *scorch.IndexSnapshot, q q
 		return nil, err
 	}
 	lx := &lexical{p: p}
+	if r, ok := restrictionOf(q); ok {
+		lx.key = r.String()
+	}
 	var err error
 	if len(facets) > 0 {
 		if lx.k, err = x.facets.newCounter(snap, facets); err != nil {
 			return nil, err
 		}
 	}
-	lx.segs, lx.total, err = p.hitSets(ctx, q, lx.k)
+	lx.segs, lx.total, err = p.hitSets(ctx, q, lx.key, lx.k)
 	if err != nil {
 		return nil, err
 	}
@@ -471,15 +477,11 @@ type segHits struct {
 
 // hitSets computes every segment's hit set, the total and the facet
 // counts, segments spread over the CPUs.
-func (p *plan) hitSets(ctx context.Context, q query.Query, k *counter) ([]segHits, uint64, error) {
+func (p *plan) hitSets(ctx context.Context, q query.Query, key string, k *counter) ([]segHits, uint64, error) {
 	out := make([]segHits, len(p.segs))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(p.segs)))
 	counters := make([]*counter, workers)
 	var total atomic.Uint64
-	key := ""
-	if r, ok := restrictionOf(q); ok {
-		key = r.String()
-	}
 	err := parallel(ctx, workers, len(p.segs), func(w, si int) error {
 		ss := p.segs[si]
 		allowed, err := p.allowed(ss, q, key)

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/RoaringBitmap/roaring/v2"
-
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
@@ -80,7 +78,7 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 	text, _ := splitNegated(req.Query.Text)
 	text = strings.TrimSpace(strings.Join(append([]string{text}, req.Query.Phrases...), " "))
 	// The restriction limits both halves.
-	restriction, restricted := restrictionOf(req.Query)
+	restriction, _ := restrictionOf(req.Query)
 
 	lq, lexWant := req.Query, cands
 	if mode == search.ModeVector {
@@ -141,19 +139,17 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 		if mode == search.ModeHybrid {
 			qv = feedback(idx, qv, lexItems, x.opts.Feedback)
 		}
-		var allow *roaring.Bitmap
-		if restricted {
-			if allow, err = x.vec.allowSlots(restriction.String(), lx.segs); err != nil {
-				return nil, err
-			}
-		}
 		// Hybrid fuses a deeper vector list (it lifts recall); vector
 		// mode only needs the page.
 		k := cands
 		if mode == search.ModeHybrid {
 			k = max(x.opts.VectorCandidates, want)
 		}
-		for _, r := range idx.Search(qv, k, allow) {
+		rs, err := x.vec.search(idx, qv, k, lx.key, lx.segs)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
 			vecItems = append(vecItems, fusion.Item{ID: r.ID, Score: float64(r.Score)})
 		}
 	}

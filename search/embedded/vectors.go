@@ -58,6 +58,10 @@ type vectors struct {
 
 	gen  atomic.Uint64 // bumps on every write; invalidates slot columns
 	cols sync.Map      // segment → *slotColumn
+	// slotMu is held for reading from mapping papers to slots until the
+	// vector search with them is done, and for writing while a compaction
+	// renumbers the slots.
+	slotMu sync.RWMutex
 
 	// allowCache keeps the slot sets of recent restrictions: typing in the
 	// search bar changes the text while the filters stay put.
@@ -288,6 +292,21 @@ func (v *vectors) column(seg segment.Segment) (*slotColumn, error) {
 	return col, nil
 }
 
+// search runs a vector search restricted to the papers segs allow, or
+// unrestricted when key (the restriction's name) is "".
+func (v *vectors) search(idx *vector.Index, qv []float32, k int, key string, segs []segHits) ([]vector.Result, error) {
+	v.slotMu.RLock()
+	defer v.slotMu.RUnlock()
+	var allow *roaring.Bitmap
+	if key != "" {
+		var err error
+		if allow, err = v.allowSlots(key, segs); err != nil {
+			return nil, err
+		}
+	}
+	return idx.Search(qv, k, allow), nil
+}
+
 // allowSlots maps per-segment allowed documents to vector slots. It reads
 // the bitmaps in blocks and adds slots in bulk: a broad filter allows
 // hundreds of thousands of papers, and per-element calls dominated.
@@ -339,8 +358,8 @@ func (v *vectors) allowSlots(key string, segs []segHits) (*roaring.Bitmap, error
 	return out, nil
 }
 
-// SyncProgress reports the vector half catching up: phase is "train" or
-// "embed"; done counts papers of total.
+// SyncProgress reports the vector half catching up: phase is "train",
+// "embed" or "compact"; done counts papers of total.
 type SyncProgress func(phase string, done, total int)
 
 // SyncVectors makes the vector half match the papers: it trains the local
@@ -459,11 +478,13 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 		}
 		return nil
 	})
+	added := 0
 	g.Go(func() error {
 		for items := range ready {
 			if err := x.commitLocked(x.idx.NewBatch(), items, nil); err != nil {
 				return err
 			}
+			added += len(items)
 		}
 		return nil
 	})
@@ -486,6 +507,10 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 			return err
 		}
 	}
+	compacted, err := v.compact(ctx, progress)
+	if err != nil {
+		return err
+	}
 	// A snapshot may only hold writes bleve has on disk, or a later
 	// rollback could not undo them.
 	if err := x.Flush(closeTimeout); err != nil {
@@ -494,8 +519,42 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	if err := v.idx.Snapshot(); err != nil {
 		return err
 	}
-	v.idx.Trim()
+	// After bulk work, give back the arrays' growth room (up to 1/16); a
+	// small sync leaves it for the next ones rather than copy every array.
+	if !compacted && added*16 >= v.idx.Slots() {
+		v.idx.Trim()
+	}
 	return nil
+}
+
+// compactAt: the vector half is compacted once 1/compactAt of its slots
+// hold deleted vectors, which every scan still reads and every graph walk
+// still crosses.
+const compactAt = 4
+
+// compact rebuilds the vector index without its deleted vectors when they
+// are many. Searches go on meanwhile; they wait only for the switch, when
+// every slot number changes.
+func (v *vectors) compact(ctx context.Context, progress SyncProgress) (bool, error) {
+	del, slots := v.idx.Deleted(), v.idx.Slots()
+	if del == 0 || del*compactAt < slots {
+		return false, nil
+	}
+	live := slots - del
+	progress("compact", 0, live)
+	cp, err := v.idx.Compact(ctx, func(done, total int) { progress("compact", done, total) })
+	if err != nil {
+		return false, err
+	}
+	v.slotMu.Lock()
+	err = v.idx.Install(cp)
+	v.gen.Add(1)
+	v.slotMu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	progress("compact", live, live)
+	return true, nil
 }
 
 // ErrNotLocal is returned by RetrainVectors when the embedder is not

@@ -1,6 +1,7 @@
 package vector
 
 import (
+	"context"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -323,7 +324,12 @@ func (c *core) sim1(q query, slot uint32) float32 {
 }
 
 // linkAll links slots into the graph using the configured workers.
-func (c *core) linkAll(slots []uint32) {
+func (c *core) linkAll(slots []uint32) { c.linkAllCtx(context.Background(), slots, nil) }
+
+// linkAllCtx is linkAll that stops early once ctx is done (leaving the
+// graph partly linked: only for a graph that will be thrown away) and
+// counts linked slots in done when it is not nil.
+func (c *core) linkAllCtx(ctx context.Context, slots []uint32, done *atomic.Int64) {
 	workers := min(c.workers, max(1, len(slots)/64))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -333,10 +339,13 @@ func (c *core) linkAll(slots []uint32) {
 			defer c.putSearcher(s)
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(slots) {
+				if i >= len(slots) || i%256 == 0 && ctx.Err() != nil {
 					return
 				}
 				c.link(s, slots[i])
+				if done != nil {
+					done.Add(1)
+				}
 			}
 		})
 	}

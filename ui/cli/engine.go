@@ -86,7 +86,7 @@ func showSync(e *env, run func(context.Context, embedded.SyncProgress) error) er
 			if bar != nil {
 				bar.Finish()
 			}
-			label := map[string]string{"train": "learn embedder", "embed": "embed papers"}[ph]
+			label := map[string]string{"train": "learn embedder", "embed": "embed papers", "compact": "drop deleted vectors"}[ph]
 			bar = progress.New(e.stderr, label, int64(total), "papers", progress.WithResumeHint("run 'quire ingest' again to resume"))
 			phase = ph
 		}
