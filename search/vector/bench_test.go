@@ -1,6 +1,7 @@
 package vector
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -178,4 +179,60 @@ func heapMiB() float64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return float64(m.HeapInuse) / (1 << 20)
+}
+
+// BenchmarkCompact deletes every fourth vector of a built index (the
+// point at which a sync compacts) and measures the compaction, the memory
+// it returns and the recall and latency of the compacted graph:
+//
+//	QUIRE_VECTOR_BENCH_N=1000000 go test -run '^$' -bench Compact -benchtime=1x -timeout 30m ./search/vector/
+func BenchmarkCompact(b *testing.B) {
+	n := envInt("QUIRE_VECTOR_BENCH_N", 50000)
+	const dim, nq, batchSize = 256, 200, 10000
+	g := newClustered(dim, 2000, 42)
+	x, err := Open(b.TempDir(), Options{Dim: dim})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	seq := uint64(0)
+	for lo := 0; lo < n; lo += batchSize {
+		seq++
+		if err := x.Apply(seq, g.items(1, lo, min(n, lo+batchSize)), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var dels []string
+	for i := 0; i < n; i += 4 {
+		dels = append(dels, docID(i))
+	}
+	seq++
+	if err := x.Apply(seq, nil, dels); err != nil {
+		b.Fatal(err)
+	}
+	qs := make([][]float32, nq)
+	for i := range qs {
+		qs[i] = g.vec(777, uint64(i))
+	}
+	measure := func(label string) {
+		truth := make([][]Result, nq)
+		for i, q := range qs {
+			truth[i] = x.Exact(q, 10, nil)
+		}
+		r, p50, p99 := annRun(x, qs, truth, nil)
+		logf("%s: %d live of %d slots, MemBytes %.1f MiB, recall@10 %.4f p50 %v p99 %v", label, x.Len(), x.Slots(), float64(x.MemBytes())/(1<<20), r, p50, p99)
+	}
+	measure("before")
+	start := time.Now()
+	cp, err := x.Compact(context.Background(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := x.Install(cp); err != nil {
+		b.Fatal(err)
+	}
+	d := time.Since(start)
+	b.ReportMetric(d.Seconds(), "compact-s")
+	logf("compaction of %d deleted: %v", cp.Dropped(), d.Round(time.Millisecond))
+	measure("after")
 }
