@@ -84,6 +84,7 @@ func (x *Index) Install(cp *Compaction) error {
 	x.mu.Lock()
 	x.c = cp.c
 	x.mu.Unlock()
+	x.renumbered = true
 	return nil
 }
 

@@ -2,6 +2,8 @@ package vector
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -159,5 +161,58 @@ func TestCompactCancel(t *testing.T) {
 	})
 	if err != nil || cp.Dropped() != 1 {
 		t.Fatalf("Compact: %v", err)
+	}
+}
+
+// A snapshot with nothing new to write leaves the file alone; a write or
+// an installed compaction (same sequence number, new layout) does not.
+func TestSnapshotOnlyWhenChanged(t *testing.T) {
+	t.Parallel()
+	g := newClustered(32, 20, 9)
+	dir := t.TempDir()
+	o := Options{Dim: 32, ExactBelow: 100}
+	x := openT(t, dir, o)
+	applyT(t, x, 1, g.items(1, 0, 400), nil)
+	file := func() os.FileInfo {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(dir, snapName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	snap := func() {
+		t.Helper()
+		if err := x.Snapshot(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap()
+	first := file()
+	snap()
+	if !os.SameFile(first, file()) {
+		t.Error("an unchanged index wrote a new snapshot")
+	}
+	applyT(t, x, 2, nil, []string{docID(1), docID(2)})
+	snap()
+	second := file()
+	if os.SameFile(first, second) {
+		t.Error("a write did not lead to a new snapshot")
+	}
+	cp, err := x.Compact(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Install(cp); err != nil {
+		t.Fatal(err)
+	}
+	snap()
+	if os.SameFile(second, file()) {
+		t.Error("a compaction did not lead to a new snapshot")
+	}
+	x.Close()
+	x = openT(t, dir, o)
+	if x.Deleted() != 0 || x.Slots() != 398 {
+		t.Errorf("reopened: %d deleted of %d slots, want 0 of 398", x.Deleted(), x.Slots())
 	}
 }

@@ -126,6 +126,8 @@ type Index struct {
 	walEnd  int64
 	walRecs []walRec
 	closed  bool
+	// renumbered: a compaction was installed after the last snapshot.
+	renumbered bool
 }
 
 // Open opens the index in dir, creating it if missing; otherwise it loads
@@ -167,7 +169,7 @@ func (x *Index) load() error {
 	if !ok {
 		c = newCore(x.opt.Dim, x.opt.Workers, x.params())
 	}
-	x.c, x.seq, x.snapSeq = c, seq, seq
+	x.c, x.seq, x.snapSeq, x.renumbered = c, seq, seq, false
 	x.walRecs = nil
 	f, end, err := openWAL(filepath.Join(x.dir, walName), x.opt.Dim, func(b *batch, end int64) error {
 		if b.seq <= x.seq {
@@ -316,12 +318,16 @@ func (x *Index) Rollback(seq uint64) error {
 }
 
 // Snapshot writes the whole index to a new snapshot file atomically and
-// empties the write-ahead log.
+// empties the write-ahead log. With nothing written since the last one it
+// does nothing: at a million vectors a snapshot is some 300 MB.
 func (x *Index) Snapshot() error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
 	if x.closed {
 		return ErrClosed
+	}
+	if x.seq == x.snapSeq && !x.renumbered {
+		return nil
 	}
 	x.mu.RLock()
 	err := writeSnapshot(x.dir, x.c, x.seq)
@@ -329,7 +335,7 @@ func (x *Index) Snapshot() error {
 	if err != nil {
 		return fmt.Errorf("vector index %s: snapshot: %w", x.dir, err)
 	}
-	x.snapSeq = x.seq
+	x.snapSeq, x.renumbered = x.seq, false
 	if err := x.wal.Truncate(walHeader); err != nil {
 		return err
 	}
