@@ -49,10 +49,6 @@ func init() {
 }
 
 func runAsk(e *env, fs *flag.FlagSet, f *askFlags, args []string) error {
-	args, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
 	if len(args) == 0 {
 		return usagef("ask needs a question (try: quire ask \"what limits CRISPR off-target effects?\" -f year:2018..)")
 	}
@@ -71,27 +67,6 @@ func runAsk(e *env, fs *flag.FlagSet, f *askFlags, args []string) error {
 		return err
 	}
 	return printStream(e, st, e.stdout, f.json)
-}
-
-// parseInterleaved lets flags follow positional arguments:
-// quire ask why is the sky blue --k 3.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for len(args) > 0 {
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		if !strings.HasPrefix(args[0], "-") || args[0] == "-" {
-			pos = append(pos, args[0])
-			args = args[1:]
-			continue
-		}
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-	}
-	return pos, nil
 }
 
 // readBasket reads paper IDs, one per line; blank lines and # comments

@@ -123,14 +123,55 @@ func run(e *env, args []string) error {
 		return usagef("unknown command %q (run 'quire help')", name)
 	}
 	fs := newFlagSet(e, c)
-	if err := fs.Parse(rest[1:]); err != nil {
+	pos, err := parseInterleaved(fs, rest[1:])
+	if err != nil {
 		return err
 	}
 	fs.Visit(func(f *flag.Flag) { e.indexFlag = e.indexFlag || f.Name == "index" })
 	if err := e.cfg.Validate(); err != nil {
 		return err
 	}
-	return c.run(e, fs, fs.Args())
+	return c.run(e, fs, pos)
+}
+
+// parseInterleaved parses flags wherever they stand among the positional
+// arguments, because people add them after a query (quire search "x"
+// --limit 3), where the flag package would take them for query text. A
+// single-dash word that names no flag stays positional, so a query's
+// excluded terms (-review) pass through; a "--word" that names none is an
+// error; "--" ends the flags.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		a := args[0]
+		if a == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		name := strings.TrimLeft(a, "-")
+		name, _, hasValue := strings.Cut(name, "=")
+		f := fs.Lookup(name)
+		if a == "-" || !strings.HasPrefix(a, "-") || f == nil && !strings.HasPrefix(a, "--") {
+			pos = append(pos, a)
+			args = args[1:]
+			continue
+		}
+		// One flag at a time, with its value unless it has one or is a
+		// switch, so that what follows is looked at here.
+		n := 1
+		if f != nil && !hasValue && !isSwitch(f) {
+			n = min(2, len(args))
+		}
+		if err := fs.Parse(args[:n]); err != nil {
+			return nil, err
+		}
+		args = args[n:]
+	}
+	return pos, nil
+}
+
+func isSwitch(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func newFlagSet(e *env, c *command) *flag.FlagSet {

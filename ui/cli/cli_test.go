@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,5 +171,33 @@ func TestIngestRetrain(t *testing.T) {
 	}
 	if r := quire(t, home, "ingest"); r.code == 0 || !strings.Contains(r.stderr, "SOURCE") {
 		t.Errorf("ingest with neither a source nor --retrain: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestFlagsAfterArguments(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	limit := fs.Int("limit", 10, "")
+	asJSON := fs.Bool("json", false, "")
+	mode := fs.String("mode", "", "")
+	pos, err := parseInterleaved(fs, []string{"neural", "--limit", "3", "-review", "--json", "year:2020", "-mode=bm25", "-", "--", "--limit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"neural", "-review", "year:2020", "-", "--limit"}; !slices.Equal(pos, want) {
+		t.Errorf("positional %q, want %q", pos, want)
+	}
+	if *limit != 3 || !*asJSON || *mode != "bm25" {
+		t.Errorf("limit %d, json %v, mode %q", *limit, *asJSON, *mode)
+	}
+	for _, bad := range [][]string{{"x", "--nope"}, {"x", "--limit"}, {"x", "--limit", "many"}} {
+		if _, err := parseInterleaved(fs, bad); err == nil {
+			t.Errorf("%q parsed without error", bad)
+		}
+	}
+	// End to end: a flag after the query is a flag, not query text.
+	r := quire(t, t.TempDir(), "search", "crispr", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "usage: quire search") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }

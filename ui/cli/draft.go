@@ -66,10 +66,6 @@ func init() {
 }
 
 func runDraft(e *env, fs *flag.FlagSet, f *draftFlags, args []string) error {
-	args, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
 	if len(args) != 1 {
 		return usagef("draft needs one prompt name (try: quire draft prfaq -q 'protein design' --var product=FoldKit; 'quire prompts' lists them)")
 	}
