@@ -145,7 +145,7 @@ func (x *Index) lexicalHits(ctx context.Context, snap *scorch.IndexSnapshot, q q
 	}
 	var err error
 	if len(facets) > 0 {
-		if lx.k, err = x.facets.newCounter(snap, facets); err != nil {
+		if lx.k, err = x.facets.newCounter(ctx, snap, facets); err != nil {
 			return nil, err
 		}
 	}

@@ -2,6 +2,8 @@ package embedded
 
 import (
 	"cmp"
+	"context"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -86,10 +88,16 @@ type column struct {
 	offs []uint32
 }
 
+// segColumns holds a segment's columns, one per facetSpecs entry, each
+// built the first time a search counts that facet.
 type segColumns struct {
+	cols []lazyColumn
+}
+
+type lazyColumn struct {
 	once sync.Once
-	cols []column
-	err  error
+	column
+	err error
 }
 
 type facetCache struct {
@@ -107,8 +115,11 @@ func newFacetCache() *facetCache {
 }
 
 // columns returns every segment's columns for a snapshot, building the
-// missing ones, and forgets segments the snapshot no longer has.
-func (c *facetCache) columns(snap *scorch.IndexSnapshot) ([]*segColumns, error) {
+// missing ones of the facets in which, and forgets segments the snapshot
+// no longer has. Building is spread over the CPUs, biggest segments
+// first: the first count after opening a million-paper index builds them
+// all.
+func (c *facetCache) columns(ctx context.Context, snap *scorch.IndexSnapshot, which []int) ([]*segColumns, error) {
 	segs := snap.Segments()
 	out := make([]*segColumns, len(segs))
 	c.mu.Lock()
@@ -117,7 +128,7 @@ func (c *facetCache) columns(snap *scorch.IndexSnapshot) ([]*segColumns, error) 
 		live[ss.Id()] = true
 		sc := c.segs[ss.Id()]
 		if sc == nil {
-			sc = &segColumns{}
+			sc = &segColumns{cols: make([]lazyColumn, len(facetSpecs))}
 			c.segs[ss.Id()] = sc
 		}
 		out[i] = sc
@@ -130,75 +141,111 @@ func (c *facetCache) columns(snap *scorch.IndexSnapshot) ([]*segColumns, error) 
 		}
 	}
 	c.mu.Unlock()
+	type job struct {
+		seg segment.Segment
+		fi  int
+		lc  *lazyColumn
+	}
+	var jobs []job
 	for i, sc := range out {
-		seg := segs[i].Segment()
-		sc.once.Do(func() { sc.cols, sc.err = c.build(seg) })
-		if sc.err != nil {
-			return nil, sc.err
+		for _, fi := range which {
+			jobs = append(jobs, job{segs[i].Segment(), fi, &sc.cols[fi]})
 		}
+	}
+	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(b.seg.Count(), a.seg.Count()) })
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(jobs)))
+	err := parallel(ctx, workers, len(jobs), func(_, j int) error {
+		jb := jobs[j]
+		jb.lc.once.Do(func() { jb.lc.column, jb.lc.err = c.build(jb.seg, jb.fi) })
+		return jb.lc.err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func (c *facetCache) build(seg segment.Segment) ([]column, error) {
+// build reads one facet's column of a segment from the field's term
+// dictionary and postings.
+func (c *facetCache) build(seg segment.Segment, fi int) (column, error) {
+	spec := facetSpecs[fi]
 	n := int(seg.Count())
-	cols := make([]column, len(facetSpecs))
-	for fi, spec := range facetSpecs {
-		d, err := seg.Dictionary(spec.field)
+	d, err := seg.Dictionary(spec.field)
+	if err != nil {
+		return column{}, err
+	}
+	// A single-valued facet is written in place; a multi-valued one is
+	// gathered as (doc, id) pairs first.
+	var vals []uint32
+	var ps pairs
+	if !spec.multi {
+		vals = make([]uint32, n)
+	}
+	it := d.AutomatonIterator(nil, nil, nil)
+	var pl segment.PostingsList
+	var pi segment.PostingsIterator
+	for {
+		e, err := it.Next()
 		if err != nil {
-			return nil, err
+			return column{}, err
 		}
-		var docs, ids []uint32
-		it := d.AutomatonIterator(nil, nil, nil)
-		var pl segment.PostingsList
-		var pi segment.PostingsIterator
+		if e == nil {
+			break
+		}
+		id := c.dicts[fi].id([]byte(e.Term))
+		pl, err = d.PostingsList([]byte(e.Term), nil, pl)
+		if err != nil {
+			return column{}, err
+		}
+		pi = pl.Iterator(false, false, false, pi)
 		for {
-			e, err := it.Next()
+			p, err := pi.Next()
 			if err != nil {
-				return nil, err
+				return column{}, err
 			}
-			if e == nil {
+			if p == nil {
 				break
 			}
-			id := c.dicts[fi].id([]byte(e.Term))
-			pl, err = d.PostingsList([]byte(e.Term), nil, pl)
-			if err != nil {
-				return nil, err
+			switch doc := p.Number(); {
+			case spec.multi:
+				ps.add(uint32(doc), id)
+			case doc < uint64(n):
+				vals[doc] = id
 			}
-			pi = pl.Iterator(false, false, false, pi)
-			for {
-				p, err := pi.Next()
-				if err != nil {
-					return nil, err
-				}
-				if p == nil {
-					break
-				}
-				docs = append(docs, uint32(p.Number()))
-				ids = append(ids, id)
-			}
-		}
-		if spec.multi {
-			cols[fi] = csr(n, docs, ids)
-		} else {
-			vals := make([]uint32, n)
-			for k, doc := range docs {
-				if int(doc) < n {
-					vals[doc] = ids[k]
-				}
-			}
-			cols[fi] = column{vals: vals}
 		}
 	}
-	return cols, nil
+	if spec.multi {
+		return ps.csr(n), nil
+	}
+	return column{vals: vals}, nil
 }
 
-// csr lays (doc, id) pairs out doc by doc with a counting sort.
-func csr(n int, docs, ids []uint32) column {
+// pairs gathers (doc, id) pairs in fixed-size chunks: an author facet
+// holds several values a paper, and growing one slice to millions copied
+// it over and over.
+type pairs struct{ docs, ids [][]uint32 }
+
+const pairChunk = 1 << 16
+
+func (p *pairs) add(doc, id uint32) {
+	k := len(p.docs) - 1
+	if k < 0 || len(p.docs[k]) == pairChunk {
+		p.docs = append(p.docs, make([]uint32, 0, pairChunk))
+		p.ids = append(p.ids, make([]uint32, 0, pairChunk))
+		k++
+	}
+	p.docs[k] = append(p.docs[k], doc)
+	p.ids[k] = append(p.ids[k], id)
+}
+
+// csr lays the pairs out doc by doc with a counting sort.
+func (p *pairs) csr(n int) column {
 	offs := make([]uint32, n+1)
-	for _, d := range docs {
-		if int(d) < n {
-			offs[d+1]++
+	for _, docs := range p.docs {
+		for _, d := range docs {
+			if int(d) < n {
+				offs[d+1]++
+			}
 		}
 	}
 	for i := 1; i <= n; i++ {
@@ -206,10 +253,12 @@ func csr(n int, docs, ids []uint32) column {
 	}
 	vals := make([]uint32, offs[n])
 	next := slices.Clone(offs[:n])
-	for k, d := range docs {
-		if int(d) < n {
-			vals[next[d]] = ids[k]
-			next[d]++
+	for c, docs := range p.docs {
+		for k, d := range docs {
+			if int(d) < n {
+				vals[next[d]] = p.ids[c][k]
+				next[d]++
+			}
 		}
 	}
 	return column{vals: vals, offs: offs}
@@ -223,18 +272,21 @@ type counter struct {
 	names  [][]string
 }
 
-func (c *facetCache) newCounter(snap *scorch.IndexSnapshot, names []string) (*counter, error) {
-	cols, err := c.columns(snap)
+func (c *facetCache) newCounter(ctx context.Context, snap *scorch.IndexSnapshot, names []string) (*counter, error) {
+	k := &counter{}
+	for _, n := range names {
+		if fi := facetIndex(n); fi >= 0 && !slices.Contains(k.which, fi) {
+			k.which = append(k.which, fi)
+		}
+	}
+	cols, err := c.columns(ctx, snap, k.which)
 	if err != nil {
 		return nil, err
 	}
-	k := &counter{cols: cols}
-	for _, n := range names {
-		fi := facetIndex(n)
-		if fi < 0 || slices.Contains(k.which, fi) {
-			continue
-		}
-		k.which = append(k.which, fi)
+	k.cols = cols
+	// Names are read after the columns are built, so the counts cover
+	// every id the columns hold.
+	for _, fi := range k.which {
 		nm := c.dicts[fi].snapshot()
 		k.names = append(k.names, nm)
 		k.counts = append(k.counts, make([]uint32, len(nm)))
@@ -246,7 +298,7 @@ func (c *facetCache) newCounter(snap *scorch.IndexSnapshot, names []string) (*co
 func (k *counter) addLocal(seg int, local uint64) {
 	cols := k.cols[seg].cols
 	for j, fi := range k.which {
-		col := &cols[fi]
+		col := &cols[fi].column
 		cnt := k.counts[j]
 		if col.offs == nil {
 			if v := col.vals[local]; v != 0 && int(v) < len(cnt) {

@@ -82,9 +82,11 @@ func (x *Index) Install(cp *Compaction) error {
 		return fmt.Errorf("vector index %s: install: written since the compaction (%d, now %d)", x.dir, cp.seq, x.seq)
 	}
 	x.mu.Lock()
+	old := x.c
 	x.c = cp.c
+	old.drop()
 	x.mu.Unlock()
-	x.renumbered = true
+	x.rewrite = true
 	return nil
 }
 

@@ -26,6 +26,19 @@ type core struct {
 
 	freeMu sync.Mutex
 	free   []*searcher
+
+	// release unmaps the snapshot file the arrays may lie in; nil when
+	// they are all on the heap.
+	release func()
+}
+
+// drop gives back the core's mapping, once nothing can read the core any
+// more (callers hold the write lock and have let go of it).
+func (c *core) drop() {
+	if c != nil && c.release != nil {
+		c.release()
+		c.release = nil
+	}
 }
 
 func newCore(dim, workers int, g graphParams) *core {

@@ -126,8 +126,10 @@ type Index struct {
 	walEnd  int64
 	walRecs []walRec
 	closed  bool
-	// renumbered: a compaction was installed after the last snapshot.
-	renumbered bool
+	// rewrite: the snapshot on disk needs writing again though nothing
+	// new was applied (a compaction renumbered the slots, or the file is
+	// in an older format).
+	rewrite bool
 }
 
 // Open opens the index in dir, creating it if missing; otherwise it loads
@@ -151,6 +153,7 @@ func Open(dir string, o Options) (*Index, error) {
 	}
 	x := &Index{dir: dir, opt: o}
 	if err := x.load(); err != nil {
+		x.c.drop()
 		return nil, fmt.Errorf("vector index %s: %w", dir, err)
 	}
 	return x, nil
@@ -162,14 +165,14 @@ func (x *Index) params() graphParams {
 
 // load builds the in-memory state from disk: snapshot, then WAL.
 func (x *Index) load() error {
-	c, seq, ok, err := readSnapshot(filepath.Join(x.dir, snapName), x.opt.Dim, x.opt.Workers, x.params())
+	c, seq, version, err := readSnapshot(filepath.Join(x.dir, snapName), x.opt.Dim, x.opt.Workers, x.params())
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if c == nil {
 		c = newCore(x.opt.Dim, x.opt.Workers, x.params())
 	}
-	x.c, x.seq, x.snapSeq, x.renumbered = c, seq, seq, false
+	x.c, x.seq, x.snapSeq, x.rewrite = c, seq, seq, version != 0 && version < snapVersion
 	x.walRecs = nil
 	f, end, err := openWAL(filepath.Join(x.dir, walName), x.opt.Dim, func(b *batch, end int64) error {
 		if b.seq <= x.seq {
@@ -309,8 +312,10 @@ func (x *Index) Rollback(seq uint64) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.wal.Close()
+	x.c.drop()
 	x.c = nil
 	if err := x.load(); err != nil {
+		x.c.drop()
 		x.closed = true
 		return fmt.Errorf("vector index %s: rollback: %w", x.dir, err)
 	}
@@ -326,7 +331,7 @@ func (x *Index) Snapshot() error {
 	if x.closed {
 		return ErrClosed
 	}
-	if x.seq == x.snapSeq && !x.renumbered {
+	if x.seq == x.snapSeq && !x.rewrite {
 		return nil
 	}
 	x.mu.RLock()
@@ -335,7 +340,7 @@ func (x *Index) Snapshot() error {
 	if err != nil {
 		return fmt.Errorf("vector index %s: snapshot: %w", x.dir, err)
 	}
-	x.snapSeq, x.renumbered = x.seq, false
+	x.snapSeq, x.rewrite = x.seq, false
 	if err := x.wal.Truncate(walHeader); err != nil {
 		return err
 	}
@@ -370,6 +375,7 @@ func (x *Index) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.closed = true
+	x.c.drop()
 	x.c = nil // let the memory go even if the Index is still referenced
 	return x.wal.Close()
 }

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,14 +21,19 @@ import (
 //	slots u64, then codes, scales, tombstone words, ID offsets, arena length
 //	u64 and arena; with a graph: m, m0, efc, entry u32, maxLevel i32, levels,
 //	layer-0 counts, layer-0 blocks, upper-layer count u64 + (slot, offset)
-//	pairs, upper array length u64 + array; last a CRC-32C of all before it.
+//	pairs, upper array length u64 + array; last a CRC-32 of all before it.
 //
-// Large arrays are written as their in-memory bytes, so loading a million
-// vectors is a few sequential reads.
+// Large arrays are written as their in-memory bytes. From version 2 each
+// array starts at a multiple of 8 (zero padding between), so a loaded
+// index uses them where they lie in the mapped file, and the checksum is
+// IEEE CRC-32, which CPUs compute with carry-less multiplication. At a
+// million vectors, version 1 took 2 s to open here: 1.2 s copying 380 MB
+// into fresh memory and 0.57 s of CRC-32C, whose instruction this
+// machine's virtual CPU runs at 0.7 GB/s. Version 1 files still load.
 
 const (
 	snapMagic   = "QVSN"
-	snapVersion = 1
+	snapVersion = 2
 	snapName    = "vectors.snap"
 	walName     = "vectors.wal"
 )
@@ -50,6 +56,7 @@ func asBytes[T any](s []T) []byte {
 type snapWriter struct {
 	w   *bufio.Writer
 	crc hash.Hash32
+	n   int
 	err error
 }
 
@@ -59,6 +66,18 @@ func (w *snapWriter) bytes(b []byte) {
 	}
 	w.crc.Write(b)
 	_, w.err = w.w.Write(b)
+	w.n += len(b)
+}
+
+// array writes b and pads to the next multiple of 8.
+func (w *snapWriter) array(b []byte) {
+	w.bytes(b)
+	w.pad()
+}
+
+func (w *snapWriter) pad() {
+	var zero [8]byte
+	w.bytes(zero[:(8-w.n%8)%8])
 }
 
 func (w *snapWriter) u32(v uint32) { w.bytes(binary.LittleEndian.AppendUint32(nil, v)) }
@@ -72,7 +91,7 @@ func writeSnapshot(dir string, c *core, seq uint64) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	w := &snapWriter{w: bufio.NewWriterSize(tmp, 1<<20), crc: crc32.New(castagnoli)}
+	w := &snapWriter{w: bufio.NewWriterSize(tmp, 1<<20), crc: crc32.NewIEEE()}
 	w.bytes([]byte(snapMagic))
 	w.u32(snapVersion)
 	w.u32(uint32(c.dim))
@@ -83,12 +102,12 @@ func writeSnapshot(dir string, c *core, seq uint64) error {
 	w.u32(flags)
 	w.u64(seq)
 	w.u64(uint64(c.slots()))
-	w.bytes(asBytes(c.codes))
-	w.bytes(asBytes(c.scales))
-	w.bytes(asBytes(c.deleted[:(c.slots()+63)/64]))
-	w.bytes(asBytes(c.ids.off))
+	w.array(asBytes(c.codes))
+	w.array(asBytes(c.scales))
+	w.array(asBytes(c.deleted[:(c.slots()+63)/64]))
+	w.array(asBytes(c.ids.off))
 	w.u64(uint64(len(c.ids.arena)))
-	w.bytes(c.ids.arena)
+	w.array(c.ids.arena)
 	if c.g.on {
 		g := &c.g
 		w.u32(uint32(g.m))
@@ -96,9 +115,10 @@ func writeSnapshot(dir string, c *core, seq uint64) error {
 		w.u32(uint32(g.efc))
 		w.u32(g.entry)
 		w.u32(uint32(int32(g.maxLevel)))
-		w.bytes(g.level)
-		w.bytes(g.l0n)
-		w.bytes(asBytes(g.l0))
+		w.pad()
+		w.array(g.level)
+		w.array(g.l0n)
+		w.array(asBytes(g.l0))
 		keys := make([]uint32, 0, len(g.upOff))
 		for k := range g.upOff {
 			keys = append(keys, k)
@@ -109,9 +129,9 @@ func writeSnapshot(dir string, c *core, seq uint64) error {
 		for _, k := range keys {
 			pairs = append(pairs, k, g.upOff[k])
 		}
-		w.bytes(asBytes(pairs))
+		w.array(asBytes(pairs))
 		w.u64(uint64(len(g.up)))
-		w.bytes(asBytes(g.up))
+		w.array(asBytes(g.up))
 	}
 	if w.err == nil {
 		sum := w.crc.Sum32()
@@ -173,40 +193,53 @@ func (r *snapReader) u64() uint64 {
 	return binary.LittleEndian.Uint64(b[:])
 }
 
-// readSnapshot loads a snapshot into a new core; ok is false when there is
-// none.
-func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq uint64, ok bool, err error) {
+// readSnapshot loads a snapshot into a new core and says which version
+// the file has; version 0 and a nil core mean there is none.
+func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq uint64, version uint32, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, 0, false, nil
+		return nil, 0, 0, nil
 	}
 	if err != nil {
-		return nil, 0, false, err
+		return nil, 0, 0, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, 0, false, err
+		return nil, 0, 0, err
 	}
-	size := st.Size()
+	var head [8]byte
+	if _, err := f.ReadAt(head[:], 0); err != nil || string(head[:4]) != snapMagic {
+		return nil, 0, 0, fmt.Errorf("%s: %w", path, errCorruptSnapshot)
+	}
+	switch version = binary.LittleEndian.Uint32(head[4:]); version {
+	case 1:
+		c, seq, err = readSnapshotV1(f, st.Size(), dim, workers, p)
+	case 2:
+		c, seq, err = loadSnapshot(f, st.Size(), dim, workers, p)
+	default:
+		return nil, 0, 0, fmt.Errorf("%s: unknown snapshot version %d", path, version)
+	}
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, seq, version, nil
+}
+
+// readSnapshotV1 reads a version 1 snapshot into fresh memory.
+func readSnapshotV1(f *os.File, size int64, dim, workers int, p graphParams) (c *core, seq uint64, err error) {
 	r := &snapReader{r: bufio.NewReaderSize(f, 1<<20), crc: crc32.New(castagnoli)}
-	var magic [4]byte
-	r.fill(magic[:])
-	if r.err != nil || string(magic[:]) != snapMagic {
-		return nil, 0, false, fmt.Errorf("%s: %w", path, errCorruptSnapshot)
-	}
-	if v := r.u32(); v != snapVersion {
-		return nil, 0, false, fmt.Errorf("%s: unknown snapshot version %d", path, v)
-	}
+	var head [8]byte
+	r.fill(head[:]) // magic and version, checked by the caller
 	if d := int(r.u32()); d != dim {
-		return nil, 0, false, fmt.Errorf("%w: snapshot has dim %d, options say %d", ErrDimMismatch, d, dim)
+		return nil, 0, fmt.Errorf("%w: snapshot has dim %d, options say %d", ErrDimMismatch, d, dim)
 	}
 	flags := r.u32()
 	seq = r.u64()
 	n := r.u64()
 	// Refuse sizes the file cannot hold before allocating them.
 	if n > uint64(size)/uint64(dim+4) {
-		return nil, 0, false, fmt.Errorf("%s: %w", path, errCorruptSnapshot)
+		return nil, 0, errCorruptSnapshot
 	}
 	slots := int(n)
 	c = newCore(dim, workers, p)
@@ -220,7 +253,7 @@ func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq ui
 	r.fill(asBytes(c.ids.off))
 	an := r.u64()
 	if an > uint64(size) || (r.err == nil && uint64(c.ids.off[slots]) != an) {
-		return nil, 0, false, fmt.Errorf("%s: %w", path, errCorruptSnapshot)
+		return nil, 0, errCorruptSnapshot
 	}
 	c.ids.arena = make([]byte, an)
 	r.fill(c.ids.arena)
@@ -233,7 +266,7 @@ func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq ui
 		g := &c.g
 		g.init(graphParams{m: int(r.u32()), m0: int(r.u32()), efc: int(r.u32())})
 		if g.m < 2 || g.m0 < 2 || g.m0 > 255 || g.m > 1<<16 {
-			return nil, 0, false, fmt.Errorf("%s: %w", path, errCorruptSnapshot)
+			return nil, 0, errCorruptSnapshot
 		}
 		g.on = true
 		g.entry = r.u32()
@@ -243,13 +276,13 @@ func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq ui
 		r.fill(g.level)
 		r.fill(g.l0n)
 		if uint64(slots)*uint64(g.m0)*4 > uint64(size) {
-			return nil, 0, false, fmt.Errorf("%s: %w", path, errCorruptSnapshot)
+			return nil, 0, errCorruptSnapshot
 		}
 		g.l0 = make([]uint32, slots*g.m0)
 		r.fill(asBytes(g.l0))
 		nk := r.u64()
 		if nk > uint64(slots) {
-			return nil, 0, false, fmt.Errorf("%s: %w", path, errCorruptSnapshot)
+			return nil, 0, errCorruptSnapshot
 		}
 		pairs := make([]uint32, 2*nk)
 		r.fill(asBytes(pairs))
@@ -259,7 +292,7 @@ func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq ui
 		}
 		nu := r.u64()
 		if nu > uint64(size) {
-			return nil, 0, false, fmt.Errorf("%s: %w", path, errCorruptSnapshot)
+			return nil, 0, errCorruptSnapshot
 		}
 		g.up = make([]uint32, nu)
 		r.fill(asBytes(g.up))
@@ -271,9 +304,15 @@ func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq ui
 		}
 	}
 	if r.err != nil {
-		return nil, 0, false, fmt.Errorf("%s: %w", path, r.err)
+		return nil, 0, r.err
 	}
-	// Rebuild the ID table and the tombstone count.
+	return c, seq, c.finishLoad()
+}
+
+// finishLoad rebuilds what a snapshot does not store, the ID table and
+// the tombstone count, and validates the graph.
+func (c *core) finishLoad() error {
+	slots := c.slots()
 	c.ndel = popcount(c.deleted)
 	c.ids.table = make([]uint32, 16)
 	c.ids.rehashFor(slots - c.ndel)
@@ -282,10 +321,142 @@ func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq ui
 			c.ids.insert(c.ids.id(uint32(s)), uint32(s))
 		}
 	}
-	if err := c.validate(); err != nil {
-		return nil, 0, false, fmt.Errorf("%s: %w", path, err)
+	return c.validate()
+}
+
+// loadSnapshot loads a version 2 snapshot. The file is mapped
+// copy-on-write where the system allows (see mapFile) and the large arrays
+// are used in place; appends move them to the heap as usual.
+func loadSnapshot(f *os.File, size int64, dim, workers int, p graphParams) (*core, uint64, error) {
+	if size < 36 || size%8 != 4 || size > math.MaxInt {
+		return nil, 0, errCorruptSnapshot
 	}
-	return c, seq, true, nil
+	data, release, err := mapFile(f, int(size))
+	if err != nil {
+		return nil, 0, err
+	}
+	body := data[:size-4]
+	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(data[size-4:]) {
+		release()
+		return nil, 0, errCorruptSnapshot
+	}
+	c, seq, err := parseSnapshot(body, dim, workers, p)
+	if err != nil {
+		release()
+		return nil, 0, err
+	}
+	c.release = release
+	return c, seq, nil
+}
+
+// snapView walks a checksummed snapshot body.
+type snapView struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (r *snapView) take(n uint64) []byte {
+	if r.err != nil || n > uint64(len(r.b)-r.off) {
+		r.err = errCorruptSnapshot
+		return nil
+	}
+	s := r.b[r.off : r.off+int(n) : r.off+int(n)]
+	r.off += int(n)
+	return s
+}
+
+// array takes n elements of size bytes each, then the padding after them.
+func (r *snapView) array(n, size uint64) []byte {
+	if size != 0 && n > uint64(len(r.b))/size {
+		r.err = errCorruptSnapshot
+		return nil
+	}
+	s := r.take(n * size)
+	r.take(uint64((8 - r.off%8) % 8))
+	return s
+}
+
+func (r *snapView) u32() uint32 {
+	if b := r.take(4); b != nil {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return 0
+}
+
+func (r *snapView) u64() uint64 {
+	if b := r.take(8); b != nil {
+		return binary.LittleEndian.Uint64(b)
+	}
+	return 0
+}
+
+// view reinterprets b, which starts 8-aligned, as a []T of cap = len, so an
+// append never writes into the array after it.
+func view[T any](b []byte) []T {
+	var z T
+	n := len(b) / int(unsafe.Sizeof(z))
+	if n == 0 {
+		return []T{}
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
+}
+
+func parseSnapshot(body []byte, dim, workers int, p graphParams) (*core, uint64, error) {
+	r := &snapView{b: body}
+	r.take(8) // magic and version, checked by the caller
+	if d := int(r.u32()); d != dim {
+		return nil, 0, fmt.Errorf("%w: snapshot has dim %d, options say %d", ErrDimMismatch, d, dim)
+	}
+	flags := r.u32()
+	seq := r.u64()
+	n := r.u64()
+	if n > uint64(len(body))/uint64(dim+4) {
+		return nil, 0, errCorruptSnapshot
+	}
+	c := newCore(dim, workers, p)
+	c.codes = view[int8](r.array(n, uint64(dim)))
+	c.scales = view[float32](r.array(n, 4))
+	c.deleted = view[uint64](r.array((n+63)/64, 8))
+	c.ids.off = view[uint32](r.array(n+1, 4))
+	an := r.u64()
+	c.ids.arena = r.array(an, 1)
+	if r.err != nil || uint64(c.ids.off[n]) != an {
+		return nil, 0, errCorruptSnapshot
+	}
+	for s := range n {
+		if c.ids.off[s] > c.ids.off[s+1] {
+			return nil, 0, errCorruptSnapshot
+		}
+	}
+	if flags&1 != 0 {
+		g := &c.g
+		g.init(graphParams{m: int(r.u32()), m0: int(r.u32()), efc: int(r.u32())})
+		if g.m < 2 || g.m0 < 2 || g.m0 > 255 || g.m > 1<<16 {
+			return nil, 0, errCorruptSnapshot
+		}
+		g.on = true
+		g.entry = r.u32()
+		g.maxLevel = int(int32(r.u32()))
+		r.take(4) // padding
+		g.level = r.array(n, 1)
+		g.l0n = r.array(n, 1)
+		g.l0 = view[uint32](r.array(n*uint64(g.m0), 4))
+		nk := r.u64()
+		if nk > n {
+			return nil, 0, errCorruptSnapshot
+		}
+		pairs := view[uint32](r.array(2*nk, 4))
+		g.upOff = make(map[uint32]uint32, nk)
+		for i := 0; i+1 < len(pairs); i += 2 {
+			g.upOff[pairs[i]] = pairs[i+1]
+		}
+		g.up = view[uint32](r.array(r.u64(), 4))
+	}
+	if r.err != nil || r.off != len(body) {
+		return nil, 0, errCorruptSnapshot
+	}
+	return c, seq, c.finishLoad()
 }
 
 // validate checks the graph's slot references so a bad snapshot cannot make
@@ -328,4 +499,14 @@ func (c *core) validate() error {
 		}
 	}
 	return nil
+}
+
+// readFile reads the whole file into memory, where mapping it is not
+// possible; release does nothing.
+func readFile(f *os.File, size int) ([]byte, func(), error) {
+	b := make([]byte, size)
+	if n, err := f.ReadAt(b, 0); n < size {
+		return nil, nil, err
+	}
+	return b, func() {}, nil
 }
