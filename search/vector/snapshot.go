@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash"
 	"hash/crc32"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -164,35 +163,6 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-type snapReader struct {
-	r   *bufio.Reader
-	crc hash.Hash32
-	err error
-}
-
-func (r *snapReader) fill(b []byte) {
-	if r.err != nil {
-		return
-	}
-	if _, err := io.ReadFull(r.r, b); err != nil {
-		r.err = errCorruptSnapshot
-		return
-	}
-	r.crc.Write(b)
-}
-
-func (r *snapReader) u32() uint32 {
-	var b [4]byte
-	r.fill(b[:])
-	return binary.LittleEndian.Uint32(b[:])
-}
-
-func (r *snapReader) u64() uint64 {
-	var b [8]byte
-	r.fill(b[:])
-	return binary.LittleEndian.Uint64(b[:])
-}
-
 // readSnapshot loads a snapshot into a new core and says which version
 // the file has; version 0 and a nil core mean there is none.
 func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq uint64, version uint32, err error) {
@@ -212,101 +182,15 @@ func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq ui
 	if _, err := f.ReadAt(head[:], 0); err != nil || string(head[:4]) != snapMagic {
 		return nil, 0, 0, fmt.Errorf("%s: %w", path, errCorruptSnapshot)
 	}
-	switch version = binary.LittleEndian.Uint32(head[4:]); version {
-	case 1:
-		c, seq, err = readSnapshotV1(f, st.Size(), dim, workers, p)
-	case 2:
-		c, seq, err = loadSnapshot(f, st.Size(), dim, workers, p)
-	default:
+	version = binary.LittleEndian.Uint32(head[4:])
+	if version < 1 || version > snapVersion {
 		return nil, 0, 0, fmt.Errorf("%s: unknown snapshot version %d", path, version)
 	}
+	c, seq, err = loadSnapshot(f, st.Size(), version, dim, workers, p)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, seq, version, nil
-}
-
-// readSnapshotV1 reads a version 1 snapshot into fresh memory.
-func readSnapshotV1(f *os.File, size int64, dim, workers int, p graphParams) (c *core, seq uint64, err error) {
-	r := &snapReader{r: bufio.NewReaderSize(f, 1<<20), crc: crc32.New(castagnoli)}
-	var head [8]byte
-	r.fill(head[:]) // magic and version, checked by the caller
-	if d := int(r.u32()); d != dim {
-		return nil, 0, fmt.Errorf("%w: snapshot has dim %d, options say %d", ErrDimMismatch, d, dim)
-	}
-	flags := r.u32()
-	seq = r.u64()
-	n := r.u64()
-	// Refuse sizes the file cannot hold before allocating them.
-	if n > uint64(size)/uint64(dim+4) {
-		return nil, 0, errCorruptSnapshot
-	}
-	slots := int(n)
-	c = newCore(dim, workers, p)
-	c.codes = make([]int8, slots*dim)
-	c.scales = make([]float32, slots)
-	c.deleted = make([]uint64, (slots+63)/64)
-	c.ids.off = make([]uint32, slots+1)
-	r.fill(asBytes(c.codes))
-	r.fill(asBytes(c.scales))
-	r.fill(asBytes(c.deleted))
-	r.fill(asBytes(c.ids.off))
-	an := r.u64()
-	if an > uint64(size) || (r.err == nil && uint64(c.ids.off[slots]) != an) {
-		return nil, 0, errCorruptSnapshot
-	}
-	c.ids.arena = make([]byte, an)
-	r.fill(c.ids.arena)
-	for s := range slots {
-		if r.err == nil && c.ids.off[s] > c.ids.off[s+1] {
-			r.err = errCorruptSnapshot
-		}
-	}
-	if flags&1 != 0 {
-		g := &c.g
-		g.init(graphParams{m: int(r.u32()), m0: int(r.u32()), efc: int(r.u32())})
-		if g.m < 2 || g.m0 < 2 || g.m0 > 255 || g.m > 1<<16 {
-			return nil, 0, errCorruptSnapshot
-		}
-		g.on = true
-		g.entry = r.u32()
-		g.maxLevel = int(int32(r.u32()))
-		g.level = make([]uint8, slots)
-		g.l0n = make([]uint8, slots)
-		r.fill(g.level)
-		r.fill(g.l0n)
-		if uint64(slots)*uint64(g.m0)*4 > uint64(size) {
-			return nil, 0, errCorruptSnapshot
-		}
-		g.l0 = make([]uint32, slots*g.m0)
-		r.fill(asBytes(g.l0))
-		nk := r.u64()
-		if nk > uint64(slots) {
-			return nil, 0, errCorruptSnapshot
-		}
-		pairs := make([]uint32, 2*nk)
-		r.fill(asBytes(pairs))
-		g.upOff = make(map[uint32]uint32, nk)
-		for i := 0; i < len(pairs); i += 2 {
-			g.upOff[pairs[i]] = pairs[i+1]
-		}
-		nu := r.u64()
-		if nu > uint64(size) {
-			return nil, 0, errCorruptSnapshot
-		}
-		g.up = make([]uint32, nu)
-		r.fill(asBytes(g.up))
-	}
-	if r.err == nil {
-		want := r.crc.Sum32()
-		if got := r.u32(); r.err == nil && got != want {
-			r.err = errCorruptSnapshot
-		}
-	}
-	if r.err != nil {
-		return nil, 0, r.err
-	}
-	return c, seq, c.finishLoad()
 }
 
 // finishLoad rebuilds what a snapshot does not store, the ID table and
@@ -324,11 +208,12 @@ func (c *core) finishLoad() error {
 	return c.validate()
 }
 
-// loadSnapshot loads a version 2 snapshot. The file is mapped
-// copy-on-write where the system allows (see mapFile) and the large arrays
-// are used in place; appends move them to the heap as usual.
-func loadSnapshot(f *os.File, size int64, dim, workers int, p graphParams) (*core, uint64, error) {
-	if size < 36 || size%8 != 4 || size > math.MaxInt {
+// loadSnapshot loads a snapshot. The file is mapped copy-on-write where
+// the system allows (see mapFile) and the large arrays are used in place;
+// appends move them to the heap as usual. Version 1 has no padding, so
+// its arrays may be misaligned, and those are copied.
+func loadSnapshot(f *os.File, size int64, version uint32, dim, workers int, p graphParams) (*core, uint64, error) {
+	if size < 36 || size > math.MaxInt || version >= 2 && size%8 != 4 {
 		return nil, 0, errCorruptSnapshot
 	}
 	data, release, err := mapFile(f, int(size))
@@ -336,11 +221,15 @@ func loadSnapshot(f *os.File, size int64, dim, workers int, p graphParams) (*cor
 		return nil, 0, err
 	}
 	body := data[:size-4]
-	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(data[size-4:]) {
+	sum := crc32.ChecksumIEEE(body)
+	if version == 1 {
+		sum = crc32.Checksum(body, castagnoli)
+	}
+	if sum != binary.LittleEndian.Uint32(data[size-4:]) {
 		release()
 		return nil, 0, errCorruptSnapshot
 	}
-	c, seq, err := parseSnapshot(body, dim, workers, p)
+	c, seq, err := parseSnapshot(&snapView{b: body, padded: version >= 2}, dim, workers, p)
 	if err != nil {
 		release()
 		return nil, 0, err
@@ -351,9 +240,10 @@ func loadSnapshot(f *os.File, size int64, dim, workers int, p graphParams) (*cor
 
 // snapView walks a checksummed snapshot body.
 type snapView struct {
-	b   []byte
-	off int
-	err error
+	b      []byte
+	off    int
+	padded bool // arrays end padded to a multiple of 8 (version 2)
+	err    error
 }
 
 func (r *snapView) take(n uint64) []byte {
@@ -373,7 +263,9 @@ func (r *snapView) array(n, size uint64) []byte {
 		return nil
 	}
 	s := r.take(n * size)
-	r.take(uint64((8 - r.off%8) % 8))
+	if r.padded {
+		r.take(uint64((8 - r.off%8) % 8))
+	}
 	return s
 }
 
@@ -391,19 +283,25 @@ func (r *snapView) u64() uint64 {
 	return 0
 }
 
-// view reinterprets b, which starts 8-aligned, as a []T of cap = len, so an
-// append never writes into the array after it.
+// view reinterprets b as a []T of cap = len, so an append never writes
+// into the array after it. A misaligned b (version 1) is copied instead.
 func view[T any](b []byte) []T {
 	var z T
-	n := len(b) / int(unsafe.Sizeof(z))
+	size := int(unsafe.Sizeof(z))
+	n := len(b) / size
 	if n == 0 {
 		return []T{}
+	}
+	if uintptr(unsafe.Pointer(&b[0]))%unsafe.Alignof(z) != 0 {
+		out := make([]T, n)
+		copy(asBytes(out), b)
+		return out
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 }
 
-func parseSnapshot(body []byte, dim, workers int, p graphParams) (*core, uint64, error) {
-	r := &snapView{b: body}
+func parseSnapshot(r *snapView, dim, workers int, p graphParams) (*core, uint64, error) {
+	body := r.b
 	r.take(8) // magic and version, checked by the caller
 	if d := int(r.u32()); d != dim {
 		return nil, 0, fmt.Errorf("%w: snapshot has dim %d, options say %d", ErrDimMismatch, d, dim)
@@ -438,7 +336,9 @@ func parseSnapshot(body []byte, dim, workers int, p graphParams) (*core, uint64,
 		g.on = true
 		g.entry = r.u32()
 		g.maxLevel = int(int32(r.u32()))
-		r.take(4) // padding
+		if r.padded {
+			r.take(4)
+		}
 		g.level = r.array(n, 1)
 		g.l0n = r.array(n, 1)
 		g.l0 = view[uint32](r.array(n*uint64(g.m0), 4))
