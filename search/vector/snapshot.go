@@ -198,7 +198,6 @@ func readSnapshot(path string, dim, workers int, p graphParams) (c *core, seq ui
 func (c *core) finishLoad() error {
 	slots := c.slots()
 	c.ndel = popcount(c.deleted)
-	c.ids.table = make([]uint32, 16)
 	c.ids.rehashFor(slots - c.ndel)
 	for s := range slots {
 		if !c.isDeleted(uint32(s)) {
