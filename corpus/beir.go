@@ -192,7 +192,7 @@ func readLines(path string, fn func(n int, line string) error) error {
 // BEIRCollection is a test collection in BEIR layout: a corpus to ingest
 // and the queries and judgments to evaluate retrieval with.
 type BEIRCollection struct {
-	Name      string // the directory's base name, also the papers' Source
+	Name      string // the directory's base name (the papers' Source), plus /split if one was asked for
 	Dir       string
 	Corpus    Source // a *JSONLFiles decoding with BEIRDecoder
 	Queries   []Query
@@ -205,19 +205,35 @@ type BEIRCollection struct {
 // dev.tsv or train.tsv in that order of preference. Only queries with at
 // least one judgment are kept, and only judgments of kept queries, so the
 // two always describe the same query set.
-func OpenBEIR(dir string) (*BEIRCollection, error) {
+func OpenBEIR(dir string) (*BEIRCollection, error) { return OpenBEIRSplit(dir, "") }
+
+// OpenBEIRSplit opens one split's queries and judgments instead of the
+// default ones: split "train" reads train-queries.jsonl and
+// train-qrels.tsv, or BEIR's queries.jsonl and qrels/train.tsv.
+func OpenBEIRSplit(dir, split string) (*BEIRCollection, error) {
 	dir = filepath.Clean(dir)
 	name := filepath.Base(dir)
 	corpusPath, err := findFile(dir, "corpus.jsonl", "corpus.jsonl.gz")
 	if err != nil {
 		return nil, err
 	}
-	queriesPath, err := findFile(dir, "queries.jsonl", "queries.jsonl.gz")
+	queryFiles := []string{"queries.jsonl", "queries.jsonl.gz"}
+	qrelsFiles := []string{"qrels.tsv", "qrels.tsv.gz",
+		filepath.Join("qrels", "test.tsv"), filepath.Join("qrels", "dev.tsv"), filepath.Join("qrels", "train.tsv")}
+	decodeName := name
+	if split != "" {
+		if strings.ContainsAny(split, `/\`) || split == "." || split == ".." {
+			return nil, fmt.Errorf("split %q: want a plain name such as train or test", split)
+		}
+		queryFiles = []string{split + "-queries.jsonl", split + "-queries.jsonl.gz", "queries.jsonl", "queries.jsonl.gz"}
+		qrelsFiles = []string{split + "-qrels.tsv", split + "-qrels.tsv.gz", filepath.Join("qrels", split+".tsv")}
+		name += "/" + split
+	}
+	queriesPath, err := findFile(dir, queryFiles...)
 	if err != nil {
 		return nil, err
 	}
-	qrelsPath, err := findFile(dir, "qrels.tsv", "qrels.tsv.gz",
-		filepath.Join("qrels", "test.tsv"), filepath.Join("qrels", "dev.tsv"), filepath.Join("qrels", "train.tsv"))
+	qrelsPath, err := findFile(dir, qrelsFiles...)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +259,7 @@ func OpenBEIR(dir string) (*BEIRCollection, error) {
 	return &BEIRCollection{
 		Name:      name,
 		Dir:       dir,
-		Corpus:    &JSONLFiles{Paths: []string{corpusPath}, Decode: BEIRDecoder(name)},
+		Corpus:    &JSONLFiles{Paths: []string{corpusPath}, Decode: BEIRDecoder(decodeName)},
 		Queries:   kept,
 		Qrels:     judged,
 		QrelsPath: qrelsPath,

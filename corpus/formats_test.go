@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -264,6 +265,53 @@ func TestOpenBEIR(t *testing.T) {
 
 	if _, err := OpenBEIR(t.TempDir()); err == nil || !strings.Contains(err.Error(), "corpus.jsonl") {
 		t.Errorf("empty dir: %v", err)
+	}
+}
+
+func TestOpenBEIRSplit(t *testing.T) {
+	t.Parallel()
+	// BEIR's layout: one queries.jsonl, judgments per split in qrels/.
+	for split, want := range map[string]Qrels{"train": {"v1": {"a": 1}}, "dev": {"v1": {"b": 1}}} {
+		c, err := OpenBEIRSplit(corpusFixture("beir-split"), split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Name != "beir-split/"+split || len(c.Queries) != 1 || c.Queries[0].ID != "v1" || !reflect.DeepEqual(c.Qrels, want) {
+			t.Errorf("%s: %+v", split, c)
+		}
+		recs, _ := jsonlCollect(t, c.Corpus, Cursor{})
+		if len(recs) == 0 || recs[0].Paper.Source != "beir-split" {
+			t.Errorf("%s: papers' source %+v, want the folder's name", split, recs)
+		}
+	}
+
+	// SciFact's layout here: train-queries.jsonl and train-qrels.tsv beside
+	// the default files, which a split must not fall back to.
+	dir := t.TempDir()
+	files := map[string]string{
+		"corpus.jsonl":        `{"_id": "a", "title": "A", "text": "x"}` + "\n" + `{"_id": "b", "title": "B", "text": "y"}` + "\n",
+		"queries.jsonl":       `{"_id": "d1", "text": "dev"}` + "\n",
+		"qrels.tsv":           "query-id\tcorpus-id\tscore\nd1\ta\t1\n",
+		"train-queries.jsonl": `{"_id": "r1", "text": "train one"}` + "\n" + `{"_id": "r2", "text": "train two"}` + "\n",
+		"train-qrels.tsv":     "query-id\tcorpus-id\tscore\nr1\tb\t1\nr2\ta\t2\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := OpenBEIRSplit(dir, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Queries) != 2 || !reflect.DeepEqual(c.Qrels, Qrels{"r1": {"b": 1}, "r2": {"a": 2}}) || filepath.Base(c.QrelsPath) != "train-qrels.tsv" {
+		t.Errorf("train split: %+v", c)
+	}
+	if _, err := OpenBEIRSplit(dir, "test"); err == nil || !strings.Contains(err.Error(), "test-qrels.tsv") {
+		t.Errorf("missing split: %v, want an error naming test-qrels.tsv", err)
+	}
+	if _, err := OpenBEIRSplit(dir, "../train"); err == nil || !strings.Contains(err.Error(), "plain name") {
+		t.Errorf("split with a path: %v", err)
 	}
 }
 

@@ -72,3 +72,28 @@ func formatTable(header []string, rows [][]string) string {
 	}
 	return b.String()
 }
+
+// DiffTable renders comparisons as one aligned table, a row each, named
+// by names (one per comparison).
+func DiffTable(names []string, cs []Comparison) string {
+	rows := make([][]string, len(cs))
+	for i, c := range cs {
+		rows[i] = []string{names[i], strconv.Itoa(c.Queries),
+			signed(c.NDCG10.Mean), interval(c.NDCG10),
+			signed(c.Recall100.Mean), interval(c.Recall100),
+			fmt.Sprintf("%d/%d", c.NDCG10.Wins, c.NDCG10.Losses)}
+	}
+	return formatTable([]string{"comparison", "queries", "Δ nDCG@10", "95% interval", "Δ Recall@100", "95% interval", "nDCG wins/losses"}, rows)
+}
+
+func interval(d Diff) string { return "[" + signed(d.Lo) + ", " + signed(d.Hi) + "]" }
+
+// signed prints a difference with its sign; a rounding error below the
+// last digit prints as +0.0000, not -0.0000.
+func signed(x float64) string {
+	s := fmt.Sprintf("%+.4f", x)
+	if s == "-0.0000" {
+		s = "+0.0000"
+	}
+	return s
+}

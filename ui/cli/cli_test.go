@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -116,6 +117,77 @@ func TestSearchWithoutIndexSaysWhatToDo(t *testing.T) {
 	r := quire(t, home, "search", "anything")
 	if r.code == 0 || !strings.Contains(r.stderr, "quire ingest") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestEvalComparesModes evaluates a collection big enough to learn an
+// embedder from, on a named split, and checks hybrid is compared with
+// each single mode over the same queries.
+func TestEvalComparesModes(t *testing.T) {
+	dir := t.TempDir()
+	topics := [][]string{
+		{"protein", "folding", "enzyme", "amino", "residue"},
+		{"galaxy", "cluster", "redshift", "stellar", "halo"},
+		{"neural", "network", "gradient", "training", "layer"},
+		{"soil", "nitrogen", "crop", "yield", "irrigation"},
+	}
+	var corpus, queries, train strings.Builder
+	qrels := "query-id\tcorpus-id\tscore\n"
+	trainQrels := qrels
+	for i := range 80 {
+		tp := topics[i%len(topics)]
+		words := []string{}
+		for j := range 30 {
+			words = append(words, tp[(i+j*j)%len(tp)])
+		}
+		fmt.Fprintf(&corpus, `{"_id": "d%d", "title": "%s %s", "text": "%s"}`+"\n", i, tp[i%5], tp[(i+2)%5], strings.Join(words, " "))
+	}
+	for k, tp := range topics {
+		fmt.Fprintf(&queries, `{"_id": "q%d", "text": "%s %s"}`+"\n", k, tp[0], tp[1])
+		fmt.Fprintf(&train, `{"_id": "t%d", "text": "%s %s"}`+"\n", k, tp[2], tp[3])
+		for i := k; i < 80; i += len(topics) * 5 {
+			qrels += fmt.Sprintf("q%d\td%d\t1\n", k, i)
+			trainQrels += fmt.Sprintf("t%d\td%d\t1\n", k, i)
+		}
+	}
+	for name, body := range map[string]string{"corpus.jsonl": corpus.String(), "queries.jsonl": queries.String(), "qrels.tsv": qrels,
+		"train-queries.jsonl": train.String(), "train-qrels.tsv": trainQrels} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home := t.TempDir()
+	r := quire(t, home, "eval", "--json", "--split", "train", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var out []evalResult
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(out) != 3 || out[2].Mode != "hybrid" || !strings.HasSuffix(out[2].Collection, "/train") {
+		t.Fatalf("want bm25, vector and hybrid on the train split, got %+v", out)
+	}
+	vs := out[2].Versus
+	if len(vs) != 2 || vs[0].B != "bm25" || vs[1].B != "vector" || vs[0].Queries != 4 {
+		t.Fatalf("comparisons %+v", vs)
+	}
+	// The difference is the difference of the two modes' means.
+	want := out[2].Report.NDCG10 - out[0].Report.NDCG10
+	if d := vs[0].NDCG10.Mean - want; d > 1e-9 || d < -1e-9 || vs[0].NDCG10.Lo > vs[0].NDCG10.Mean || vs[0].NDCG10.Hi < vs[0].NDCG10.Mean {
+		t.Errorf("hybrid − bm25 %+v, want mean %.4f inside its interval", vs[0].NDCG10, want)
+	}
+	if out[0].Report.PerQuery != nil {
+		t.Error("per-query scores printed without --per-query")
+	}
+
+	r = quire(t, home, "eval", dir, "--mode", "bm25")
+	if r.code != 0 || strings.Contains(r.stdout, "95% interval") || !strings.Contains(r.stdout, "(bm25)") {
+		t.Errorf("one mode compares nothing:\n%s\n%s", r.stdout, r.stderr)
+	}
+	r = quire(t, home, "eval", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "hybrid − vector") || !strings.Contains(r.stdout, "95% interval") {
+		t.Errorf("text output lacks the comparison table:\n%s\n%s", r.stdout, r.stderr)
 	}
 }
 

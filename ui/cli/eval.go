@@ -17,6 +17,7 @@ type evalFlags struct {
 	json     bool
 	perQuery bool
 	mode     string
+	split    string
 }
 
 func init() {
@@ -26,11 +27,14 @@ func init() {
 		args: "[flags] BEIR_DIR...",
 		summary: "Measure retrieval quality on BEIR-layout collections (corpus.jsonl, queries.jsonl,\n" +
 			"qrels.tsv or qrels/test.tsv): nDCG@10, Recall@100 and MRR@10 over the judged\n" +
-			"queries. Each corpus is indexed into a temporary index unless --index names one.",
+			"queries. Each corpus is indexed into a temporary index unless --index names one.\n" +
+			"With all three modes, hybrid's gain over each single mode is printed with a 95%\n" +
+			"paired-bootstrap interval: on a few dozen queries, a gap inside it is noise.",
 		flags: func(fs *flag.FlagSet) any {
 			fs.BoolVar(&f.json, "json", false, "print the results as JSON")
 			fs.BoolVar(&f.perQuery, "per-query", false, "with --json, include every query's scores")
 			fs.StringVar(&f.mode, "mode", "all", "bm25, vector, hybrid, or all three side by side")
+			fs.StringVar(&f.split, "split", "", "judge another split's queries, e.g. train: SPLIT-queries.jsonl and\nSPLIT-qrels.tsv, or queries.jsonl and qrels/SPLIT.tsv")
 			return &f
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error { return runEval(e, fs, &f, args) },
@@ -43,6 +47,8 @@ type evalResult struct {
 	Mode       string       `json:"mode"`
 	Papers     uint64       `json:"papers"`
 	Report     *eval.Report `json:"report"`
+	// Versus holds hybrid against each single mode, on hybrid's result.
+	Versus []eval.Comparison `json:"versus,omitempty"`
 }
 
 func runEval(e *env, fs *flag.FlagSet, f *evalFlags, args []string) error {
@@ -63,8 +69,11 @@ func runEval(e *env, fs *flag.FlagSet, f *evalFlags, args []string) error {
 	}
 	var results []evalResult
 	for _, dir := range args {
-		rs, err := evalOne(e, dir, explicitIndex, modes)
+		rs, err := evalOne(e, dir, f.split, explicitIndex, modes)
 		if err != nil {
+			return err
+		}
+		if err := compareModes(rs); err != nil {
 			return err
 		}
 		for _, r := range rs {
@@ -84,11 +93,54 @@ func runEval(e *env, fs *flag.FlagSet, f *evalFlags, args []string) error {
 		rows = append(rows, eval.Row{Name: r.Collection + " (" + r.Mode + ")", Metrics: r.Report.Metrics})
 	}
 	fmt.Fprint(e.stdout, eval.Compare(rows))
+	fmt.Fprint(e.stdout, versusTable(results))
 	return nil
 }
 
-func evalOne(e *env, dir string, explicitIndex bool, modes []string) ([]evalResult, error) {
-	col, err := corpus.OpenBEIR(dir)
+// compareModes sets, on a collection's hybrid result, how hybrid fares
+// against each single mode measured beside it.
+func compareModes(rs []evalResult) error {
+	var hybrid *evalResult
+	for i := range rs {
+		if rs[i].Mode == search.ModeHybrid {
+			hybrid = &rs[i]
+		}
+	}
+	if hybrid == nil {
+		return nil
+	}
+	for _, r := range rs {
+		if r.Mode == search.ModeHybrid {
+			continue
+		}
+		c, err := eval.Paired(hybrid.Mode, *hybrid.Report, r.Mode, *r.Report)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.Collection, err)
+		}
+		hybrid.Versus = append(hybrid.Versus, c)
+	}
+	return nil
+}
+
+// versusTable prints the comparisons, or nothing when there are none.
+func versusTable(results []evalResult) string {
+	var names []string
+	var cs []eval.Comparison
+	for _, r := range results {
+		for _, c := range r.Versus {
+			names = append(names, r.Collection+" "+c.A+" − "+c.B)
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return ""
+	}
+	return "\nhybrid against each single mode: mean per-query difference, 95% paired-bootstrap interval\n" +
+		"(an interval holding 0 is a gap these queries cannot tell from chance):\n" + eval.DiffTable(names, cs)
+}
+
+func evalOne(e *env, dir, split string, explicitIndex bool, modes []string) ([]evalResult, error) {
+	col, err := corpus.OpenBEIRSplit(dir, split)
 	if err != nil {
 		return nil, err
 	}
