@@ -155,7 +155,7 @@ func Open(dir string, o Options) (*Index, error) {
 			return nil, fmt.Errorf("create index %s: %w", dir, err)
 		}
 	}
-	x := &Index{path: dir, opts: o, idx: idx, an: resolveAnalyzers(im), facets: newFacetCache(), restricts: newRestrictCache(restrictCacheBytes)}
+	x := &Index{path: dir, opts: o, idx: idx, an: resolveAnalyzers(im), facets: newFacetCache(filepath.Join(dir, facetDir)), restricts: newRestrictCache(restrictCacheBytes)}
 	if err := x.loadStats(); err != nil {
 		idx.Close()
 		return nil, fmt.Errorf("open index %s: length statistics: %w", dir, err)
@@ -177,6 +177,10 @@ func exists(p string) bool {
 // not flush what the persister has not written yet.
 func (x *Index) Close() error {
 	err := x.Flush(closeTimeout)
+	if err == nil && !x.opts.ReadOnly {
+		// A cache: failing to save it costs the next open time, no data.
+		_ = x.saveFacets()
+	}
 	if err == nil && x.vec != nil && x.vec.idx != nil && !x.opts.ReadOnly {
 		// Everything bleve has is on disk, so the snapshot may cover it all.
 		err = x.vec.idx.Snapshot()
@@ -185,6 +189,19 @@ func (x *Index) Close() error {
 }
 
 const closeTimeout = 5 * time.Minute
+
+// saveFacets writes the facet columns later opens read instead of building.
+func (x *Index) saveFacets() error {
+	snap, err := x.snapshot()
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	if err := x.facets.saveColumns(context.Background(), snap); err != nil {
+		return fmt.Errorf("save facet columns in %s: %w", x.facets.dir, err)
+	}
+	return nil
+}
 
 // Flush waits until every batch applied so far is persisted.
 func (x *Index) Flush(timeout time.Duration) error {

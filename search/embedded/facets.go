@@ -20,8 +20,8 @@ import (
 // 80 ms at a million papers. Instead, each immutable scorch segment gets
 // columns (value ids per local document) built once from the facet fields'
 // term dictionaries and postings, and counting a hit is an array lookup.
-// Columns are derived data: they are rebuilt after a restart and can never
-// disagree with the index.
+// Columns are derived data: saved beside the index (facetfile.go) or
+// rebuilt, they can never disagree with it.
 
 type facetSpec struct {
 	name  string // public facet name
@@ -101,13 +101,14 @@ type lazyColumn struct {
 }
 
 type facetCache struct {
+	dir   string // saved columns (see facetfile.go); "" for none
 	dicts []*dict
 	mu    sync.Mutex
 	segs  map[uint64]*segColumns
 }
 
-func newFacetCache() *facetCache {
-	c := &facetCache{segs: map[uint64]*segColumns{}}
+func newFacetCache(dir string) *facetCache {
+	c := &facetCache{dir: dir, segs: map[uint64]*segColumns{}}
 	for range facetSpecs {
 		c.dicts = append(c.dicts, newDict())
 	}
@@ -142,6 +143,7 @@ func (c *facetCache) columns(ctx context.Context, snap *scorch.IndexSnapshot, wh
 	}
 	c.mu.Unlock()
 	type job struct {
+		id  uint64
 		seg segment.Segment
 		fi  int
 		lc  *lazyColumn
@@ -149,14 +151,19 @@ func (c *facetCache) columns(ctx context.Context, snap *scorch.IndexSnapshot, wh
 	var jobs []job
 	for i, sc := range out {
 		for _, fi := range which {
-			jobs = append(jobs, job{segs[i].Segment(), fi, &sc.cols[fi]})
+			jobs = append(jobs, job{segs[i].Id(), segs[i].Segment(), fi, &sc.cols[fi]})
 		}
 	}
 	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(b.seg.Count(), a.seg.Count()) })
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(jobs)))
 	err := parallel(ctx, workers, len(jobs), func(_, j int) error {
 		jb := jobs[j]
-		jb.lc.once.Do(func() { jb.lc.column, jb.lc.err = c.build(jb.seg, jb.fi) })
+		jb.lc.once.Do(func() {
+			jb.lc.column, jb.lc.err = c.loadColumn(jb.id, int(jb.seg.Count()), jb.fi)
+			if jb.lc.err != nil {
+				jb.lc.column, jb.lc.err = c.build(jb.seg, jb.fi)
+			}
+		})
 		return jb.lc.err
 	})
 	if err != nil {

@@ -1,0 +1,125 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/quire-research/quire/search"
+)
+
+func TestFacetColumnRoundTrip(t *testing.T) {
+	t.Parallel()
+	names := []string{"", "x", "y", "z"}
+	for _, tc := range []struct {
+		name  string
+		col   column
+		docs  int
+		multi bool
+	}{
+		{"single", column{vals: []uint32{3, 0, 1, 3}}, 4, false},
+		{"multi", column{vals: []uint32{2, 1, 3, 2}, offs: []uint32{0, 2, 2, 4}}, 3, true},
+		{"empty multi", column{offs: make([]uint32, 4)}, 3, true},
+	} {
+		b := encodeColumn(tc.col, names, tc.docs, tc.multi)
+		d := newDict()
+		got, err := decodeColumn(b, tc.docs, tc.multi, d)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		// Ids are the new dictionary's, so compare by name.
+		var want, have []string
+		for i, v := range tc.col.vals {
+			want = append(want, names[v])
+			have = append(have, d.snapshot()[got.vals[i]])
+		}
+		if !slices.Equal(want, have) || !slices.Equal(tc.col.offs, got.offs) {
+			t.Errorf("%s: got %v %v, want %v %v", tc.name, have, got.offs, want, tc.col.offs)
+		}
+		// Every damage is refused, never misread.
+		for cut := range len(b) {
+			if _, err := decodeColumn(b[:cut], tc.docs, tc.multi, newDict()); !errors.Is(err, errFacetFile) {
+				t.Fatalf("%s: truncated to %d bytes: %v", tc.name, cut, err)
+			}
+		}
+		for i := range b {
+			bad := slices.Clone(b)
+			bad[i] ^= 1
+			if _, err := decodeColumn(bad, tc.docs, tc.multi, newDict()); !errors.Is(err, errFacetFile) {
+				t.Fatalf("%s: byte %d flipped: %v", tc.name, i, err)
+			}
+		}
+		if _, err := decodeColumn(b, tc.docs+1, tc.multi, newDict()); !errors.Is(err, errFacetFile) {
+			t.Errorf("%s: a segment of another size: %v", tc.name, err)
+		}
+		if _, err := decodeColumn(b, tc.docs, !tc.multi, newDict()); !errors.Is(err, errFacetFile) {
+			t.Errorf("%s: the other kind of facet: %v", tc.name, err)
+		}
+	}
+}
+
+// TestSavedColumnsAreRead plants a valid column file that names an author
+// differently: a read-only open must count from the file, not rebuild.
+func TestSavedColumnsAreRead(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "idx")
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, x, &search.Batch{Upserts: slices.Clone(fixture)})
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, facetDir, "*."+search.FacetAuthor))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("author columns: %v %v", files, err)
+	}
+	fi := facetIndex(search.FacetAuthor)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := newDict()
+		docs := int(binaryDocs(b))
+		col, err := decodeColumn(b, docs, true, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := d.snapshot()
+		for i, n := range names {
+			if n == "Feng Zhang" {
+				names[i] = "F. Zhang (from the file)"
+			}
+		}
+		if err := os.WriteFile(f, encodeColumn(col, names, docs, facetSpecs[fi].multi), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	res, err := ro.Search(context.Background(), search.Request{Facets: []string{search.FacetAuthor}, FacetSize: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range res.Facets[0].Values {
+		got = append(got, v.Value)
+	}
+	if !slices.Contains(got, "F. Zhang (from the file)") || slices.Contains(got, "Feng Zhang") {
+		t.Errorf("authors counted %v: the saved column was not used", got)
+	}
+}
+
+// binaryDocs reads the document count of an encoded column.
+func binaryDocs(b []byte) uint64 {
+	r := facetReader{b: b[12:]}
+	return r.u64()
+}
