@@ -213,23 +213,28 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 	}
 	segs := snap.Segments()
 	live := make(map[string]bool, len(segs))
-	var missing []int // segment indexes with a file to write
+	need := make([]bool, len(segs)) // segments with a file to write
+	var missing int
 	for i, ss := range segs {
 		live[fmt.Sprintf("%016x", ss.Id())] = true
 		for fi := range facetSpecs {
 			if _, err := os.Stat(c.path(ss.Id(), fi)); err != nil {
-				missing = append(missing, i)
-				break
+				need[i] = true
 			}
 		}
+		if need[i] {
+			missing++
+		}
 	}
-	if len(missing) > 0 {
-		cols, err := c.columns(ctx, snap, all)
+	if missing > 0 {
+		cols, err := c.columnsOf(ctx, snap, all, need)
 		if err != nil {
 			return err
 		}
-		for _, i := range missing {
-			ss := segs[i]
+		for i, ss := range segs {
+			if !need[i] {
+				continue
+			}
 			for fi, spec := range facetSpecs {
 				p := c.path(ss.Id(), fi)
 				if _, err := os.Stat(p); err == nil {

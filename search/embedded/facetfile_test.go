@@ -123,3 +123,44 @@ func binaryDocs(b []byte) uint64 {
 	r := facetReader{b: b[12:]}
 	return r.u64()
 }
+
+// TestSaveRemovesStaleColumns checks a save drops the files of segments
+// the index no longer has, and leftovers of interrupted writes, and keeps
+// everything else.
+func TestSaveRemovesStaleColumns(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "idx")
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, x, &search.Batch{Upserts: slices.Clone(fixture)})
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fdir := filepath.Join(dir, facetDir)
+	kept, _ := filepath.Glob(filepath.Join(fdir, "*"))
+	planted := []string{"00000000deadbeef.author", ".tmp-123"}
+	for _, n := range append(planted, "notes.txt") {
+		if err := os.WriteFile(filepath.Join(fdir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range planted {
+		if _, err := os.Stat(filepath.Join(fdir, n)); err == nil {
+			t.Errorf("%s survived the save", n)
+		}
+	}
+	for _, p := range append(kept, filepath.Join(fdir, "notes.txt")) {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(p), err)
+		}
+	}
+}

@@ -121,6 +121,12 @@ func newFacetCache(dir string) *facetCache {
 // first: the first count after opening a million-paper index builds them
 // all.
 func (c *facetCache) columns(ctx context.Context, snap *scorch.IndexSnapshot, which []int) ([]*segColumns, error) {
+	return c.columnsOf(ctx, snap, which, nil)
+}
+
+// columnsOf is columns, building only the segments need marks (all when
+// need is nil).
+func (c *facetCache) columnsOf(ctx context.Context, snap *scorch.IndexSnapshot, which []int, need []bool) ([]*segColumns, error) {
 	segs := snap.Segments()
 	out := make([]*segColumns, len(segs))
 	c.mu.Lock()
@@ -150,6 +156,9 @@ func (c *facetCache) columns(ctx context.Context, snap *scorch.IndexSnapshot, wh
 	}
 	var jobs []job
 	for i, sc := range out {
+		if need != nil && !need[i] {
+			continue
+		}
 		for _, fi := range which {
 			jobs = append(jobs, job{segs[i].Id(), segs[i].Segment(), fi, &sc.cols[fi]})
 		}

@@ -27,13 +27,13 @@ type core struct {
 	freeMu sync.Mutex
 	free   []*searcher
 
-	// release unmaps the snapshot file the arrays may lie in; nil when
+	// release unmaps the loaded snapshot the arrays may lie in; nil when
 	// they are all on the heap.
 	release func()
 }
 
-// drop gives back the core's mapping, once nothing can read the core any
-// more (callers hold the write lock and have let go of it).
+// drop gives back the core's loaded snapshot, once nothing can read the
+// core any more (callers hold the write lock and have let go of it).
 func (c *core) drop() {
 	if c != nil && c.release != nil {
 		c.release()

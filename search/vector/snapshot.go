@@ -24,7 +24,7 @@ import (
 //
 // Large arrays are written as their in-memory bytes. From version 2 each
 // array starts at a multiple of 8 (zero padding between), so a loaded
-// index uses them where they lie in the mapped file, and the checksum is
+// index uses them where they lie in the loaded file, and the checksum is
 // IEEE CRC-32, which CPUs compute with carry-less multiplication. At a
 // million vectors, version 1 took 2 s to open here: 1.2 s copying 380 MB
 // into fresh memory and 0.57 s of CRC-32C, whose instruction this
@@ -207,9 +207,9 @@ func (c *core) finishLoad() error {
 	return c.validate()
 }
 
-// loadSnapshot loads a snapshot. The file is mapped copy-on-write where
-// the system allows (see mapFile) and the large arrays are used in place;
-// appends move them to the heap as usual. Version 1 has no padding, so
+// loadSnapshot loads a snapshot. The file is read into memory outside the
+// Go heap where the system allows (see mapFile) and the large arrays are
+// used in place; appends move them to the heap as usual. Version 1 has no padding, so
 // its arrays may be misaligned, and those are copied.
 func loadSnapshot(f *os.File, size int64, version uint32, dim, workers int, p graphParams) (*core, uint64, error) {
 	if size < 36 || size > math.MaxInt || version >= 2 && size%8 != 4 {
@@ -400,8 +400,8 @@ func (c *core) validate() error {
 	return nil
 }
 
-// readFile reads the whole file into memory, where mapping it is not
-// possible; release does nothing.
+// readFile reads the whole file into the Go heap, where mapFile cannot do
+// better; release does nothing.
 func readFile(f *os.File, size int) ([]byte, func(), error) {
 	b := make([]byte, size)
 	if n, err := f.ReadAt(b, 0); n < size {
