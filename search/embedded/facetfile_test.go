@@ -65,15 +65,7 @@ func TestFacetColumnRoundTrip(t *testing.T) {
 // differently: a read-only open must count from the file, not rebuild.
 func TestSavedColumnsAreRead(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "idx")
-	x, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	apply(t, x, &search.Batch{Upserts: slices.Clone(fixture)})
-	if err := x.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir := savedFixture(t)
 	files, err := filepath.Glob(filepath.Join(dir, facetDir, "*."+search.FacetAuthor))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("author columns: %v %v", files, err)
@@ -129,15 +121,7 @@ func binaryDocs(b []byte) uint64 {
 // everything else.
 func TestSaveRemovesStaleColumns(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "idx")
-	x, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	apply(t, x, &search.Batch{Upserts: slices.Clone(fixture)})
-	if err := x.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir := savedFixture(t)
 	fdir := filepath.Join(dir, facetDir)
 	kept, _ := filepath.Glob(filepath.Join(fdir, "*"))
 	planted := []string{"00000000deadbeef.author", ".tmp-123"}
@@ -146,7 +130,7 @@ func TestSaveRemovesStaleColumns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	x, err = Open(dir, Options{})
+	x, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,4 +147,20 @@ func TestSaveRemovesStaleColumns(t *testing.T) {
 			t.Errorf("%s was removed: %v", filepath.Base(p), err)
 		}
 	}
+}
+
+// savedFixture writes the fixture papers to a new index and closes it,
+// which saves its facet columns; it returns the index's folder.
+func savedFixture(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "idx")
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, x, &search.Batch{Upserts: slices.Clone(fixture)})
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
