@@ -23,8 +23,10 @@ import (
 // segment's columns in facets/SEGMENT.FACET, and later opens read them
 // instead. A file holds the segment's own values, not the process's ids:
 // loading interns them afresh. Files of merged-away segments are removed
-// at the next save. A file that fails its checks is ignored and the column
-// rebuilt, so a damaged cache costs time, never a wrong count.
+// at the next save. A file records its segment's document count and the
+// size of the segment's file; one that fails these or its checksum is
+// ignored and the column rebuilt, so a damaged or stale cache (an index
+// recreated under an old facets/ folder) costs time, never a wrong count.
 
 const (
 	facetDir     = "facets"
@@ -36,9 +38,19 @@ func (c *facetCache) path(seg uint64, fi int) string {
 	return filepath.Join(c.dir, fmt.Sprintf("%016x.%s", seg, facetSpecs[fi].name))
 }
 
+// segBytes is the size of a persisted segment's file (scorch names it
+// after the segment's id), or -1 when it has none yet.
+func (c *facetCache) segBytes(seg uint64) int64 {
+	fi, err := os.Stat(filepath.Join(filepath.Dir(c.dir), "store", fmt.Sprintf("%012x.zap", seg)))
+	if err != nil {
+		return -1
+	}
+	return fi.Size()
+}
+
 // encodeColumn writes col with its values renumbered 1..n in order of
 // first use, the names of those values, and a checksum.
-func encodeColumn(col column, names []string, docs int, multi bool) []byte {
+func encodeColumn(col column, names []string, docs int, segBytes int64, multi bool) []byte {
 	local := map[uint32]uint32{}
 	var terms []string
 	vals := make([]uint32, len(col.vals))
@@ -62,6 +74,7 @@ func encodeColumn(col column, names []string, docs int, multi bool) []byte {
 	}
 	b = binary.LittleEndian.AppendUint32(b, flags)
 	b = binary.LittleEndian.AppendUint64(b, uint64(docs))
+	b = binary.LittleEndian.AppendUint64(b, uint64(segBytes))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(terms)))
 	for _, t := range terms {
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(t)))
@@ -82,9 +95,9 @@ func encodeColumn(col column, names []string, docs int, multi bool) []byte {
 var errFacetFile = errors.New("not a valid facet column file")
 
 // decodeColumn reads a column written by encodeColumn for a segment of
-// docs documents, interning its values in d.
-func decodeColumn(b []byte, docs int, multi bool, d *dict) (column, error) {
-	if len(b) < 28 || string(b[:4]) != facetMagic {
+// docs documents in a file of segBytes, interning its values in d.
+func decodeColumn(b []byte, docs int, segBytes int64, multi bool, d *dict) (column, error) {
+	if len(b) < 36 || string(b[:4]) != facetMagic {
 		return column{}, errFacetFile
 	}
 	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
@@ -100,6 +113,9 @@ func decodeColumn(b []byte, docs int, multi bool, d *dict) (column, error) {
 	}
 	if n := r.u64(); n != uint64(docs) {
 		return column{}, fmt.Errorf("%w: %d documents, segment has %d", errFacetFile, n, docs)
+	}
+	if n := r.u64(); n != uint64(segBytes) {
+		return column{}, fmt.Errorf("%w: written for a segment file of %d bytes, not %d", errFacetFile, n, segBytes)
 	}
 	nterms := int(r.u32())
 	if r.err != nil || nterms > len(r.b)/4 {
@@ -190,11 +206,15 @@ func (c *facetCache) loadColumn(seg uint64, docs int, fi int) (column, error) {
 	if c.dir == "" {
 		return column{}, os.ErrNotExist
 	}
+	size := c.segBytes(seg)
+	if size < 0 {
+		return column{}, os.ErrNotExist
+	}
 	b, err := os.ReadFile(c.path(seg, fi))
 	if err != nil {
 		return column{}, err
 	}
-	return decodeColumn(b, docs, facetSpecs[fi].multi, c.dicts[fi])
+	return decodeColumn(b, docs, size, facetSpecs[fi].multi, c.dicts[fi])
 }
 
 // saveColumns writes every facet column of snap's segments that is not on
@@ -217,6 +237,9 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 	var missing int
 	for i, ss := range segs {
 		live[fmt.Sprintf("%016x", ss.Id())] = true
+		if c.segBytes(ss.Id()) < 0 {
+			continue // not persisted yet: nothing to key the file to
+		}
 		for fi := range facetSpecs {
 			if _, err := os.Stat(c.path(ss.Id(), fi)); err != nil {
 				need[i] = true
@@ -240,7 +263,7 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 				if _, err := os.Stat(p); err == nil {
 					continue
 				}
-				b := encodeColumn(cols[i].cols[fi].column, c.dicts[fi].snapshot(), int(ss.Segment().Count()), spec.multi)
+				b := encodeColumn(cols[i].cols[fi].column, c.dicts[fi].snapshot(), int(ss.Segment().Count()), c.segBytes(ss.Id()), spec.multi)
 				if err := writeFileAtomic(p, b); err != nil {
 					return err
 				}

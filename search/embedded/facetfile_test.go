@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/quire-research/quire/search"
@@ -24,9 +25,9 @@ func TestFacetColumnRoundTrip(t *testing.T) {
 		{"multi", column{vals: []uint32{2, 1, 3, 2}, offs: []uint32{0, 2, 2, 4}}, 3, true},
 		{"empty multi", column{offs: make([]uint32, 4)}, 3, true},
 	} {
-		b := encodeColumn(tc.col, names, tc.docs, tc.multi)
+		b := encodeColumn(tc.col, names, tc.docs, 1234, tc.multi)
 		d := newDict()
-		got, err := decodeColumn(b, tc.docs, tc.multi, d)
+		got, err := decodeColumn(b, tc.docs, 1234, tc.multi, d)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -41,21 +42,24 @@ func TestFacetColumnRoundTrip(t *testing.T) {
 		}
 		// Every damage is refused, never misread.
 		for cut := range len(b) {
-			if _, err := decodeColumn(b[:cut], tc.docs, tc.multi, newDict()); !errors.Is(err, errFacetFile) {
+			if _, err := decodeColumn(b[:cut], tc.docs, 1234, tc.multi, newDict()); !errors.Is(err, errFacetFile) {
 				t.Fatalf("%s: truncated to %d bytes: %v", tc.name, cut, err)
 			}
 		}
 		for i := range b {
 			bad := slices.Clone(b)
 			bad[i] ^= 1
-			if _, err := decodeColumn(bad, tc.docs, tc.multi, newDict()); !errors.Is(err, errFacetFile) {
+			if _, err := decodeColumn(bad, tc.docs, 1234, tc.multi, newDict()); !errors.Is(err, errFacetFile) {
 				t.Fatalf("%s: byte %d flipped: %v", tc.name, i, err)
 			}
 		}
-		if _, err := decodeColumn(b, tc.docs+1, tc.multi, newDict()); !errors.Is(err, errFacetFile) {
+		if _, err := decodeColumn(b, tc.docs+1, 1234, tc.multi, newDict()); !errors.Is(err, errFacetFile) {
 			t.Errorf("%s: a segment of another size: %v", tc.name, err)
 		}
-		if _, err := decodeColumn(b, tc.docs, !tc.multi, newDict()); !errors.Is(err, errFacetFile) {
+		if _, err := decodeColumn(b, tc.docs, 1235, tc.multi, newDict()); !errors.Is(err, errFacetFile) {
+			t.Errorf("%s: another segment file: %v", tc.name, err)
+		}
+		if _, err := decodeColumn(b, tc.docs, 1234, !tc.multi, newDict()); !errors.Is(err, errFacetFile) {
 			t.Errorf("%s: the other kind of facet: %v", tc.name, err)
 		}
 	}
@@ -77,8 +81,8 @@ func TestSavedColumnsAreRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := newDict()
-		docs := int(binaryDocs(b))
-		col, err := decodeColumn(b, docs, true, d)
+		docs, segBytes := binaryHeader(b)
+		col, err := decodeColumn(b, docs, segBytes, true, d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +92,7 @@ func TestSavedColumnsAreRead(t *testing.T) {
 				names[i] = "F. Zhang (from the file)"
 			}
 		}
-		if err := os.WriteFile(f, encodeColumn(col, names, docs, facetSpecs[fi].multi), 0o644); err != nil {
+		if err := os.WriteFile(f, encodeColumn(col, names, docs, segBytes, facetSpecs[fi].multi), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,10 +114,11 @@ func TestSavedColumnsAreRead(t *testing.T) {
 	}
 }
 
-// binaryDocs reads the document count of an encoded column.
-func binaryDocs(b []byte) uint64 {
+// binaryHeader reads the document count and segment file size of an
+// encoded column.
+func binaryHeader(b []byte) (int, int64) {
 	r := facetReader{b: b[12:]}
-	return r.u64()
+	return int(r.u64()), int64(r.u64())
 }
 
 // TestSaveRemovesStaleColumns checks a save drops the files of segments
@@ -163,4 +168,55 @@ func savedFixture(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// TestStaleColumnsIgnored recreates an index under an old facets/ folder:
+// the new index's first segment has the old one's id and document count,
+// and its saved columns must not be used.
+func TestStaleColumnsIgnored(t *testing.T) {
+	t.Parallel()
+	dir := savedFixture(t)
+	old := filepath.Join(t.TempDir(), "facets")
+	if err := os.Rename(filepath.Join(dir, facetDir), old); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	papers := slices.Clone(fixture)
+	for i := range papers {
+		papers[i].Authors = []string{"New Author " + papers[i].ID}
+	}
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, x, &search.Batch{Upserts: papers})
+	if err := x.Flush(closeTimeout); err != nil {
+		t.Fatal(err)
+	}
+	x.opts.ReadOnly = true // close without saving columns of its own
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(old, filepath.Join(dir, facetDir)); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	res, err := ro.Search(context.Background(), search.Request{Facets: []string{search.FacetAuthor}, FacetSize: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range res.Facets[0].Values {
+		if !strings.HasPrefix(v.Value, "New Author ") {
+			t.Errorf("author %q counted from the old index's columns", v.Value)
+		}
+	}
+	if len(res.Facets[0].Values) != len(papers) {
+		t.Errorf("authors %v, want %d new ones", res.Facets[0].Values, len(papers))
+	}
 }
