@@ -233,16 +233,19 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 	}
 	segs := snap.Segments()
 	live := make(map[string]bool, len(segs))
-	need := make([]bool, len(segs)) // segments with a file to write
+	write := make([][]bool, len(segs)) // [segment][facet]: file to (re)write
+	need := make([]bool, len(segs))
 	var missing int
 	for i, ss := range segs {
 		live[fmt.Sprintf("%016x", ss.Id())] = true
-		if c.segBytes(ss.Id()) < 0 {
+		size := c.segBytes(ss.Id())
+		if size < 0 {
 			continue // not persisted yet: nothing to key the file to
 		}
-		for fi := range facetSpecs {
-			if _, err := os.Stat(c.path(ss.Id(), fi)); err != nil {
-				need[i] = true
+		write[i] = make([]bool, len(facetSpecs))
+		for fi, spec := range facetSpecs {
+			if !fileValid(c.path(ss.Id(), fi), int(ss.Segment().Count()), size, spec.multi) {
+				write[i][fi], need[i] = true, true
 			}
 		}
 		if need[i] {
@@ -255,16 +258,12 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 			return err
 		}
 		for i, ss := range segs {
-			if !need[i] {
-				continue
-			}
 			for fi, spec := range facetSpecs {
-				p := c.path(ss.Id(), fi)
-				if _, err := os.Stat(p); err == nil {
+				if !need[i] || !write[i][fi] {
 					continue
 				}
 				b := encodeColumn(cols[i].cols[fi].column, c.dicts[fi].snapshot(), int(ss.Segment().Count()), c.segBytes(ss.Id()), spec.multi)
-				if err := writeFileAtomic(p, b); err != nil {
+				if err := writeFileAtomic(c.path(ss.Id(), fi), b); err != nil {
 					return err
 				}
 			}
@@ -282,6 +281,22 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 		}
 	}
 	return nil
+}
+
+// fileValid reports whether p holds a column for this segment whose
+// checksum holds, without reading its values: a save rewrites files that
+// are damaged or were written for another segment or format.
+func fileValid(p string, docs int, segBytes int64, multi bool) bool {
+	b, err := os.ReadFile(p)
+	if err != nil || len(b) < 36 || string(b[:4]) != facetMagic {
+		return false
+	}
+	if crc32.ChecksumIEEE(b[:len(b)-4]) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return false
+	}
+	r := facetReader{b: b[4:]}
+	version, flags, n, size := r.u32(), r.u32(), r.u64(), r.u64()
+	return r.err == nil && version == facetVersion && (flags&1 == 1) == multi && n == uint64(docs) && size == uint64(segBytes)
 }
 
 // writeFileAtomic writes b to a temporary file and renames it over p, so

@@ -220,3 +220,40 @@ func TestStaleColumnsIgnored(t *testing.T) {
 		t.Errorf("authors %v, want %d new ones", res.Facets[0].Values, len(papers))
 	}
 }
+
+// TestSaveRewritesBadColumns damages one saved file and truncates another:
+// the next read-write close writes both again.
+func TestSaveRewritesBadColumns(t *testing.T) {
+	t.Parallel()
+	dir := savedFixture(t)
+	files, _ := filepath.Glob(filepath.Join(dir, facetDir, "*"))
+	if len(files) < 2 {
+		t.Fatalf("saved files %v", files)
+	}
+	want, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := slices.Clone(want)
+	bad[len(bad)/2] ^= 0x10
+	if err := os.WriteFile(files[0], bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(files[1], 20); err != nil {
+		t.Fatal(err)
+	}
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(files[0])
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("damaged file not rewritten as it was (%v)", err)
+	}
+	if fi, err := os.Stat(files[1]); err != nil || fi.Size() <= 20 {
+		t.Errorf("truncated file not rewritten: %v %v", fi, err)
+	}
+}
