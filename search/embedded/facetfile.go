@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -236,6 +237,7 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 	write := make([][]bool, len(segs)) // [segment][facet]: file to (re)write
 	need := make([]bool, len(segs))
 	var missing int
+	var buf []byte // one buffer for every file checked: fresh pages cost more than the reading
 	for i, ss := range segs {
 		live[fmt.Sprintf("%016x", ss.Id())] = true
 		size := c.segBytes(ss.Id())
@@ -244,7 +246,8 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 		}
 		write[i] = make([]bool, len(facetSpecs))
 		for fi, spec := range facetSpecs {
-			if !fileValid(c.path(ss.Id(), fi), int(ss.Segment().Count()), size, spec.multi) {
+			var ok bool
+			if buf, ok = fileValid(buf, c.path(ss.Id(), fi), int(ss.Segment().Count()), size, spec.multi); !ok {
 				write[i][fi], need[i] = true, true
 			}
 		}
@@ -284,19 +287,32 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 }
 
 // fileValid reports whether p holds a column for this segment whose
-// checksum holds, without reading its values: a save rewrites files that
-// are damaged or were written for another segment or format.
-func fileValid(p string, docs int, segBytes int64, multi bool) bool {
-	b, err := os.ReadFile(p)
-	if err != nil || len(b) < 36 || string(b[:4]) != facetMagic {
-		return false
+// checksum holds, without decoding its values: a save rewrites files that
+// are damaged or were written for another segment or format. It reads p
+// into buf and returns buf for the next call.
+func fileValid(buf []byte, p string, docs int, segBytes int64, multi bool) ([]byte, bool) {
+	f, err := os.Open(p)
+	if err != nil {
+		return buf, false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() < 36 || st.Size() > 1<<34 {
+		return buf, false
+	}
+	if int64(cap(buf)) < st.Size() {
+		buf = make([]byte, st.Size())
+	}
+	b := buf[:st.Size()]
+	if _, err := io.ReadFull(f, b); err != nil || string(b[:4]) != facetMagic {
+		return buf, false
 	}
 	if crc32.ChecksumIEEE(b[:len(b)-4]) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
-		return false
+		return buf, false
 	}
 	r := facetReader{b: b[4:]}
 	version, flags, n, size := r.u32(), r.u32(), r.u64(), r.u64()
-	return r.err == nil && version == facetVersion && (flags&1 == 1) == multi && n == uint64(docs) && size == uint64(segBytes)
+	return buf, r.err == nil && version == facetVersion && (flags&1 == 1) == multi && n == uint64(docs) && size == uint64(segBytes)
 }
 
 // writeFileAtomic writes b to a temporary file and renames it over p, so
