@@ -96,19 +96,7 @@ func TestSavedColumnsAreRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ro, err := Open(dir, Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
-	res, err := ro.Search(context.Background(), search.Request{Facets: []string{search.FacetAuthor}, FacetSize: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, v := range res.Facets[0].Values {
-		got = append(got, v.Value)
-	}
+	got := readOnlyAuthors(t, dir)
 	if !slices.Contains(got, "F. Zhang (from the file)") || slices.Contains(got, "Feng Zhang") {
 		t.Errorf("authors counted %v: the saved column was not used", got)
 	}
@@ -202,22 +190,14 @@ func TestStaleColumnsIgnored(t *testing.T) {
 	if err := os.Rename(old, filepath.Join(dir, facetDir)); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := Open(dir, Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
-	res, err := ro.Search(context.Background(), search.Request{Facets: []string{search.FacetAuthor}, FacetSize: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range res.Facets[0].Values {
-		if !strings.HasPrefix(v.Value, "New Author ") {
-			t.Errorf("author %q counted from the old index's columns", v.Value)
+	got := readOnlyAuthors(t, dir)
+	for _, v := range got {
+		if !strings.HasPrefix(v, "New Author ") {
+			t.Errorf("author %q counted from the old index's columns", v)
 		}
 	}
-	if len(res.Facets[0].Values) != len(papers) {
-		t.Errorf("authors %v, want %d new ones", res.Facets[0].Values, len(papers))
+	if len(got) != len(papers) {
+		t.Errorf("authors %v, want %d new ones", got, len(papers))
 	}
 }
 
@@ -256,4 +236,24 @@ func TestSaveRewritesBadColumns(t *testing.T) {
 	if fi, err := os.Stat(files[1]); err != nil || fi.Size() <= 20 {
 		t.Errorf("truncated file not rewritten: %v %v", fi, err)
 	}
+}
+
+// readOnlyAuthors opens the index at dir read-only and lists the authors
+// its facet counts name.
+func readOnlyAuthors(t *testing.T, dir string) []string {
+	t.Helper()
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	res, err := ro.Search(context.Background(), search.Request{Facets: []string{search.FacetAuthor}, FacetSize: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range res.Facets[0].Values {
+		got = append(got, v.Value)
+	}
+	return got
 }
