@@ -98,25 +98,9 @@ var errFacetFile = errors.New("not a valid facet column file")
 // decodeColumn reads a column written by encodeColumn for a segment of
 // docs documents in a file of segBytes, interning its values in d.
 func decodeColumn(b []byte, docs int, segBytes int64, multi bool, d *dict) (column, error) {
-	if len(b) < 36 || string(b[:4]) != facetMagic {
-		return column{}, errFacetFile
-	}
-	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
-	if crc32.ChecksumIEEE(body) != sum {
-		return column{}, fmt.Errorf("%w: checksum", errFacetFile)
-	}
-	r := facetReader{b: body[4:]}
-	if v := r.u32(); v != facetVersion {
-		return column{}, fmt.Errorf("%w: version %d", errFacetFile, v)
-	}
-	if flags := r.u32(); (flags&1 == 1) != multi {
-		return column{}, fmt.Errorf("%w: wrong kind", errFacetFile)
-	}
-	if n := r.u64(); n != uint64(docs) {
-		return column{}, fmt.Errorf("%w: %d documents, segment has %d", errFacetFile, n, docs)
-	}
-	if n := r.u64(); n != uint64(segBytes) {
-		return column{}, fmt.Errorf("%w: written for a segment file of %d bytes, not %d", errFacetFile, n, segBytes)
+	r, err := checkColumn(b, docs, segBytes, multi)
+	if err != nil {
+		return column{}, err
 	}
 	nterms := int(r.u32())
 	if r.err != nil || nterms > len(r.b)/4 {
@@ -158,6 +142,32 @@ func decodeColumn(b []byte, docs int, segBytes int64, multi bool, d *dict) (colu
 		col.vals[i] = ids[v]
 	}
 	return col, nil
+}
+
+// checkColumn checks an encoded column's checksum and header against the
+// segment it is for, and returns a reader positioned after the header.
+func checkColumn(b []byte, docs int, segBytes int64, multi bool) (facetReader, error) {
+	if len(b) < 36 || string(b[:4]) != facetMagic {
+		return facetReader{}, errFacetFile
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.ChecksumIEEE(body) != sum {
+		return facetReader{}, fmt.Errorf("%w: checksum", errFacetFile)
+	}
+	r := facetReader{b: body[4:]}
+	if v := r.u32(); v != facetVersion {
+		return r, fmt.Errorf("%w: version %d", errFacetFile, v)
+	}
+	if flags := r.u32(); (flags&1 == 1) != multi {
+		return r, fmt.Errorf("%w: wrong kind", errFacetFile)
+	}
+	if n := r.u64(); n != uint64(docs) {
+		return r, fmt.Errorf("%w: %d documents, segment has %d", errFacetFile, n, docs)
+	}
+	if n := r.u64(); n != uint64(segBytes) {
+		return r, fmt.Errorf("%w: written for a segment file of %d bytes, not %d", errFacetFile, n, segBytes)
+	}
+	return r, nil
 }
 
 type facetReader struct {
@@ -235,12 +245,14 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 	segs := snap.Segments()
 	live := make(map[string]bool, len(segs))
 	write := make([][]bool, len(segs)) // [segment][facet]: file to (re)write
+	sizes := make([]int64, len(segs))
 	need := make([]bool, len(segs))
 	var missing int
 	var buf []byte // one buffer for every file checked: fresh pages cost more than the reading
 	for i, ss := range segs {
 		live[fmt.Sprintf("%016x", ss.Id())] = true
 		size := c.segBytes(ss.Id())
+		sizes[i] = size
 		if size < 0 {
 			continue // not persisted yet: nothing to key the file to
 		}
@@ -265,7 +277,7 @@ func (c *facetCache) saveColumns(ctx context.Context, snap *scorch.IndexSnapshot
 				if !need[i] || !write[i][fi] {
 					continue
 				}
-				b := encodeColumn(cols[i].cols[fi].column, c.dicts[fi].snapshot(), int(ss.Segment().Count()), c.segBytes(ss.Id()), spec.multi)
+				b := encodeColumn(cols[i].cols[fi].column, c.dicts[fi].snapshot(), int(ss.Segment().Count()), sizes[i], spec.multi)
 				if err := writeFileAtomic(c.path(ss.Id(), fi), b); err != nil {
 					return err
 				}
@@ -304,15 +316,11 @@ func fileValid(buf []byte, p string, docs int, segBytes int64, multi bool) ([]by
 		buf = make([]byte, st.Size())
 	}
 	b := buf[:st.Size()]
-	if _, err := io.ReadFull(f, b); err != nil || string(b[:4]) != facetMagic {
+	if _, err := io.ReadFull(f, b); err != nil {
 		return buf, false
 	}
-	if crc32.ChecksumIEEE(b[:len(b)-4]) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
-		return buf, false
-	}
-	r := facetReader{b: b[4:]}
-	version, flags, n, size := r.u32(), r.u32(), r.u64(), r.u64()
-	return buf, r.err == nil && version == facetVersion && (flags&1 == 1) == multi && n == uint64(docs) && size == uint64(segBytes)
+	_, err = checkColumn(b, docs, segBytes, multi)
+	return buf, err == nil
 }
 
 // writeFileAtomic writes b to a temporary file and renames it over p, so

@@ -123,13 +123,7 @@ func TestSaveRemovesStaleColumns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	x, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := x.Close(); err != nil {
-		t.Fatal(err)
-	}
+	reopenWritable(t, dir)
 	for _, n := range planted {
 		if _, err := os.Stat(filepath.Join(fdir, n)); err == nil {
 			t.Errorf("%s survived the save", n)
@@ -222,13 +216,7 @@ func TestSaveRewritesBadColumns(t *testing.T) {
 	if err := os.Truncate(files[1], 20); err != nil {
 		t.Fatal(err)
 	}
-	x, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := x.Close(); err != nil {
-		t.Fatal(err)
-	}
+	reopenWritable(t, dir)
 	got, err := os.ReadFile(files[0])
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("damaged file not rewritten as it was (%v)", err)
@@ -256,4 +244,17 @@ func readOnlyAuthors(t *testing.T, dir string) []string {
 		got = append(got, v.Value)
 	}
 	return got
+}
+
+// reopenWritable opens the index at dir read-write and closes it, which
+// saves its facet columns.
+func reopenWritable(t *testing.T, dir string) {
+	t.Helper()
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

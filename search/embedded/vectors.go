@@ -109,7 +109,8 @@ func (x *Index) openVectors(o Options) error {
 	} else {
 		model <- loadedModel{}
 	}
-	idx, meta, err := x.openVectorIndex(v, o)
+	bleveSeq := x.vectorSeq()
+	idx, meta, err := x.openVectorIndex(v, o, bleveSeq)
 	lm := <-model
 	switch {
 	case err != nil:
@@ -129,7 +130,7 @@ func (x *Index) openVectors(o Options) error {
 		v.stale = true
 	}
 	v.idx = idx
-	v.seq = x.vectorSeq()
+	v.seq = bleveSeq
 	if v.idx != nil {
 		v.seq = max(v.seq, v.idx.Seq())
 	}
@@ -147,7 +148,7 @@ func (x *Index) vectorSeq() uint64 {
 
 // openVectorIndex opens the saved vectors, if any, rolled back to what
 // bleve has (a crash may leave the vectors ahead).
-func (x *Index) openVectorIndex(v *vectors, o Options) (*vector.Index, vectorMeta, error) {
+func (x *Index) openVectorIndex(v *vectors, o Options, bleveSeq uint64) (*vector.Index, vectorMeta, error) {
 	var meta vectorMeta
 	if b, err := os.ReadFile(filepath.Join(v.dir, metaFile)); err == nil {
 		if err := json.Unmarshal(b, &meta); err != nil {
@@ -161,7 +162,7 @@ func (x *Index) openVectorIndex(v *vectors, o Options) (*vector.Index, vectorMet
 	if err != nil {
 		return nil, meta, err
 	}
-	if bleveSeq := x.vectorSeq(); idx.Seq() > bleveSeq && !o.ReadOnly {
+	if idx.Seq() > bleveSeq && !o.ReadOnly {
 		if err := idx.Rollback(bleveSeq); err != nil {
 			idx.Close()
 			return nil, meta, fmt.Errorf("vector index %s: %w", v.dir, err)
