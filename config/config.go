@@ -114,6 +114,11 @@ type Search struct {
 	// FilterScanBelow: a filter allowing fewer papers than this has their
 	// vectors scanned exactly; broader filters walk the HNSW graph.
 	FilterScanBelow int `toml:"filter_scan_below" env:"SEARCH_FILTER_SCAN_BELOW"`
+	// Adaptive lets hybrid search measure, on held-out sentences of the
+	// corpus, whether the vector half beats BM25; where it does, hybrid
+	// fuses with a vector weight of at least 0.6 and expands the BM25 query
+	// from the best fused papers. False always fuses with vector_weight.
+	Adaptive bool `toml:"adaptive" env:"SEARCH_ADAPTIVE"`
 }
 
 // Embed chooses the embedder for the vector half. API keys are never
@@ -235,6 +240,7 @@ func Default() Config {
 			Candidates:       100,
 			VectorCandidates: 300,
 			FilterScanBelow:  200_000,
+			Adaptive:         true,
 		},
 		Ingest: Ingest{
 			BatchSize:          1000,

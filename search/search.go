@@ -116,6 +116,9 @@ type Result struct {
 	// Mode is how the hits were found (a hybrid request on an index
 	// without vectors runs as BM25 and says so here).
 	Mode string `json:"mode"`
+	// Expansion lists the terms, as indexed, that a hybrid search added to
+	// the BM25 query (adaptive hybrid on a corpus where vectors lead).
+	Expansion []string `json:"expansion,omitempty"`
 }
 
 // Hit is one matching paper.
@@ -169,6 +172,18 @@ type Stats struct {
 	Embedder    string       `json:"embedder,omitempty"`
 	Vectors     uint64       `json:"vectors"`
 	VectorBytes int64        `json:"vector_bytes,omitempty"`
+	Calibration *Calibration `json:"calibration,omitempty"`
 	Checkpoints []Checkpoint `json:"checkpoints,omitempty"`
 	Facets      []Facet      `json:"facets,omitempty"`
+}
+
+// Calibration is how hybrid search adapted to the corpus: sentences held
+// out of its papers were searched with each half alone.
+type Calibration struct {
+	Probes    int     `json:"probes"`     // held-out sentences searched
+	BM25MRR   float64 `json:"bm25_mrr"`   // mean reciprocal rank of their papers, BM25 alone
+	VectorMRR float64 `json:"vector_mrr"` // the same, vector half alone
+	// Lean: hybrid leans on the vector half and expands BM25 queries.
+	Lean   bool    `json:"lean"`
+	Weight float64 `json:"vector_weight"` // the vector weight hybrid fuses with
 }

@@ -16,3 +16,30 @@ func normalize(v []float32) {
 		v[i] *= inv
 	}
 }
+
+// Feedback is pseudo-relevance feedback for a query vector (Rocchio
+// without negatives): q plus weight/len(docs) times each document vector,
+// scaled to unit length. q is not changed; with no documents, or a zero
+// sum, q itself is returned.
+func Feedback(q []float32, docs [][]float32, weight float64) []float32 {
+	if len(docs) == 0 {
+		return q
+	}
+	out := make([]float32, len(q))
+	copy(out, q)
+	w := float32(weight / float64(len(docs)))
+	for _, d := range docs {
+		for j := range out {
+			out[j] += w * d[j]
+		}
+	}
+	var s float64
+	for _, x := range out {
+		s += float64(x) * float64(x)
+	}
+	if s == 0 {
+		return q
+	}
+	normalize(out)
+	return out
+}

@@ -56,6 +56,11 @@ type Options struct {
 	// Feedback is how many top BM25 hits' vectors are added to the query
 	// vector in hybrid mode (pseudo-relevance feedback; default 3, -1 off).
 	Feedback int
+	// Adaptive probes the vector half against BM25 on the index's own
+	// papers (see calibrate.go) and, where vectors are the stronger half,
+	// fuses with a vector weight of at least 0.6 and expands the BM25 query
+	// from the fused list's best papers.
+	Adaptive bool
 }
 
 func (o Options) withDefaults() Options {
@@ -116,6 +121,9 @@ type Index struct {
 
 	vec     *vectors   // nil when the index has no vector half
 	writeMu sync.Mutex // orders vector writes as bleve batches
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ search.Engine = (*Index)(nil)
@@ -174,8 +182,14 @@ func exists(p string) bool {
 
 // Close waits until every batch is on disk, then closes the index. Batches
 // return as soon as they are searchable (see Open), and bleve's Close does
-// not flush what the persister has not written yet.
+// not flush what the persister has not written yet. Closing again does
+// nothing and returns the first Close's error.
 func (x *Index) Close() error {
+	x.closeOnce.Do(func() { x.closeErr = x.close() })
+	return x.closeErr
+}
+
+func (x *Index) close() error {
 	err := x.Flush(closeTimeout)
 	if err == nil && !x.opts.ReadOnly {
 		// A cache: failing to save it costs the next open time, no data.
@@ -355,6 +369,7 @@ func (x *Index) Stats(ctx context.Context) (*search.Stats, error) {
 		}
 		v.mu.RUnlock()
 	}
+	st.Calibration = x.Calibration()
 	st.DiskBytes = x.DiskBytes()
 	snap, err := x.snapshot()
 	if err != nil {

@@ -230,7 +230,7 @@ func (p *plan) prepareTerms(q query.Query) error {
 		return nil
 	}
 	p.hasText = true
-	counts := map[string]int{}
+	counts := map[string]float64{}
 	var order []string
 	for _, t := range p.x.an.prose.Analyze([]byte(text)) {
 		s := string(t.Term)
@@ -239,6 +239,12 @@ func (p *plan) prepareTerms(q query.Query) error {
 		}
 		counts[s]++
 	}
+	return p.addTerms(order, counts)
+}
+
+// addTerms adds a clause per field for each term in order, weighted by
+// weights[term] (a count, or an expanded query's weight).
+func (p *plan) addTerms(order []string, weights map[string]float64) error {
 	n, err := p.snap.DocCount()
 	if err != nil {
 		return err
@@ -259,7 +265,7 @@ func (p *plan) prepareTerms(q query.Query) error {
 			p.terms = append(p.terms, qterm{
 				field:  f.name,
 				term:   []byte(t),
-				weight: f.boost * float64(counts[t]),
+				weight: f.boost * weights[t],
 				idf:    math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5)),
 				avgLen: stats.avg(f.name),
 			})

@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -118,26 +117,19 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 	if err := lx.rank(ctx, lexWant); err != nil {
 		return nil, err
 	}
-	lexItems := make([]fusion.Item, 0, len(lx.top))
 	where := make(map[string]scored, len(lx.top))
-	for _, s := range lx.top {
-		id, err := lx.p.loadID(s)
-		if err != nil {
-			return nil, err
-		}
-		lexItems = append(lexItems, fusion.Item{ID: id, Score: s.score})
-		where[id] = s
+	lexItems, err := lexicalItems(lx, where)
+	if err != nil {
+		return nil, err
 	}
 
-	var vecItems []fusion.Item
-	if embedded != nil {
-		e := <-embedded
-		if e.err != nil {
-			return nil, e.err
-		}
-		qv := e.qv
+	// vectorHalf searches with the query vector; hybrid adds the best BM25
+	// papers' vectors to it first.
+	var qv []float32
+	vectorHalf := func(lexItems []fusion.Item) ([]fusion.Item, error) {
+		q := qv
 		if mode == search.ModeHybrid {
-			qv = feedback(idx, qv, lexItems, x.opts.Feedback)
+			q = feedback(idx, qv, lexItems, x.opts.Feedback)
 		}
 		// Hybrid fuses a deeper vector list (it lifts recall); vector
 		// mode only needs the page.
@@ -145,34 +137,125 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 		if mode == search.ModeHybrid {
 			k = max(x.opts.VectorCandidates, want)
 		}
-		rs, err := x.vec.search(idx, qv, k, lx.key, lx.segs)
+		rs, err := x.vec.search(idx, q, k, lx.key, lx.segs)
 		if err != nil {
 			return nil, err
 		}
+		items := make([]fusion.Item, 0, len(rs))
 		for _, r := range rs {
-			vecItems = append(vecItems, fusion.Item{ID: r.ID, Score: float64(r.Score)})
+			items = append(items, fusion.Item{ID: r.ID, Score: float64(r.Score)})
+		}
+		return items, nil
+	}
+	var vecItems []fusion.Item
+	if embedded != nil {
+		e := <-embedded
+		if e.err != nil {
+			return nil, e.err
+		}
+		qv = e.qv
+		if vecItems, err = vectorHalf(lexItems); err != nil {
+			return nil, err
 		}
 	}
 
 	var fused []fusion.Fused
+	var expansion []string
 	if mode == search.ModeVector {
 		fused = fusion.Merge(nil, vecItems, fusion.Options{Method: fusion.Convex, Weight: 1})
 	} else {
-		fused = fusion.Merge(lexItems, vecItems, x.opts.Fusion)
+		fo, expand := x.fusionFor(x.calibration())
+		fused = fusion.Merge(lexItems, vecItems, fo)
+		if expand && qv != nil {
+			// A second round: BM25 with the query expanded from the best
+			// fused papers, the vector half fed back from its new list.
+			var texts []string
+			for _, f := range fused[:min(expandDocs, len(fused))] {
+				p, err := x.paperOf(ctx, lx, where, f.ID)
+				if err != nil {
+					return nil, err
+				}
+				texts = append(texts, embedText(p))
+			}
+			terms, err := lx.p.expansion(text, texts)
+			if err != nil {
+				return nil, err
+			}
+			if len(terms) > 0 {
+				if lx, err = lx.rescored(ctx, terms); err != nil {
+					return nil, err
+				}
+				before := lexItems
+				if lexItems, err = lexicalItems(lx, where); err != nil {
+					return nil, err
+				}
+				// The vector half searches again only if its feedback
+				// papers changed.
+				if !sameHead(before, lexItems, x.opts.Feedback) {
+					if vecItems, err = vectorHalf(lexItems); err != nil {
+						return nil, err
+					}
+				}
+				fused = fusion.Merge(lexItems, vecItems, fo)
+				for _, t := range terms {
+					if !t.orig {
+						expansion = append(expansion, t.term)
+					}
+				}
+			}
+		}
 	}
 	total := lx.total
 	if mode == search.ModeHybrid {
 		total = max(total, uint64(len(fused)))
 	}
-	return x.finish(ctx, req, nil, start, mode, total, lx.k, fused, func(id string) (*corpus.Paper, error) {
-		// Papers the BM25 half found are read from the open snapshot;
-		// only vector-only hits need a lookup by ID.
-		if s, ok := where[id]; ok {
-			h, err := lx.p.load(s)
-			return &h.Paper, err
-		}
-		return x.Get(ctx, id)
+	res, err := x.finish(ctx, req, nil, start, mode, total, lx.k, fused, func(id string) (*corpus.Paper, error) {
+		return x.paperOf(ctx, lx, where, id)
 	})
+	if err == nil {
+		res.Expansion = expansion
+	}
+	return res, err
+}
+
+// sameHead reports whether a and b start with the same n papers, in any
+// order.
+func sameHead(a, b []fusion.Item, n int) bool {
+	n = max(n, 0)
+	if min(len(a), n) != min(len(b), n) {
+		return false
+	}
+	for _, x := range a[:min(len(a), n)] {
+		if !slices.ContainsFunc(b[:min(len(b), n)], func(y fusion.Item) bool { return y.ID == x.ID }) {
+			return false
+		}
+	}
+	return true
+}
+
+// lexicalItems lists the BM25 half's best hits for fusion and records
+// where each is stored.
+func lexicalItems(lx *lexical, where map[string]scored) ([]fusion.Item, error) {
+	items := make([]fusion.Item, 0, len(lx.top))
+	for _, s := range lx.top {
+		id, err := lx.p.loadID(s)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, fusion.Item{ID: id, Score: s.score})
+		where[id] = s
+	}
+	return items, nil
+}
+
+// paperOf loads a candidate: papers the BM25 half found are read from the
+// open snapshot; only vector-only hits need a lookup by ID.
+func (x *Index) paperOf(ctx context.Context, lx *lexical, where map[string]scored, id string) (*corpus.Paper, error) {
+	if s, ok := where[id]; ok {
+		h, err := lx.p.load(s)
+		return &h.Paper, err
+	}
+	return x.Get(ctx, id)
 }
 
 // finish loads the page of hits and fills the result.
@@ -244,30 +327,11 @@ type embedding struct {
 // synthetic bench the plain two-word query vectors made filtered graph
 // walks slower: p99 80 against 72 ms.)
 func feedback(idx *vector.Index, qv []float32, lex []fusion.Item, n int) []float32 {
-	n = min(n, len(lex))
-	if n <= 0 {
-		return qv
-	}
-	q := slices.Clone(qv)
-	for _, it := range lex[:n] {
-		d, ok := idx.Vector(it.ID)
-		if !ok {
-			continue
-		}
-		for j := range q {
-			q[j] += float32(feedbackWeight/float64(n)) * d[j]
+	var docs [][]float32
+	for _, it := range lex[:max(0, min(n, len(lex)))] {
+		if d, ok := idx.Vector(it.ID); ok {
+			docs = append(docs, d)
 		}
 	}
-	var s float64
-	for _, v := range q {
-		s += float64(v) * float64(v)
-	}
-	if s == 0 {
-		return qv
-	}
-	inv := float32(1 / math.Sqrt(s))
-	for j := range q {
-		q[j] *= inv
-	}
-	return q
+	return embed.Feedback(qv, docs, feedbackWeight)
 }

@@ -55,6 +55,7 @@ type vectors struct {
 	idx   *vector.Index  // nil until the first vector is written
 	stale bool           // idx holds another embedder's vectors
 	seq   uint64         // last sequence number written
+	cal   *calibration   // the probe's verdict; see calibrate.go
 
 	gen  atomic.Uint64 // bumps on every write; invalidates slot columns
 	cols sync.Map      // segment → *slotColumn
@@ -128,6 +129,12 @@ func (x *Index) openVectors(o Options) error {
 	}
 	if idx != nil && v.emb != nil && meta.Embedder != v.emb.Name() {
 		v.stale = true
+	}
+	if v.cal, err = loadCalibration(v.dir); err != nil {
+		if idx != nil {
+			idx.Close()
+		}
+		return err
 	}
 	v.idx = idx
 	v.seq = bleveSeq
@@ -557,7 +564,7 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	if !compacted && added*16 >= v.idx.Slots() {
 		v.idx.Trim()
 	}
-	return nil
+	return x.calibrate(ctx, progress)
 }
 
 // compactAt: the vector half is compacted once 1/compactAt of its slots

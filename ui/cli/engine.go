@@ -25,6 +25,7 @@ func indexOptions(e *env, readOnly bool) (embedded.Options, error) {
 		Candidates:       s.Candidates,
 		VectorCandidates: s.VectorCandidates,
 		FilterScanBelow:  s.FilterScanBelow,
+		Adaptive:         s.Adaptive,
 	}
 	emb, err := embed.New(e.cfg.Embed, e.getenv)
 	switch {
@@ -86,8 +87,13 @@ func showSync(e *env, run func(context.Context, embedded.SyncProgress) error) er
 			if bar != nil {
 				bar.Finish()
 			}
-			label := map[string]string{"train": "learn embedder", "embed": "embed papers", "compact": "drop deleted vectors"}[ph]
-			bar = progress.New(e.stderr, label, int64(total), "papers", progress.WithResumeHint("run 'quire ingest' again to resume"))
+			label := map[string]string{"train": "learn embedder", "embed": "embed papers", "compact": "drop deleted vectors",
+				"probe": "probe vectors against BM25"}[ph]
+			unit := "papers"
+			if ph == "probe" {
+				unit = "sentences"
+			}
+			bar = progress.New(e.stderr, label, int64(total), unit, progress.WithResumeHint("run 'quire ingest' again to resume"))
 			phase = ph
 		}
 		bar.Update(int64(done), int64(done))

@@ -77,6 +77,9 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 func printResult(w io.Writer, res *search.Result, offset int, color bool) {
 	st := newStyle(color)
 	fmt.Fprintf(w, "%s hits in %s (%s)\n", progress.HumanCount(int64(res.Total)), res.Took.Round(10_000), res.Mode)
+	if len(res.Expansion) > 0 && len(res.Hits) > 0 && res.Hits[0].Explain != nil {
+		fmt.Fprintf(w, "%s\n", st.dim("BM25 query expanded with: "+strings.Join(res.Expansion, " ")))
+	}
 	for i, h := range res.Hits {
 		p := h.Paper
 		fmt.Fprintf(w, "\n%3d. %s  %s\n", offset+i+1, st.bold(p.Title), st.dim(fmt.Sprintf("%.2f", h.Score)))

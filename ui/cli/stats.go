@@ -40,6 +40,14 @@ func init() {
 				fmt.Fprintf(w, "vectors:  %s by %s, %s in memory\n",
 					progress.HumanCount(int64(st.Vectors)), st.Embedder, progress.HumanBytes(st.VectorBytes))
 			}
+			if c := st.Calibration; c != nil {
+				how := "hybrid leans on BM25"
+				if c.Lean {
+					how = "hybrid leans on vectors and expands BM25 queries"
+				}
+				fmt.Fprintf(w, "probe:    %d held-out sentences, MRR vector %.3f vs BM25 %.3f: %s (vector weight %.2g)\n",
+					c.Probes, c.VectorMRR, c.BM25MRR, how, c.Weight)
+			}
 			for _, c := range st.Checkpoints {
 				state := "complete"
 				if !c.Done {
