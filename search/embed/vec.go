@@ -2,19 +2,21 @@ package embed
 
 import "math"
 
-// normalize scales v to unit length in place; a zero vector stays zero.
-func normalize(v []float32) {
+// normalize scales v to unit length in place and reports whether it
+// could; a zero vector stays zero.
+func normalize(v []float32) bool {
 	var s float64
 	for _, x := range v {
 		s += float64(x) * float64(x)
 	}
 	if s == 0 || math.IsInf(s, 0) || math.IsNaN(s) {
-		return
+		return false
 	}
 	inv := float32(1 / math.Sqrt(s))
 	for i := range v {
 		v[i] *= inv
 	}
+	return true
 }
 
 // Feedback is pseudo-relevance feedback for a query vector (Rocchio
@@ -33,13 +35,8 @@ func Feedback(q []float32, docs [][]float32, weight float64) []float32 {
 			out[j] += w * d[j]
 		}
 	}
-	var s float64
-	for _, x := range out {
-		s += float64(x) * float64(x)
-	}
-	if s == 0 {
+	if !normalize(out) {
 		return q
 	}
-	normalize(out)
 	return out
 }

@@ -116,13 +116,8 @@ func (x *Index) calibrate(ctx context.Context, progress SyncProgress) error {
 			return nil
 		}
 	}
-	stride := max(1, (int(n)+probeSample-1)/probeSample)
 	var docs []probe.Doc
-	i := 0
-	err = x.eachPaper(ctx, func(string) bool {
-		i++
-		return (i-1)%stride == 0
-	}, func(p *corpus.Paper) error {
+	err = x.eachPaper(ctx, evenSample(int(n), probeSample), func(p *corpus.Paper) error {
 		if vec, ok := idx.Vector(p.ID); ok {
 			docs = append(docs, probe.Doc{Text: embedText(p), Vector: vec})
 		}
@@ -148,16 +143,8 @@ func (x *Index) calibrate(ctx context.Context, progress SyncProgress) error {
 	}
 	cal := &calibration{Embedder: emb.Name(), Papers: n, Result: res,
 		Lean: res.Probes >= probe.MinProbes && res.Gain() >= leanGain}
-	b, err := json.Marshal(cal)
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(v.dir, calibrationFile)
-	if err := os.WriteFile(path+".tmp", b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(path+".tmp", path); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+	if err := writeJSON(filepath.Join(v.dir, calibrationFile), cal); err != nil {
+		return fmt.Errorf("save the probe's verdict: %w", err)
 	}
 	v.mu.Lock()
 	v.cal = cal

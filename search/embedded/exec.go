@@ -230,7 +230,7 @@ func (p *plan) prepareTerms(q query.Query) error {
 		return nil
 	}
 	p.hasText = true
-	counts := map[string]float64{}
+	counts := map[string]int{}
 	var order []string
 	for _, t := range p.x.an.prose.Analyze([]byte(text)) {
 		s := string(t.Term)
@@ -239,12 +239,6 @@ func (p *plan) prepareTerms(q query.Query) error {
 		}
 		counts[s]++
 	}
-	return p.addTerms(order, counts)
-}
-
-// addTerms adds a clause per field for each term in order, weighted by
-// weights[term] (a count, or an expanded query's weight).
-func (p *plan) addTerms(order []string, weights map[string]float64) error {
 	n, err := p.snap.DocCount()
 	if err != nil {
 		return err
@@ -265,8 +259,8 @@ func (p *plan) addTerms(order []string, weights map[string]float64) error {
 			p.terms = append(p.terms, qterm{
 				field:  f.name,
 				term:   []byte(t),
-				weight: f.boost * weights[t],
-				idf:    math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5)),
+				weight: f.boost * float64(counts[t]),
+				idf:    idf(n, df),
 				avgLen: stats.avg(f.name),
 			})
 		}
@@ -343,9 +337,19 @@ func (p *plan) cursors(ss *scorch.SegmentSnapshot) ([]*cursor, error) {
 // field's length as norm = 1/sqrt(length).
 func (p *plan) score(c *cursor) float64 {
 	norm := c.pst.Norm()
-	length := 1 / (norm * norm)
-	tf := float64(c.pst.Frequency())
-	return c.q.weight * c.q.idf * tf * (p.k1 + 1) / (tf + p.k1*(1-p.b+p.b*length/c.q.avgLen))
+	return p.bm25(c.q.weight*c.q.idf, float64(c.pst.Frequency()), 1/(norm*norm), c.q.avgLen)
+}
+
+// bm25 is one term's BM25 in one field: w is its weight times its idf, tf
+// its count in the field, length the field's length.
+func (p *plan) bm25(w, tf, length, avgLen float64) float64 {
+	return w * tf * (p.k1 + 1) / (tf + p.k1*(1-p.b+p.b*length/avgLen))
+}
+
+// idf is Robertson/Sparck Jones idf over n documents, df of which hold the
+// term.
+func idf(n, df uint64) float64 {
+	return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
 }
 
 // maxScore ranks the documents [lo, hi) of one segment into top (Turtle &

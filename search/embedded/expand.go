@@ -3,9 +3,10 @@ package embedded
 import (
 	"cmp"
 	"context"
-	"math"
 	"runtime"
 	"slices"
+
+	"github.com/blevesearch/bleve/v2/analysis"
 )
 
 // Query expansion for hybrid search on corpora where the vector half is the
@@ -24,14 +25,12 @@ const (
 )
 
 // expansionTerm is one term of the relevance model with its extra weight
-// and BM25 statistics for the title+abstract and title fields.
+// and its idf in the title+abstract and title fields.
 type expansionTerm struct {
 	term   string
 	weight float64
 	idf    [2]float64 // fText, fTitle; 0 when no paper has it there
 	orig   bool       // the query has it too
-	avgLen [2]float64
-	boost  [2]float64
 }
 
 // expansion builds the relevance model from the feedback texts: the
@@ -80,13 +79,6 @@ func (p *plan) expansion(text string, feedback []string) ([]expansionTerm, error
 	if err != nil {
 		return nil, err
 	}
-	stats := p.x.lengthStats()
-	idf := func(df uint64) float64 {
-		if df == 0 {
-			return 0
-		}
-		return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
-	}
 	var out []expansionTerm
 	var relSum float64
 	for _, c := range cands {
@@ -100,18 +92,15 @@ func (p *plan) expansion(text string, feedback []string) ([]expansionTerm, error
 		if df < 2 {
 			continue
 		}
+		t := expansionTerm{term: c.term, weight: c.p, idf: [2]float64{idf(n, df)}, orig: query[c.term]}
 		dfTitle, err := p.docFreq(fTitle, []byte(c.term))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, expansionTerm{
-			term:   c.term,
-			weight: c.p,
-			idf:    [2]float64{idf(df), idf(dfTitle)},
-			orig:   query[c.term],
-			avgLen: [2]float64{stats.avg(fText), stats.avg(fTitle)},
-			boost:  [2]float64{1, p.x.opts.TitleBoost},
-		})
+		if dfTitle > 0 {
+			t.idf[1] = idf(n, dfTitle)
+		}
+		out = append(out, t)
 		relSum += c.p
 	}
 	for i := range out {
@@ -131,6 +120,9 @@ func (p *plan) expansion(text string, feedback []string) ([]expansionTerm, error
 func (lx *lexical) rescored(ctx context.Context, terms []expansionTerm) (*lexical, error) {
 	p := lx.p
 	an := p.x.an.prose
+	stats := p.x.lengthStats()
+	avgLen := [2]float64{stats.avg(fText), stats.avg(fTitle)}
+	boost := [2]float64{1, p.x.opts.TitleBoost}
 	top := slices.Clone(lx.top)
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(top)/16))
 	err := parallel(ctx, workers, len(top), func(_, i int) error {
@@ -138,9 +130,12 @@ func (lx *lexical) rescored(ctx context.Context, terms []expansionTerm) (*lexica
 		if err != nil {
 			return err
 		}
+		// The title+abstract field's tokens are the title's and then the
+		// abstract's, so each is analysed once.
+		title := an.Analyze([]byte(h.Paper.Title))
+		text := append(title[:len(title):len(title)], an.Analyze([]byte(h.Paper.Abstract))...)
 		s := expandKeep * top[i].score
-		for f, text := range [2]string{joinNonEmpty(h.Paper.Title, h.Paper.Abstract), h.Paper.Title} {
-			toks := an.Analyze([]byte(text))
+		for f, toks := range [2]analysis.TokenStream{text, title} {
 			if len(toks) == 0 {
 				continue
 			}
@@ -149,12 +144,9 @@ func (lx *lexical) rescored(ctx context.Context, terms []expansionTerm) (*lexica
 				tf[string(t.Term)]++
 			}
 			for _, t := range terms {
-				c := float64(tf[t.term])
-				if c == 0 || t.idf[f] == 0 {
-					continue
+				if c := tf[t.term]; c > 0 && t.idf[f] > 0 {
+					s += p.bm25(boost[f]*t.weight*t.idf[f], float64(c), float64(len(toks)), avgLen[f])
 				}
-				s += t.boost[f] * t.weight * t.idf[f] * c * (p.k1 + 1) /
-					(c + p.k1*(1-p.b+p.b*float64(len(toks))/t.avgLen[f]))
 			}
 		}
 		top[i].score = s

@@ -121,6 +121,9 @@ func (x *Index) openVectors(o Options) error {
 	case lm.m != nil:
 		v.emb = lm.m
 	}
+	if err == nil {
+		v.cal, err = loadCalibration(v.dir)
+	}
 	if err != nil {
 		if idx != nil {
 			idx.Close()
@@ -129,12 +132,6 @@ func (x *Index) openVectors(o Options) error {
 	}
 	if idx != nil && v.emb != nil && meta.Embedder != v.emb.Name() {
 		v.stale = true
-	}
-	if v.cal, err = loadCalibration(v.dir); err != nil {
-		if idx != nil {
-			idx.Close()
-		}
-		return err
 	}
 	v.idx = idx
 	v.seq = bleveSeq
@@ -211,19 +208,20 @@ func (v *vectors) ensureIndex() error {
 		return err
 	}
 	v.idx = idx
-	return writeMeta(v.dir, vectorMeta{Embedder: v.emb.Name(), Dim: v.emb.Dim()})
+	return writeJSON(filepath.Join(v.dir, metaFile), vectorMeta{Embedder: v.emb.Name(), Dim: v.emb.Dim()})
 }
 
-func writeMeta(dir string, m vectorMeta) error {
-	b, err := json.Marshal(m)
+// writeJSON replaces the file at path with v as JSON, by rename, so a
+// reader never sees half of it.
+func writeJSON(path string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, metaFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := os.WriteFile(path+".tmp", b, 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dir, metaFile))
+	return os.Rename(path+".tmp", path)
 }
 
 // embedBatch embeds a batch's upserts; nil when vectors are off.
@@ -629,15 +627,10 @@ func (x *Index) RetrainVectors(ctx context.Context, progress SyncProgress) error
 // trainLocal learns the local embedder from an even sample of the papers.
 func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) error {
 	v := x.vec
-	stride := max(1, (n+trainLimit-1)/trainLimit)
 	total := min(n, trainLimit)
 	progress("train", 0, total)
 	var texts []string
-	i := 0
-	err := x.eachPaper(ctx, func(string) bool {
-		i++
-		return (i-1)%stride == 0
-	}, func(p *corpus.Paper) error {
+	err := x.eachPaper(ctx, evenSample(n, trainLimit), func(p *corpus.Paper) error {
 		texts = append(texts, embedText(p))
 		if len(texts)%1000 == 0 {
 			progress("train", len(texts), total)
@@ -677,6 +670,17 @@ func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) er
 	v.stale = v.idx != nil
 	v.mu.Unlock()
 	return nil
+}
+
+// evenSample is a want function for eachPaper that picks about limit of
+// n papers, evenly spread.
+func evenSample(n, limit int) func(string) bool {
+	stride := max(1, (n+limit-1)/limit)
+	i := 0
+	return func(string) bool {
+		i++
+		return (i-1)%stride == 0
+	}
 }
 
 // eachPaper visits every live paper: want(id) says whether to decode it,
