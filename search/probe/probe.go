@@ -32,7 +32,7 @@ type Options struct {
 	Probes int     // sentences to try (default 1000)
 	K1, B  float64 // BM25 parameters (default 0.9, 0.65)
 	// Feedback is how many top BM25 papers' vectors join the query vector,
-	// as hybrid search does (default 3; negative for none).
+	// as hybrid search does (default 2; negative for none).
 	Feedback       int
 	FeedbackWeight float64 // their vectors' total weight (default 0.5)
 	Depth          int     // ranks beyond this count as a miss (default 100)
@@ -52,7 +52,7 @@ func (o Options) withDefaults() Options {
 		o.B = 0.65
 	}
 	if o.Feedback == 0 {
-		o.Feedback = 3
+		o.Feedback = 2
 	}
 	if o.FeedbackWeight <= 0 {
 		o.FeedbackWeight = 0.5
