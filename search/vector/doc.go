@@ -7,14 +7,14 @@
 // pure-Go fallback elsewhere, or with the purego build tag); results carry
 // a cosine estimate as Score.
 //
-// Below Options.ExactBelow live vectors every search is an exact scan. From
-// there on an HNSW graph is built (in parallel) and maintained on every
-// Apply. Layer 0 of the graph is a flat []uint32 with a fixed block of M0
+// Below Options.ExactBelow (default 20,000) live vectors every search is an
+// exact scan. From there on an HNSW graph is built (in parallel) and
+// maintained on every Apply. Layer 0 of the graph is a flat []uint32 with a fixed block of M0
 // neighbours per slot; the few upper-layer nodes share one more flat array.
 // IDs live in a byte arena with an open-addressing table.
 //
 // Filtered searches take a roaring bitmap of allowed slots. Small allowed
-// sets (under 20,000 or 1/20 of the index) are scanned exactly; larger ones
+// sets (under 200,000 or 1/8 of the index) are scanned exactly; larger ones
 // search the graph with a wider beam, walking through disallowed nodes but
 // returning only allowed ones, and fall back to a scan if the beam comes
 // back short, so k results come back whenever k allowed vectors exist.
@@ -22,17 +22,19 @@
 // # Durability
 //
 // Apply appends a checksummed record (CRC-32C) to a write-ahead log and
-// fsyncs before changing memory. Snapshot writes the whole index to a temp
-// file, fsyncs, renames it over the old snapshot, fsyncs the directory and
-// empties the log. Open loads the snapshot and replays the log, cutting it
+// fsyncs before changing memory. Snapshot writes the whole index (with an
+// IEEE CRC-32 over it) to a temp file, fsyncs, renames it over the old
+// snapshot, fsyncs the directory and empties the log. Open loads the snapshot and replays the log, cutting it
 // at the first torn or corrupt record. Rollback drops operations past a
 // sequence number that are still only in the log, so the index can follow a
 // primary store that committed less.
 //
 // # Slots
 //
-// Slots are dense uint32s, stable for the life of an ID: an upsert of an
-// existing ID keeps its slot, a delete tombstones it (never returned, never
-// reused; its vector stays in the graph for routing), and an ID added again
-// later gets a new slot. Tombstones are not compacted.
+// Slots are dense uint32s. Between compactions an upsert of an existing ID
+// keeps its slot, a delete tombstones it (never returned, never reused; its
+// vector stays in the graph for routing), and an ID added again later gets a
+// new slot. Compact copies the live vectors into a new index with new slot
+// numbers and Install swaps it in, so a slot is never an ID's name: callers
+// map IDs to slots through the index at search time.
 package vector
