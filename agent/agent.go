@@ -22,9 +22,6 @@ import (
 //go:embed system.md
 var systemPrompt string
 
-// SystemPrompt is the system prompt every answer and draft starts from.
-func SystemPrompt() string { return systemPrompt }
-
 // Options tune an Agent. Zero fields take the defaults noted.
 type Options struct {
 	Prompts *prompt.Library // nil: the built-ins

@@ -189,7 +189,7 @@ func (r *run) offlineDraft(p *prompt.Prompt, d prompt.Data, about, topic string)
 			if len(d.Sources) == 0 {
 				b.WriteString("> **TODO:** no sources were retrieved.\n\n")
 			} else {
-				b.WriteString(strings.TrimPrefix(SourcesMarkdown(d.Sources), "Sources:\n\n"))
+				b.WriteString(evidence.SourceList(d.Sources))
 				b.WriteString("\n")
 			}
 		}

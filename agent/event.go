@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/quire-research/quire/agent/evidence"
 	"github.com/quire-research/quire/agent/llm"
@@ -37,11 +38,15 @@ const (
 	// EventDone: Done says how it ended; always the last event of a run
 	// that was not stopped or failed.
 	EventDone
+	// EventRetry: Retry says the provider refused for now (throttling or
+	// a server fault) and when the call is tried again.
+	EventRetry
 )
 
 var kindNames = map[EventKind]string{
 	EventSources: "sources", EventDelta: "delta", EventSection: "section", EventToolCall: "tool_call",
 	EventToolResult: "tool_result", EventBasket: "basket", EventUsage: "usage", EventWarning: "warning", EventDone: "done",
+	EventRetry: "retry",
 }
 
 func (k EventKind) String() string {
@@ -79,6 +84,23 @@ type Event struct {
 	Usage    *Usage     `json:"usage,omitempty"`
 	Citation int        `json:"citation,omitempty"`
 	Done     *Done      `json:"done,omitempty"`
+	Retry    *Retry     `json:"retry,omitempty"`
+}
+
+// Retry is a provider call about to be tried again.
+type Retry struct {
+	// Attempt is the attempt about to be made (2 for the first retry) of
+	// Max attempts in all.
+	Attempt int `json:"attempt"`
+	Max     int `json:"max"`
+	// Wait is the pause before it; Reason is short ("HTTP 429").
+	Wait   time.Duration `json:"wait"`
+	Reason string        `json:"reason"`
+}
+
+// String reads "retrying in 2s (HTTP 429, attempt 2 of 4)".
+func (r Retry) String() string {
+	return fmt.Sprintf("retrying in %s (%s, attempt %d of %d)", r.Wait.Round(100*time.Millisecond), r.Reason, r.Attempt, r.Max)
 }
 
 // ToolEvent is a tool call, and after it runs, its result.

@@ -23,19 +23,28 @@ func NewProvider(cfg config.LLM, getenv func(string) string) (llm.Provider, erro
 		if cfg.APIKeyEnv != "" {
 			key = getenv(cfg.APIKeyEnv)
 		}
-		p, err := openai.New(openai.Options{BaseURL: cfg.BaseURL, APIKey: key, Model: cfg.Model, MaxTokens: cfg.MaxTokens})
+		p, err := openai.New(openai.Options{BaseURL: cfg.BaseURL, APIKey: key, Model: cfg.Model, MaxTokens: cfg.MaxTokens, Timeouts: timeouts(cfg)})
 		if err != nil {
 			return nil, fmt.Errorf("llm provider openai: %w", err)
 		}
 		return p, nil
 	case "bedrock":
-		p, err := bedrock.New(context.Background(), bedrock.Options{Region: cfg.Region, Model: cfg.Model, MaxTokens: cfg.MaxTokens})
+		p, err := bedrock.New(context.Background(), bedrock.Options{Region: cfg.Region, Model: cfg.Model, MaxTokens: cfg.MaxTokens, Timeouts: timeouts(cfg)})
 		if err != nil {
 			return nil, fmt.Errorf("llm provider bedrock: %w", err)
 		}
 		return p, nil
 	default:
 		return nil, fmt.Errorf("llm provider %q: unknown (use extractive, openai or bedrock)", cfg.Provider)
+	}
+}
+
+// timeouts reads the [llm] *_timeout_seconds settings.
+func timeouts(cfg config.LLM) llm.Timeouts {
+	return llm.Timeouts{
+		Connect:   config.LLMTimeout(cfg.ConnectTimeoutSeconds),
+		FirstByte: config.LLMTimeout(cfg.FirstByteTimeoutSeconds),
+		Idle:      config.LLMTimeout(cfg.IdleTimeoutSeconds),
 	}
 }
 

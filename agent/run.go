@@ -106,6 +106,11 @@ func (r *run) section(title string) bool {
 // the tool calls and why the model stopped.
 func (r *run) call(ctx context.Context, req llm.Request) (string, []llm.ToolUse, llm.StopReason, error) {
 	r.steps++
+	// Retries happen inside the provider, on this goroutine: each is shown
+	// before its wait, so a throttled request never looks like thinking.
+	ctx = llm.NotifyRetries(ctx, func(n llm.RetryNotice) {
+		r.emit(Event{Kind: EventRetry, Retry: &Retry{Attempt: n.Attempt + 1, Max: n.Max + 1, Wait: n.Wait, Reason: n.Reason}})
+	})
 	st, err := r.a.llm.Stream(ctx, req)
 	if err != nil {
 		return "", nil, "", err

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/quire-research/quire/agent/evidence"
 	"github.com/quire-research/quire/agent/llm"
 )
 
@@ -220,14 +221,35 @@ func Markdown(r *Record) string {
 
 // SourcesMarkdown lists sources as "[n] Title (year) — id".
 func SourcesMarkdown(srcs []Source) string {
-	var b strings.Builder
-	b.WriteString("Sources:\n\n")
-	for _, s := range srcs {
-		extra := ""
-		if s.Basket {
-			extra = " · basket"
-		}
-		fmt.Fprintf(&b, "- [%d] %s — `%s`%s\n", s.N, s.Label(), s.PaperID, extra)
+	return "Sources:\n\n" + evidence.SourceList(srcs)
+}
+
+// Rename gives a record a new title.
+func (s *Store) Rename(kind, id, title string) error {
+	title = strings.TrimSpace(title)
+	if title == "" {
+		return errors.New("rename: the title is empty")
 	}
-	return b.String()
+	r, err := s.Load(kind, id)
+	if err != nil {
+		return err
+	}
+	r.Title = title
+	_, err = s.Save(r)
+	return err
+}
+
+// Delete removes a record and its markdown export.
+func (s *Store) Delete(kind, id string) error {
+	if _, err := s.Load(kind, id); err != nil {
+		return err
+	}
+	path := s.Path(kind, id)
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	if err := os.Remove(strings.TrimSuffix(path, ".json") + ".md"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }

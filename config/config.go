@@ -31,8 +31,10 @@ import (
 	"maps"
 	"math"
 	"net/url"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"time"
 )
 
 // Theme names accepted by Config.Theme.
@@ -65,6 +67,10 @@ type Config struct {
 	// Index is the directory of the search index.
 	// Default: $XDG_DATA_HOME/quire/index.
 	Index string `toml:"index" env:"INDEX"`
+	// LockWaitSeconds is how long a command that reads the index (search,
+	// stats, ask, the app) waits for an ingest writing it to finish,
+	// saying who holds it; 0 fails at once. A second writer never waits.
+	LockWaitSeconds float64 `toml:"lock_wait_seconds" env:"LOCK_WAIT_SECONDS"`
 	// CacheDir holds downloads such as the demo corpus.
 	// Default: $XDG_CACHE_HOME/quire.
 	CacheDir string `toml:"cache_dir" env:"CACHE_DIR"`
@@ -78,7 +84,7 @@ type Config struct {
 	LLM    LLM    `toml:"llm"`
 
 	// Keys remaps UI actions: action name → comma-separated keys, e.g.
-	// "search.focus" = "/,ctrl+f". The UI owns the action names.
+	// "app.search" = "/,ctrl+f". The UI owns the action names.
 	Keys map[string]string `toml:"keys"`
 
 	// File is the configuration file Load read, empty when none was found.
@@ -119,6 +125,27 @@ type Search struct {
 	// fuses with a vector weight of at least 0.6 and expands the BM25 query
 	// from the best fused papers. False always fuses with vector_weight.
 	Adaptive bool `toml:"adaptive" env:"SEARCH_ADAPTIVE"`
+	// TimeoutSeconds bounds one search; a search that runs out fails with
+	// a message saying so. 0 turns the bound off.
+	TimeoutSeconds float64 `toml:"timeout_seconds" env:"SEARCH_TIMEOUT_SECONDS"`
+}
+
+// LLMTimeout turns a *_timeout_seconds setting into a duration: 0 turns
+// the bound off, which the llm package spells as a negative value.
+func LLMTimeout(seconds float64) time.Duration {
+	if seconds <= 0 {
+		return -1
+	}
+	return time.Duration(seconds * float64(time.Second))
+}
+
+// Timeout is TimeoutSeconds as a search.Request's Timeout: 0 turns the
+// bound off, which a Request spells as a negative value.
+func (s Search) Timeout() time.Duration {
+	if s.TimeoutSeconds <= 0 {
+		return -1
+	}
+	return time.Duration(s.TimeoutSeconds * float64(time.Second))
 }
 
 // Embed chooses the embedder for the vector half. API keys are never
@@ -146,6 +173,20 @@ type Embed struct {
 	// them (e.g. "search_query: " and "search_document: ").
 	QueryPrefix   string `toml:"query_prefix" env:"EMBED_QUERY_PREFIX"`
 	PassagePrefix string `toml:"passage_prefix" env:"EMBED_PASSAGE_PREFIX"`
+	// Cache is the directory of the remote embedders' content-hash cache
+	// (one file per model), so text already embedded is never sent again,
+	// in any index. Empty: <cache_dir>/embeddings; "off": no cache.
+	Cache string `toml:"cache" env:"EMBED_CACHE"`
+}
+
+// EmbedSettings is Embed with Cache resolved against CacheDir (after
+// flags, which may move CacheDir).
+func (c Config) EmbedSettings() Embed {
+	e := c.Embed
+	if e.Cache == "" && c.CacheDir != "" {
+		e.Cache = filepath.Join(c.CacheDir, "embeddings")
+	}
+	return e
 }
 
 // LLM chooses the language model for answers and drafts.
@@ -171,6 +212,13 @@ type LLM struct {
 	// the cost shown in the status bar.
 	InputPrice  float64 `toml:"input_price" env:"LLM_INPUT_PRICE"`
 	OutputPrice float64 `toml:"output_price" env:"LLM_OUTPUT_PRICE"`
+	// ConnectTimeoutSeconds bounds opening the connection to a remote
+	// model; FirstByteTimeoutSeconds the wait for its answer to start (the
+	// time it takes to read the prompt); IdleTimeoutSeconds the silence
+	// between parts of the answer. 0 turns a bound off.
+	ConnectTimeoutSeconds   float64 `toml:"connect_timeout_seconds" env:"LLM_CONNECT_TIMEOUT_SECONDS"`
+	FirstByteTimeoutSeconds float64 `toml:"first_byte_timeout_seconds" env:"LLM_FIRST_BYTE_TIMEOUT_SECONDS"`
+	IdleTimeoutSeconds      float64 `toml:"idle_timeout_seconds" env:"LLM_IDLE_TIMEOUT_SECONDS"`
 	// PromptDir holds saved prompts (*.md); they override the built-ins.
 	// Default: $XDG_CONFIG_HOME/quire/prompts.
 	PromptDir string `toml:"prompt_dir" env:"PROMPT_DIR"`
@@ -198,6 +246,17 @@ type Ingest struct {
 	// ChunkOverlapTokens is repeated between consecutive passages so a
 	// sentence cut at a boundary is still found whole.
 	ChunkOverlapTokens int `toml:"chunk_overlap_tokens" env:"INGEST_CHUNK_OVERLAP_TOKENS"`
+	// MaxLineBytes bounds one JSONL record; a longer line is skipped with
+	// an error instead of filling memory.
+	MaxLineBytes int `toml:"max_line_bytes" env:"INGEST_MAX_LINE_BYTES"`
+	// MaxFieldBytes bounds a paper's abstract and full text; longer ones
+	// are cut at a UTF-8 boundary and the paper is kept with a warning.
+	MaxFieldBytes int `toml:"max_field_bytes" env:"INGEST_MAX_FIELD_BYTES"`
+	// MaxShortFieldBytes bounds the title, venue, DOI, URL and each
+	// author, field and category the same way.
+	MaxShortFieldBytes int `toml:"max_short_field_bytes" env:"INGEST_MAX_SHORT_FIELD_BYTES"`
+	// MaxListItems bounds the number of authors, fields and categories.
+	MaxListItems int `toml:"max_list_items" env:"INGEST_MAX_LIST_ITEMS"`
 }
 
 // WorkerCount is Workers with 0 resolved to GOMAXPROCS.
@@ -226,7 +285,8 @@ type S3 struct {
 // depend on the environment, and Load fills them from the XDG directories.
 func Default() Config {
 	return Config{
-		Theme: ThemeAuto,
+		LockWaitSeconds: 30,
+		Theme:           ThemeAuto,
 		Search: Search{
 			Limit:            10,
 			FacetSize:        10,
@@ -241,6 +301,7 @@ func Default() Config {
 			VectorCandidates: 300,
 			FilterScanBelow:  200_000,
 			Adaptive:         true,
+			TimeoutSeconds:   10,
 		},
 		Ingest: Ingest{
 			BatchSize:          1000,
@@ -249,6 +310,10 @@ func Default() Config {
 			ChunkStrategy:      "section",
 			ChunkMaxTokens:     256,
 			ChunkOverlapTokens: 32,
+			MaxLineBytes:       64 << 20,
+			MaxFieldBytes:      1 << 20,
+			MaxShortFieldBytes: 4 << 10,
+			MaxListItems:       5000,
 		},
 		S3: S3{Concurrency: 8},
 		Embed: Embed{
@@ -264,6 +329,10 @@ func Default() Config {
 			MaxTokens:     2048,
 			Temperature:   0.2,
 			ContextTokens: 6000,
+
+			ConnectTimeoutSeconds:   10,
+			FirstByteTimeoutSeconds: 120,
+			IdleTimeoutSeconds:      30,
 		},
 	}
 }
@@ -303,6 +372,7 @@ func (c Config) problems(dirs bool) []*Error {
 	check(intIn(s.Candidates, 1, 10000), "search.candidates", "%d is outside 1..10000", s.Candidates)
 	check(intIn(s.VectorCandidates, 1, 10000), "search.vector_candidates", "%d is outside 1..10000", s.VectorCandidates)
 	check(intIn(s.FilterScanBelow, 1, 1_000_000_000), "search.filter_scan_below", "%d is outside 1..1000000000", s.FilterScanBelow)
+	check(floatIn(s.TimeoutSeconds, 0, 3600), "search.timeout_seconds", "%v is outside 0..3600", s.TimeoutSeconds)
 
 	em := c.Embed
 	check(slices.Contains([]string{"local", "model2vec", "openai", "bedrock", "none"}, em.Provider), "embed.provider",
@@ -311,6 +381,7 @@ func (c Config) problems(dirs bool) []*Error {
 	check(intIn(em.Dimensions, 8, 8192), "embed.dimensions", "%d is outside 8..8192", em.Dimensions)
 	check(intIn(em.BatchSize, 1, 4096), "embed.batch_size", "%d is outside 1..4096", em.BatchSize)
 	check(intIn(em.Concurrency, 1, 256), "embed.concurrency", "%d is outside 1..256", em.Concurrency)
+	check(em.Cache == "" || em.Cache == "off" || filepath.IsAbs(em.Cache), "embed.cache", "%q must be an absolute directory, or off", em.Cache)
 
 	lm := c.LLM
 	check(slices.Contains([]string{"extractive", "openai", "bedrock"}, lm.Provider), "llm.provider",
@@ -319,6 +390,9 @@ func (c Config) problems(dirs bool) []*Error {
 	check(floatIn(lm.Temperature, 0, 2), "llm.temperature", "%v is outside 0..2", lm.Temperature)
 	check(intIn(lm.ContextTokens, 256, 10000000), "llm.context_tokens", "%d is outside 256..10000000", lm.ContextTokens)
 	check(lm.InputPrice >= 0 && lm.OutputPrice >= 0, "llm.input_price", "prices cannot be negative")
+	check(floatIn(lm.ConnectTimeoutSeconds, 0, 3600), "llm.connect_timeout_seconds", "%v is outside 0..3600", lm.ConnectTimeoutSeconds)
+	check(floatIn(lm.FirstByteTimeoutSeconds, 0, 3600), "llm.first_byte_timeout_seconds", "%v is outside 0..3600", lm.FirstByteTimeoutSeconds)
+	check(floatIn(lm.IdleTimeoutSeconds, 0, 3600), "llm.idle_timeout_seconds", "%v is outside 0..3600", lm.IdleTimeoutSeconds)
 
 	in := c.Ingest
 	check(intIn(in.BatchSize, 1, 100000), "ingest.batch_size", "%d is outside 1..100000", in.BatchSize)
@@ -328,6 +402,10 @@ func (c Config) problems(dirs bool) []*Error {
 	check(intIn(in.ChunkMaxTokens, 16, 8192), "ingest.chunk_max_tokens", "%d is outside 16..8192", in.ChunkMaxTokens)
 	check(intIn(in.ChunkOverlapTokens, 0, in.ChunkMaxTokens-1), "ingest.chunk_overlap_tokens",
 		"%d must be at least 0 and below chunk_max_tokens (%d)", in.ChunkOverlapTokens, in.ChunkMaxTokens)
+	check(intIn(in.MaxLineBytes, 1<<10, 1<<30), "ingest.max_line_bytes", "%d is outside 1024..1073741824", in.MaxLineBytes)
+	check(intIn(in.MaxFieldBytes, 1<<10, in.MaxLineBytes), "ingest.max_field_bytes", "%d must be at least 1024 and at most max_line_bytes (%d)", in.MaxFieldBytes, in.MaxLineBytes)
+	check(intIn(in.MaxShortFieldBytes, 64, in.MaxFieldBytes), "ingest.max_short_field_bytes", "%d must be at least 64 and at most max_field_bytes (%d)", in.MaxShortFieldBytes, in.MaxFieldBytes)
+	check(intIn(in.MaxListItems, 1, 1000000), "ingest.max_list_items", "%d is outside 1..1000000", in.MaxListItems)
 	for k, v := range sortedMap(in.FieldMap) {
 		check(k != "" && v != "", "ingest.field_map", "%q = %q: both sides must be non-empty", k, v)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/quire-research/quire/config/suggest"
 )
 
 // Load applies defaults, then the TOML file at path, then QUIRE_* variables
@@ -205,7 +207,7 @@ func (c *Config) decode(f *configFile) (map[string]int, error) {
 		}
 		reported[k.String()] = true
 		msg := "unknown key"
-		if s := suggest(k.String()); s != "" {
+		if s := nearestSetting(k.String()); s != "" {
 			msg += " (did you mean " + s + "?)"
 		}
 		errs = append(errs, &Error{Source: f.path, Line: lines[k.String()], Key: k.String(), Err: errors.New(msg)})
@@ -283,42 +285,21 @@ func origin(key, file string, fileKeys map[string]int, envKeys map[string]string
 	return "", 0
 }
 
-// suggest returns the known key closest to an unknown one, if close enough
+// nearestSetting returns the known key closest to an unknown one, if close enough
 // to be a typo.
-func suggest(unknown string) string {
+func nearestSetting(unknown string) string {
 	var c Config
 	best, bestDist := "", 3
 	for _, s := range settings(&c) {
 		// Tables are candidates too: "[sarch]" should point at "search".
 		table, _, _ := strings.Cut(s.key, ".")
 		for _, k := range []string{s.key, table} {
-			if d := editDistance(unknown, k); d < bestDist {
+			if d := suggest.Distance(unknown, k); d < bestDist {
 				best, bestDist = k, d
 			}
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance over bytes; keys are ASCII.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // keyLines maps each dotted key to the line that defines it. The TOML

@@ -114,7 +114,7 @@ func TestJSONLUnreadableFile(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "missing.jsonl")
 	good := writeTemp(t, "good.jsonl", []byte(`{"id":"a","title":"A"}`+"\n"))
-	dir := t.TempDir() // a directory opens but cannot be read
+	dir := t.TempDir() // not a regular file: named as such, never opened
 	recs, errs := jsonlCollect(t, &JSONLFiles{Paths: []string{missing, dir, good}, Decode: mustMapped(t, nil, "x")}, Cursor{})
 	if len(recs) != 1 || recs[0].Paper.ID != "a" || recs[0].Cursor.Unit != 2 {
 		t.Errorf("records %+v, want paper a from unit 2", recs)
@@ -125,8 +125,8 @@ func TestJSONLUnreadableFile(t *testing.T) {
 	if !strings.HasPrefix(errs[0].Error(), missing+": ") || !errors.Is(errs[0], os.ErrNotExist) {
 		t.Errorf("error %q should name %s and wrap ErrNotExist", errs[0], missing)
 	}
-	if !strings.HasPrefix(errs[1].Error(), dir+":1: ") {
-		t.Errorf("error %q should name %s:1", errs[1], dir)
+	if !strings.HasPrefix(errs[1].Error(), dir+": ") || !strings.Contains(errs[1].Error(), "a directory") {
+		t.Errorf("error %q should name %s as a directory", errs[1], dir)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -89,9 +88,9 @@ func OpenJSONL(paths []string, format string, fm FieldMap, source string) (*JSON
 		return nil, errors.New("no input files")
 	}
 	if format == "" || format == FormatAuto {
-		line, err := firstLine(paths[0])
+		line, err := detectionLine(paths)
 		if err != nil {
-			return nil, fmt.Errorf("detect format of %s: %w", paths[0], err)
+			return nil, err
 		}
 		format = DetectFormat(line)
 	}
@@ -119,10 +118,27 @@ func defaultLabel(format, path string) string {
 	return format
 }
 
+// detectionLine is the first line of the first file that can be read: an
+// unreadable file or a named pipe among many is reported when the source
+// reaches it, and must not stop the others.
+func detectionLine(paths []string) ([]byte, error) {
+	var first error
+	for _, p := range paths {
+		line, err := firstLine(p)
+		if err == nil {
+			return line, nil
+		}
+		if first == nil {
+			first = fmt.Errorf("detect format of %s: %w", p, err)
+		}
+	}
+	return nil, first
+}
+
 // firstLine returns the first non-blank line of a plain or gzip file, or
 // nil for a file with none.
 func firstLine(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}

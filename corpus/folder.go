@@ -41,10 +41,13 @@ const MaxDocumentBytes = 64 << 20
 // including i; the zero Cursor skips nothing, and {Unit: i, Line: 0} skips
 // only the units before i.
 type Folder struct {
-	dir    string
-	source string
-	files  []docFile
-	size   int64
+	dir     string
+	source  string
+	files   []docFile
+	size    int64
+	skipped []*RecordError // entries the listing could not use, reported by Papers
+	// Limits bound each paper; zero means DefaultLimits.
+	Limits Limits
 }
 
 type docFile struct {
@@ -55,8 +58,16 @@ type docFile struct {
 // NewFolder lists the papers under dir. source is stamped on every paper
 // whose front matter does not name its own; "" means the folder's name, as
 // BEIR collections are labelled by theirs. It is an error for the folder to
-// hold no paper at all: that is almost always a wrong path.
+// hold no paper at all: that is almost always a wrong path. Subdirectories
+// that cannot be read and document names that are not regular files (a
+// named pipe would block the read) are skipped and reported by Papers.
 func NewFolder(dir string, source string) (*Folder, error) {
+	return newFolder(dir, source, os.DirFS(dir))
+}
+
+// newFolder lists dir through fsys, which tests replace to make a
+// subdirectory unreadable even to root.
+func newFolder(dir, source string, fsys fs.FS) (*Folder, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("folder: %w", err)
@@ -70,11 +81,16 @@ func NewFolder(dir string, source string) (*Folder, error) {
 		}
 	}
 	f := &Folder{dir: dir, source: source}
-	if err := filepath.WalkDir(dir, f.visit); err != nil {
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error { return f.visit(fsys, p, d, err) })
+	if err != nil {
 		return nil, fmt.Errorf("folder %s: %w", dir, err)
 	}
 	if len(f.files) == 0 {
-		return nil, fmt.Errorf("folder %s holds no .md, .markdown or .txt file", dir)
+		msg := fmt.Sprintf("folder %s holds no .md, .markdown or .txt file", dir)
+		if len(f.skipped) > 0 {
+			msg += fmt.Sprintf(" that could be read (%d skipped, first %v)", len(f.skipped), f.skipped[0])
+		}
+		return nil, errors.New(msg)
 	}
 	// WalkDir's lexical order is per directory; sorting the whole relative
 	// path gives one order that does not depend on the walk.
@@ -82,34 +98,52 @@ func NewFolder(dir string, source string) (*Folder, error) {
 	return f, nil
 }
 
-// visit is the WalkDir callback collecting document files.
-func (f *Folder) visit(p string, d fs.DirEntry, err error) error {
+// visit is the WalkDir callback collecting document files. p is slash-
+// separated and relative to the folder.
+func (f *Folder) visit(fsys fs.FS, p string, d fs.DirEntry, err error) error {
 	if err != nil {
-		return err
+		if p == "." {
+			return err // the folder itself: nothing to skip to
+		}
+		// An unreadable subdirectory or entry is skipped like an
+		// unreadable file, not the end of the whole walk.
+		f.skip(p, err)
+		if d != nil && d.IsDir() {
+			return fs.SkipDir
+		}
+		return nil
 	}
-	hidden := strings.HasPrefix(d.Name(), ".") && p != f.dir
+	hidden := strings.HasPrefix(d.Name(), ".") && p != "."
 	if d.IsDir() {
 		if hidden {
-			return filepath.SkipDir
+			return fs.SkipDir
 		}
 		return nil
 	}
 	if hidden || !isDocumentName(d.Name()) {
 		return nil
 	}
-	// Stat follows symbolic links, so a linked paper is read like any other
-	// and a dangling link is skipped.
-	info, err := os.Stat(p)
-	if err != nil || !info.Mode().IsRegular() {
-		return nil
+	// Stat follows symbolic links, so a linked paper is read like any other.
+	info, err := fs.Stat(fsys, p)
+	switch {
+	case err != nil:
+		f.skip(p, err)
+	case !info.Mode().IsRegular():
+		f.skip(p, fmt.Errorf("not a regular file (%s)", fileKind(info.Mode())))
+	default:
+		f.files = append(f.files, docFile{rel: p, size: info.Size()})
+		f.size += info.Size()
 	}
-	rel, err := filepath.Rel(f.dir, p)
-	if err != nil {
-		return err
-	}
-	f.files = append(f.files, docFile{rel: filepath.ToSlash(rel), size: info.Size()})
-	f.size += info.Size()
 	return nil
+}
+
+func (f *Folder) skip(rel string, err error) {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is in Pos already
+	}
+	name := filepath.Join(f.dir, filepath.FromSlash(rel))
+	f.skipped = append(f.skipped, &RecordError{Pos: Position{File: name}, Err: err})
 }
 
 // isDocumentName reports whether a file or object name is a Markdown or
@@ -136,6 +170,14 @@ func (f *Folder) Len() int { return len(f.files) }
 // the stream between files without an error, like the other sources.
 func (f *Folder) Papers(ctx context.Context, from Cursor) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
+		if from == (Cursor{}) {
+			// Reported once, by the run that starts the source.
+			for _, e := range f.skipped {
+				if !yield(Record{}, e) {
+					return
+				}
+			}
+		}
 		var done int64
 		for i, file := range f.files {
 			if ctx.Err() != nil {
@@ -169,11 +211,15 @@ func (f *Folder) read(unit int, file docFile, bytesSoFar int64) (Record, error) 
 	if err != nil {
 		return Record{}, placeDocumentError(err, name, cur)
 	}
-	return documentRecord(p, name, cur, bytesSoFar), nil
+	return documentRecord(p, name, cur, bytesSoFar, f.Limits)
 }
 
-func documentRecord(p Paper, name string, cur Cursor, bytesSoFar int64) Record {
-	return Record{Paper: p, Pos: Position{File: name}, Cursor: cur, Bytes: bytesSoFar, Warnings: p.Warnings()}
+func documentRecord(p Paper, name string, cur Cursor, bytesSoFar int64, lim Limits) (Record, error) {
+	capped, err := lim.Cap(&p)
+	if err != nil {
+		return Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err}
+	}
+	return Record{Paper: p, Pos: Position{File: name}, Cursor: cur, Bytes: bytesSoFar, Warnings: append(capped, p.Warnings()...)}, nil
 }
 
 // placeDocumentError moves a DecodeDocument error to where the source knows
@@ -190,7 +236,7 @@ func placeDocumentError(err error, name string, cur Cursor) error {
 }
 
 func readDocument(name string) ([]byte, error) {
-	fh, err := os.Open(name)
+	fh, err := openRegular(name)
 	if err != nil {
 		return nil, err
 	}
@@ -349,6 +395,7 @@ type metaEntry struct {
 	kind metaKind
 	text string   // for metaText
 	list []string // for metaList
+	what string   // for metaOther: "a mapping", "a list holding a list", ...
 }
 
 type metaKind uint8
@@ -381,7 +428,7 @@ func yamlEntries(text []byte, first int) ([]metaEntry, error) {
 	out := make([]metaEntry, 0, len(root.Content)/2)
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], yamlDeref(root.Content[i+1])
-		e := metaEntry{key: k.Value, line: first + k.Line - 1, kind: metaOther}
+		e := metaEntry{key: k.Value, line: first + k.Line - 1, kind: metaOther, what: yamlKindName(v)}
 		switch v.Kind {
 		case yaml.ScalarNode:
 			if v.Tag == "!!null" {
@@ -393,7 +440,7 @@ func yamlEntries(text []byte, first int) ([]metaEntry, error) {
 			for _, it := range v.Content {
 				it = yamlDeref(it)
 				if it.Kind != yaml.ScalarNode {
-					e.kind, e.list = metaOther, nil
+					e.kind, e.list, e.what = metaOther, nil, "a list holding "+yamlKindName(it)
 					break
 				}
 				if it.Tag != "!!null" {
@@ -404,6 +451,19 @@ func yamlEntries(text []byte, first int) ([]metaEntry, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// yamlKindName names a YAML node's shape for messages.
+func yamlKindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.ScalarNode:
+		return "text"
+	}
+	return "a YAML node of another kind"
 }
 
 func yamlDeref(n *yaml.Node) *yaml.Node {
@@ -438,14 +498,14 @@ func tomlEntries(text []byte, first int) ([]metaEntry, error) {
 	lines := strings.Split(string(text), "\n")
 	out := make([]metaEntry, 0, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		e := metaEntry{key: k, line: first + tomlKeyLine(lines, k), kind: metaOther}
+		e := metaEntry{key: k, line: first + tomlKeyLine(lines, k), kind: metaOther, what: tomlKindName(m[k])}
 		switch v := m[k].(type) {
 		case []any:
 			e.kind = metaList
 			for _, it := range v {
 				s, ok := tomlScalar(it)
 				if !ok {
-					e.kind, e.list = metaOther, nil
+					e.kind, e.list, e.what = metaOther, nil, "a list holding "+tomlKindName(it)
 					break
 				}
 				e.list = append(e.list, s)
@@ -458,6 +518,17 @@ func tomlEntries(text []byte, first int) ([]metaEntry, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// tomlKindName names a decoded TOML value's shape for messages.
+func tomlKindName(v any) string {
+	switch v.(type) {
+	case []any, []map[string]any:
+		return "a list"
+	case map[string]any:
+		return "a table"
+	}
+	return "text"
 }
 
 // tomlScalar renders a TOML scalar as text; dates keep their year first so
@@ -559,7 +630,7 @@ func (e *metaEntry) scalar() (string, error) {
 	case metaList:
 		return "", errors.New("want text, got a list")
 	}
-	return "", errors.New("want text, got a mapping")
+	return "", fmt.Errorf("want text, got %s", e.what)
 }
 
 func (e *metaEntry) items(split func(string) []string) ([]string, error) {
@@ -569,7 +640,7 @@ func (e *metaEntry) items(split func(string) []string) ([]string, error) {
 	case metaList:
 		return e.list, nil
 	}
-	return nil, errors.New("want a list or text, got a mapping")
+	return nil, fmt.Errorf("want a list or text, got %s", e.what)
 }
 
 func (e *metaEntry) year() (int, error) {

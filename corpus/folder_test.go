@@ -264,6 +264,11 @@ func TestDecodeDocumentErrors(t *testing.T) {
 		{"+++\ntitle = x\n+++\n", 2, "", "TOML front matter"},
 		{"---\ntitle: x\nauthors:\n  nested: map\n---\n", 3, "authors", "want a list or text, got a mapping"},
 		{"+++\nid = \"a\"\ntitle = [\"a\", \"b\"]\n+++\n", 3, "title", "want text, got a list"},
+		// A nested list is named as such, not as a mapping.
+		{"---\ntitle: x\nauthors: [[a, b]]\n---\n", 3, "authors", "want a list or text, got a list holding a list"},
+		{"---\ntitle: [[a]]\n---\n", 2, "title", "want text, got a list holding a list"},
+		{"+++\ntitle = \"x\"\nauthors = [[\"a\"]]\n+++\n", 3, "authors", "got a list holding a list"},
+		{"+++\ntitle = \"x\"\n[authors]\nname = \"a\"\n+++\n", 2, "authors", "got a table"},
 		{"---\ntitle: x\nyear: 1066\n---\n", 3, "year", "out of range"},
 		{"---\ntitle: x\ndate: soon\n---\n", 3, "year", "holds no 4-digit year"},
 		{"---\n- a\n- b\n---\n", 2, "", "key: value"},

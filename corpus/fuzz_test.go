@@ -2,9 +2,11 @@ package corpus
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -126,20 +128,60 @@ func checkWalkers(t *testing.T, line []byte) {
 	}
 }
 
-// FuzzScanJSONL feeds arbitrary bytes (plain or gzip) through the line
-// reader: it must never panic, and every error must be a *RecordError.
-func FuzzScanJSONL(f *testing.F) {
+// fuzzScanMaxInput bounds FuzzScanJSONL's inputs. The fuzzer minimises
+// every new interesting input with a search quadratic in its length: with
+// whole fixture files (3-7 KB) as seeds it spent its budget minimising one
+// input (9 executions in 60 s). Small seeds and this cap keep it at
+// thousands of executions a second. Gzip input still inflates to long
+// lines, and a quarter of the inputs (by length) get a tiny line limit so
+// the over-long line path is fuzzed too.
+const fuzzScanMaxInput = 1 << 10
+
+// fuzzScanMaxInflated bounds what a gzip input may inflate to: deflate
+// turns 1 KB into up to 1 MB, and minimising such an input costs
+// milliseconds per try, which stalls the fuzzer for its whole budget.
+const fuzzScanMaxInflated = 64 << 10
+
+// inflatesPast reports whether data is gzip inflating to more than n bytes.
+func inflatesPast(data []byte, n int64) bool {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return false
+	}
+	got, _ := io.CopyN(io.Discard, zr, n+1)
+	return got > n
+}
+
+// scanSeeds are small inputs for the line reader: single records, a few
+// lines together, each also gzipped, and a gzip stream of two members.
+func scanSeeds(f *testing.F) [][]byte {
+	var out [][]byte
 	for _, name := range []string{"mapped.jsonl", "arxiv-snapshot.jsonl"} {
 		data, err := os.ReadFile(corpusFixture(name))
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data)
-		f.Add(gzipBytes(f, data))
-		f.Add(gzipBytes(f, data)[:40])
+		lines := bytes.SplitAfter(data, []byte("\n"))
+		few := bytes.Join(lines[:min(3, len(lines))], nil)
+		for _, in := range [][]byte{lines[0], few} {
+			if len(in) > fuzzScanMaxInput/2 {
+				in = in[:fuzzScanMaxInput/2]
+			}
+			out = append(out, in, gzipBytes(f, in), gzipBytes(f, in)[:20])
+		}
 	}
-	f.Add([]byte("{\"id\":\"a\",\"title\":\"x\"}\r\n\n\xff\xfe\n{"))
-	f.Add([]byte{0x1f, 0x8b})
+	two := append(gzipBytes(f, []byte(`{"id":"a","title":"A"}`+"\n")), gzipBytes(f, []byte(`{"id":"b","title":"B"}`+"\n"))...)
+	out = append(out, two)
+	out = append(out, []byte("{\"id\":\"a\",\"title\":\"x\"}\r\n\n\xff\xfe\n{"), []byte{0x1f, 0x8b})
+	return out
+}
+
+// FuzzScanJSONL feeds arbitrary bytes (plain or gzip) through the line
+// reader: it must never panic, and every error must be a *RecordError.
+func FuzzScanJSONL(f *testing.F) {
+	for _, in := range scanSeeds(f) {
+		f.Add(in)
+	}
 	dec := mustMappedF(f, nil)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var lastLine int64
@@ -163,7 +205,14 @@ func FuzzScanJSONL(f *testing.F) {
 			}
 			return true
 		}
-		scanJSONL(context.Background(), bytes.NewReader(data), unitScan{name: "fuzz.jsonl", dec: dec, yield: yield})
+		if len(data) > fuzzScanMaxInput || inflatesPast(data, fuzzScanMaxInflated) {
+			return
+		}
+		var lim Limits
+		if len(data)%4 == 3 {
+			lim.MaxLineBytes = 64
+		}
+		scanJSONL(context.Background(), bytes.NewReader(data), unitScan{name: "fuzz.jsonl", dec: dec, yield: yield, lim: lim})
 	})
 }
 

@@ -19,9 +19,6 @@ type FieldMap map[string]string
 var quireFields = []string{"id", "title", "abstract", "authors", "year", "venue",
 	"fields", "categories", "doi", "url", "source", "full_text"}
 
-// QuireFields returns the field names a FieldMap may use.
-func QuireFields() []string { return slices.Clone(quireFields) }
-
 // defaultKeys are tried in order for fields the map leaves out; the first
 // key present with a non-null value is used, and its type must fit.
 var defaultKeys = map[string][]string{

@@ -57,6 +57,8 @@ type S3Options struct {
 	// Client replaces the client built from the options above (tests, or
 	// callers with their own AWS configuration).
 	Client *s3.Client
+	// Limits bound each record; zero means DefaultLimits.
+	Limits Limits
 }
 
 // Reading ahead: each object fetched ahead holds at most this much in
@@ -91,6 +93,7 @@ type S3Source struct {
 	docSource string
 	docDir    string // see setDocDir
 	conc      int
+	lim       Limits
 }
 
 type s3Object struct {
@@ -120,7 +123,7 @@ func NewS3(ctx context.Context, location string, o S3Options) (*S3Source, error)
 	if o.Concurrency < 0 || o.PageSize < 0 {
 		return nil, errors.New("s3: Concurrency and PageSize must not be negative")
 	}
-	s := &S3Source{client: o.Client, bucket: bucket, prefix: prefix, where: where, conc: o.Concurrency}
+	s := &S3Source{client: o.Client, bucket: bucket, prefix: prefix, where: where, conc: o.Concurrency, lim: o.Limits}
 	if s.conc == 0 {
 		s.conc = 8
 	}
@@ -486,7 +489,7 @@ func (s *S3Source) readObject(ctx context.Context, f *s3Fetch, from Cursor, yiel
 		return yield(Record{}, &RecordError{Pos: Position{File: name}, Cursor: Cursor{Unit: f.unit}, Err: f.err})
 	}
 	if !f.obj.doc {
-		_, ok := scanJSONL(ctx, f.reader(), unitScan{name: name, unit: f.unit, from: from, base: f.obj.offset, dec: s.decode, yield: yield})
+		_, ok := scanJSONL(ctx, f.reader(), unitScan{name: name, unit: f.unit, from: from, base: f.obj.offset, dec: s.decode, lim: s.lim, yield: yield})
 		return ok
 	}
 	cur := Cursor{Unit: f.unit, Line: 1}
@@ -498,7 +501,7 @@ func (s *S3Source) readObject(ctx context.Context, f *s3Fetch, from Cursor, yiel
 	if err != nil {
 		return yield(Record{}, placeDocumentError(err, name, cur))
 	}
-	return yield(documentRecord(p, name, cur, f.obj.offset+f.obj.size), nil)
+	return yield(documentRecord(p, name, cur, f.obj.offset+f.obj.size, s.lim))
 }
 
 // s3Reader streams one object. When the connection breaks mid-body it

@@ -387,7 +387,7 @@ func jsonError(err error, fields map[string]string) error {
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Errorf("invalid JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
+		return fmt.Errorf("invalid JSON: %s (at byte %d)", strings.TrimPrefix(se.Error(), "json: "), se.Offset)
 	}
 	return fmt.Errorf("invalid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
 }

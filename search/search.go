@@ -42,9 +42,45 @@ type Engine interface {
 
 // Batch is one atomic write.
 type Batch struct {
-	Upserts     []corpus.Paper
+	Upserts []corpus.Paper
+	// Origins, when set, holds where each upsert was read (parallel to
+	// Upserts), for engines that keep it (see OriginReader).
+	Origins     []Origin
 	Deletes     []string
 	Checkpoints []Checkpoint
+}
+
+// Origin is where a paper was read: the input, by a hash of its
+// Fingerprint, the cursor just after its record, and its position for
+// people (File empty when it is the source's name).
+type Origin struct {
+	Fingerprint string          `json:"fp"`
+	Cursor      corpus.Cursor   `json:"c"`
+	Pos         corpus.Position `json:"p"`
+}
+
+// Preparer is implemented by engines that can do a batch's slow work
+// (embedding, analysis) apart from writing it, so Ingest prepares several
+// batches at once and still commits them one at a time, in order, each
+// with the checkpoint that covers it.
+type Preparer interface {
+	Prepare(ctx context.Context, b *Batch) (PreparedBatch, error)
+}
+
+// PreparedBatch is a batch ready to write.
+type PreparedBatch interface {
+	// Commit writes the batch together with cks, atomically.
+	Commit(ctx context.Context, cks []Checkpoint) error
+}
+
+// OriginReader is implemented by engines that keep each paper's Origin. A
+// resumed ingest asks it which of a batch's IDs an earlier run already
+// wrote, so duplicate IDs follow one rule (the first copy wins) however
+// often a run was interrupted.
+type OriginReader interface {
+	// Origins returns the origins of those ids that are in the index and
+	// have one.
+	Origins(ctx context.Context, ids []string) (map[string]Origin, error)
 }
 
 // Len is the number of papers the batch touches.
@@ -79,7 +115,14 @@ type Request struct {
 	Mode string
 	// Explain fills each hit's Explain with both halves' ranks and scores.
 	Explain bool
+	// Timeout bounds the search: 0 means the engine's default, a negative
+	// value none. A search that runs out fails with an error saying so.
+	Timeout time.Duration
 }
+
+// MaxWindow caps Offset+Limit: paging deeper than this is refused (narrow
+// the query instead), as every result must be ranked to reach it.
+const MaxWindow = 10_000
 
 // Search modes.
 const (
@@ -119,6 +162,21 @@ type Result struct {
 	// Expansion lists the terms, as indexed, that a hybrid search added to
 	// the BM25 query (adaptive hybrid on a corpus where vectors lead).
 	Expansion []string `json:"expansion,omitempty"`
+	// NoHits says why a search found nothing; nil when it found hits.
+	NoHits *NoHits `json:"no_hits,omitempty"`
+}
+
+// NoHits explains an empty result: the filter that removed the last
+// matches and how many hits the query has without it, or that no paper
+// has the query's words at all.
+type NoHits struct {
+	// Filter is the filter to blame in canonical form (year:2030); ""
+	// when the words alone find nothing.
+	Filter string `json:"filter,omitempty"`
+	// Without is how many hits the query has without Filter.
+	Without uint64 `json:"without,omitempty"`
+	// Message says it in one line for people.
+	Message string `json:"message"`
 }
 
 // Hit is one matching paper.
@@ -156,10 +214,14 @@ type Facet struct {
 	Other int `json:"other,omitempty"`
 }
 
-// FacetValue is one value and how many hits have it.
+// FacetValue is one value and how many hits have it. For a facet whose
+// own key is filtered (year:2019), counts are taken with that key's
+// filters off, so siblings show what choosing them would give; Selected
+// marks the values the query's filters take.
 type FacetValue struct {
-	Value string `json:"value"`
-	Count int    `json:"count"`
+	Value    string `json:"value"`
+	Count    int    `json:"count"`
+	Selected bool   `json:"selected,omitempty"`
 }
 
 // Stats describes an index.

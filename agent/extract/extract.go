@@ -13,7 +13,6 @@ package extract
 import (
 	"math"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -280,15 +279,4 @@ func TopCited(ss []Sentence) int {
 		}
 	}
 	return best
-}
-
-// Cited lists the distinct source numbers in order of first citation.
-func Cited(ss []Sentence) []int {
-	var out []int
-	for _, s := range ss {
-		if !slices.Contains(out, s.N) {
-			out = append(out, s.N)
-		}
-	}
-	return out
 }

@@ -134,6 +134,9 @@ type Provider interface {
 var (
 	ErrAuth      = errors.New("the provider refused the credentials")
 	ErrThrottled = errors.New("the provider is throttling requests")
-	ErrModel     = errors.New("the model was not found or is not enabled")
-	ErrProtocol  = errors.New("the provider sent a malformed response")
+	// ErrUnavailable is a server fault that may pass (HTTP 500, 502, 504);
+	// it is retried with backoff like throttling.
+	ErrUnavailable = errors.New("the provider failed on its side")
+	ErrModel       = errors.New("the model was not found or is not enabled")
+	ErrProtocol    = errors.New("the provider sent a malformed response")
 )

@@ -278,7 +278,9 @@ func keyLine(root *yaml.Node, key string) int {
 }
 
 // Vars fills defaults into given and checks it against the declared
-// variables: an unknown name or a missing required value is an error.
+// variables: an unknown name or a missing required value is an error. An
+// empty value (blank input in the app, --var name= on the command line)
+// takes the default: this is the one place either decides.
 func (p *Prompt) Vars(given map[string]string) (map[string]string, error) {
 	out := map[string]string{}
 	var names []string
@@ -292,6 +294,9 @@ func (p *Prompt) Vars(given map[string]string) (map[string]string, error) {
 				return nil, fmt.Errorf("prompt %s takes no variables, but %q was given", p.Name, k)
 			}
 			return nil, fmt.Errorf("prompt %s has no variable %q (it takes %s)", p.Name, k, strings.Join(names, ", "))
+		}
+		if strings.TrimSpace(v) == "" {
+			continue
 		}
 		out[k] = v
 	}

@@ -106,3 +106,19 @@ func TestUserFolderOverridesBuiltins(t *testing.T) {
 		t.Errorf("a missing folder is fine: %v", err)
 	}
 }
+
+// An empty value takes the default, and a required variable with neither
+// is an error that describes it.
+func TestVarsEmptyTakesDefault(t *testing.T) {
+	p, err := Parse("v.md", []byte("---\nname: v\nvariables:\n  - name: who\n    description: who it is for\n    default: research team\n  - name: what\n    description: the product\n    required: true\n---\nbody {{.Vars.who}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Vars(map[string]string{"who": "  ", "what": "Quire"})
+	if err != nil || got["who"] != "research team" || got["what"] != "Quire" {
+		t.Fatalf("vars %v %v", got, err)
+	}
+	if _, err := p.Vars(map[string]string{"who": "x", "what": ""}); err == nil || !strings.Contains(err.Error(), "the product") {
+		t.Fatalf("empty required: %v", err)
+	}
+}

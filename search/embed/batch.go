@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
+
+	"github.com/quire-research/quire/search/backoff"
 )
 
 // BatchOptions tunes NewBatcher. Zero fields take the defaults noted.
@@ -16,7 +17,8 @@ type BatchOptions struct {
 	// Concurrency is the number of inner calls in flight (default 1).
 	Concurrency int
 	// Retries is how many times one batch is retried after ErrThrottled
-	// (default 6; negative for none).
+	// or ErrUnavailable (default 6; negative for none). Each retry is
+	// reported to the context's backoff.WithNotify listener.
 	Retries int
 	// BaseDelay is the first backoff ceiling (default 500ms); each retry
 	// doubles it, up to MaxDelay (default 30s). The wait is drawn uniformly
@@ -52,19 +54,19 @@ func (o BatchOptions) withDefaults() BatchOptions {
 }
 
 // Batcher splits a call into batches, runs a bounded number of them at
-// once and retries the ones the service throttled. Results keep the
+// once and retries the ones the service throttled or failed on its side. Results keep the
 // order of the input. It is safe for concurrent use; the limit applies
 // per call to Embed.
 type Batcher struct {
 	inner Embedder
 	opts  BatchOptions
-	sleep func(context.Context, time.Duration) error // replaced in tests
+	sleep func(context.Context, time.Duration) error // nil sleeps; replaced in tests
 }
 
 // NewBatcher wraps e. Batching does not change vectors, so the Batcher
 // keeps e's Name.
 func NewBatcher(e Embedder, o BatchOptions) *Batcher {
-	return &Batcher{inner: e, opts: o.withDefaults(), sleep: sleepCtx}
+	return &Batcher{inner: e, opts: o.withDefaults()}
 }
 
 func (b *Batcher) Name() string { return b.inner.Name() }
@@ -114,7 +116,7 @@ func (b *Batcher) Embed(ctx context.Context, texts []string, kind Kind) ([][]flo
 			go func() {
 				defer func() { <-sem }()
 				vecs, err := b.embedBatch(ctx, texts[start:end], kind)
-				results <- batchResult{start, vecs, err}
+				results <- batchResult{start, vecs, offsetIndex(err, start)}
 			}()
 		case r := <-results:
 			done++
@@ -127,50 +129,40 @@ func (b *Batcher) Embed(ctx context.Context, texts []string, kind Kind) ([][]flo
 	return out, nil
 }
 
-// embedBatch makes one inner call, retrying while it is throttled.
+// embedBatch makes one inner call, retrying while it is throttled or
+// the server fails on its side (backoff.Policy, shared with agent/llm).
+// Ingestion is batch work, so any Retry-After is honoured.
 func (b *Batcher) embedBatch(ctx context.Context, texts []string, kind Kind) ([][]float32, error) {
-	ceiling := b.opts.BaseDelay
-	for attempt := 0; ; attempt++ {
-		vecs, err := b.inner.Embed(ctx, texts, kind)
-		if err == nil {
-			if len(vecs) != len(texts) {
-				return nil, fmt.Errorf("%s returned %d vectors for %d texts", b.inner.Name(), len(vecs), len(texts))
-			}
-			return vecs, nil
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		if !errors.Is(err, ErrThrottled) || attempt >= b.opts.Retries {
-			if errors.Is(err, ErrThrottled) {
-				return nil, fmt.Errorf("still throttled after %d retries: %w", attempt, err)
-			}
-			return nil, err
-		}
-		wait := rand.N(ceiling + 1)
-		var te *ThrottleError
-		if errors.As(err, &te) && te.RetryAfter > wait {
-			wait = te.RetryAfter
-		}
-		if err := b.sleep(ctx, wait); err != nil {
-			return nil, err
-		}
-		ceiling = min(2*ceiling, b.opts.MaxDelay)
+	policy := backoff.Policy{
+		Retries:       b.opts.Retries,
+		BaseDelay:     b.opts.BaseDelay,
+		MaxDelay:      b.opts.MaxDelay,
+		MaxRetryAfter: -1,
+		Retryable:     func(err error) bool { return errors.Is(err, ErrThrottled) || errors.Is(err, ErrUnavailable) },
+		Sleep:         b.sleep,
 	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
+	if b.opts.Retries == 0 {
+		policy.Retries = -1 // withDefaults made 0 mean none
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
+	var vecs [][]float32
+	err := backoff.Retry(ctx, policy, func(ctx context.Context) error {
+		var err error
+		vecs, err = b.inner.Embed(ctx, texts, kind)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			return err
+		}
+		if len(vecs) != len(texts) {
+			return fmt.Errorf("%s returned %d vectors for %d texts", b.inner.Name(), len(vecs), len(texts))
+		}
 		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return vecs, nil
 }
 
 // ThrottleError is a throttled request, possibly with the pause the
@@ -182,6 +174,8 @@ type ThrottleError struct {
 	RetryAfter time.Duration
 	// Message is the service's own explanation, if any.
 	Message string
+	// Status is the HTTP status, when there was one.
+	Status int
 }
 
 func (e *ThrottleError) Error() string {
@@ -196,3 +190,11 @@ func (e *ThrottleError) Error() string {
 }
 
 func (e *ThrottleError) Unwrap() error { return ErrThrottled }
+
+// Transient makes the error retryable by backoff.
+func (e *ThrottleError) Transient() (bool, time.Duration, string) {
+	if e.Status != 0 {
+		return true, e.RetryAfter, fmt.Sprintf("HTTP %d", e.Status)
+	}
+	return true, e.RetryAfter, "throttled"
+}

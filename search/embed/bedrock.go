@@ -7,17 +7,18 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/logging"
+
+	"github.com/quire-research/quire/config/awsconfig"
+	"github.com/quire-research/quire/config/secret"
 )
 
 // BedrockOptions configures an Amazon Bedrock embedder.
@@ -27,7 +28,7 @@ type BedrockOptions struct {
 	// cross-region prefix such as "us." is allowed).
 	Model string
 	// Region is the AWS region; empty lets the SDK decide (AWS_REGION,
-	// the profile), then us-east-1.
+	// the profile), then awsconfig.DefaultRegion.
 	Region string
 	// Dimensions: 256, 512 or 1024 for Titan V2 (default 1024); 0 or 1024
 	// for Cohere v3, whose vectors have 1,024.
@@ -37,12 +38,12 @@ type BedrockOptions struct {
 	// Credentials overrides the standard chain (environment, profile,
 	// SSO, instance role); tests pass static fake ones.
 	Credentials aws.CredentialsProvider
-	// MaxAttempts bounds the SDK's own attempts for transient failures
-	// (connection errors, HTTP 500/502/504); default 2. Throttling is never
-	// retried by the SDK: it surfaces at once as ErrThrottled so that a
-	// Batcher, which sees every batch in flight, does the backing off.
-	MaxAttempts int
 }
+
+// The SDK client comes from config/awsconfig: it repeats only a broken
+// connection, once. Throttling and server faults surface at once as
+// ErrThrottled and ErrUnavailable so that a Batcher, which sees every
+// batch in flight, backs off (search/backoff) and reports its retries.
 
 type bedrockFamily int
 
@@ -84,12 +85,12 @@ func NewBedrock(ctx context.Context, o BedrockOptions) (*Bedrock, error) {
 		case 256, 512, 1024:
 			b.dim = o.Dimensions
 		default:
-			return nil, fmt.Errorf("Titan Text Embeddings V2 makes vectors of 256, 512 or 1024 dimensions, not %d: set embed.dimensions to one of them", o.Dimensions)
+			return nil, fmt.Errorf("model: Titan Text Embeddings V2 makes vectors of 256, 512 or 1024 dimensions, not %d: set embed.dimensions to one of them", o.Dimensions)
 		}
 	case strings.HasPrefix(base, "cohere.embed-english-v3"), strings.HasPrefix(base, "cohere.embed-multilingual-v3"):
 		b.family = cohereV3
 		if o.Dimensions != 0 && o.Dimensions != 1024 {
-			return nil, fmt.Errorf("Cohere Embed v3 makes 1024-dimensional vectors, not %d: set embed.dimensions to 1024", o.Dimensions)
+			return nil, fmt.Errorf("model: Cohere Embed v3 makes 1024-dimensional vectors, not %d: set embed.dimensions to 1024", o.Dimensions)
 		}
 		b.dim = 1024
 	case o.Model == "":
@@ -103,39 +104,12 @@ func NewBedrock(ctx context.Context, o BedrockOptions) (*Bedrock, error) {
 			return nil, errors.New("the Bedrock endpoint must be an http:// or https:// URL with a host and no credentials")
 		}
 	}
-	attempts := o.MaxAttempts
-	if attempts <= 0 {
-		attempts = 2
-	}
-	retryer := retry.NewStandard(func(so *retry.StandardOptions) {
-		so.MaxAttempts = attempts
-		so.RateLimiter = ratelimit.None // no client-side retry quota: the Batcher paces
-		so.Retryables = []retry.IsErrorRetryable{
-			retry.NoRetryCanceledError{},
-			retry.RetryableConnectionError{},
-			retry.RetryableHTTPStatusCode{Codes: map[int]struct{}{500: {}, 502: {}, 504: {}}},
-		}
-	})
-	// The SDK logs to stderr by default; Quire owns the terminal.
-	loadOpts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
-	if o.Region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(o.Region))
-	}
-	if o.Credentials != nil {
-		loadOpts = append(loadOpts, config.WithCredentialsProvider(o.Credentials))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Region: o.Region, Credentials: o.Credentials})
 	if err != nil {
-		return nil, fmt.Errorf("cannot load the AWS configuration (check AWS_PROFILE and ~/.aws/config): %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
+		return nil, err
 	}
 	b.service = "Amazon Bedrock (" + cfg.Region + ")"
 	b.client = bedrockruntime.NewFromConfig(cfg, func(bo *bedrockruntime.Options) {
-		bo.Logger = logging.Nop{}
-		bo.Retryer = retryer
-		bo.RetryMaxAttempts = 0 // AWS_MAX_ATTEMPTS must not replace the retryer above
 		if o.Endpoint != "" {
 			bo.BaseEndpoint = aws.String(o.Endpoint)
 		}
@@ -181,7 +155,7 @@ func (b *Bedrock) Embed(ctx context.Context, texts []string, kind Kind) ([][]flo
 			vecs = [][]float32{v}
 		}
 		if err != nil {
-			return nil, err
+			return nil, offsetIndex(err, start)
 		}
 		out = append(out, vecs...)
 	}
@@ -204,7 +178,9 @@ func (b *Bedrock) titan(ctx context.Context, text string) ([]float32, error) {
 	if len(resp.Embedding) != b.dim {
 		return nil, fmt.Errorf("%s returned a %d-dimensional vector, want %d", b.service, len(resp.Embedding), b.dim)
 	}
-	normalize(resp.Embedding)
+	if !normalize(resp.Embedding) {
+		return nil, &ZeroVectorError{Service: b.service}
+	}
 	return resp.Embedding, nil
 }
 
@@ -252,7 +228,9 @@ func (b *Bedrock) cohere(ctx context.Context, texts []string, kind Kind) ([][]fl
 		if len(v) != b.dim {
 			return nil, fmt.Errorf("%s returned a %d-dimensional vector, want %d", b.service, len(v), b.dim)
 		}
-		normalize(vecs[i])
+		if !normalize(vecs[i]) {
+			return nil, &ZeroVectorError{Service: b.service, Index: i}
+		}
 	}
 	return vecs, nil
 }
@@ -290,15 +268,20 @@ func (b *Bedrock) classify(ctx context.Context, err error) error {
 	}
 	var api smithy.APIError
 	if !errors.As(err, &api) {
-		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-			return &ThrottleError{Service: b.service}
+		switch {
+		case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+			return &ThrottleError{Service: b.service, Status: status}
+		case unavailable(status):
+			return &ServiceError{Service: b.service, Status: status, Kind: ErrUnavailable}
 		}
-		return fmt.Errorf("cannot reach %s: %w", b.service, err)
+		return fmt.Errorf("cannot reach %s: %w", b.service, b.redactor(ctx).Error(err))
 	}
-	code, msg := api.ErrorCode(), clip(api.ErrorMessage())
+	code, msg := api.ErrorCode(), clip(b.redactor(ctx).String(api.ErrorMessage()))
 	switch code {
 	case "ThrottlingException", "ServiceUnavailableException", "ModelNotReadyException", "TooManyRequestsException":
-		return &ThrottleError{Service: b.service, Message: msg}
+		return &ThrottleError{Service: b.service, Message: msg, Status: status}
+	case "InternalServerException", "ModelTimeoutException":
+		return &ServiceError{Service: b.service, Status: status, Code: code, Message: msg, Kind: ErrUnavailable}
 	case "AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException",
 		"InvalidSignatureException", "IncompleteSignatureException", "MissingAuthenticationTokenException":
 		return &ServiceError{Service: b.service, Status: status, Code: code, Message: msg, Kind: ErrAuth,
@@ -307,10 +290,28 @@ func (b *Bedrock) classify(ctx context.Context, err error) error {
 		return &ServiceError{Service: b.service, Status: status, Code: code, Message: msg, Kind: ErrModelNotFound,
 			Hint: fmt.Sprintf("check that %s is offered in this region", b.model)}
 	}
-	if status == http.StatusTooManyRequests {
-		return &ThrottleError{Service: b.service, Message: msg}
+	switch {
+	case status == http.StatusTooManyRequests:
+		return &ThrottleError{Service: b.service, Message: msg, Status: status}
+	case unavailable(status):
+		return &ServiceError{Service: b.service, Status: status, Code: code, Message: msg, Kind: ErrUnavailable}
 	}
 	return &ServiceError{Service: b.service, Status: status, Code: code, Message: msg}
+}
+
+// redactor keeps the credentials' secret parts (and a Bedrock API key)
+// out of errors. The SDK caches credentials, so retrieving them again
+// costs nothing; a chain that found none is given no time to search again.
+func (b *Bedrock) redactor(ctx context.Context) *secret.Redactor {
+	secrets := []string{os.Getenv("AWS_BEARER_TOKEN_BEDROCK")}
+	if p := b.client.Options().Credentials; p != nil {
+		ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		if c, err := p.Retrieve(ctx); err == nil {
+			secrets = append(secrets, c.SecretAccessKey, c.SessionToken)
+		}
+	}
+	return secret.New(secrets...)
 }
 
 // clipRunes cuts s to at most n characters, at a character boundary.

@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -9,9 +10,12 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"sync"
+	"syscall"
 )
 
 // The cache file is a magic header followed by records appended one after
@@ -24,7 +28,20 @@ import (
 //
 // Vectors are stored as float32, so a hit returns exactly the vector the
 // embedder returned. A record cut short by a crash, or one whose checksum
-// fails, ends the file: Open truncates it there and appends after.
+// fails, ends the file.
+//
+// Only the keys and where their records start are held in memory (about
+// 60 bytes a vector, against 4 KB for a 1,024-dimensional one); a hit
+// reads its record from the file and checks its key and checksum again,
+// so a file changed underneath can cost a re-embedding, never a wrong
+// vector.
+//
+// Several processes may share the file (two indexes ingesting with the
+// same remote embedder): no descriptor is held between calls, and each
+// write takes an exclusive lock on the file (flock), first reads what
+// others appended since (keeping their vectors too), cuts off a torn tail
+// (under the lock it can only be a crash's), then appends. Opening reads
+// without the lock and never changes the file.
 var cacheMagic = [8]byte{'Q', 'E', 'M', 'B', 'C', 0, 0, 1}
 
 const maxCacheDim = 1 << 16
@@ -33,109 +50,113 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Cache remembers vectors by content so unchanged text is never embedded
 // twice, across runs. Only misses reach the inner embedder. It is safe
-// for concurrent use. Close it to flush.
+// for concurrent use.
 type Cache struct {
 	inner Embedder
 	path  string
 
 	mu      sync.RWMutex
-	f       *os.File
-	vecs    map[[32]byte][]float32
-	werr    error // first write failure; later writes are skipped
+	at      map[[32]byte]slot      // records in the file
+	mem     map[[32]byte][]float32 // vectors the file could not take (a write failed)
+	end     int64                  // the file's bytes read so far, all of them intact records
+	werr    error                  // first write failure; later writes are skipped
 	hits    int64
 	misses  int64
-	dropped int64 // bytes of torn or corrupt tail dropped on open
+	dropped int64 // bytes of torn or corrupt tail seen on open
+}
+
+// slot is where a record starts in the file, and its vector's length.
+type slot struct {
+	off int64
+	dim int
 }
 
 // CacheStats counts lookups since the cache was opened.
 type CacheStats struct {
 	Entries      int   // vectors held
 	Hits, Misses int64 // texts not sent to the inner embedder, and texts sent
-	DroppedBytes int64 // torn or corrupt tail removed when the file was opened
+	DroppedBytes int64 // torn or corrupt tail seen when the file was opened
 }
 
-// NewCache opens (or creates) the cache file at path and loads it.
+// NewCache opens (or prepares to create) the cache file at path and
+// indexes its records.
 func NewCache(e Embedder, path string) (*Cache, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	c := &Cache{inner: e, path: path, at: map[[32]byte]slot{}, mem: map[[32]byte][]float32{}}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return c, nil // made at the first write; if it cannot be, Close says so
+	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the embedding cache: %w", err)
+		return nil, fmt.Errorf("cannot read the embedding cache %s: %w", path, err)
 	}
-	c := &Cache{inner: e, path: path, f: f, vecs: map[[32]byte][]float32{}}
-	if err := c.load(); err != nil {
-		f.Close()
-		return nil, err
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the embedding cache %s: %w", path, err)
 	}
+	size := info.Size()
+	var magic [len(cacheMagic)]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		c.dropped = size // new, or torn before the header was whole
+		return c, nil
+	}
+	if magic != cacheMagic {
+		return nil, fmt.Errorf("%s is not a Quire embedding cache (or was written by another version); move it away to start a new one", path)
+	}
+	good, err := c.index(f, int64(len(cacheMagic)))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the embedding cache %s: %w", path, err)
+	}
+	c.end = good
+	c.dropped = size - good
 	return c, nil
 }
 
-func (c *Cache) load() error {
-	data, err := io.ReadAll(c.f)
-	if err != nil {
-		return fmt.Errorf("cannot read the embedding cache %s: %w", c.path, err)
-	}
-	if len(data) < len(cacheMagic) {
-		// New, or torn before the header was complete.
-		if err := c.f.Truncate(0); err != nil {
-			return fmt.Errorf("cannot reset the embedding cache %s: %w", c.path, err)
+// index reads records from r, which starts at offset base of the file,
+// and notes where each intact one lies; it returns the end of the last.
+func (c *Cache) index(r io.Reader, base int64) (int64, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var rec []byte
+	off := base
+	for {
+		head, err := br.Peek(36)
+		if len(head) < 36 {
+			if err == io.EOF || err == io.ErrUnexpectedEOF || err == nil {
+				return off, nil
+			}
+			return off, err
 		}
-		if _, err := c.f.WriteAt(cacheMagic[:], 0); err != nil {
-			return fmt.Errorf("cannot write the embedding cache %s: %w", c.path, err)
+		dim := int(binary.LittleEndian.Uint32(head[32:]))
+		if dim == 0 || dim > maxCacheDim {
+			return off, nil
 		}
-		c.dropped = int64(len(data))
-		_, err := c.f.Seek(int64(len(cacheMagic)), io.SeekStart)
-		return err
-	}
-	if !bytes.Equal(data[:len(cacheMagic)], cacheMagic[:]) {
-		return fmt.Errorf("%s is not a Quire embedding cache (or was written by another version); move it away to start a new one", c.path)
-	}
-	// Count floats first so every vector lives in one allocation.
-	good, floats := scanRecords(data)
-	slab := make([]float32, floats)
-	for off := len(cacheMagic); off < good; {
+		n := recordSize(dim)
+		if cap(rec) < n {
+			rec = make([]byte, n)
+		}
+		rec = rec[:n]
+		if _, err := io.ReadFull(br, rec); err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return off, nil
+			}
+			return off, err
+		}
+		if !recordOK(rec) {
+			return off, nil
+		}
 		var key [32]byte
-		copy(key[:], data[off:])
-		dim := int(binary.LittleEndian.Uint32(data[off+32:]))
-		v := slab[:dim:dim]
-		slab = slab[dim:]
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[off+36+4*i:]))
-		}
-		c.vecs[key] = v
-		off += recordSize(dim)
+		copy(key[:], rec)
+		c.at[key] = slot{off, dim}
+		off += int64(n)
 	}
-	if good < len(data) {
-		c.dropped = int64(len(data) - good)
-		if err := c.f.Truncate(int64(good)); err != nil {
-			return fmt.Errorf("cannot repair the embedding cache %s: %w", c.path, err)
-		}
-	}
-	_, err = c.f.Seek(int64(good), io.SeekStart)
-	return err
 }
 
 func recordSize(dim int) int { return 32 + 4 + 4*dim + 4 }
 
-// scanRecords returns the end of the last intact record and the number of
-// floats before it.
-func scanRecords(data []byte) (good, floats int) {
-	off := len(cacheMagic)
-	for off+36 <= len(data) {
-		dim := int(binary.LittleEndian.Uint32(data[off+32:]))
-		if dim == 0 || dim > maxCacheDim {
-			break
-		}
-		n := recordSize(dim)
-		if off+n > len(data) {
-			break
-		}
-		sum := binary.LittleEndian.Uint32(data[off+n-4:])
-		if crc32.Checksum(data[off:off+n-4], castagnoli) != sum {
-			break
-		}
-		off += n
-		floats += dim
-	}
-	return off, floats
+// recordOK checks a whole record's checksum.
+func recordOK(rec []byte) bool {
+	n := len(rec)
+	return crc32.Checksum(rec[:n-4], castagnoli) == binary.LittleEndian.Uint32(rec[n-4:])
 }
 
 func appendRecord(buf []byte, key [32]byte, v []float32) []byte {
@@ -146,6 +167,21 @@ func appendRecord(buf []byte, key [32]byte, v []float32) []byte {
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
 	}
 	return binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf[start:], castagnoli))
+}
+
+// readRecord reads the vector of key at s from f, checking that the
+// record is still that key's and intact.
+func readRecord(f *os.File, key [32]byte, s slot) ([]float32, bool) {
+	rec := make([]byte, recordSize(s.dim))
+	if _, err := f.ReadAt(rec, s.off); err != nil || !bytes.Equal(rec[:32], key[:]) ||
+		int(binary.LittleEndian.Uint32(rec[32:])) != s.dim || !recordOK(rec) {
+		return nil, false
+	}
+	v := make([]float32, s.dim)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(rec[36+4*i:]))
+	}
+	return v, true
 }
 
 // cacheKey hashes the embedder's name, the kind and the text, with
@@ -177,30 +213,34 @@ func (c *Cache) Embed(ctx context.Context, texts []string, kind Kind) ([][]float
 	for i, t := range texts {
 		keys[i] = cacheKey(name, kind, t)
 	}
+	c.lookup(keys, out)
 	var (
 		missTexts []string
 		missKeys  [][32]byte
+		missFrom  []int                // the caller's index of each miss, for errors
 		pending   = map[[32]byte]int{} // key → index in missTexts
 	)
-	c.mu.RLock()
 	for i, k := range keys {
-		if v, ok := c.vecs[k]; ok {
-			out[i] = append([]float32(nil), v...)
+		if out[i] != nil {
 			continue
 		}
 		if _, ok := pending[k]; !ok {
 			pending[k] = len(missTexts)
 			missTexts = append(missTexts, texts[i])
 			missKeys = append(missKeys, k)
+			missFrom = append(missFrom, i)
 		}
 	}
-	c.mu.RUnlock()
 	hits := int64(len(texts) - len(missTexts)) // repeats within the call count as hits
 	if len(missTexts) == 0 {
 		c.count(hits, 0)
 		return out, nil
 	}
 	vecs, err := c.inner.Embed(ctx, missTexts, kind)
+	var zv *ZeroVectorError
+	if errors.As(err, &zv) && zv.Index >= 0 && zv.Index < len(missFrom) {
+		return nil, &ZeroVectorError{Service: zv.Service, Index: missFrom[zv.Index]}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +263,44 @@ func (c *Cache) Embed(ctx context.Context, texts []string, kind Kind) ([][]float
 	return out, nil
 }
 
+// lookup fills out[i] with the cached vector of keys[i], where there is
+// one. Records that no longer check out are forgotten: they are misses.
+func (c *Cache) lookup(keys [][32]byte, out [][]float32) {
+	var f *os.File
+	var bad [][32]byte
+	c.mu.RLock()
+	for i, k := range keys {
+		if v, ok := c.mem[k]; ok {
+			out[i] = append([]float32(nil), v...)
+			continue
+		}
+		s, ok := c.at[k]
+		if !ok {
+			continue
+		}
+		if f == nil {
+			var err error
+			if f, err = os.Open(c.path); err != nil {
+				break // all misses: the vectors are embedded again
+			}
+			defer f.Close()
+		}
+		if v, ok := readRecord(f, k, s); ok {
+			out[i] = v
+		} else {
+			bad = append(bad, k)
+		}
+	}
+	c.mu.RUnlock()
+	if len(bad) > 0 {
+		c.mu.Lock()
+		for _, k := range bad {
+			delete(c.at, k)
+		}
+		c.mu.Unlock()
+	}
+}
+
 func (c *Cache) count(hits, misses int64) {
 	c.mu.Lock()
 	c.hits += hits
@@ -230,44 +308,121 @@ func (c *Cache) count(hits, misses int64) {
 	c.mu.Unlock()
 }
 
-// store appends the new vectors in one write. A write failure does not
-// fail the embedding: the vectors stay cached in memory, later writes are
-// skipped and Close reports the failure.
+// store appends the new vectors to the file in one write. A write failure
+// does not fail the embedding: the vectors stay cached in memory, later
+// writes are skipped and Close reports the failure.
 func (c *Cache) store(keys [][32]byte, vecs [][]float32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var buf []byte
+	var put [][32]byte
+	var dims []int
 	for i, k := range keys {
-		if _, ok := c.vecs[k]; ok {
+		if _, ok := c.at[k]; ok {
 			continue // another call stored it meanwhile
 		}
-		c.vecs[k] = vecs[i]
+		if _, ok := c.mem[k]; ok {
+			continue
+		}
 		buf = appendRecord(buf, k, vecs[i])
+		put, dims = append(put, k), append(dims, len(vecs[i]))
 	}
-	if c.werr != nil || c.f == nil || len(buf) == 0 {
+	if len(put) == 0 {
 		return
 	}
-	if _, err := c.f.Write(buf); err != nil {
+	if c.werr == nil {
+		start, err := c.appendFile(buf)
+		if err == nil {
+			for i, k := range put {
+				c.at[k] = slot{start, dims[i]}
+				start += int64(recordSize(dims[i]))
+			}
+			return
+		}
 		c.werr = fmt.Errorf("cannot write the embedding cache %s: %w", c.path, err)
 	}
+	for i, k := range put {
+		c.mem[k] = vecs[i]
+	}
+}
+
+// appendFile writes buf at the end of the file under an exclusive lock,
+// first taking in what other processes appended and cutting off a torn
+// tail, and returns where it wrote. c.mu is held.
+func (c *Cache) appendFile(buf []byte) (int64, error) {
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
+		return 0, err
+	}
+	f, err := os.OpenFile(c.path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if err := lockFile(f); err != nil {
+		return 0, err
+	}
+	defer unlockFile(f)
+	info, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := info.Size()
+	magic := int64(len(cacheMagic))
+	switch {
+	case size < magic:
+		// New, or torn before the header was whole.
+		if err := f.Truncate(0); err != nil {
+			return 0, err
+		}
+		if _, err := f.WriteAt(cacheMagic[:], 0); err != nil {
+			return 0, err
+		}
+		c.end = magic
+		clear(c.at) // whatever was indexed is gone
+	case c.end < magic || size < c.end:
+		// Another process created the file after this cache opened, or
+		// someone replaced it: index it all again.
+		var head [len(cacheMagic)]byte
+		if _, err := f.ReadAt(head[:], 0); err != nil {
+			return 0, err
+		}
+		if head != cacheMagic {
+			return 0, errors.New("it is not a Quire embedding cache")
+		}
+		clear(c.at)
+		c.end = magic
+		fallthrough
+	case size != c.end:
+		good, err := c.index(io.NewSectionReader(f, c.end, size-c.end), c.end)
+		if err != nil {
+			return 0, err
+		}
+		c.end = good
+		if c.end < size {
+			if err := f.Truncate(c.end); err != nil {
+				return 0, err
+			}
+		}
+	}
+	start := c.end
+	if _, err := f.WriteAt(buf, start); err != nil {
+		return 0, err
+	}
+	c.end += int64(len(buf))
+	return start, nil
 }
 
 // Stats reports the cache's size and hit counts.
 func (c *Cache) Stats() CacheStats {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return CacheStats{Entries: len(c.vecs), Hits: c.hits, Misses: c.misses, DroppedBytes: c.dropped}
+	return CacheStats{Entries: len(c.at) + len(c.mem), Hits: c.hits, Misses: c.misses, DroppedBytes: c.dropped}
 }
 
-// Close flushes the file to disk and closes it. It reports any earlier
-// write failure.
+// Close reports any earlier write failure. No file is held open between
+// calls, so there is nothing else to release.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.f == nil {
-		return c.werr
-	}
-	err := errors.Join(c.werr, c.f.Sync(), c.f.Close())
-	c.f = nil
-	return err
+	return c.werr
 }

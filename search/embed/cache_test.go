@@ -2,9 +2,11 @@ package embed
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -200,5 +202,100 @@ func TestCacheConcurrent(t *testing.T) {
 	defer c.Close()
 	if s := c.Stats(); s.Entries != n || s.DroppedBytes != 0 {
 		t.Errorf("reloaded %+v, want %d entries", s, n)
+	}
+}
+
+// TestCacheSharedByTwoWriters: two caches on one file (two processes
+// ingesting with the same embedder) each keep the other's vectors and
+// leave a whole file.
+func TestCacheSharedByTwoWriters(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "vectors.cache")
+	in1, in2 := &unitEmbedder{}, &unitEmbedder{}
+	c1 := openCache(t, in1, path)
+	c2 := openCache(t, in2, path) // opened before the file existed
+	ctx := context.Background()
+	c1.Embed(ctx, []string{"a", "bb"}, Passage)
+	c2.Embed(ctx, []string{"ccc"}, Passage)
+	c1.Embed(ctx, []string{"dddd"}, Passage)
+	c2.Embed(ctx, []string{"eeeee"}, Passage)
+	// c2 read c1's records while appending: "a" is a hit for it now.
+	if _, err := c2.Embed(ctx, []string{"a", "dddd"}, Passage); err != nil || in2.texts != 2 {
+		t.Errorf("c2 embedded %d texts, want only its own 2 (err %v)", in2.texts, err)
+	}
+	for _, c := range []*Cache{c1, c2} {
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c3 := openCache(t, &unitEmbedder{}, path)
+	if s := c3.Stats(); s.Entries != 5 || s.DroppedBytes != 0 {
+		t.Errorf("reopened: %+v, want 5 entries and a whole file", s)
+	}
+	// A file replaced under a cache is read again, not trusted.
+	os.Remove(path)
+	c1.Embed(ctx, []string{"ffffff"}, Passage)
+	if s := openCache(t, &unitEmbedder{}, path).Stats(); s.Entries != 1 || s.DroppedBytes != 0 {
+		t.Errorf("after the file was removed: %+v", s)
+	}
+}
+
+// wideEmbedder returns 1,024-dimensional vectors.
+type wideEmbedder struct{ fakeEmbedder }
+
+func (w *wideEmbedder) Dim() int { return 1024 }
+
+func (w *wideEmbedder) Embed(ctx context.Context, texts []string, kind Kind) ([][]float32, error) {
+	w.fakeEmbedder.Embed(ctx, texts, kind)
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		v := make([]float32, 1024)
+		v[len(t)%1024] = 1
+		v[(len(t)+1)%1024] = float32(len(t))
+		normalize(v)
+		out[i] = v
+	}
+	return out, nil
+}
+
+// TestCacheOpenHoldsOnlyKeys: opening a cache of 2,000 vectors of 1,024
+// dimensions (8 MB) indexes it without loading the vectors, and a record
+// changed underneath is a miss, never a wrong vector.
+func TestCacheOpenHoldsOnlyKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wide.cache")
+	var in []string
+	for i := range 2000 {
+		in = append(in, strings.Repeat("x", i))
+	}
+	c := openCache(t, &wideEmbedder{}, path)
+	want, err := c.Embed(context.Background(), in, Passage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c = openCache(t, &wideEmbedder{}, path)
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 4<<20 {
+		t.Errorf("opening allocated %d KiB for an 8 MB file, want the keys only", n>>10)
+	}
+	// Damage the vector of in[7] on disk.
+	f, _ := os.OpenFile(path, os.O_RDWR, 0)
+	f.WriteAt([]byte{0x42}, int64(len(cacheMagic)+7*recordSize(1024)+100))
+	f.Close()
+	inner := &wideEmbedder{}
+	c.inner = inner
+	got, err := c.Embed(context.Background(), in[:10], Passage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inner.texts != 1 || inner.batches[0][0] != in[7] {
+		t.Errorf("re-embedded %d texts, want only the damaged one", inner.texts)
+	}
+	for i := range got {
+		if fmt.Sprint(got[i]) != fmt.Sprint(want[i]) {
+			t.Fatalf("vector %d differs from the one first returned", i)
+		}
 	}
 }

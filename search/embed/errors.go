@@ -3,6 +3,8 @@ package embed
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"time"
 )
 
 var (
@@ -14,7 +16,34 @@ var (
 	ErrAuth = errors.New("the embedding service refused the credentials")
 	// ErrModelNotFound marks a service that does not know the model.
 	ErrModelNotFound = errors.New("the embedding service does not know the model")
+	// ErrUnavailable marks a fault on the service's side that may pass
+	// (HTTP 500, 502, 504); a Batcher retries it with backoff.
+	ErrUnavailable = errors.New("the embedding service failed on its side")
 )
+
+// ZeroVectorError is an embedding service returning an all-zero (or
+// non-finite) vector: it has no direction, so it would match nothing, or
+// everything, and is never stored.
+type ZeroVectorError struct {
+	// Service names the service; Index is the input's position in the
+	// texts given to Embed.
+	Service string
+	Index   int
+}
+
+func (e *ZeroVectorError) Error() string {
+	return fmt.Sprintf("%s returned an all-zero or non-finite vector for input %d; it was not stored (is the text empty after the server's truncation, or the model broken?)", e.Service, e.Index)
+}
+
+// offsetIndex shifts the input index of a ZeroVectorError in err by
+// start, for a caller that sent texts[start:].
+func offsetIndex(err error, start int) error {
+	var zv *ZeroVectorError
+	if start == 0 || !errors.As(err, &zv) {
+		return err
+	}
+	return &ZeroVectorError{Service: zv.Service, Index: zv.Index + start}
+}
 
 // ServiceError is a request the embedding service rejected. It never
 // holds an API key: messages are scrubbed of the key before they are kept.
@@ -28,8 +57,11 @@ type ServiceError struct {
 	Message string
 	// Hint is a sentence for people on what to do.
 	Hint string
-	// Kind is ErrAuth, ErrModelNotFound or nil; errors.Is matches it.
+	// Kind is ErrAuth, ErrModelNotFound, ErrUnavailable or nil;
+	// errors.Is matches it.
 	Kind error
+	// RetryAfter is the pause the service asked for, if any.
+	RetryAfter time.Duration
 }
 
 func (e *ServiceError) Error() string {
@@ -52,3 +84,20 @@ func (e *ServiceError) Error() string {
 }
 
 func (e *ServiceError) Unwrap() error { return e.Kind }
+
+// Transient makes server faults (Kind ErrUnavailable) retryable by
+// backoff.
+func (e *ServiceError) Transient() (bool, time.Duration, string) {
+	if e.Kind != ErrUnavailable {
+		return false, 0, ""
+	}
+	if e.Code != "" {
+		return true, e.RetryAfter, e.Code
+	}
+	return true, e.RetryAfter, fmt.Sprintf("HTTP %d", e.Status)
+}
+
+// unavailable says whether an HTTP status is a server fault worth a retry.
+func unavailable(status int) bool {
+	return status == http.StatusInternalServerError || status == http.StatusBadGateway || status == http.StatusGatewayTimeout
+}

@@ -2,22 +2,26 @@ package embed
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/quire-research/quire/config"
 )
 
-// New builds the configured embedder wrapped in Prefixed and a Batcher.
-// Provider "none" returns nil, nil; "local" returns ErrLocal, for the
-// caller to build that one itself. The API key is read with
-// getenv(cfg.APIKeyEnv) and appears in no error and no Name. Wrap the
-// result in NewCache to keep vectors across runs.
+// New builds the configured embedder wrapped in Prefixed and a Batcher,
+// and for the remote ones (openai, bedrock) in a Cache in the directory
+// cfg.Cache (none when it is empty or "off"; config.EmbedSettings fills
+// the default). Provider "none" returns nil, nil; "local" returns
+// ErrLocal, for the caller to build that one itself. The API key is read
+// with getenv(cfg.APIKeyEnv) and appears in no error and no Name.
 func New(cfg config.Embed, getenv func(string) string) (Embedder, error) {
 	var (
-		inner Embedder
-		err   error
+		inner  Embedder
+		err    error
+		remote bool
 	)
 	switch strings.ToLower(strings.TrimSpace(cfg.Provider)) {
 	case "none", "":
@@ -25,8 +29,10 @@ func New(cfg config.Embed, getenv func(string) string) (Embedder, error) {
 	case "local":
 		return nil, ErrLocal
 	case "openai":
+		remote = true
 		inner, err = newOpenAIFromConfig(cfg, getenv)
 	case "bedrock":
+		remote = true
 		inner, err = NewBedrock(context.Background(), BedrockOptions{
 			Model:      cfg.Model,
 			Region:     cfg.Region,
@@ -52,7 +58,41 @@ func New(cfg config.Embed, getenv func(string) string) (Embedder, error) {
 	if m, ok := inner.(interface{ MaxBatch() int }); ok && (opts.BatchSize <= 0 || opts.BatchSize > m.MaxBatch()) {
 		opts.BatchSize = m.MaxBatch()
 	}
-	return NewBatcher(Prefixed(inner, cfg.QueryPrefix, cfg.PassagePrefix), opts), nil
+	out := Embedder(NewBatcher(Prefixed(inner, cfg.QueryPrefix, cfg.PassagePrefix), opts))
+	if remote && cfg.Cache != "" && cfg.Cache != "off" {
+		return openCacheIn(out, cfg.Cache)
+	}
+	return out, nil
+}
+
+// openCacheIn wraps e in a Cache kept in dir, one file per embedder Name
+// (which holds the model, dimensions and prefixes), so that a cache file
+// holds only vectors that can be used together.
+//
+// The directory is made at the first write: a cache that cannot be
+// written (a read-only home) costs re-embedding, never a failed search.
+func openCacheIn(e Embedder, dir string) (*Cache, error) {
+	c, err := NewCache(e, filepath.Join(dir, cacheFileName(e.Name())))
+	if err != nil {
+		return nil, fmt.Errorf("%w (set embed.cache to \"off\" to run without one)", err)
+	}
+	return c, nil
+}
+
+// cacheFileName is a readable, safe file name for an embedder name, with
+// a hash so that names differing only in unsafe characters do not meet.
+func cacheFileName(name string) string {
+	safe := []byte(name)
+	for i, b := range safe {
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '.') {
+			safe[i] = '_'
+		}
+	}
+	if len(safe) > 80 {
+		safe = safe[:80]
+	}
+	sum := sha256.Sum256([]byte(name))
+	return fmt.Sprintf("%s-%x.qec", safe, sum[:4])
 }
 
 func newOpenAIFromConfig(cfg config.Embed, getenv func(string) string) (*OpenAI, error) {

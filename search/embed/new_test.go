@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -158,4 +160,85 @@ func ExampleNewCache() {
 	// Output:
 	// length+prefix("q: ","") [0 0 1 0]
 	// {Entries:4 Hits:3 Misses:4 DroppedBytes:0}
+}
+
+// TestNewRemoteCacheSkipsUnchangedText: a remote embedder built by New
+// keeps a content-hash cache, so a second run (a re-ingest, another index)
+// over unchanged text makes no embedding requests at all.
+func TestNewRemoteCacheSkipsUnchangedText(t *testing.T) {
+	t.Parallel()
+	s := &openAIServer{t: t, dims: 3}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c := config.Default()
+	c.CacheDir = t.TempDir()
+	c.Embed = config.Embed{Provider: "openai", Model: "nomic-embed-text", BaseURL: srv.URL + "/v1",
+		Dimensions: 3, BatchSize: 2, Concurrency: 1, PassagePrefix: "doc: "}
+	cfg := c.EmbedSettings()
+	if cfg.Cache != filepath.Join(c.CacheDir, "embeddings") {
+		t.Fatalf("cache dir %q, want under cache_dir", cfg.Cache)
+	}
+	texts := []string{"alpha", "beta", "gamma", "delta", "epsilon"}
+	run := func() [][]float32 {
+		e, err := New(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.(io.Closer).Close()
+		vecs, err := e.Embed(context.Background(), texts, Passage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vecs
+	}
+	first := run()
+	if n := s.calls.Load(); n != 3 {
+		t.Fatalf("first run: %d requests, want 3", n)
+	}
+	second := run()
+	if n := s.calls.Load(); n != 3 {
+		t.Errorf("second run over unchanged text: %d more requests, want 0", n-3)
+	}
+	for i := range first {
+		if fmt.Sprint(first[i]) != fmt.Sprint(second[i]) {
+			t.Errorf("text %d: cached vector differs", i)
+		}
+	}
+	texts[2] = "gamma, revised"
+	run()
+	if n := s.calls.Load(); n != 4 {
+		t.Errorf("one changed text: %d more requests, want 1", n-3)
+	}
+	// "off" keeps none.
+	cfg.Cache = "off"
+	e, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.(*Cache); ok {
+		t.Error(`embed.cache = "off" still caches`)
+	}
+}
+
+// TestNewUnwritableCacheStillEmbeds: a cache directory that cannot be made
+// costs re-embedding, never a failed search or ingest.
+func TestNewUnwritableCacheStillEmbeds(t *testing.T) {
+	t.Parallel()
+	s := &openAIServer{t: t, dims: 3}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	cfg := config.Embed{Provider: "openai", Model: "m", BaseURL: srv.URL + "/v1", Dimensions: 3, BatchSize: 8, Concurrency: 1,
+		Cache: filepath.Join(file, "embeddings")}
+	e, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vecs, err := e.Embed(context.Background(), []string{"a", "b"}, Query); err != nil || len(vecs) != 2 {
+		t.Fatalf("vecs %d, err %v", len(vecs), err)
+	}
+	if err := e.(io.Closer).Close(); err == nil || !strings.Contains(err.Error(), "embedding cache") {
+		t.Errorf("Close = %v, want the write failure reported", err)
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/quire-research/quire/config/secret"
 )
 
 // OpenAIOptions configures an embedder for any server that speaks
@@ -47,6 +49,7 @@ type OpenAI struct {
 	service  string
 	client   *http.Client
 	dim      atomic.Int64
+	secrets  *secret.Redactor
 }
 
 // NewOpenAI checks the options; it makes no request.
@@ -79,6 +82,7 @@ func NewOpenAI(o OpenAIOptions) (*OpenAI, error) {
 		endpoint: strings.TrimRight(u.String(), "/") + "/embeddings",
 		service:  "the embedding server at " + u.Host,
 		client:   client,
+		secrets:  secret.New(o.APIKey),
 	}
 	e.dim.Store(int64(o.Dimensions))
 	return e, nil
@@ -198,7 +202,9 @@ func (e *OpenAI) decode(data []byte, n int) ([][]float32, error) {
 			}
 			return nil, fmt.Errorf("%s returned vectors of different lengths (%d and %d)", e.service, want, len(v))
 		}
-		normalize(out[i])
+		if !normalize(out[i]) {
+			return nil, &ZeroVectorError{Service: e.service, Index: i}
+		}
 	}
 	e.dim.CompareAndSwap(0, int64(want))
 	if got := e.Dim(); got != want {
@@ -208,10 +214,10 @@ func (e *OpenAI) decode(data []byte, n int) ([][]float32, error) {
 }
 
 func (e *OpenAI) statusError(resp *http.Response, body []byte) error {
-	msg := e.scrub(serverMessage(body))
+	msg := serverMessage([]byte(e.scrub(string(body))))
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		return &ThrottleError{Service: e.service, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()), Message: msg}
+		return &ThrottleError{Service: e.service, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()), Message: msg, Status: resp.StatusCode}
 	case http.StatusUnauthorized, http.StatusForbidden:
 		hint := "check the API key in the variable named by embed.api_key_env"
 		if e.opts.APIKey == "" {
@@ -221,6 +227,10 @@ func (e *OpenAI) statusError(resp *http.Response, body []byte) error {
 	case http.StatusNotFound:
 		return &ServiceError{Service: e.service, Status: resp.StatusCode, Message: msg,
 			Hint: fmt.Sprintf("check that it serves model %q and that base_url ends where /embeddings is (often /v1)", e.opts.Model), Kind: ErrModelNotFound}
+	}
+	if unavailable(resp.StatusCode) {
+		return &ServiceError{Service: e.service, Status: resp.StatusCode, Message: msg, Kind: ErrUnavailable,
+			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	}
 	return &ServiceError{Service: e.service, Status: resp.StatusCode, Message: msg}
 }
@@ -263,20 +273,11 @@ func clip(s string) string {
 	return s
 }
 
-// scrub removes the API key from a message the server or transport wrote.
-func (e *OpenAI) scrub(s string) string {
-	if k := e.opts.APIKey; len(k) >= 4 {
-		s = strings.ReplaceAll(s, k, "[redacted]")
-	}
-	return s
-}
+// scrub removes the API key, and any piece of it, from a message the
+// server or transport wrote.
+func (e *OpenAI) scrub(s string) string { return e.secrets.String(s) }
 
-func (e *OpenAI) scrubErr(err error) error {
-	if k := e.opts.APIKey; len(k) >= 4 && strings.Contains(err.Error(), k) {
-		return errors.New(e.scrub(err.Error()))
-	}
-	return err
-}
+func (e *OpenAI) scrubErr(err error) error { return e.secrets.Error(err) }
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.
 func retryAfter(h string, now time.Time) time.Duration {

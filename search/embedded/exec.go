@@ -115,8 +115,11 @@ type lexical struct {
 	p     *plan
 	segs  []segHits
 	total uint64
-	k     *counter
-	top   []scored
+	// k counts the facets without a selection of their own over the hits;
+	// facets lists every facet's counter (see disjunctive.go).
+	k      *counter
+	facets []facetCount
+	top    []scored
 	// key names the hits' restriction (filters, phrases, exclusions);
 	// "" when there is none.
 	key string
@@ -145,7 +148,7 @@ func (x *Index) lexicalHits(ctx context.Context, snap *scorch.IndexSnapshot, q q
 	}
 	var err error
 	if len(facets) > 0 {
-		if lx.k, err = x.facets.newCounter(ctx, snap, facets); err != nil {
+		if lx.k, lx.facets, err = x.countFacets(ctx, p, q, facets); err != nil {
 			return nil, err
 		}
 	}
@@ -210,13 +213,14 @@ func (x *Index) searchBM25(ctx context.Context, req search.Request) (*search.Res
 		if hl != nil {
 			hit.Snippet = hl.snippet(&hit.Paper)
 		}
+		capHit(&hit)
 		if req.Explain {
 			hit.Explain = &search.Explain{Mode: search.ModeBM25, BM25Rank: req.Offset + i + 1, BM25Score: s.score, Fused: s.score}
 		}
 		res.Hits = append(res.Hits, hit)
 	}
-	if lx.k != nil {
-		res.Facets = lx.k.result(req.FacetSize)
+	if lx.facets != nil {
+		res.Facets = facetResults(lx.facets, req.Query, req.FacetSize)
 	}
 	res.Took = time.Since(start)
 	return res, nil
@@ -235,6 +239,9 @@ func (p *plan) prepareTerms(q query.Query) error {
 	for _, t := range p.x.an.prose.Analyze([]byte(text)) {
 		s := string(t.Term)
 		if counts[s] == 0 {
+			if len(order) == maxQueryTerms {
+				return fmt.Errorf("search: the query has more than %d distinct words (shorten it, or search for its key words)", maxQueryTerms)
+			}
 			order = append(order, s)
 		}
 		counts[s]++
@@ -727,48 +734,78 @@ func (p *plan) filter(seg segment.Segment, f query.Filter) (*roaring.Bitmap, err
 	}
 	out := roaring.New()
 	for _, v := range f.Values {
-		lv := strings.ToLower(v)
-		var parts []*roaring.Bitmap
-		var err error
-		keep := func(b *roaring.Bitmap, e error) {
-			if err == nil {
-				parts, err = append(parts, b), e
-			}
-		}
-		add := func(field, term string) { keep(p.term(seg, field, term)) }
-		// allWords matches names loosely: every word, in any order.
-		allWords := func(field string) { keep(p.words(seg, field, v, p.x.an.name, true)) }
-		switch f.Key {
-		case query.KeyField:
-			add(fField, v)
-			add(fFieldLC, lv)
-			add(fCategory, v)
-			add(fCatLC, lv)
-		case query.KeyCategory:
-			add(fCategory, v)
-			add(fCatLC, lv)
-		case query.KeyVenue:
-			add(fVenue, v)
-			allWords(fVenueTxt)
-		case query.KeyAuthor:
-			add(fAuthor, v)
-			allWords(fAuthTxt)
-		case query.KeySource:
-			add(fSource, v)
-			add(fSourceLC, lv)
-		case query.KeyDOI:
-			add(fDOI, strings.TrimPrefix(lv, "https://doi.org/"))
-		case query.KeyID:
-			keep(seg.DocNumbers([]string{v}))
-		}
+		b, err := p.filterValue(seg, f.Key, v, f.Exact)
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range parts {
-			out.Or(b)
-		}
+		out.Or(b)
 	}
 	return out, nil
+}
+
+// filterValue is the bitmap of one value of a filter on key.
+func (p *plan) filterValue(seg segment.Segment, key, v string, exact bool) (*roaring.Bitmap, error) {
+	if field := exactField(key); exact && field != "" {
+		// Exactly the value the facet counts: its keyword term.
+		return p.term(seg, field, v)
+	}
+	lv := strings.ToLower(v)
+	out := roaring.New()
+	var err error
+	keep := func(b *roaring.Bitmap, e error) {
+		if err == nil && e == nil {
+			out.Or(b)
+		}
+		if err == nil {
+			err = e
+		}
+	}
+	add := func(field, term string) { keep(p.term(seg, field, term)) }
+	// allWords matches names loosely: every word, in any order.
+	allWords := func(field string) { keep(p.words(seg, field, v, p.x.an.name, true)) }
+	switch key {
+	case query.KeyField:
+		add(fField, v)
+		add(fFieldLC, lv)
+		add(fCategory, v)
+		add(fCatLC, lv)
+	case query.KeyCategory:
+		add(fCategory, v)
+		add(fCatLC, lv)
+	case query.KeyVenue:
+		add(fVenue, v)
+		allWords(fVenueTxt)
+	case query.KeyAuthor:
+		add(fAuthor, v)
+		allWords(fAuthTxt)
+	case query.KeySource:
+		add(fSource, v)
+		add(fSourceLC, lv)
+	case query.KeyDOI:
+		add(fDOI, strings.TrimPrefix(lv, "https://doi.org/"))
+	case query.KeyID:
+		keep(seg.DocNumbers([]string{v}))
+	}
+	return out, err
+}
+
+// exactField is the keyword field whose terms are the values of the facet
+// named like key, for exact filters (key:=); "" where the loose filter is
+// exact already (id, doi).
+func exactField(key string) string {
+	switch key {
+	case query.KeyField:
+		return fField
+	case query.KeyCategory:
+		return fCategory
+	case query.KeyVenue:
+		return fVenue
+	case query.KeyAuthor:
+		return fAuthor
+	case query.KeySource:
+		return fSource
+	}
+	return ""
 }
 
 // term is the bitmap of documents holding one exact term.

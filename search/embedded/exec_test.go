@@ -48,7 +48,7 @@ func TestMaxScoreMatchesExhaustiveRanking(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			all, err := x.Search(ctx, search.Request{Query: pq, Limit: 100_000})
+			all, err := x.Search(ctx, search.Request{Query: pq, Limit: search.MaxWindow})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -330,25 +330,39 @@ func (k *counter) addLocal(seg int, local uint64) {
 	}
 }
 
-func (k *counter) result(size int) []qs.Facet {
-	out := make([]qs.Facet, 0, len(k.which))
-	for j, fi := range k.which {
-		spec := facetSpecs[fi]
-		f := qs.Facet{Name: spec.name}
-		if spec.name == qs.FacetYear {
-			// A histogram: every year, in order.
-			for id, n := range k.counts[j] {
-				if n > 0 {
-					f.Values = append(f.Values, qs.FacetValue{Value: k.names[j][id], Count: int(n)})
-				}
+// facet returns the counts of the j-th facet counted: the year facet as a
+// histogram of every year, others as the size most frequent values.
+func (k *counter) facet(j, size int) qs.Facet {
+	spec := facetSpecs[k.which[j]]
+	f := qs.Facet{Name: spec.name}
+	if spec.name == qs.FacetYear {
+		for id, n := range k.counts[j] {
+			if n > 0 {
+				f.Values = append(f.Values, qs.FacetValue{Value: k.names[j][id], Count: int(n)})
 			}
-			slices.SortFunc(f.Values, func(a, b qs.FacetValue) int { return cmp.Compare(atoi(a.Value), atoi(b.Value)) })
-		} else {
-			f.Values, f.Other = topValues(k.counts[j], k.names[j], size)
 		}
-		out = append(out, f)
+		sortYears(f.Values)
+		return f
 	}
-	return out
+	f.Values, f.Other = topValues(k.counts[j], k.names[j], size)
+	return f
+}
+
+func sortYears(vals []qs.FacetValue) {
+	slices.SortFunc(vals, func(a, b qs.FacetValue) int { return cmp.Compare(atoi(a.Value), atoi(b.Value)) })
+}
+
+// count returns how many hits the j-th facet counted for value.
+func (k *counter) count(j int, value string) int {
+	if i := slices.Index(k.names[j], value); i > 0 {
+		return int(k.counts[j][i])
+	}
+	return 0
+}
+
+// position returns where facet index fi is among the counted facets, or -1.
+func (k *counter) position(fi int) int {
+	return slices.Index(k.which, fi)
 }
 
 // topValues selects the size most frequent values with a bounded heap, so

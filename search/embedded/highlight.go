@@ -40,6 +40,11 @@ func (h *highlighter) snippet(p *corpus.Paper) search.Snippet {
 	if text == "" {
 		return search.Snippet{}
 	}
+	// Only the start of a huge text is analysed: a 50 MB abstract cost
+	// seconds per hit, and a snippet is two lines.
+	if len(text) > snippetScanBytes {
+		text = truncateUTF8(text, snippetScanBytes)
+	}
 	toks := h.an.Analyze([]byte(text))
 	var hits []*analysis.Token
 	for _, t := range toks {

@@ -14,8 +14,35 @@ import (
 	"github.com/quire-research/quire/search/vector"
 )
 
-// Search runs one request in the mode it asks for, or the index's default.
+// Search runs one request in the mode it asks for, or the index's default,
+// within the request's limits (see limits.go). An empty result says why.
 func (x *Index) Search(ctx context.Context, req search.Request) (*search.Result, error) {
+	if err := checkRequest(req); err != nil {
+		return nil, err
+	}
+	timeout := req.Timeout
+	if timeout == 0 {
+		timeout = DefaultSearchTimeout
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	res, err := x.search(ctx, req)
+	if err != nil {
+		return nil, timedOut(ctx, err, timeout)
+	}
+	if res.Total == 0 {
+		if res.NoHits, err = x.explainNoHits(ctx, req); err != nil {
+			return nil, timedOut(ctx, err, timeout)
+		}
+	}
+	return res, nil
+}
+
+// search runs one request without limits or explanations.
+func (x *Index) search(ctx context.Context, req search.Request) (*search.Result, error) {
 	mode, err := x.resolveMode(req.Mode)
 	if err != nil {
 		return nil, err
@@ -96,14 +123,21 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 		if err := lx.rank(ctx, lexWant); err != nil {
 			return nil, err
 		}
-		return x.finish(ctx, req, lx, start, mode, lx.total, lx.k, nil, nil)
+		return x.finish(ctx, req, lx, start, mode, lx.total, lx.facets, nil, nil)
 	}
 
 	x.vec.mu.RLock()
 	emb, idx := x.vec.emb, x.vec.idx
 	x.vec.mu.RUnlock()
 	var embedded chan embedding
-	if want > 0 && text != "" {
+	// Hybrid runs the vector half even for a facets-only request, so its
+	// hits are counted alike; and not at all when no word of the query
+	// occurs in the index: a vector of unknown words finds only noise.
+	vectorsNeeded := want > 0 || mode == search.ModeHybrid
+	if mode == search.ModeHybrid && len(lx.p.terms) == 0 {
+		vectorsNeeded = false
+	}
+	if vectorsNeeded && text != "" {
 		embedded = make(chan embedding, 1) // buffered: an early return leaks nothing
 		go func() {
 			vs, err := emb.Embed(ctx, []string{text}, embed.Query)
@@ -206,16 +240,79 @@ func (x *Index) searchVectors(ctx context.Context, req search.Request, mode stri
 		}
 	}
 	total := lx.total
-	if mode == search.ModeHybrid {
-		total = max(total, uint64(len(fused)))
+	if mode == search.ModeHybrid && len(vecItems) > 0 {
+		var extra uint64
+		if fused, extra, err = hybridHits(lx, fused, cands); err != nil {
+			return nil, err
+		}
+		total += extra
 	}
-	res, err := x.finish(ctx, req, nil, start, mode, total, lx.k, fused, func(id string) (*corpus.Paper, error) {
+	res, err := x.finish(ctx, req, nil, start, mode, total, lx.facets, fused, func(id string) (*corpus.Paper, error) {
 		return x.paperOf(ctx, lx, where, id)
 	})
 	if err == nil {
 		res.Expansion = expansion
 	}
 	return res, err
+}
+
+// hybridHits makes a hybrid search's ranked list, total and facet counts
+// describe one set of papers, all under the filter: every BM25 match (a
+// paper with a word of the query) plus the vector half's papers without
+// one that fuse into the first window places (the BM25 half's candidate
+// depth, at least the page). Vector candidates further down are dropped:
+// every vector search returns its 300 nearest papers, however poor the
+// query, and counting them all reported 300 "hits" for nonsense. The top
+// window of the list is unchanged, so ranking quality is too. The papers
+// added are counted in the facets; it returns the list and their number.
+func hybridHits(lx *lexical, fused []fusion.Fused, window int) ([]fusion.Fused, uint64, error) {
+	var probe []string
+	for _, f := range fused {
+		if f.LexRank == 0 {
+			probe = append(probe, f.ID)
+		}
+	}
+	if len(probe) == 0 {
+		return fused, 0, nil
+	}
+	// Where each candidate lives in the snapshot.
+	at := make(map[string]scored, len(probe))
+	for si, sh := range lx.segs {
+		docs, err := sh.ss.Segment().DocNumbers(probe)
+		if err != nil {
+			return nil, 0, err
+		}
+		docs.And(sh.allowed)
+		it := docs.Iterator()
+		for it.HasNext() {
+			local := uint64(it.Next())
+			id, err := sh.ss.DocID(local)
+			if err != nil {
+				return nil, 0, err
+			}
+			at[string(id)] = scored{seg: si, local: local}
+		}
+	}
+	out := fused[:0:0]
+	var extra uint64
+	for pos, f := range fused {
+		if f.LexRank == 0 {
+			s, ok := at[f.ID]
+			switch {
+			case !ok:
+				continue // gone since, or not allowed
+			case lx.segs[s.seg].hits.Contains(uint32(s.local)):
+				// A BM25 match past the BM25 half's candidates: counted.
+			case pos < window:
+				extra++
+				addToAll(lx.k, lx.facets, s.seg, s.local)
+			default:
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out, extra, nil
 }
 
 // sameHead reports whether a and b start with the same n papers, in any
@@ -259,7 +356,7 @@ func (x *Index) paperOf(ctx context.Context, lx *lexical, where map[string]score
 }
 
 // finish loads the page of hits and fills the result.
-func (x *Index) finish(ctx context.Context, req search.Request, lx *lexical, start time.Time, mode string, total uint64, k *counter, fused []fusion.Fused, load func(id string) (*corpus.Paper, error)) (*search.Result, error) {
+func (x *Index) finish(ctx context.Context, req search.Request, lx *lexical, start time.Time, mode string, total uint64, facets []facetCount, fused []fusion.Fused, load func(id string) (*corpus.Paper, error)) (*search.Result, error) {
 	res := &search.Result{Total: total, Mode: mode}
 	var hl *highlighter
 	if req.Snippets {
@@ -280,6 +377,7 @@ func (x *Index) finish(ctx context.Context, req search.Request, lx *lexical, sta
 			if hl != nil {
 				hit.Snippet = hl.snippet(&hit.Paper)
 			}
+			capHit(&hit)
 			res.Hits = append(res.Hits, hit)
 		}
 	} else {
@@ -300,6 +398,7 @@ func (x *Index) finish(ctx context.Context, req search.Request, lx *lexical, sta
 			if hl != nil {
 				hit.Snippet = hl.snippet(&hit.Paper)
 			}
+			capHit(&hit)
 			if req.Explain {
 				hit.Explain = &search.Explain{Mode: mode, BM25Rank: f.LexRank, BM25Score: f.LexScore,
 					VectorRank: f.VectorRank, VectorScore: f.VectorScore, Fused: f.Score}
@@ -307,8 +406,8 @@ func (x *Index) finish(ctx context.Context, req search.Request, lx *lexical, sta
 			res.Hits = append(res.Hits, hit)
 		}
 	}
-	if k != nil {
-		res.Facets = k.result(req.FacetSize)
+	if facets != nil {
+		res.Facets = facetResults(facets, req.Query, req.FacetSize)
 	}
 	res.Took = time.Since(start)
 	return res, nil

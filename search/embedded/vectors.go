@@ -162,15 +162,19 @@ func (x *Index) openVectorIndex(v *vectors, o Options, bleveSeq uint64) (*vector
 	if meta.Embedder == "" {
 		return nil, meta, nil
 	}
-	idx, err := vector.Open(filepath.Join(v.dir, "index"), vector.Options{Dim: meta.Dim, FilterScanBelow: v.scanBelow})
+	// The log replays only as far as bleve committed: a crash can leave
+	// the vectors a batch or more ahead, and a reader (which cannot cut the
+	// log) must not see them either.
+	idx, err := vector.Open(filepath.Join(v.dir, "index"), vector.Options{Dim: meta.Dim, FilterScanBelow: v.scanBelow,
+		ReadOnly: o.ReadOnly, CapSeq: true, MaxSeq: bleveSeq})
 	if err != nil {
 		return nil, meta, err
 	}
-	if idx.Seq() > bleveSeq && !o.ReadOnly {
-		if err := idx.Rollback(bleveSeq); err != nil {
-			idx.Close()
-			return nil, meta, fmt.Errorf("vector index %s: %w", v.dir, err)
-		}
+	if idx.Seq() > bleveSeq {
+		// The snapshot itself is ahead (which only a fault between the
+		// halves can do): its vectors are untrusted and the next sync
+		// rebuilds them; searches meanwhile use BM25.
+		v.stale = true
 	}
 	return idx, meta, nil
 }
@@ -212,16 +216,43 @@ func (v *vectors) ensureIndex() error {
 }
 
 // writeJSON replaces the file at path with v as JSON, by rename, so a
-// reader never sees half of it.
+// reader never sees half of it; the file and then its folder are synced,
+// so after a power loss the file is the old one or the new one, never
+// empty (meta.json names the embedder every open needs).
 func writeJSON(path string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path+".tmp", b, 0o644); err != nil {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
 		return err
 	}
-	return os.Rename(path+".tmp", path)
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // embedBatch embeds a batch's upserts; nil when vectors are off.
@@ -270,6 +301,43 @@ func (v *vectors) write(items []vector.Item, dels []string) (uint64, error) {
 	}
 	v.gen.Add(1)
 	return v.seq, nil
+}
+
+// snapshotVectors writes the vector snapshot and empties its log. Only
+// writes bleve confirmed may be in it (a later open could not roll back
+// the rest), so it refuses after a write failure.
+func (x *Index) snapshotVectors() error {
+	if x.vec == nil || x.vec.idx == nil {
+		return nil
+	}
+	if err := x.Fault(); err != nil {
+		return err
+	}
+	if err := x.checkWrite(phaseSnapshot); err != nil {
+		return err
+	}
+	return x.vec.idx.Snapshot()
+}
+
+// logSnapshotAt: once the vector log holds this many upserts, and at least
+// a quarter as many as the index, a commit snapshots the vectors. Every
+// open replays the log, linking each vector into the graph again, so a
+// long log made each open after a crash take seconds; a quarter keeps the
+// snapshots' cost linear in what is written.
+var logSnapshotAt = 20_000
+
+// maybeSnapshot snapshots the vectors when their log has grown long; the
+// caller holds x.writeMu and its commit was confirmed. A failure costs the
+// next open time, not data (the log still has everything), so it is not
+// the commit's error.
+func (x *Index) maybeSnapshot() {
+	v := x.vec
+	if v == nil || v.idx == nil {
+		return
+	}
+	if n := v.idx.LogLen(); n >= logSnapshotAt && n*4 >= v.idx.Len() {
+		_ = x.snapshotVectors()
+	}
 }
 
 func seqBytes(s uint64) []byte {
@@ -396,8 +464,10 @@ func (v *vectors) allowSlots(key string, segs []segHits) (*roaring.Bitmap, error
 	return out, nil
 }
 
-// SyncProgress reports the vector half catching up: phase is "train",
-// "embed" or "compact"; done counts papers of total.
+// SyncProgress reports the vector half catching up: phase is "train"
+// (reading papers to learn from), "train:tokenise", "train:word vectors",
+// "train:decompose", "embed", "compact" or "probe"; done counts papers (or
+// probe sentences) of total, and a total of 0 means the phase has none.
 type SyncProgress func(phase string, done, total int)
 
 // SyncVectors makes the vector half match the papers: it trains the local
@@ -409,6 +479,9 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	v := x.vec
 	if v == nil {
 		return nil
+	}
+	if err := x.Fault(); err != nil {
+		return err
 	}
 	if progress == nil {
 		progress = func(string, int, int) {}
@@ -460,25 +533,43 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	seen := make(map[string]struct{}, n)
 	todo := make(chan []corpus.Paper, 2)
 	ready := make(chan []vector.Item, 2)
+	// Progress counts papers whose vector is written (or was there): the
+	// reader runs ahead of the embedder and writer, and a count taken
+	// from it would reach 100% while most of the work remains.
+	var visited, pending atomic.Int64
+	var progMu sync.Mutex
+	shown := int64(-1)
+	report := func() {
+		progMu.Lock()
+		defer progMu.Unlock()
+		if d := visited.Load() - pending.Load(); d > shown {
+			shown = d
+			progress("embed", int(d), int(n))
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(todo)
 		var batch []corpus.Paper
-		done := 0
 		// A first backfill need not look IDs up: each lookup would wait
 		// while the writer links a batch into the graph, stalling this stage.
 		empty := v.idx.Len() == 0
 		err := x.eachPaper(gctx, func(id string) bool {
 			seen[id] = struct{}{}
-			done++
-			if done%1000 == 0 {
-				progress("embed", done, int(n))
+			need := empty
+			if !empty {
+				_, ok := v.idx.Slot(id)
+				need = !ok
 			}
-			if empty {
-				return true
+			// pending before visited, so a report in between never
+			// counts this paper as done.
+			if need {
+				pending.Add(1)
 			}
-			_, ok := v.idx.Slot(id)
-			return !ok
+			if visited.Add(1)%1000 == 0 && pending.Load() > 0 {
+				report()
+			}
+			return need
 		}, func(p *corpus.Paper) error {
 			batch = append(batch, *p)
 			if len(batch) < syncBatch {
@@ -519,17 +610,22 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	added := 0
 	g.Go(func() error {
 		for items := range ready {
-			if err := x.commitLocked(x.idx.NewBatch(), items, nil); err != nil {
+			if err := x.commitLocked(gctx, x.idx.NewBatch(), items, nil); err != nil {
 				return err
 			}
 			added += len(items)
+			pending.Add(-int64(len(items)))
+			report()
 		}
 		return nil
 	})
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	progress("embed", int(n), int(n))
+	if added > 0 {
+		// A sync that embedded nothing reports no embed phase at all.
+		progress("embed", int(n), int(n))
+	}
 	// Drop vectors whose paper is gone (a crash between the halves, or
 	// deletions made while vectors were off).
 	if v.idx.Len() > len(seen) {
@@ -541,7 +637,7 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 				}
 			}
 		}
-		if err := x.commitLocked(x.idx.NewBatch(), nil, orphans); err != nil {
+		if err := x.commitLocked(ctx, x.idx.NewBatch(), nil, orphans); err != nil {
 			return err
 		}
 	}
@@ -550,11 +646,8 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 		return err
 	}
 	// A snapshot may only hold writes bleve has on disk, or a later
-	// rollback could not undo them.
-	if err := x.Flush(closeTimeout); err != nil {
-		return err
-	}
-	if err := v.idx.Snapshot(); err != nil {
+	// rollback could not undo them: every commit above was confirmed.
+	if err := x.snapshotVectors(); err != nil {
 		return err
 	}
 	// After bulk work, give back the arrays' growth room (up to 1/16); a
@@ -641,13 +734,30 @@ func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) er
 		return err
 	}
 	progress("train", len(texts), total)
+	// Each step of training is a phase of its own ("train:tokenise",
+	// "train:word vectors", "train:decompose"; the last two have no
+	// total), so progress never sits at 100% of reading while the model
+	// is being learned.
+	step := ""
+	stage := func(s string) {
+		if step == "tokenise" {
+			progress("train:tokenise", len(texts), len(texts))
+		}
+		step = s
+		progress("train:"+s, 0, map[string]int{"tokenise": len(texts)}[s])
+	}
+	tokenised := func(docs int) {
+		if step == "tokenise" {
+			progress("train:tokenise", docs, len(texts))
+		}
+	}
 	m, err := local.Train(ctx, func(yield func(string) bool) {
 		for _, t := range texts {
 			if !yield(t) {
 				return
 			}
 		}
-	}, local.TrainOptions{MaxDocs: trainLimit})
+	}, local.TrainOptions{MaxDocs: trainLimit, Stage: stage, Progress: tokenised})
 	if err != nil {
 		return err
 	}
@@ -660,6 +770,9 @@ func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) er
 		return nil
 	}
 	if err := os.MkdirAll(v.dir, 0o755); err != nil {
+		return err
+	}
+	if err := x.checkWrite(phaseModel); err != nil {
 		return err
 	}
 	if err := m.Save(filepath.Join(v.dir, modelFile)); err != nil {

@@ -36,10 +36,22 @@
 // Put - before a filter to exclude: -venue:arXiv drops arXiv papers, and
 // -author:a,b drops papers by either.
 //
+// Put = after the colon to match a value exactly as the facets list it,
+// case included: author:="Yang Liu" finds the papers the author facet
+// counts for Yang Liu, where author:"Yang Liu" finds every paper with a
+// Yang and a Liu among its authors. Lists and exclusions work the same:
+// venue:="Phys. Rev. D","Phys. Rev. B", -category:=cs.CL. Facet clicks
+// make exact filters (ToggleExact, ExactFilter).
+//
 // Text that only looks like a filter stays text: "COVID-19: review" and
-// web addresses are searched as words, and so is a known key with nothing
-// after its colon (author:). Mistakes in a filter's value, such as
-// year:20x8, or a quote left open, are reported with their column.
+// web addresses are searched as words, and so is a one-letter alias with
+// nothing after its colon ("Part A: results"). A key with nothing after
+// its colon (author:, id:) is an error, and so is a word within a typo or
+// two of a key (yaer:2025: "did you mean year:?"); write yaer\: or put the
+// word in quotes to search it as text. Mistakes in a filter's value, such
+// as year:20x8, or a quote left open, are reported with their column.
+// Queries longer than MaxQueryBytes, or with more than MaxFilterItems
+// filter values, are refused.
 //
 // # For programs
 //

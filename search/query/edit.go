@@ -1,6 +1,9 @@
 package query
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // The editing helpers back the search bar's chips and the facet toggles.
 // They return a new Query and never modify the receiver's slices, so a
@@ -36,7 +39,7 @@ func (q Query) Without(key, value string) Query {
 	if !ok {
 		return q
 	}
-	return q.removeValue(key, value, true)
+	return q.removeValue(key, value, false, true)
 }
 
 // Toggle adds value to the first positive filter on key, or removes it if
@@ -48,48 +51,87 @@ func (q Query) Toggle(key, value string) Query {
 	if !ok {
 		return q
 	}
-	if q.Has(key, value) {
-		return q.removeValue(key, value, false)
+	return q.toggle(key, value, false)
+}
+
+// ToggleExact is Toggle for a facet value: it adds or removes exactly
+// value (key:="value"), so the hits are the papers the facet counted. The
+// value is kept as given, case and spacing included. Loose filters on the
+// same key are left alone.
+func (q Query) ToggleExact(key, value string) Query {
+	key, ok := canonicalKey(key)
+	if !ok || strings.TrimSpace(value) == "" {
+		return q
+	}
+	if key == KeyYear {
+		return q.Toggle(key, value)
+	}
+	return q.toggle(key, value, true)
+}
+
+func (q Query) toggle(key, value string, exact bool) Query {
+	if q.has(key, value, exact) {
+		return q.removeValue(key, value, exact, false)
 	}
 	if key == KeyYear {
 		return q.WithFilter(Filter{Key: key, Values: []string{value}})
 	}
 	out := q.clone()
 	for i, f := range out.Filters {
-		if f.Key == key && !f.Negate {
+		if f.Key == key && !f.Negate && f.Exact == exact {
 			out.Filters[i].Values = append(f.Values, value)
 			return out
 		}
 	}
-	out.Filters = append(out.Filters, Filter{Key: key, Values: []string{value}})
+	out.Filters = append(out.Filters, Filter{Key: key, Values: []string{value}, Exact: exact})
 	return out
 }
 
-// Has reports whether a positive filter on key includes value.
+// Has reports whether a positive filter on key includes value, exact or
+// not (an exact filter only with value's exact spelling).
 func (q Query) Has(key, value string) bool {
 	key, value, ok := normalizeKV(key, value)
 	if !ok {
 		return false
 	}
+	return q.has(key, value, false)
+}
+
+// HasExact reports whether a positive exact filter on key (key:=) holds
+// exactly value: whether a facet value is selected.
+func (q Query) HasExact(key, value string) bool {
+	key, ok := canonicalKey(key)
+	if !ok {
+		return false
+	}
+	if key == KeyYear {
+		return q.Has(key, value)
+	}
+	return q.has(key, value, true)
+}
+
+// has reports whether a positive filter on key holds value; exactOnly
+// looks at exact filters only.
+func (q Query) has(key, value string, exactOnly bool) bool {
 	for _, f := range q.Filters {
-		if f.Key == key && !f.Negate && f.holds(value) {
+		if f.Key == key && !f.Negate && (f.Exact || !exactOnly) && f.holds(value) {
 			return true
 		}
 	}
 	return false
 }
 
-// removeValue drops value from the filters on key (negated ones too when
-// asked) and drops the filters it empties.
-func (q Query) removeValue(key, value string, negatedToo bool) Query {
+// removeValue drops value from the filters on key (exact ones only when
+// asked, negated ones too when asked) and drops the filters it empties.
+func (q Query) removeValue(key, value string, exactOnly, negatedToo bool) Query {
 	out := Query{Text: q.Text, Phrases: slices.Clone(q.Phrases)}
 	for _, f := range q.Filters {
 		f.Values = slices.Clone(f.Values)
-		if f.Key == key && (negatedToo || !f.Negate) {
+		if f.Key == key && (negatedToo || !f.Negate) && (f.Exact || !exactOnly) {
 			if key == KeyYear && f.holds(value) {
 				continue
 			}
-			f.Values = slices.DeleteFunc(f.Values, func(v string) bool { return sameValue(v, value) })
+			f.Values = slices.DeleteFunc(f.Values, f.same(value))
 			if len(f.Values) == 0 {
 				continue
 			}
@@ -105,7 +147,16 @@ func (f Filter) holds(value string) bool {
 	if f.Key == KeyYear {
 		return (f.Min != 0 || f.Max != 0) && yearString(f.Min, f.Max) == value
 	}
-	return containsFold(f.Values, value)
+	return slices.ContainsFunc(f.Values, f.same(value))
+}
+
+// same returns the test for values equal to value in f: exact filters
+// compare exactly, others ignoring case and spacing.
+func (f Filter) same(value string) func(string) bool {
+	if f.Exact {
+		return func(v string) bool { return v == value }
+	}
+	return func(v string) bool { return sameValue(v, value) }
 }
 
 // normalizeKV canonicalises a key and a value of it; year values become
@@ -138,8 +189,12 @@ func normalize(f Filter) []Filter {
 	var vals []string
 	seen := make(map[string]bool)
 	for _, v := range f.Values {
-		v = fold(v)
-		if k := foldCase(v); v != "" && !seen[k] {
+		k := v
+		if !f.Exact {
+			v = fold(v)
+			k = foldCase(v)
+		}
+		if strings.TrimSpace(v) != "" && !seen[k] {
 			seen[k] = true
 			vals = append(vals, v)
 		}
@@ -147,7 +202,7 @@ func normalize(f Filter) []Filter {
 	if len(vals) == 0 {
 		return nil
 	}
-	return []Filter{{Key: key, Values: vals, Negate: f.Negate}}
+	return []Filter{{Key: key, Values: vals, Negate: f.Negate, Exact: f.Exact}}
 }
 
 func normalizeYear(f Filter) []Filter {
@@ -174,8 +229,13 @@ func normalizeYear(f Filter) []Filter {
 // containsFilter reports whether list has a filter equal to f.
 func containsFilter(list []Filter, f Filter) bool {
 	return slices.ContainsFunc(list, func(g Filter) bool {
-		return g.Key == f.Key && g.Negate == f.Negate && g.Min == f.Min && g.Max == f.Max &&
-			slices.EqualFunc(g.Values, f.Values, sameValue)
+		if g.Key != f.Key || g.Negate != f.Negate || g.Exact != f.Exact || g.Min != f.Min || g.Max != f.Max {
+			return false
+		}
+		if f.Exact {
+			return slices.Equal(g.Values, f.Values)
+		}
+		return slices.EqualFunc(g.Values, f.Values, sameValue)
 	})
 }
 

@@ -137,3 +137,36 @@ func TestEditsDoNotAlias(t *testing.T) {
 		t.Error("an edit wrote into the receiver's spare capacity")
 	}
 }
+
+// A facet click selects exactly the facet's value, and clicking again
+// removes only that, leaving loose filters on the key alone.
+func TestToggleExact(t *testing.T) {
+	t.Parallel()
+	q, err := Parse(`dark matter author:Liu`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := q.ToggleExact("a", "Yang Liu")
+	if got, want := on.String(), `dark matter author:Liu author:="Yang Liu"`; got != want {
+		t.Fatalf("ToggleExact = %q, want %q", got, want)
+	}
+	if !on.HasExact("author", "Yang Liu") || on.HasExact("author", "yang liu") || q.HasExact("author", "Liu") {
+		t.Fatalf("HasExact wrong on %q", on)
+	}
+	two := on.ToggleExact("author", "Wei Wang")
+	if got, want := two.String(), `dark matter author:Liu author:="Yang Liu","Wei Wang"`; got != want {
+		t.Fatalf("second ToggleExact = %q, want %q", got, want)
+	}
+	if got := two.ToggleExact("author", "Yang Liu").ToggleExact("author", "Wei Wang").String(); got != q.String() {
+		t.Fatalf("toggling both off = %q, want %q", got, q.String())
+	}
+	if got, want := q.ToggleExact("year", "2019").String(), "dark matter author:Liu year:2019"; got != want {
+		t.Fatalf("year ToggleExact = %q, want %q", got, want)
+	}
+	// The formatted click parses back to the same filter.
+	f := ExactFilter("venue", "Phys. Rev. D")
+	back, err := Parse(f.String())
+	if err != nil || len(back.Filters) != 1 || !back.Filters[0].Exact || back.Filters[0].Values[0] != "Phys. Rev. D" {
+		t.Fatalf("Parse(%q) = %+v, %v", f.String(), back, err)
+	}
+}

@@ -21,8 +21,8 @@ func (q Query) String() string {
 	return strings.Join(parts, " ")
 }
 
-// String returns the filter as typed in canonical form, e.g. -venue:arXiv,
-// for chips. It is "" for a filter with nothing to say.
+// String returns the filter as typed in canonical form, e.g. -venue:arXiv
+// or author:="Yang Liu" (Exact), for chips and facet clicks. It is "" for a filter with nothing to say.
 func (f Filter) String() string {
 	var vals []string
 	if f.Key == KeyYear {
@@ -39,18 +39,21 @@ func (f Filter) String() string {
 	if len(vals) == 0 || f.Key == "" {
 		return ""
 	}
-	neg := ""
+	neg, op := "", ":"
 	if f.Negate {
 		neg = "-"
 	}
-	return neg + f.Key + ":" + strings.Join(vals, ",")
+	if f.Exact && f.Key != KeyYear {
+		op = ":="
+	}
+	return neg + f.Key + op + strings.Join(vals, ",")
 }
 
 // QuoteValue returns v as it must be typed after key: bare when it can be,
 // else in double quotes with " and \ escaped. Completion uses it to insert
-// a chosen value.
+// a chosen value. A leading = is quoted so it is not read as key:=.
 func QuoteValue(v string) string {
-	if v != "" && !strings.ContainsFunc(v, needsQuote) {
+	if v != "" && v[0] != '=' && !strings.ContainsFunc(v, needsQuote) {
 		return v
 	}
 	var b strings.Builder
@@ -68,4 +71,13 @@ func QuoteValue(v string) string {
 
 func needsQuote(r rune) bool {
 	return r == ',' || r == '"' || unicode.IsSpace(r)
+}
+
+// ExactFilter returns the filter a facet click makes: exactly value on
+// key, e.g. author:="Yang Liu" (a year value is its own range).
+func ExactFilter(key, value string) Filter {
+	if k, ok := canonicalKey(key); ok && k == KeyYear {
+		return Filter{Key: KeyYear, Values: []string{value}}
+	}
+	return Filter{Key: key, Values: []string{value}, Exact: true}
 }

@@ -1,6 +1,10 @@
 package query
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/quire-research/quire/config/suggest"
+)
 
 // Canonical filter keys.
 const (
@@ -129,4 +133,49 @@ func isKeyWord(s string) bool {
 	return s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
 	}) < 0
+}
+
+// example is a short value of key for error messages.
+func example(key string) string {
+	switch key {
+	case KeyYear:
+		return "year:2019"
+	case KeyField:
+		return "field:cs.CL"
+	case KeyCategory:
+		return "category:cs.CL"
+	case KeyVenue:
+		return `venue:Nature`
+	case KeyAuthor:
+		return `author:Doudna`
+	case KeySource:
+		return "source:arxiv"
+	case KeyID:
+		return "id:2101.00001"
+	case KeyDOI:
+		return "doi:10.1038/nature12373"
+	}
+	return key + ":value"
+}
+
+// nearestKey returns the canonical key that word is probably a misspelling
+// of, or "". Only names and aliases of four letters or more (and the
+// three-letter doi) are candidates, within an edit distance that grows
+// with their length, at most 2: yaer finds year and auhtor author, while
+// short words such as foo or car stay text.
+func nearestKey(word string) string {
+	w := strings.ToLower(word)
+	best, bestD := "", 3
+	for _, k := range keyTable() {
+		for _, name := range append([]string{k.name}, k.aliases...) {
+			if len(name) < 3 || len(name) == 3 && name != KeyDOI {
+				continue
+			}
+			d := suggest.Distance(w, name)
+			if d <= min(2, (len(name)-1)/2) && d < bestD {
+				best, bestD = k.name, d
+			}
+		}
+	}
+	return best
 }

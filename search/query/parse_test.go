@@ -52,10 +52,23 @@ func TestParse(t *testing.T) {
 			{Key: "field", Values: []string{"bio"}},
 			{Key: "category", Values: []string{"q"}},
 		}}},
-		// Unknown keys, empty values and URLs are text.
+		// Unknown keys, one-letter aliases with nothing after them, escaped
+		// colons and URLs are text.
 		{
-			"COVID-19: review http://x.org/a:b title:foo author: -year: y:",
-			Query{Text: "COVID-19: review http://x.org/a:b title:foo author: -year: y:"},
+			`COVID-19: review http://x.org/a:b title:foo foo:bar y: Part A: yaer\:2025 author\: "yaer:2025"`,
+			Query{Text: `COVID-19: review http://x.org/a:b title:foo foo:bar y: Part A: yaer\:2025 author\: "yaer:2025"`, Phrases: []string{"yaer:2025"}},
+		},
+		// Exact values: kept as typed, case and spaces, deduplicated exactly.
+		{
+			`author:="Yang Liu" -venue:="Phys. Rev. D" category:=cs.CL,cs.CL,CS.CL author:="Yang  Liu ",x year:=2019 a:="=x"`,
+			Query{Filters: []Filter{
+				{Key: "author", Values: []string{"Yang Liu"}, Exact: true},
+				{Key: "venue", Values: []string{"Phys. Rev. D"}, Negate: true, Exact: true},
+				{Key: "category", Values: []string{"cs.CL", "CS.CL"}, Exact: true},
+				{Key: "author", Values: []string{"Yang  Liu ", "x"}, Exact: true},
+				yr(2019, 2019),
+				{Key: "author", Values: []string{"=x"}, Exact: true},
+			}},
 		},
 		{`"year:2019" au"thor:x"`, Query{Text: `"year:2019" au"thor:x"`, Phrases: []string{"year:2019", "thor:x"}}},
 		// Lists, quoting, folding, dedupe, empty items.
@@ -123,6 +136,17 @@ func TestParseErrors(t *testing.T) {
 		{`author:""`, 7, `column 8: author: empty value`},
 		{`-field:,`, 7, `column 8: field: empty value`},
 		{`naïve year:x`, 12, `column 12: year: "x" is not a year`}, // columns count characters
+		// Misspelled keys and empty values are mistakes, not words.
+		{`transformer yaer:2025`, 12, `column 13: unknown filter yaer: — did you mean year:? (write yaer\: to search the word)`},
+		{`-auhtor:Doudna`, 0, `column 1: unknown filter auhtor: — did you mean author:?`},
+		{`Categroy:cs.CL`, 0, `column 1: unknown filter Categroy: — did you mean category:?`},
+		{`x venu:Cell`, 2, `column 3: unknown filter venu: — did you mean venue:?`},
+		{`do:10.1/x`, 0, `column 1: unknown filter do: — did you mean doi:?`},
+		{`crispr author:`, 7, `column 8: author: needs a value, e.g. author:Doudna (write author\: to search the word)`},
+		{`-year:`, 0, `column 1: year: needs a value`},
+		{`id:`, 0, `column 1: id: needs a value, e.g. id:2101.00001`},
+		{`a:=`, 0, `column 1: author: needs a value`},
+		{`author:=""`, 8, `column 9: author: empty value`},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.in)
@@ -198,6 +222,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, in := range []string{
 		`crispr off-target year:2018..2022 field:q-bio.GN author:"Doudna" -venue:arXiv`,
 		`"off target" -"mouse model" x"a b"y author:"a\\b","c\"d" title:x COVID-19: y:`,
+		`author:="Yang Liu",x -venue:="=a",b,"c d " category:="cs.CL" author:"=b" yaer\:1 y:=2019`,
 		"naïve\u00a0bayes\u2003author:Ünal",
 		`doi:a"b,c"d,e`,
 	} {

@@ -24,10 +24,16 @@
 // Apply appends a checksummed record (CRC-32C) to a write-ahead log and
 // fsyncs before changing memory. Snapshot writes the whole index (with an
 // IEEE CRC-32 over it) to a temp file, fsyncs, renames it over the old
-// snapshot, fsyncs the directory and empties the log. Open loads the snapshot and replays the log, cutting it
-// at the first torn or corrupt record. Rollback drops operations past a
+// snapshot, fsyncs the directory and empties the log. Open loads the
+// snapshot and replays the log, cutting it at the first torn or corrupt
+// record. Rollback drops operations past a
 // sequence number that are still only in the log, so the index can follow a
-// primary store that committed less.
+// primary store that committed less; Options.CapSeq and MaxSeq make Open
+// stop replaying there, so a reader sees exactly what that store committed.
+// Options.ReadOnly opens without writing anything: the log is neither
+// created nor cut, and what it replays is scanned exactly beside each graph
+// search instead of being linked into the graph (linking was most of a
+// reader's open time after a crash).
 //
 // # Slots
 //

@@ -52,12 +52,6 @@ func (t *idTable) appendSlot(id string) uint32 {
 	return slot
 }
 
-// appendDead records a deleted slot's ID without indexing it.
-func (t *idTable) appendDead(id string) {
-	t.arena = append(t.arena, id...)
-	t.off = append(t.off, uint32(len(t.arena)))
-}
-
 func (t *idTable) insert(id string, slot uint32) {
 	if (t.used+1)*2 > len(t.table) {
 		t.rehash()

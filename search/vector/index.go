@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -44,6 +45,15 @@ type Options struct {
 	// Workers is the parallelism of graph building and of large exact
 	// scans (default GOMAXPROCS).
 	Workers int
+	// ReadOnly opens an existing index without writing anything: the log
+	// is neither created nor cut, and Apply, Rollback and Snapshot fail.
+	ReadOnly bool
+	// With CapSeq, Open stops replaying the log before the first operation
+	// past MaxSeq (a writer also cuts the log there): the index then holds
+	// exactly what the caller's other store committed, and a reader sees
+	// that without writing. Seq tells whether the snapshot alone is ahead.
+	CapSeq bool
+	MaxSeq uint64
 }
 
 func (o Options) withDefaults() Options {
@@ -100,6 +110,8 @@ var (
 	ErrSnapshotted = errors.New("operations already snapshotted")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("vector index closed")
+
+	errReadOnly = errors.New("vector index opened read-only")
 )
 
 // Index is a persistent int8 vector index. Any number of Search, Exact and
@@ -125,7 +137,12 @@ type Index struct {
 	wal     *os.File
 	walEnd  int64
 	walRecs []walRec
-	closed  bool
+	logUps  int // upserts in the log, which an open replays
+	// tail holds slots a read-only open replayed from the log without
+	// linking them into the graph (ascending, distinct).
+	tail   []uint32
+	ahead  int // log records past MaxSeq left out at open
+	closed bool
 	// rewrite: the snapshot on disk needs writing again though nothing
 	// new was applied (a compaction renumbered the slots, or the file is
 	// in an older format).
@@ -142,11 +159,15 @@ func Open(dir string, o Options) (*Index, error) {
 		return nil, errors.New("vector index needs a little-endian machine")
 	}
 	o = o.withDefaults()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if o.ReadOnly {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	// A crash mid-snapshot can leave a temp file behind.
-	if olds, _ := filepath.Glob(filepath.Join(dir, snapName+".tmp*")); len(olds) > 0 {
+	if olds, _ := filepath.Glob(filepath.Join(dir, snapName+".tmp*")); len(olds) > 0 && !o.ReadOnly {
 		for _, f := range olds {
 			os.Remove(f)
 		}
@@ -174,10 +195,22 @@ func (x *Index) load() error {
 	}
 	x.c, x.seq, x.snapSeq, x.rewrite = c, seq, seq, version != 0 && version < snapVersion
 	x.walRecs = nil
-	f, end, err := openWAL(filepath.Join(x.dir, walName), x.opt.Dim, func(b *batch, end int64) error {
+	x.logUps, x.ahead, x.tail = 0, 0, nil
+	cut, prev := int64(-1), int64(walHeader)
+	f, end, err := openWAL(filepath.Join(x.dir, walName), x.opt.Dim, x.opt.ReadOnly, func(b *batch, end int64) error {
+		start := prev
+		prev = end
 		if b.seq <= x.seq {
 			return nil // already in the snapshot
 		}
+		if x.opt.CapSeq && b.seq > x.opt.MaxSeq {
+			if cut < 0 {
+				cut = start
+			}
+			x.ahead++
+			return nil
+		}
+		x.logUps += len(b.ids)
 		x.applyMem(b)
 		x.walRecs = append(x.walRecs, walRec{b.seq, end})
 		return nil
@@ -185,8 +218,33 @@ func (x *Index) load() error {
 	if err != nil {
 		return err
 	}
+	slices.Sort(x.tail)
+	x.tail = slices.Compact(x.tail)
+	if cut >= 0 {
+		end = cut
+		if !x.opt.ReadOnly {
+			// Cut like a torn record, so a later append does not land
+			// before records it would leave behind.
+			if err := f.Truncate(cut); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Sync(); err != nil {
+				f.Close()
+				return err
+			}
+		}
+	}
 	x.wal, x.walEnd = f, end
 	return nil
+}
+
+// Ahead is how many log records past Options.MaxSeq the last open (or
+// Rollback) left out: writes the caller's other store never committed.
+func (x *Index) Ahead() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.ahead
 }
 
 // applyMem applies a batch to memory and keeps the graph up to date.
@@ -198,6 +256,13 @@ func (x *Index) applyMem(b *batch) {
 	touched := c.apply(b)
 	x.seq = b.seq
 	switch {
+	case x.opt.ReadOnly && c.g.on:
+		// A reader does not link what the log adds (linking is most of
+		// an open's time after a crash): it scans those slots exactly,
+		// next to each graph search, until a writer snapshots them.
+		x.tail = append(x.tail, touched...)
+	case x.opt.ReadOnly:
+		// Without a graph in the snapshot, searches scan everything.
 	case c.g.on:
 		c.linkAll(touched)
 	case c.live() >= x.opt.ExactBelow:
@@ -247,6 +312,9 @@ func (x *Index) Apply(seq uint64, ups []Item, dels []string) error {
 	if x.closed {
 		return ErrClosed
 	}
+	if x.opt.ReadOnly {
+		return errReadOnly
+	}
 	if seq <= x.seq {
 		return fmt.Errorf("apply %d after %d: %w", seq, x.seq, ErrSeq)
 	}
@@ -258,6 +326,7 @@ func (x *Index) Apply(seq uint64, ups []Item, dels []string) error {
 	}
 	x.walEnd += int64(len(rec))
 	x.walRecs = append(x.walRecs, walRec{seq, x.walEnd})
+	x.logUps += len(b.ids)
 
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -293,6 +362,9 @@ func (x *Index) Rollback(seq uint64) error {
 	}
 	if seq >= x.seq {
 		return nil
+	}
+	if x.opt.ReadOnly {
+		return errReadOnly
 	}
 	if seq < x.snapSeq {
 		return fmt.Errorf("vector index %s: rollback to %d: snapshot is at %d: %w", x.dir, seq, x.snapSeq, ErrSnapshotted)
@@ -334,6 +406,9 @@ func (x *Index) Snapshot() error {
 	if x.seq == x.snapSeq && !x.rewrite {
 		return nil
 	}
+	if x.opt.ReadOnly {
+		return errReadOnly
+	}
 	x.mu.RLock()
 	err := writeSnapshot(x.dir, x.c, x.seq)
 	x.mu.RUnlock()
@@ -347,8 +422,16 @@ func (x *Index) Snapshot() error {
 	if err := x.wal.Sync(); err != nil {
 		return err
 	}
-	x.walEnd, x.walRecs = walHeader, nil
+	x.walEnd, x.walRecs, x.logUps = walHeader, nil, 0
 	return nil
+}
+
+// LogLen is the number of upserts in the write-ahead log, which every open
+// replays (linking each into the graph) until the next Snapshot.
+func (x *Index) LogLen() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.logUps
 }
 
 // Trim returns the arrays' growth room (up to 1/16 of each), so memory
@@ -377,6 +460,9 @@ func (x *Index) Close() error {
 	x.closed = true
 	x.c.drop()
 	x.c = nil // let the memory go even if the Index is still referenced
+	if x.wal == nil {
+		return nil
+	}
 	return x.wal.Close()
 }
 
@@ -445,8 +531,40 @@ func (x *Index) Search(q []float32, k int, allow *roaring.Bitmap) []Result {
 		// nodes: fall back to a scan, which finds every allowed one.
 		return x.exactLocked(q, k, allow)
 	}
+	if len(x.tail) > 0 {
+		ns = x.withTail(ns, s.q16, qs, k, allow)
+	}
 	// The graph's similarities already carry the query's scale.
 	return x.results(ns[:min(k, len(ns))], 1)
+}
+
+// withTail merges a graph search's nodes with an exact scan of the slots
+// not linked into the graph (see Index.tail); the result carries the
+// query's scale like the graph's.
+func (x *Index) withTail(ns []node, q16 []int16, qs float32, k int, allow *roaring.Bitmap) []node {
+	slots := x.tail
+	if allow != nil {
+		slots = make([]uint32, 0, len(x.tail))
+		for _, s := range x.tail {
+			if allow.Contains(s) {
+				slots = append(slots, s)
+			}
+		}
+	}
+	tail := topK{k: k, h: make(minHeap, 0, k)}
+	x.c.scanSlots(q16, slots, &tail)
+	best := topK{k: k, h: make(minHeap, 0, k)}
+	seen := make(map[uint32]bool, len(tail.h))
+	for _, n := range tail.h {
+		seen[n.slot] = true
+		best.offer(n.sim*qs, n.slot)
+	}
+	for _, n := range ns {
+		if !seen[n.slot] {
+			best.offer(n.sim, n.slot)
+		}
+	}
+	return sortNodes(best.h)
 }
 
 // Exact returns the k best vectors by a full int8 scan (of only the allowed

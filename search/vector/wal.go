@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 )
 
 // The write-ahead log holds every batch applied since the last snapshot.
@@ -126,8 +127,29 @@ func walHeaderBytes(dim int) []byte {
 // openWAL opens or creates the log, checks its header and calls fn for each
 // intact record in order. It stops at the first torn or corrupt record (or
 // one whose seq does not increase) and truncates the file there, so a crash
-// mid-append loses only that append.
-func openWAL(path string, dim int, fn func(b *batch, end int64) error) (*os.File, int64, error) {
+// mid-append loses only that append. Read-only, a missing log reads as
+// empty and nothing is written.
+func openWAL(path string, dim int, readOnly bool, fn func(b *batch, end int64) error) (*os.File, int64, error) {
+	if readOnly {
+		f, err := os.Open(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, walHeader, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		st, err := f.Stat()
+		if err != nil || st.Size() < walHeader {
+			f.Close()
+			return nil, walHeader, err
+		}
+		end, err := replayWAL(f, path, dim, st.Size(), fn)
+		if err != nil {
+			f.Close()
+			return nil, 0, err
+		}
+		return f, end, nil
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, 0, err
@@ -151,18 +173,40 @@ func openWAL(path string, dim int, fn func(b *batch, end int64) error) (*os.File
 		if err := f.Sync(); err != nil {
 			return fail(err)
 		}
+		// A new log's name must survive a power loss as its records do.
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			return fail(err)
+		}
 		return f, walHeader, nil
 	}
-	r := bufio.NewReaderSize(f, 1<<20)
-	h := make([]byte, walHeader)
-	if _, err := io.ReadFull(r, h); err != nil {
+	off, err := replayWAL(f, path, dim, st.Size(), fn)
+	if err != nil {
 		return fail(err)
 	}
+	if off != st.Size() {
+		if err := f.Truncate(off); err != nil {
+			return fail(err)
+		}
+		if err := f.Sync(); err != nil {
+			return fail(err)
+		}
+	}
+	return f, off, nil
+}
+
+// replayWAL reads the log's records in order and returns where the intact
+// ones end.
+func replayWAL(f *os.File, path string, dim int, size int64, fn func(b *batch, end int64) error) (int64, error) {
+	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<20)
+	h := make([]byte, walHeader)
+	if _, err := io.ReadFull(r, h); err != nil {
+		return 0, err
+	}
 	if string(h[:4]) != walMagic {
-		return fail(fmt.Errorf("%s is not a vector write-ahead log", path))
+		return 0, fmt.Errorf("%s is not a vector write-ahead log", path)
 	}
 	if d := int(binary.LittleEndian.Uint32(h[8:])); d != dim {
-		return fail(fmt.Errorf("%w: write-ahead log has dim %d, options say %d", ErrDimMismatch, d, dim))
+		return 0, fmt.Errorf("%w: write-ahead log has dim %d, options say %d", ErrDimMismatch, d, dim)
 	}
 	off := int64(walHeader)
 	var last uint64
@@ -172,7 +216,7 @@ func openWAL(path string, dim int, fn func(b *batch, end int64) error) (*os.File
 			break
 		}
 		n := int64(binary.LittleEndian.Uint32(hdr[:]))
-		if off+8+n > st.Size() {
+		if off+8+n > size {
 			break
 		}
 		p := make([]byte, n)
@@ -187,18 +231,10 @@ func openWAL(path string, dim int, fn func(b *batch, end int64) error) (*os.File
 			break
 		}
 		last = b.seq
+		if err := fn(b, off+8+n); err != nil {
+			return off, err
+		}
 		off += 8 + n
-		if err := fn(b, off); err != nil {
-			return fail(err)
-		}
 	}
-	if off != st.Size() {
-		if err := f.Truncate(off); err != nil {
-			return fail(err)
-		}
-		if err := f.Sync(); err != nil {
-			return fail(err)
-		}
-	}
-	return f, off, nil
+	return off, nil
 }

@@ -37,7 +37,7 @@ func init() {
 			fs.StringVar(&f.filter, "filter", "", "query-language filters and words that restrict retrieval, e.g. 'year:2018.. field:q-bio'")
 			fs.StringVar(&f.filter, "f", "", "short for --filter")
 			fs.IntVar(&f.k, "k", 0, "papers to retrieve (default 8)")
-			fs.StringVar(&f.basket, "basket", "", "file of paper IDs, one per line (# comments), always sent first")
+			fs.StringVar(&f.basket, "basket", "", "file of paper IDs, one per line (# comments), always sent first; 'app' for the basket marked in the app")
 			fs.BoolVar(&f.json, "json", false, "print JSON-lines events instead of markdown")
 			fs.BoolVar(&f.tools, "tools", false, "agent mode: let the model search, read and add to the basket first")
 			fs.StringVar(&f.conversation, "continue", "", "continue the saved conversation with this ID")
@@ -52,7 +52,7 @@ func runAsk(e *env, fs *flag.FlagSet, f *askFlags, args []string) error {
 	if len(args) == 0 {
 		return usagef("ask needs a question (try: quire ask \"what limits CRISPR off-target effects?\" -f year:2018..)")
 	}
-	basket, err := readBasket(f.basket)
+	basket, err := basketFor(e, f.basket)
 	if err != nil {
 		return err
 	}
@@ -138,6 +138,16 @@ func printStream(e *env, st *agent.Stream, out io.Writer, asJSON bool) error {
 	var usage *agent.Usage
 	var done *agent.Done
 	endsInNewline := true
+	wrote := false // any answer text: sources are listed only for an answer
+	// ownLine starts a notice on its own line: on a shared terminal it
+	// would otherwise land inside the answer's sentence. The newline goes
+	// to stderr, so the answer on stdout stays exactly the answer.
+	ownLine := func() {
+		if !endsInNewline && out == e.stdout {
+			fmt.Fprintln(e.stderr)
+			endsInNewline = true
+		}
+	}
 	for st.Next() {
 		ev := st.Current()
 		if asJSON {
@@ -150,21 +160,34 @@ func printStream(e *env, st *agent.Stream, out io.Writer, asJSON bool) error {
 		case agent.EventSources:
 			srcs = ev.Sources
 		case agent.EventDelta:
+			if ev.Text == "" {
+				continue
+			}
 			if _, err := io.WriteString(out, ev.Text); err != nil {
 				return err
 			}
 			endsInNewline = strings.HasSuffix(ev.Text, "\n")
+			wrote = true
 		case agent.EventWarning:
+			ownLine()
 			fmt.Fprintf(e.stderr, "quire: warning: %s\n", ev.Text)
+		case agent.EventRetry:
+			ownLine()
+			if ev.Retry != nil {
+				fmt.Fprintf(e.stderr, "quire: %s\n", ev.Retry)
+			}
 		case agent.EventToolCall:
+			ownLine()
 			fmt.Fprintf(e.stderr, "→ %s %s\n", ev.Tool.Name, string(ev.Tool.Input))
 		case agent.EventToolResult:
+			ownLine()
 			status := "ok"
 			if ev.Tool.IsError {
 				status = "error"
 			}
 			fmt.Fprintf(e.stderr, "← %s %s: %s\n", ev.Tool.Name, status, firstLine(ev.Tool.Output))
 		case agent.EventBasket:
+			ownLine()
 			fmt.Fprintf(e.stderr, "basket: %s\n", strings.Join(ev.Basket, ", "))
 		case agent.EventUsage:
 			usage = ev.Usage
@@ -176,8 +199,14 @@ func printStream(e *env, st *agent.Stream, out io.Writer, asJSON bool) error {
 		if !endsInNewline {
 			fmt.Fprintln(out)
 		}
-		if len(srcs) > 0 {
-			fmt.Fprintf(out, "\n%s", agent.SourcesMarkdown(srcs))
+		// Sources packed for a request that failed before any answer were
+		// never used: listing them would suggest an answer drew on them.
+		if len(srcs) > 0 && wrote {
+			list := agent.SourcesMarkdown(srcs)
+			if !strings.HasSuffix(list, "\n") {
+				list += "\n"
+			}
+			fmt.Fprintf(out, "\n%s", list)
 		}
 		if usage != nil {
 			fmt.Fprintf(e.stderr, "%s · %s · %d in / %d out tokens · $%.4f (session $%.4f)\n", usage.Provider, usage.Model,

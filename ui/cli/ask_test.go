@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -31,8 +30,6 @@ func agentHome(t *testing.T) string {
 	}
 	return home
 }
-
-var citedPara = regexp.MustCompile(`^(.+) \[(\d)\]$`)
 
 func TestAskStreamsCitedMarkdownAndSaves(t *testing.T) {
 	home := agentHome(t)

@@ -25,7 +25,7 @@ import (
 type benchFlags struct {
 	papers, queries int
 	corpusPath      string
-	json, keep      bool
+	json            bool
 }
 
 func init() {

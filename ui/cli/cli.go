@@ -7,15 +7,17 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/quire-research/quire/config"
+	"github.com/quire-research/quire/config/suggest"
+	"github.com/quire-research/quire/ui/termtext"
 )
 
 // env carries what a command may touch; tests substitute every part.
@@ -26,11 +28,21 @@ type env struct {
 	stderr io.Writer
 	getenv func(string) string
 	cfg    config.Config
+	// command is the subcommand running, named in the index's lock file.
+	command string
 	// indexFlag is set when --index was given on the command line, before
 	// or after the subcommand: eval, bench and demo then use that index
 	// instead of a throwaway one.
 	indexFlag bool
+	// start is when the command started, for its closing line.
+	start time.Time
+	// steps, when set, receives progress instead of bars on stderr (the
+	// app draws its own).
+	steps func(step)
 }
+
+// since is how long the command has run, for closing lines.
+func (e *env) since() time.Duration { return time.Since(e.start) }
 
 type command struct {
 	name    string
@@ -56,27 +68,13 @@ func lookup(name string) *command {
 // Run runs quire with args (without the program name) and returns the exit
 // code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
-	if err := run(e, args); err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "quire: %v\n", err)
-			return 2
-		}
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "quire: %v\n", err)
-		return 1
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, start: time.Now()}
+	code, msg := exitCode(run(e, args))
+	if msg != "" {
+		fmt.Fprintf(stderr, "quire: %s\n", termtext.Clean(msg))
 	}
-	return 0
+	return code
 }
-
-type usageError struct{ msg string }
-
-func (u usageError) Error() string { return u.msg }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
 func run(e *env, args []string) error {
 	cfgPath := config.ConfigPathFromArgs(args, e.getenv)
@@ -91,7 +89,7 @@ func run(e *env, args []string) error {
 	e.cfg.BindFlags(gfs)
 	gfs.Usage = func() { printHelp(e.stderr, gfs) }
 	if err := gfs.Parse(args); err != nil {
-		return err
+		return asUsage(err)
 	}
 	gfs.Visit(func(f *flag.Flag) { e.indexFlag = e.indexFlag || f.Name == "index" })
 	rest := gfs.Args()
@@ -114,23 +112,32 @@ func run(e *env, args []string) error {
 				fs.Usage()
 				return nil
 			}
+			if near := nearestCommand(rest[1]); near != "" {
+				return usagef("no command %q: did you mean %s?", rest[1], near)
+			}
+			return usagef("no command %q (run 'quire help')", rest[1])
 		}
 		printHelp(e.stdout, gfs)
 		return nil
 	}
 	c := lookup(name)
 	if c == nil {
+		if near := nearestCommand(name); near != "" {
+			return usagef("unknown command %q: did you mean %s? (run 'quire help' for all)", name, near)
+		}
 		return usagef("unknown command %q (run 'quire help')", name)
 	}
+	e.command = c.name
 	fs := newFlagSet(e, c)
 	pos, err := parseInterleaved(fs, rest[1:])
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	fs.Visit(func(f *flag.Flag) { e.indexFlag = e.indexFlag || f.Name == "index" })
 	if err := e.cfg.Validate(); err != nil {
 		return err
 	}
+	safeOutput(e, c, fs)
 	return c.run(e, fs, pos)
 }
 
@@ -199,6 +206,24 @@ func printHelp(w io.Writer, gfs *flag.FlagSet) {
 	fmt.Fprintf(w, "\nRun 'quire help COMMAND' for a command's flags. In a terminal, plain 'quire' opens the app (also 'quire tui').\n\nglobal flags:\n")
 	gfs.SetOutput(w)
 	gfs.PrintDefaults()
+	fmt.Fprintf(w, "\n%s", exitHelp)
+}
+
+// nearestCommand is the command closest to a mistyped name (serach →
+// search), or "" when none is within two edits. A unique prefix counts
+// too (ing → ingest).
+func nearestCommand(name string) string {
+	best, bestD := "", 3
+	for _, c := range commands {
+		d := suggest.Distance(strings.ToLower(name), c.name)
+		if len(name) >= 2 && strings.HasPrefix(c.name, strings.ToLower(name)) {
+			d = 1
+		}
+		if d < bestD || d == bestD && c.name < best {
+			best, bestD = c.name, d
+		}
+	}
+	return best
 }
 
 func order(name string) int {

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/quire-research/quire/ui/tui"
 )
 
 func TestDraftOfflinePRFAQToFile(t *testing.T) {
@@ -50,5 +53,78 @@ func TestDraftErrors(t *testing.T) {
 	}
 	if r := quire(t, home, "draft", "prfaq", "--var", "novalue"); r.code == 0 || !strings.Contains(r.stderr, "want name=value") {
 		t.Errorf("malformed --var: %d %s", r.code, r.stderr)
+	}
+}
+
+// The app's draft pane, its `w` export and `quire draft` print the same
+// document for the same prompt, query and variables, byte for byte, with
+// each heading once.
+func TestDraftSameInAppExportAndCLI(t *testing.T) {
+	home := agentHome(t)
+	r := quire(t, home, "draft", "prfaq", "-q", "dark matter halos", "--var", "product=HaloMap", "--var", "customer=astronomers", "--no-save")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	cli := r.stdout
+	if strings.Count(cli, "## Headline\n") != 1 || !strings.Contains(cli, "\n## Sources\n\n- [1] ") {
+		t.Fatalf("cli draft:\n%s", cli)
+	}
+	dir := t.TempDir()
+	app := newTestApp(t, home, func(o *tui.Options) { o.ExportDir = dir })
+	app.typeText("dark matter halos")
+	app.keys("enter", "ctrl+p")
+	app.typeText("prfaq")
+	app.keys("enter")
+	app.typeText("HaloMap")
+	app.keys("enter")
+	app.typeText("astronomers")
+	app.keys("enter")
+	if got := app.m.DraftDocument(); got != cli {
+		t.Errorf("app pane differs from the CLI:\n--- app\n%s\n--- cli\n%s", got, cli)
+	}
+	app.keys("w")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.md"))
+	if len(files) != 1 {
+		t.Fatalf("exported %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	if string(b) != cli {
+		t.Errorf("export differs from the CLI:\n--- export\n%s\n--- cli\n%s", b, cli)
+	}
+}
+
+// Empty input for a prompt variable takes its default, in the app as on the
+// command line (--var name=): one code path, the same draft.
+func TestDraftVarDefaultSameInAppAndCLI(t *testing.T) {
+	home := agentHome(t)
+	r := quire(t, home, "draft", "prfaq", "-q", "dark matter halos", "--var", "product=HaloMap", "--var", "customer=", "--no-save")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "One line a research team would click on") {
+		t.Fatalf("--var customer= did not take the default:\n%s", r.stdout)
+	}
+	app := newTestApp(t, home, nil)
+	app.typeText("dark matter halos")
+	app.keys("enter", "ctrl+p")
+	app.typeText("prfaq")
+	app.keys("enter")
+	screen := ansi.Strip(app.m.Render())
+	for _, want := range []string{"prfaq · product (1 of 2)", "what is being announced"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the input lacks %q:\n%s", want, screen)
+		}
+	}
+	app.typeText("HaloMap")
+	app.keys("enter")
+	screen = ansi.Strip(app.m.Render())
+	for _, want := range []string{"default: research team", "who it is for", "keeps the default"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the input lacks %q:\n%s", want, screen)
+		}
+	}
+	app.keys("enter")
+	if got := app.m.DraftDocument(); got != r.stdout {
+		t.Errorf("app differs from the CLI:\n--- app\n%s\n--- cli\n%s", got, r.stdout)
 	}
 }

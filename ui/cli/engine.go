@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/search/fusion"
-	"github.com/quire-research/quire/ui/progress"
 )
 
 // indexOptions builds the embedded engine's options from the config: the
@@ -26,8 +26,11 @@ func indexOptions(e *env, readOnly bool) (embedded.Options, error) {
 		VectorCandidates: s.VectorCandidates,
 		FilterScanBelow:  s.FilterScanBelow,
 		Adaptive:         s.Adaptive,
+		LockWait:         time.Duration(e.cfg.LockWaitSeconds * float64(time.Second)),
+		Command:          "quire " + e.command,
+		OnLockWait:       func(msg string) { fmt.Fprintln(e.stderr, "quire: "+msg) },
 	}
-	emb, err := embed.New(e.cfg.Embed, e.getenv)
+	emb, err := embed.New(e.cfg.EmbedSettings(), e.getenv) // with the cache dir resolved
 	switch {
 	case errors.Is(err, embed.ErrLocal):
 		o.LocalEmbedder = true
@@ -48,7 +51,7 @@ func openIndexAt(e *env, dir string, readOnly bool) (*embedded.Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	return embedded.Open(dir, o)
+	return embedded.OpenContext(e.ctx, dir, o)
 }
 
 // syncVectors brings the vector half up to date after ingestion, with a
@@ -80,30 +83,8 @@ func retrainVectors(e *env, x *embedded.Index) error {
 }
 
 func showSync(e *env, run func(context.Context, embedded.SyncProgress) error) error {
-	var bar *progress.Reporter
-	phase := ""
-	err := run(e.ctx, func(ph string, done, total int) {
-		if ph != phase {
-			if bar != nil {
-				bar.Finish()
-			}
-			label := map[string]string{"train": "learn embedder", "embed": "embed papers", "compact": "drop deleted vectors",
-				"probe": "probe vectors against BM25"}[ph]
-			unit := "papers"
-			if ph == "probe" {
-				unit = "sentences"
-			}
-			bar = progress.New(e.stderr, label, int64(total), unit, progress.WithResumeHint("run 'quire ingest' again to resume"))
-			phase = ph
-		}
-		bar.Update(int64(done), int64(done))
-	})
-	if bar != nil {
-		if err != nil {
-			bar.Fail(err)
-		} else {
-			bar.Finish()
-		}
-	}
+	p := &phases{e: e, hint: "run 'quire ingest' again to resume"}
+	err := run(e.ctx, p.report)
+	p.finish(err)
 	return err
 }

@@ -194,5 +194,6 @@ func evalOne(e *env, dir, split string, explicitIndex bool, modes []string) ([]e
 // count: evaluation collections are known data.
 func ingestQuiet(e *env, eng search.Engine, src corpus.Source) error {
 	f := &ingestFlags{maxShown: 5}
-	return ingestOne(&env{ctx: e.ctx, stdout: e.stderr, stderr: e.stderr, getenv: e.getenv, cfg: e.cfg}, eng, src, f, nil)
+	_, err := ingestOne(&env{ctx: e.ctx, stdout: e.stderr, stderr: e.stderr, getenv: e.getenv, cfg: e.cfg, start: e.start}, eng, src, f, nil)
+	return err
 }

@@ -88,7 +88,7 @@ func genFile(e *env, path string, n int, seed int64) error {
 }
 
 func writeSynthetic(e *env, w io.Writer, n int, seed int64) error {
-	bar := progress.New(e.stderr, "gen synthetic", int64(n), "papers")
+	bar := e.newBar("generate synthetic papers", int64(n), "papers")
 	err := synth.WriteJSONL(ctxWriter{e.ctx, w}, synth.Options{Papers: n, Seed: seed}, func(done int) {
 		bar.Update(int64(done), int64(done))
 	})

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,9 +10,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/ui/progress"
 )
 
@@ -69,6 +72,7 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 		region:   firstNonEmpty(f.region, e.cfg.S3.Region),
 		pathSty:  f.pathStyle || e.cfg.S3.PathStyle,
 		parallel: firstPositive(f.parallel, e.cfg.S3.Concurrency),
+		limits:   ingestLimits(e.cfg.Ingest),
 	}
 	var log io.Writer
 	if f.errorsLog != "" {
@@ -83,32 +87,108 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer x.Close()
+	var tot ingestTotals
+	err = ingestAll(e, x, f, args, so, log, &tot)
+	// Closing waits for the last batches to reach the disk: part of the
+	// run, so before the closing line and its time.
+	if cerr := slowStep(e, "write the index to disk", x.Close); cerr != nil && err == nil {
+		err = cerr
+	}
+	if d := x.Durable(); d != nil {
+		// After a write failure, what the disk holds, read once bleve
+		// stopped retrying: the next run resumes exactly there.
+		fmt.Fprintf(e.stderr, "on disk: %s papers", progress.HumanCount(int64(d.Papers)))
+		for _, c := range d.Checkpoints {
+			fmt.Fprintf(e.stderr, "; checkpoint of %s: %s papers (line %d)", sanitize(c.Source), progress.HumanCount(c.Papers), c.Cursor.Line)
+		}
+		fmt.Fprintln(e.stderr)
+	}
+	var sk skippedError
+	if err != nil && tot.err == nil && !errors.As(err, &sk) {
+		tot.err = err
+	}
+	tot.print(e)
+	return err
+}
+
+// ingestAll reads every source into x, then brings the vectors up to date.
+func ingestAll(e *env, x *embedded.Index, f *ingestFlags, args []string, so sourceOptions, log io.Writer, tot *ingestTotals) error {
 	var failed error
 	for _, spec := range args {
 		src, err := openSource(e.ctx, spec, so)
 		if err != nil {
 			return err
 		}
-		if err := ingestOne(e, x, src, f, log); err != nil {
+		st, err := ingestOne(e, x, src, f, log)
+		tot.add(st)
+		if err != nil {
+			tot.err = err
 			if errors.Is(err, search.ErrStopped) {
 				return err
 			}
 			failed = errors.Join(failed, err)
 		}
 	}
+	tot.read = e.since()
+	if x.Fault() != nil {
+		// A write failed and the index stopped taking writes; the error
+		// is in failed already, and the vectors wait for the next run.
+		return failed
+	}
 	sync := syncVectors
 	if f.retrain {
 		sync = retrainVectors
 	}
 	if err := sync(e, x); err != nil {
+		tot.err = err
 		return errors.Join(failed, err)
 	}
-	return failed
+	switch {
+	case failed != nil:
+		return failed
+	case tot.errors > 0 && tot.papers == 0:
+		tot.err = errors.New("nothing written")
+		return fmt.Errorf("no papers written: all %s records read were bad (listed above)", progress.HumanCount(tot.errors))
+	case tot.errors > 0:
+		return skippedError{skipped: tot.errors, written: tot.papers}
+	}
+	return nil
 }
 
-func ingestOne(e *env, eng search.Engine, src corpus.Source, f *ingestFlags, log io.Writer) error {
-	bar := progress.New(e.stderr, "ingest "+shortName(src.Name()), src.Size(e.ctx), "papers",
+// ingestTotals sum a whole ingest run for its closing line, which gives
+// the time of the whole command: reading the sources is often the short
+// part, next to learning the embedder and embedding the papers.
+type ingestTotals struct {
+	papers, errors, sources int64
+	read                    time.Duration // until the vector half began
+	err                     error
+}
+
+func (t *ingestTotals) add(st search.IngestStats) {
+	t.papers += st.Papers
+	t.errors += st.Errors
+	t.sources++
+}
+
+func (t *ingestTotals) print(e *env) {
+	verb := "finished"
+	switch {
+	case errors.Is(t.err, search.ErrStopped) || errors.Is(t.err, context.Canceled):
+		verb = "stopped"
+	case t.err != nil:
+		verb = "failed"
+	}
+	total := e.since()
+	line := fmt.Sprintf("ingest %s in %s: %s papers written, %s skipped", verb, progress.HumanDuration(total),
+		progress.HumanCount(t.papers), progress.HumanCount(t.errors))
+	if t.read > 0 && total-t.read >= time.Second {
+		line += fmt.Sprintf(" (reading %s, vectors %s)", progress.HumanDuration(t.read), progress.HumanDuration(total-t.read))
+	}
+	fmt.Fprintln(e.stdout, line)
+}
+
+func ingestOne(e *env, eng search.Engine, src corpus.Source, f *ingestFlags, log io.Writer) (search.IngestStats, error) {
+	bar := e.newBar("ingest "+shortName(src.Name()), src.Size(e.ctx), "papers",
 		progress.WithResumeHint("run the same command again to resume"))
 	rep := &errReport{w: e.stderr, log: log, max: f.maxShown, bar: bar}
 	st, err := search.Ingest(e.ctx, eng, src, search.IngestOptions{
@@ -126,17 +206,21 @@ func ingestOne(e *env, eng search.Engine, src corpus.Source, f *ingestFlags, log
 	switch {
 	case st.AlreadyDone:
 		bar.Discard()
-		fmt.Fprintf(e.stdout, "%s: already ingested (%s papers); use --force to read it again\n", src.Name(), progress.HumanCount(st.Papers))
-		return nil
+		fmt.Fprintf(e.stdout, "%s: already ingested (%s papers); use --force to read it again\n", oneLine(src.Name()), progress.HumanCount(st.Papers))
+		return search.IngestStats{AlreadyDone: true}, nil
 	case errors.Is(err, search.ErrStopped):
 		bar.Abort()
 	case err != nil:
-		bar.Fail(err)
+		if errors.Is(err, corpus.ErrDamaged) {
+			bar.FailFinal(err)
+		} else {
+			bar.Fail(err)
+		}
 	default:
 		bar.Finish()
 	}
 	rep.summary(e.stdout, src.Name(), st)
-	return err
+	return st, err
 }
 
 // errReport prints the first bad records of a source in full and counts
@@ -148,7 +232,7 @@ type errReport struct {
 	shown    int
 	byReason map[string]int64
 	warnings map[string]int64
-	bar      *progress.Reporter
+	bar      bar
 }
 
 func (r *errReport) record(re *corpus.RecordError) {
@@ -157,7 +241,7 @@ func (r *errReport) record(re *corpus.RecordError) {
 	if r.byReason == nil {
 		r.byReason = map[string]int64{}
 	}
-	r.byReason[reasonKey(re.Err)]++
+	r.byReason[corpus.ErrorKind(re.Err)]++
 	if r.log != nil {
 		fmt.Fprintf(r.log, "skip %s\n", re)
 	}
@@ -179,25 +263,12 @@ func (r *errReport) warning(pos corpus.Position, msg string) {
 	}
 }
 
-// reasonKey groups errors by field ("id", "year", "json") for the summary.
-func reasonKey(err error) string {
-	var fe *corpus.FieldError
-	if errors.As(err, &fe) && fe.Field != "" {
-		return fe.Field
-	}
-	s := err.Error()
-	if i := strings.IndexAny(s, ":("); i > 0 && i < 40 {
-		return strings.TrimSpace(s[:i])
-	}
-	return s
-}
-
 func (r *errReport) summary(w io.Writer, name string, st search.IngestStats) {
 	from := ""
 	if st.ResumedFrom != (corpus.Cursor{}) {
 		from = fmt.Sprintf(" (resumed after line %d of unit %d)", st.ResumedFrom.Line, st.ResumedFrom.Unit)
 	}
-	fmt.Fprintf(w, "%s: %s papers written, %s skipped, %s warnings in %s%s\n", name,
+	fmt.Fprintf(w, "%s: %s papers written, %s skipped, %s warnings, read in %s%s\n", oneLine(name),
 		progress.HumanCount(st.Papers), progress.HumanCount(st.Errors), progress.HumanCount(st.Warnings),
 		progress.HumanDuration(st.Elapsed), from)
 	printCounts(w, "  skipped", r.byReason)
@@ -215,7 +286,7 @@ func printCounts(w io.Writer, label string, m map[string]int64) {
 	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] })
 	var parts []string
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %s", k, progress.HumanCount(m[k])))
+		parts = append(parts, fmt.Sprintf("%s %s", oneLine(k), progress.HumanCount(m[k])))
 	}
 	fmt.Fprintf(w, "%s: %s\n", label, strings.Join(parts, ", "))
 }

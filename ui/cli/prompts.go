@@ -2,12 +2,14 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/quire-research/quire/agent/prompt"
+	"github.com/quire-research/quire/ui/tui"
 )
 
 type promptsFlags struct {
@@ -49,28 +51,44 @@ func runPrompts(e *env, f *promptsFlags, args []string) error {
 		return err
 	}
 	list := lib.List()
+	keys := promptKeySetup(e, list)
 	if f.json {
 		if err := writeJSON(e.stdout, list); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "%-20s %-6s %-3s %-8s %s\n", "NAME", "MODE", "KEY", "ORIGIN", "DESCRIPTION")
+		fmt.Fprintf(e.stdout, "%-20s %-6s %-6s %-8s %s\n", "NAME", "MODE", "KEY", "ORIGIN", "DESCRIPTION")
 		for _, p := range list {
 			origin := "built-in"
 			if !p.Builtin {
 				origin = "file"
 			}
-			fmt.Fprintf(e.stdout, "%-20s %-6s %-3s %-8s %s\n", p.Name, p.Mode, p.Key, origin, p.Description)
+			fmt.Fprintf(e.stdout, "%-20s %-6s %-6s %-8s %s\n", p.Name, p.Mode, keys.PromptKey(p.Name), origin, p.Description)
 			if !p.Builtin {
 				fmt.Fprintf(e.stdout, "%-20s %s\n", "", p.File)
 			}
 		}
 		fmt.Fprintf(e.stdout, "\nprompt folder: %s (a file there overrides a built-in of the same name)\n", e.cfg.LLM.PromptDir)
+		fmt.Fprintf(e.stdout, "In the app a prompt's key follows the prefix (d then p); a key with ctrl/alt or an F-key works alone.\n")
 	}
+	var errs []error
 	if loadErr != nil {
-		return fmt.Errorf("some prompt files did not load:\n%v", loadErr)
+		errs = append(errs, fmt.Errorf("some prompt files did not load:\n%v", loadErr))
 	}
-	return nil
+	if probs := keys.Problems(); len(probs) > 0 {
+		errs = append(errs, fmt.Errorf("key clashes (the app's status line reports them too):\n  %s", strings.Join(probs, "\n  ")))
+	}
+	return errors.Join(errs...)
+}
+
+// promptKeySetup resolves the prompts' keys against the app's keymap, as
+// the app does, so both report the same clashes.
+func promptKeySetup(e *env, list []*prompt.Prompt) tui.KeySetup {
+	infos := make([]tui.PromptInfo, 0, len(list))
+	for _, p := range list {
+		infos = append(infos, tui.PromptInfo{Name: p.Name, Key: p.Key, Builtin: p.Builtin})
+	}
+	return tui.SetupKeys(e.cfg.Keys, infos)
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -38,3 +38,33 @@ func TestPromptsListsBuiltinsAndOverrides(t *testing.T) {
 		t.Errorf("built-in source not shown:\n%s", r.stdout)
 	}
 }
+
+func TestPromptsReportsKeyClashes(t *testing.T) {
+	home := t.TempDir()
+	dir := filepath.Join(home, "config", "quire", "prompts")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "mine.md"), []byte("---\nname: mine\nkey: ctrl+p\nmode: draft\n---\nWrite about {{.Query}}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "gaps.md"), []byte("---\nname: gaps\nkey: g\nmode: draft\n---\nGaps in {{.Query}}\n"), 0o644)
+	r := quire(t, home, "prompts")
+	if r.code == 0 {
+		t.Fatalf("a key clash passed silently:\n%s", r.stdout)
+	}
+	for _, want := range []string{`"ctrl+p" means both app.palette and prompt "mine"`, `prompt "gaps" and prompt "research-gaps"`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	// The listing shows the keys as typed in the app: the file keeps d g.
+	for _, line := range strings.Split(r.stdout, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 3 && f[0] == "gaps" && !strings.Contains(line, " d g ") {
+			t.Errorf("gaps line %q", line)
+		}
+		if len(f) > 0 && f[0] == "research-gaps" && strings.Contains(line, " d g ") {
+			t.Errorf("research-gaps kept d g: %q", line)
+		}
+	}
+	if !strings.Contains(r.stdout, "prfaq") || !strings.Contains(r.stdout, " d p ") {
+		t.Errorf("built-in keys not shown with the prefix:\n%s", r.stdout)
+	}
+}

@@ -51,6 +51,7 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 	req.Snippets = true
 	req.Mode = f.mode
 	req.Explain = f.explain
+	req.Timeout = e.cfg.Search.Timeout()
 	if f.facets != "none" && f.facets != "" {
 		req = req.WithFacets(e.cfg.Search.FacetSize, strings.Split(f.facets, ",")...)
 	}
@@ -77,6 +78,9 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 func printResult(w io.Writer, res *search.Result, offset int, color bool) {
 	st := newStyle(color)
 	fmt.Fprintf(w, "%s hits in %s (%s)\n", progress.HumanCount(int64(res.Total)), res.Took.Round(10_000), res.Mode)
+	if res.NoHits != nil {
+		fmt.Fprintln(w, sanitize(res.NoHits.Message))
+	}
 	if len(res.Expansion) > 0 && len(res.Hits) > 0 && res.Hits[0].Explain != nil {
 		fmt.Fprintf(w, "%s\n", st.dim("BM25 query expanded with: "+strings.Join(res.Expansion, " ")))
 	}
@@ -119,12 +123,12 @@ func printFacet(w io.Writer, st style, f search.Facet) {
 	}
 	var parts []string
 	for _, v := range f.Values {
-		parts = append(parts, fmt.Sprintf("%s (%s)", v.Value, progress.HumanCount(int64(v.Count))))
+		parts = append(parts, fmt.Sprintf("%s (%s)", oneLine(v.Value), progress.HumanCount(int64(v.Count))))
 	}
 	if f.Name == search.FacetYear && len(parts) > 12 {
 		// A long histogram reads better as its range and the busiest years.
 		first, last := f.Values[0], f.Values[len(f.Values)-1]
-		parts = []string{fmt.Sprintf("%s–%s", first.Value, last.Value), sparkline(f.Values)}
+		parts = []string{fmt.Sprintf("%s–%s", oneLine(first.Value), oneLine(last.Value)), sparkline(f.Values)}
 	}
 	fmt.Fprintf(w, "%-9s %s\n", st.bold(f.Name+":"), strings.Join(parts, ", "))
 }
@@ -157,7 +161,10 @@ type style struct{ color bool }
 
 func newStyle(color bool) style { return style{color} }
 
+// wrap styles t, which may come from a paper: it is made safe to print
+// first, so its own escape sequences never reach the terminal.
 func (s style) wrap(code, t string) string {
+	t = oneLine(t)
 	if !s.color {
 		return t
 	}
@@ -173,15 +180,17 @@ func (s style) marked(sn search.Snippet) string {
 		if m[0] < last || m[1] > len(sn.Text) {
 			continue
 		}
-		b.WriteString(sn.Text[last:m[0]])
+		// Marks are offsets into the raw text, so each piece is cleaned
+		// on its own.
+		b.WriteString(oneLine(sn.Text[last:m[0]]))
 		if s.color {
 			b.WriteString(s.wrap("1;33", sn.Text[m[0]:m[1]]))
 		} else {
-			b.WriteString("‹" + sn.Text[m[0]:m[1]] + "›")
+			b.WriteString("‹" + oneLine(sn.Text[m[0]:m[1]]) + "›")
 		}
 		last = m[1]
 	}
-	b.WriteString(sn.Text[last:])
+	b.WriteString(oneLine(sn.Text[last:]))
 	return b.String()
 }
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/quire-research/quire/config"
 	"github.com/quire-research/quire/corpus"
 )
 
@@ -20,16 +21,38 @@ type sourceOptions struct {
 	region   string
 	pathSty  bool
 	parallel int
+	limits   corpus.Limits // zero means corpus.DefaultLimits
+}
+
+// ingestLimits maps the [ingest] size limits onto a source's Limits.
+func ingestLimits(in config.Ingest) corpus.Limits {
+	return corpus.Limits{MaxLineBytes: in.MaxLineBytes, MaxTextBytes: in.MaxFieldBytes,
+		MaxShortBytes: in.MaxShortFieldBytes, MaxListItems: in.MaxListItems}
 }
 
 // openSource turns one command-line argument into a source: an s3:// URL, a
 // BEIR collection folder, a folder of JSONL files, a folder of Markdown or
 // text papers, or one JSONL file (plain or gzip).
 func openSource(ctx context.Context, spec string, o sourceOptions) (corpus.Source, error) {
+	src, err := openSourceKind(ctx, spec, o)
+	if err != nil {
+		return nil, err
+	}
+	switch s := src.(type) {
+	case *corpus.JSONLFiles:
+		s.Limits = o.limits
+	case *corpus.Folder:
+		s.Limits = o.limits
+	}
+	return src, nil
+}
+
+func openSourceKind(ctx context.Context, spec string, o sourceOptions) (corpus.Source, error) {
 	if strings.HasPrefix(spec, "s3://") {
 		return corpus.NewS3(ctx, spec, corpus.S3Options{
 			Endpoint: o.endpoint, Region: o.region, PathStyle: o.pathSty,
 			Concurrency: o.parallel, Format: o.format, FieldMap: o.fieldMap, Source: o.label,
+			Limits: o.limits,
 		})
 	}
 	fi, err := os.Stat(spec)

@@ -35,10 +35,10 @@ func init() {
 			}
 			w := e.stdout
 			fmt.Fprintf(w, "index:    %s\nengine:   %s\npapers:   %s\non disk:  %s in %d segments\n",
-				st.Path, st.Engine, progress.HumanCount(int64(st.Papers)), progress.HumanBytes(st.DiskBytes), st.Segments)
+				oneLine(st.Path), st.Engine, progress.HumanCount(int64(st.Papers)), progress.HumanBytes(st.DiskBytes), st.Segments)
 			if st.Embedder != "" {
 				fmt.Fprintf(w, "vectors:  %s by %s, %s in memory\n",
-					progress.HumanCount(int64(st.Vectors)), st.Embedder, progress.HumanBytes(st.VectorBytes))
+					progress.HumanCount(int64(st.Vectors)), oneLine(st.Embedder), progress.HumanBytes(st.VectorBytes))
 			}
 			if c := st.Calibration; c != nil {
 				how := "hybrid leans on BM25"
@@ -53,7 +53,7 @@ func init() {
 				if !c.Done {
 					state = fmt.Sprintf("stopped after line %d of unit %d (run ingest again to resume)", c.Cursor.Line, c.Cursor.Unit)
 				}
-				fmt.Fprintf(w, "source:   %s: %s papers, %s skipped, %s, %s\n", c.Source, progress.HumanCount(c.Papers),
+				fmt.Fprintf(w, "source:   %s: %s papers, %s skipped, %s, %s\n", oneLine(c.Source), progress.HumanCount(c.Papers),
 					progress.HumanCount(c.Errors), state, c.Updated.Format("2006-01-02 15:04"))
 			}
 			fmt.Fprintln(w)

@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/quire-research/quire/agent"
 	"github.com/quire-research/quire/config"
+	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/ui/tui"
 )
 
@@ -20,13 +23,42 @@ func init() {
 	})
 }
 
-// runTUI opens the index and runs the app on the terminal.
+// runTUI opens the index and runs the app on the terminal. With no index
+// yet (or an empty one) the app opens on its first-run screen, which
+// builds one.
 func runTUI(e *env) error {
+	if !readerIsTerminal(e.stdin) || !isTerminal(e.stdout) {
+		return fmt.Errorf("the app needs a terminal on stdin and stdout; in scripts use 'quire search', 'quire ask' or 'quire draft'")
+	}
+	o := tuiOptions(e, nil)
 	x, err := openIndex(e, true)
+	if err == nil {
+		if n, cerr := x.Count(); cerr == nil && n == 0 {
+			x.Close()
+			x, err = nil, errNoIndex
+		}
+	}
 	if err != nil {
+		if !isFile(filepath.Join(e.cfg.Index, "index_meta.json")) || errors.Is(err, errNoIndex) {
+			s := newAppSetup(e)
+			o.Setup = s
+			rerr := tui.Run(e.ctx, o, e.stdin, e.stdout)
+			return errors.Join(rerr, s.Close())
+		}
 		return err
 	}
 	defer x.Close()
+	o.Backend = appBackend(e, x)
+	return tui.Run(e.ctx, o, e.stdin, e.stdout)
+}
+
+var errNoIndex = errors.New("the index is empty")
+
+// appBackend is the app's backend over an open index: search, plus the
+// configured provider's answers and drafts (the offline extractive
+// answerer by default). A provider that cannot start leaves search
+// working, and the panes say why.
+func appBackend(e *env, x *embedded.Index) tui.Backend {
 	embedder := e.cfg.Embed.Provider
 	if e.cfg.Search.Mode == config.ModeBM25 {
 		embedder = "" // not used by a BM25-only search
@@ -35,16 +67,12 @@ func runTUI(e *env) error {
 		Engine: "embedded", Embedder: embedder,
 		Provider: e.cfg.LLM.Provider, Model: e.cfg.LLM.Model, Mode: x.Mode(),
 	}}
-	var backend tui.Backend = b
-	// Answers and drafts: the configured provider (the offline extractive
-	// answerer by default). A provider that cannot start leaves search
-	// working and the panes say why.
 	if p, err := agent.NewProvider(e.cfg.LLM, e.getenv); err == nil {
 		o := agent.OptionsFromConfig(e.cfg.LLM)
 		o.Prompts = loadPrompts(e)
-		backend = newAgentBackend(b, agent.New(x, p, o))
+		return newAgentBackend(b, agent.New(x, p, o))
 	}
-	return tui.Run(e.ctx, tuiOptions(e, backend), e.stdin, e.stdout)
+	return b
 }
 
 // tuiOptions resolves what the app needs from config and the environment,
@@ -54,10 +82,7 @@ func tuiOptions(e *env, b tui.Backend) tui.Options {
 	if editor == "" {
 		editor = e.getenv("EDITOR")
 	}
-	state := ""
-	if e.cfg.LLM.DataDir != "" {
-		state = filepath.Join(e.cfg.LLM.DataDir, "tui")
-	}
+	state := appStateDir(e)
 	return tui.Options{
 		Backend:   b,
 		Theme:     e.cfg.Theme,
@@ -78,4 +103,12 @@ func readerIsTerminal(r io.Reader) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// appStateDir is where the app keeps its session (query, basket, drafts).
+func appStateDir(e *env) string {
+	if e.cfg.LLM.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(e.cfg.LLM.DataDir, "tui")
 }

@@ -24,10 +24,15 @@
 //	r.Finish()
 //
 // When both are the same thing, pass the same number twice. A total ≤ 0 means
-// unknown: the Reporter then shows the count, the rate and the elapsed time.
+// unknown: the Reporter then shows a spinner (on a terminal), the count, the
+// rate and the elapsed time. Work with nothing to count (a matrix
+// decomposition) takes WithoutCount and shows only the spinner and the time,
+// never "0 papers". A rate is shown only for work done in this run, so a
+// re-run that finds everything done does not boast a million papers a second.
 //
-// Drawing happens inside the calls that change the state, so nothing runs in
-// the background and a forgotten Finish leaks nothing; call Refresh from a
-// ticker if the work may stall for long and the display should keep moving.
-// All methods are safe for concurrent use.
+// Drawing happens inside the calls that change the state. Work that may go
+// quiet for long calls KeepAlive, which redraws from a ticker until the
+// Reporter ends, so the elapsed time moves, the rate decays and the ETA grows
+// instead of freezing at "91% ETA 0:00". All methods are safe for concurrent
+// use.
 package progress

@@ -24,7 +24,8 @@ type snapshot struct {
 	countRate         float64 // per second, < 0 when not known yet
 	doneRate          float64
 	elapsed           time.Duration
-	avgRate           float64 // count per second since start, for final lines
+	avgRate           float64 // count per second since start, for final lines; < 0 when none
+	noCount           bool    // work without a count: only time is shown
 }
 
 // fraction is done/total in [0, 1], or false when the total is unknown.
@@ -55,6 +56,9 @@ func (s snapshot) eta() (time.Duration, bool) {
 }
 
 func (s snapshot) countText() string {
+	if s.noCount {
+		return ""
+	}
 	if s.unit == "" {
 		return HumanCount(s.count)
 	}
@@ -68,9 +72,11 @@ func plainLine(s snapshot) string {
 	if p, ok := s.percent(); ok {
 		parts = append(parts, p)
 	}
-	parts = append(parts, s.countText())
-	if s.countRate >= 0 {
-		parts = append(parts, humanRate(s.countRate))
+	if c := s.countText(); c != "" {
+		parts = append(parts, c)
+		if s.countRate >= 0 {
+			parts = append(parts, humanRate(s.countRate))
+		}
 	}
 	if d, ok := s.eta(); ok {
 		parts = append(parts, "eta "+HumanDuration(d))
@@ -88,6 +94,10 @@ func plainLine(s snapshot) string {
 // order, the bar, the note, the ETA and the rate, then truncates.
 func ttyLine(s snapshot, width int, bar func(fraction float64, width int) string) string {
 	avail := max(width-1, 1)
+	if s.total <= 0 {
+		// Without a total there is no bar to show that work goes on.
+		s.label = spinner(s.elapsed) + " " + s.label
+	}
 	fields := ttyFields(s)
 	text := strings.Join(fields.list(), sep)
 
@@ -116,7 +126,7 @@ func ttyFields(s snapshot) lineFields {
 		f.pct = strings.Repeat(" ", 4-len(p)) + p // fixed width: no jitter
 	}
 	f.count = s.countText()
-	if s.countRate >= 0 {
+	if s.countRate >= 0 && f.count != "" {
 		f.rate = humanRate(s.countRate)
 	}
 	if d, ok := s.eta(); ok {
@@ -136,6 +146,15 @@ func (f lineFields) list() []string {
 		}
 	}
 	return out
+}
+
+// spinnerFrames turn once a second at the terminal's redraw pace.
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// spinner picks the frame from the elapsed time, so it moves only when
+// time does and tests with a fixed clock see a fixed frame.
+func spinner(elapsed time.Duration) string {
+	return spinnerFrames[int(max(elapsed, 0)/redrawEvery)%len(spinnerFrames)]
 }
 
 // plainBar draws the bar with block characters and no escape sequences.
@@ -161,20 +180,29 @@ func finalLine(s snapshot, how outcome, errText, hint string) string {
 	b.WriteString(s.label + ": ")
 	switch how {
 	case finished:
-		b.WriteString("done, " + s.countText() + " in " + HumanDuration(s.elapsed))
-		if s.avgRate >= 0 {
+		b.WriteString("done")
+		if c := s.countText(); c != "" {
+			b.WriteString(", " + c)
+		}
+		b.WriteString(" in " + HumanDuration(s.elapsed))
+		if s.avgRate >= 0 && !s.noCount {
 			b.WriteString(", " + humanRate(s.avgRate))
 		}
 	default:
-		verb := "stopped after "
+		verb := "stopped"
 		if how == failed {
-			verb = "failed after "
+			verb = "failed"
 		}
-		b.WriteString(verb + s.countText())
-		if p, ok := s.percent(); ok {
-			b.WriteString(" (" + p + ")")
+		b.WriteString(verb)
+		if c := s.countText(); c != "" {
+			b.WriteString(" after " + c)
+			if p, ok := s.percent(); ok {
+				b.WriteString(" (" + p + ")")
+			}
+			b.WriteString(" in " + HumanDuration(s.elapsed))
+		} else {
+			b.WriteString(" after " + HumanDuration(s.elapsed))
 		}
-		b.WriteString(" in " + HumanDuration(s.elapsed))
 	}
 	if s.note != "" {
 		b.WriteString(" (" + s.note + ")")

@@ -3,7 +3,6 @@ package progress
 import (
 	"context"
 	"errors"
-	"image/color"
 	"io"
 	"os"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"charm.land/bubbles/v2/progress"
 	"github.com/charmbracelet/colorprofile"
 	"golang.org/x/term"
+
+	"github.com/quire-research/quire/ui/termtext"
 )
 
 const (
@@ -43,6 +44,7 @@ type Reporter struct {
 	drawn  bool
 	last   time.Time // of the last draw
 	closed bool
+	stop   chan struct{} // closed with the Reporter, ends KeepAlive
 
 	doneRate, countRate rate
 
@@ -61,8 +63,8 @@ type config struct {
 	interval      time.Duration
 	now           func() time.Time
 	hint          string
-	colors        []color.Color
 	done0, count0 int64
+	noCount       bool
 }
 
 // WithTTY forces the terminal (true) or log (false) display instead of
@@ -73,12 +75,6 @@ func WithTTY(tty bool) Option { return func(c *config) { c.tty = &tty } }
 // NO_COLOR and the terminal's colour support. Forced colour is 24-bit.
 // Colour only ever applies to the terminal display.
 func WithColor(on bool) Option { return func(c *config) { c.color = &on } }
-
-// WithColors sets the bar's colours: one for a solid fill, more for a
-// gradient. The default is bubbles' purple-to-pink gradient.
-func WithColors(colors ...color.Color) Option {
-	return func(c *config) { c.colors = colors }
-}
 
 // WithWidth fixes the terminal width instead of asking the terminal.
 func WithWidth(cells int) Option { return func(c *config) { c.width = cells } }
@@ -100,6 +96,11 @@ func WithResumed(done, count int64) Option {
 	return func(c *config) { c.done0, c.count0 = done, count }
 }
 
+// WithoutCount is for work that has nothing to count (a decomposition, a
+// flush): lines show only the elapsed time, with a spinner on a terminal,
+// and the final line says how long it took.
+func WithoutCount() Option { return func(c *config) { c.noCount = true } }
+
 // New returns a Reporter writing to w (usually os.Stderr) for work named
 // label, total units of done long (≤ 0 if unknown), counting unit ("papers").
 // It prints nothing until the first update.
@@ -112,8 +113,9 @@ func New(w io.Writer, label string, total int64, unit string, opts ...Option) *R
 		w = io.Discard
 	}
 	r := &Reporter{
-		w: w, cfg: cfg, label: label, unit: unit, total: total,
+		w: w, cfg: cfg, label: termtext.Line(label), unit: unit, total: total,
 		start: cfg.now(), done: cfg.done0, count: cfg.count0,
+		stop: make(chan struct{}),
 	}
 	r.doneRate = newRate(r.start, cfg.done0)
 	r.countRate = newRate(r.start, cfg.count0)
@@ -147,20 +149,17 @@ func (r *Reporter) detect() {
 		}
 	}
 	if r.tty && r.profile > colorprofile.ASCII {
-		r.bar = newBar(r.cfg.colors)
+		r.bar = newBar()
 	}
 }
 
-func newBar(colors []color.Color) *progress.Model {
+func newBar() *progress.Model {
 	opts := []progress.Option{
 		progress.WithoutPercentage(),
 		// Full blocks rather than bubbles' half blocks: the same glyphs as
 		// the plain bar, so colour is the only difference.
 		progress.WithFillCharacters('█', '░'),
 		progress.WithDefaultBlend(),
-	}
-	if len(colors) > 0 {
-		opts = append(opts, progress.WithColors(colors...))
 	}
 	m := progress.New(opts...)
 	return &m
@@ -191,7 +190,7 @@ func (r *Reporter) Add(done, count int64) {
 func (r *Reporter) SetNote(note string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.note = strings.ReplaceAll(note, "\n", " ")
+	r.note = termtext.Line(note)
 }
 
 // Refresh redraws if it is time to, without changing anything: call it from
@@ -225,6 +224,29 @@ func (r *Reporter) tick() {
 	}
 }
 
+// KeepAlive redraws on its own (every 100 ms on a terminal, every interval
+// in logs) until the Reporter ends, so the elapsed time, the spinner and
+// the decaying rate keep moving while the work reports nothing. It is the one part of a Reporter that runs in the
+// background; Finish, Fail, Abort and Discard stop it.
+func (r *Reporter) KeepAlive() {
+	every := r.cfg.interval
+	if r.tty {
+		every = redrawEvery
+	}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.stop:
+				return
+			case <-t.C:
+				r.Refresh()
+			}
+		}
+	}()
+}
+
 // Finish prints the final state on its own line: the count, the elapsed
 // time and the average rate. Later calls to any method do nothing, so a
 // deferred Abort after Finish is harmless.
@@ -240,7 +262,16 @@ func (r *Reporter) Fail(err error) {
 		r.Abort()
 		return
 	}
-	r.close(failed, strings.ReplaceAll(err.Error(), "\n", " "))
+	r.close(failed, termtext.Line(err.Error()))
+}
+
+// FailFinal is Fail without the resume hint: for a failure that running
+// again would only repeat (damaged input), whose error says what to do.
+func (r *Reporter) FailFinal(err error) {
+	r.mu.Lock()
+	r.cfg.hint = ""
+	r.mu.Unlock()
+	r.Fail(err)
 }
 
 func (r *Reporter) close(how outcome, errText string) {
@@ -250,6 +281,7 @@ func (r *Reporter) close(how outcome, errText string) {
 		return
 	}
 	r.closed = true
+	close(r.stop)
 	line := finalLine(r.snapshot(r.cfg.now()), how, errText, r.cfg.hint) + "\n"
 	if r.tty {
 		line = eraseLine + line
@@ -262,7 +294,7 @@ func (r *Reporter) snapshot(now time.Time) snapshot {
 		label: r.label, unit: r.unit, note: r.note,
 		total: r.total, done: r.done, count: r.count,
 		countRate: -1, doneRate: -1, avgRate: -1,
-		elapsed: now.Sub(r.start),
+		elapsed: now.Sub(r.start), noCount: r.cfg.noCount,
 	}
 	if v, ok := r.countRate.get(); ok {
 		s.countRate = v
@@ -270,7 +302,9 @@ func (r *Reporter) snapshot(now time.Time) snapshot {
 	if v, ok := r.doneRate.get(); ok {
 		s.doneRate = v
 	}
-	if s.elapsed > 0 {
+	// A rate only for work done in this run: a no-op over papers already
+	// there would otherwise boast a million papers a second.
+	if s.elapsed > 0 && r.count > r.cfg.count0 {
 		s.avgRate = float64(r.count-r.cfg.count0) / s.elapsed.Seconds()
 	}
 	return s
@@ -312,6 +346,7 @@ func (r *Reporter) write(s string) {
 // Println prints a message on its own line above the progress line (which
 // is redrawn below it on a terminal), e.g. a bad record during ingest.
 func (r *Reporter) Println(msg string) {
+	msg = termtext.Clean(msg) // bad records quote their input
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.tty {
@@ -333,6 +368,7 @@ func (r *Reporter) Discard() {
 		return
 	}
 	r.closed = true
+	close(r.stop)
 	if r.tty && r.drawn {
 		r.write(eraseLine)
 	}

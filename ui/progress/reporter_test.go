@@ -156,7 +156,8 @@ func TestUnknownTotal(t *testing.T) {
 	r.Update(0, 10_000) // done means nothing without a total
 	r.Finish()
 	want := []string{
-		"ingest scifact  10,000 papers  2,500/s  elapsed 0:04",
+		// No bar without a total: a spinner shows the work goes on.
+		"⠋ ingest scifact  10,000 papers  2,500/s  elapsed 0:04",
 		"ingest scifact: done, 10,000 papers in 4s, 2,500/s\n",
 	}
 	assertLines(t, frames(buf.String()), want)
@@ -414,5 +415,100 @@ func TestColourDownsampled(t *testing.T) {
 	r.Update(500, 5)
 	if out := buf.String(); !strings.Contains(out, "\x1b[38;5;") || strings.Contains(out, "38;2;") {
 		t.Errorf("256-colour output = %q, want 38;5 colours only", out)
+	}
+}
+
+// TestStepWithoutCount: work with neither a total nor a count (training a
+// model's decomposition) shows a turning spinner and the elapsed time,
+// never "0 papers" or a rate, and ends with how long it took.
+func TestStepWithoutCount(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	clk := newClock()
+	r := New(&buf, "learn embedder 4/4: decompose", 0, "", WithTTY(true), WithColor(false), WithWidth(80),
+		WithClock(clk.now), WithoutCount())
+	r.Refresh()
+	clk.advance(3100 * time.Millisecond)
+	r.Refresh()
+	clk.advance(2 * time.Second)
+	r.Finish()
+	want := []string{
+		"⠋ learn embedder 4/4: decompose  elapsed 0:00",
+		"⠙ learn embedder 4/4: decompose  elapsed 0:03",
+		"learn embedder 4/4: decompose: done in 5s\n",
+	}
+	assertLines(t, frames(buf.String()), want)
+
+	var log bytes.Buffer
+	clk = newClock()
+	r = New(&log, "decompose", 0, "", WithTTY(false), WithClock(clk.now), WithoutCount(),
+		WithResumeHint("run again"))
+	clk.advance(7 * time.Second)
+	r.Refresh()
+	clk.advance(time.Second)
+	r.Abort()
+	if want := "decompose: elapsed 7s\ndecompose: stopped after 8s; run again\n"; log.String() != want {
+		t.Errorf("log = %q, want %q", log.String(), want)
+	}
+}
+
+// TestKeepAlive: without any update a kept-alive Reporter still prints a
+// line each interval, and stops once finished.
+func TestKeepAlive(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	w := writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	})
+	r := New(w, "word vectors", 0, "", WithTTY(false), WithInterval(5*time.Millisecond), WithoutCount())
+	r.KeepAlive()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := strings.Count(buf.String(), "\n")
+		mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d lines in 5 s from a kept-alive reporter, want 3 or more", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.Finish()
+	mu.Lock()
+	after := buf.Len()
+	mu.Unlock()
+	time.Sleep(30 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if buf.Len() != after {
+		t.Errorf("output grew after Finish: %q", buf.String()[after:])
+	}
+	if !strings.Contains(buf.String(), "word vectors: elapsed") || !strings.Contains(buf.String(), "word vectors: done in ") {
+		t.Errorf("output = %q", buf.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestNoRateWithoutWork: a run that found everything done reports no
+// rate; "5,183 papers in 6ms, 795,629/s" was a no-op boasting.
+func TestNoRateWithoutWork(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	clk := newClock()
+	r := New(&buf, "embed papers", 5183, "papers", WithTTY(false), WithClock(clk.now), WithResumed(5183, 5183))
+	clk.advance(6 * time.Millisecond)
+	r.Update(5183, 5183)
+	r.Finish()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if want := "embed papers: done, 5,183 papers in 6ms"; lines[len(lines)-1] != want {
+		t.Errorf("final line = %q, want %q", lines[len(lines)-1], want)
 	}
 }

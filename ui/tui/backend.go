@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
@@ -31,8 +32,12 @@ type AskRequest struct {
 	Question string
 	// Query is the search bar's text, filters included.
 	Query string
-	// Basket holds the IDs of the papers the user marked.
+	// Basket holds the IDs of the papers the user chose to send first
+	// (empty unless the user asked for the basket).
 	Basket []string
+	// Conversation continues the saved conversation with this ID: its
+	// earlier turns are sent as history.
+	Conversation string
 }
 
 // DraftRequest is one draft from a saved prompt.
@@ -47,14 +52,29 @@ type DraftRequest struct {
 type PromptInfo struct {
 	Name        string
 	Description string
-	// Key, when set, is a key (in bubbles/key notation, e.g. "ctrl+r" or
-	// "P") that starts the prompt from any pane except the search bar.
+	// Key, when set, starts the prompt: one character is typed after the
+	// prompt prefix (key "p" runs as d then p, from any pane but the search
+	// bar); a key with a modifier or an F-key ("ctrl+r", "f5") works alone,
+	// everywhere. SetupKeys reports keys that clash.
 	Key string
+	// Builtin is set for the prompts shipped in the binary: on a key clash
+	// a prompt file wins over a built-in.
+	Builtin bool
 	// Mode is the prompt's mode ("draft", "ask", ...), shown in the palette.
 	Mode string
 	// Vars are the names of the variables the prompt asks for, in order;
 	// the app asks for each before it starts.
 	Vars []string
+	// Variables describe Vars (when the backend knows more than names):
+	// the input shows each one's description and default.
+	Variables []VarInfo
+}
+
+// VarInfo describes one prompt variable. Empty input sends "", which the
+// backend fills with Default, as `quire draft --var name=` does.
+type VarInfo struct {
+	Name, Description, Default string
+	Required                   bool
 }
 
 // Info names the parts behind a backend.
@@ -85,7 +105,8 @@ const (
 	EventSources EventKind = iota + 1
 	// EventDelta: Text is the next piece of the answer or draft.
 	EventDelta
-	// EventSection: Section (or Text) titles the draft section that starts.
+	// EventSection: Section (or Text) titles the draft section that starts;
+	// its "## " heading arrives in the text, so the event only marks it.
 	EventSection
 	// EventToolCall: Text describes a call the model made.
 	EventToolCall
@@ -95,8 +116,14 @@ const (
 	EventUsage
 	// EventWarning: Text says what is wrong.
 	EventWarning
-	// EventDone ends the run.
+	// EventDone ends the run; ID names the saved conversation or draft.
 	EventDone
+	// EventBasket: Basket holds the whole basket after an agent's tool
+	// added papers to it.
+	EventBasket
+	// EventRetry: Retry says the provider refused for now and when the
+	// request is tried again.
+	EventRetry
 )
 
 func (k EventKind) String() string {
@@ -117,6 +144,10 @@ func (k EventKind) String() string {
 		return "warning"
 	case EventDone:
 		return "done"
+	case EventBasket:
+		return "basket"
+	case EventRetry:
+		return "retry"
 	}
 	return "unknown"
 }
@@ -128,6 +159,17 @@ type Event struct {
 	Sources []Source
 	Section string
 	Usage   Usage
+	// ID is set on EventDone when the run was saved.
+	ID     string
+	Basket []string
+	Retry  *Retry
+}
+
+// Retry is one retry of a provider request.
+type Retry struct {
+	Attempt, Max int           // the attempt about to be made, of Max
+	Wait         time.Duration // before it
+	Reason       string        // "429 Too Many Requests", "503 Service Unavailable", ...
 }
 
 // Source is a numbered paper an answer may cite as [N].
@@ -135,6 +177,9 @@ type Source struct {
 	N     int
 	ID    string
 	Title string
+	Year  int
+	// Basket is set for papers that came from the user's basket.
+	Basket bool
 }
 
 // Usage is token counts and cost. The app adds the Usage of each run's

@@ -175,7 +175,7 @@ func TestStreamingDoesNotBlockFrames(t *testing.T) {
 	b.script = script
 	typeText(t, m, "protein")
 	press(t, m, "enter")
-	m.askInput()
+	m.askInput(false)
 	typeText(t, m, "q")
 
 	msgs := make(chan tea.Msg, 64)

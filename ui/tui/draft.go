@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/quire-research/quire/agent/evidence"
 )
 
 type editReadyMsg struct {
@@ -122,16 +123,7 @@ func (m *Model) exportDraft(p *streamPane) tea.Cmd {
 	if name == "" {
 		name = "draft"
 	}
-	text := p.text
-	if len(p.sources) > 0 {
-		var b strings.Builder
-		b.WriteString(strings.TrimRight(text, "\n"))
-		b.WriteString("\n\n## Sources\n\n")
-		for _, s := range p.sources {
-			fmt.Fprintf(&b, "%d. %s (%s)\n", s.N, s.Title, s.ID)
-		}
-		text = b.String()
-	}
+	text := p.document()
 	file := filepath.Join(dir, name+"-"+m.now().Format("20060102-150405")+".md")
 	return func() tea.Msg {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -159,3 +151,20 @@ func slug(s string) string {
 	}
 	return strings.TrimRight(b.String(), "-")
 }
+
+// document is the pane's markdown as a file: the same bytes `quire draft`
+// prints for the same run (evidence.Document).
+func (p *streamPane) document() string {
+	return evidence.Document(p.text, evidenceSources(p.sources))
+}
+
+func evidenceSources(srcs []Source) []evidence.Source {
+	out := make([]evidence.Source, len(srcs))
+	for i, s := range srcs {
+		out[i] = evidence.Source{N: s.N, PaperID: s.ID, Title: s.Title, Year: s.Year, Basket: s.Basket}
+	}
+	return out
+}
+
+// DraftDocument is the draft pane's document: what `w` exports.
+func (m *Model) DraftDocument() string { return m.draft.document() }

@@ -154,7 +154,8 @@ func (f *facetPane) View(m *Model, w, h int, focused bool) []string {
 			}
 			continue
 		}
-		on := q.Has(it.facet, it.value)
+		// Checked is what a click would turn off: the exact value.
+		on := q.HasExact(facetKey(it.facet), it.value)
 		box := "[ ]"
 		if on {
 			box = "[x]"

@@ -30,6 +30,7 @@ type fakeBackend struct {
 	prompts  []PromptInfo
 	// block, when set, makes Search wait for the context (a slow engine).
 	block bool
+	convs []*Conversation
 }
 
 type timedEvent struct {
@@ -78,38 +79,57 @@ func (b *fakeBackend) match(q query.Query, p *corpus.Paper) bool {
 			return false
 		}
 	}
+	// A repeated single-valued key (year, venue, source, id) means either,
+	// as in the engine: such a key passes when any of its filters does.
+	either := map[string]bool{}
 	for _, f := range q.Filters {
-		ok := false
 		switch f.Key {
-		case query.KeyYear:
-			ok = (f.Min == 0 || p.Year >= f.Min) && (f.Max == 0 || p.Year <= f.Max)
+		case query.KeyAuthor, query.KeyField, query.KeyCategory:
 		default:
-			var have []string
-			switch f.Key {
-			case query.KeyVenue:
-				have = []string{p.Venue}
-			case query.KeySource:
-				have = []string{p.Source}
-			case query.KeyAuthor:
-				have = p.Authors
-			case query.KeyField:
-				have = p.Fields
-			case query.KeyID:
-				have = []string{p.ID}
-			}
-			for _, v := range f.Values {
-				for _, h := range have {
-					if strings.EqualFold(h, v) {
-						ok = true
-					}
-				}
+			if !f.Negate {
+				either[f.Key] = either[f.Key] || b.holds(f, p)
 			}
 		}
-		if ok == f.Negate {
+	}
+	for _, f := range q.Filters {
+		if ok, single := either[f.Key]; single && !f.Negate {
+			if !ok {
+				return false
+			}
+			continue
+		}
+		if b.holds(f, p) == f.Negate {
 			return false
 		}
 	}
 	return true
+}
+
+// holds reports whether one filter (its sign aside) holds for p.
+func (b *fakeBackend) holds(f query.Filter, p *corpus.Paper) bool {
+	var have []string
+	switch f.Key {
+	case query.KeyYear:
+		return (f.Min == 0 || p.Year >= f.Min) && (f.Max == 0 || p.Year <= f.Max)
+	case query.KeyVenue:
+		have = []string{p.Venue}
+	case query.KeySource:
+		have = []string{p.Source}
+	case query.KeyAuthor:
+		have = p.Authors
+	case query.KeyField:
+		have = p.Fields
+	case query.KeyID:
+		have = []string{p.ID}
+	}
+	for _, v := range f.Values {
+		for _, h := range have {
+			if h == v || !f.Exact && strings.EqualFold(h, v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (b *fakeBackend) Search(ctx context.Context, req search.Request) (*search.Result, error) {
@@ -140,14 +160,36 @@ func (b *fakeBackend) Search(ctx context.Context, req search.Request) (*search.R
 			h.Snippet = snippetFor(p.Abstract, req.Query.Text)
 		}
 		hits = append(hits, h)
-		add(search.FacetYear, strconv.Itoa(p.Year))
-		add(search.FacetVenue, p.Venue)
-		add(search.FacetSource, p.Source)
-		for _, a := range p.Authors {
-			add(search.FacetAuthor, a)
-		}
-		for _, f := range p.Fields {
-			add(search.FacetField, f)
+	}
+	// Facet counts are disjunctive, as the engine's: each facet counts the
+	// papers that match with its own (positive) filters off, so sibling
+	// values stay visible.
+	for _, name := range req.Facets {
+		q := req.Query
+		q.Filters = slices.DeleteFunc(slices.Clone(q.Filters), func(f query.Filter) bool {
+			return f.Key == facetKey(name) && !f.Negate
+		})
+		for i := range b.papers {
+			p := &b.papers[i]
+			if !b.match(q, p) {
+				continue
+			}
+			switch name {
+			case search.FacetYear:
+				add(name, strconv.Itoa(p.Year))
+			case search.FacetVenue:
+				add(name, p.Venue)
+			case search.FacetSource:
+				add(name, p.Source)
+			case search.FacetAuthor:
+				for _, a := range p.Authors {
+					add(name, a)
+				}
+			case search.FacetField:
+				for _, f := range p.Fields {
+					add(name, f)
+				}
+			}
 		}
 	}
 	res := &search.Result{Total: uint64(len(hits)), Took: time.Millisecond}
@@ -393,4 +435,46 @@ func typeText(t testing.TB, m *Model, s string) {
 		}
 		drain(t, m, send(m, tea.KeyPressMsg{Code: r, Text: string(r)}))
 	}
+}
+
+// The fake backend keeps conversations in memory (ConversationStore).
+func (b *fakeBackend) Conversations(context.Context) ([]ConversationInfo, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []ConversationInfo
+	for _, c := range b.convs {
+		out = append(out, ConversationInfo{ID: c.ID, Title: c.Title, Updated: testClock})
+	}
+	return out, nil
+}
+
+func (b *fakeBackend) Conversation(_ context.Context, id string) (*Conversation, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.convs {
+		if c.ID == id {
+			cp := *c
+			return &cp, nil
+		}
+	}
+	return nil, fmt.Errorf("no conversation %q", id)
+}
+
+func (b *fakeBackend) RenameConversation(_ context.Context, id, title string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.convs {
+		if c.ID == id {
+			c.Title = title
+			return nil
+		}
+	}
+	return fmt.Errorf("no conversation %q", id)
+}
+
+func (b *fakeBackend) DeleteConversation(_ context.Context, id string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.convs = slices.DeleteFunc(b.convs, func(c *Conversation) bool { return c.ID == id })
+	return nil
 }

@@ -58,7 +58,9 @@ func computeLayout(w, h int, detailFocused bool) Layout {
 	return l
 }
 
-func isDetail(f Focus) bool { return f == FocusReader || f == FocusAnswer || f == FocusDraft }
+func isDetail(f Focus) bool {
+	return f == FocusReader || f == FocusAnswer || f == FocusDraft || f == FocusBasket
+}
 
 func (m *Model) relayout() {
 	old := m.layout

@@ -12,6 +12,8 @@ package tui
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/quire-research/quire/search"
@@ -30,10 +32,11 @@ const (
 	FocusReader
 	FocusAnswer
 	FocusDraft
+	FocusBasket
 )
 
 func (f Focus) String() string {
-	return [...]string{"search", "results", "facets", "reader", "answer", "draft"}[f]
+	return [...]string{"search", "results", "facets", "reader", "answer", "draft", "basket"}[f]
 }
 
 // overlay is a modal drawn over the body that takes every key.
@@ -44,12 +47,16 @@ const (
 	overlayHelp
 	overlayPalette
 	overlayInput // one-line prompt: a question or a prompt variable
+	overlayConversations
 )
 
 // Options configure the app. The caller resolves configuration and the
 // environment: the UI never reads env vars or config files itself.
 type Options struct {
 	Backend Backend
+	// Setup, when Backend is nil, opens the app on the first-run screen:
+	// it builds an index (ingest or demo) and yields the Backend.
+	Setup Setup
 	// Theme is config.Theme: "auto", "dark", "light" or "high-contrast".
 	Theme string
 	// NoColor is set when NO_COLOR is: styles then use attributes only.
@@ -81,11 +88,16 @@ type Model struct {
 	info    Info
 	keys    KeyMap
 	keyErr  error
-	styles  Styles
-	theme   string // the theme in force; "auto" follows the terminal
-	dark    bool
-	help    help.Model
-	prompts []PromptInfo
+	// promptKeys are the prompts' shortcuts, keyClashes what SetupKeys
+	// found; prefixPending is set between the prompt prefix and its key.
+	promptKeys    promptKeys
+	keyClashes    []KeyClash
+	prefixPending bool
+	styles        Styles
+	theme         string // the theme in force; "auto" follows the terminal
+	dark          bool
+	help          help.Model
+	prompts       []PromptInfo
 
 	width, height int
 	layout        Layout
@@ -107,6 +119,7 @@ type Model struct {
 	draft      streamPane
 	palette    palette
 	input      inputLine
+	convs      convList
 
 	// The search in flight: its sequence number, cancel and start time.
 	seq         uint64
@@ -128,6 +141,9 @@ type Model struct {
 
 	initCmds []tea.Cmd
 	drafts   []savedDraft
+
+	// first is the first-run screen, shown while there is no index.
+	first *firstRun
 }
 
 // New builds the app. It reads the session file (if any) so the first
@@ -146,13 +162,16 @@ func New(o Options) *Model {
 		o.Theme = "auto"
 	}
 	m := &Model{opts: o, backend: o.Backend, theme: o.Theme, dark: true}
-	m.info = o.Backend.Info()
-	m.prompts = o.Backend.Prompts()
-	m.keys = DefaultKeyMap()
-	m.keyErr = m.keys.Remap(o.Keys)
-	if m.keyErr != nil {
-		m.setError(m.keyErr)
+	if o.Backend == nil {
+		if o.Setup == nil {
+			panic("tui.New: Options needs a Backend, or a Setup to build one")
+		}
+		m.first = &firstRun{setup: o.Setup}
+	} else {
+		m.info = o.Backend.Info()
+		m.prompts = o.Backend.Prompts()
 	}
+	m.setupKeys()
 	m.help = help.New()
 	m.applyTheme()
 	m.focus, m.detail = FocusSearch, FocusReader
@@ -165,12 +184,30 @@ func New(o Options) *Model {
 		m.setError(err)
 	} else {
 		m.restore(s)
+		// The restored query is selected: the first key typed replaces it.
+		m.bar.selected = m.bar.ed.Value() != ""
 	}
-	m.initCmds = append(m.initCmds, statsCmd(m.backend), m.startSearch())
+	if m.first == nil {
+		m.initCmds = append(m.initCmds, statsCmd(m.backend), m.startSearch())
+	}
 	if m.theme == "auto" && !o.NoColor {
 		m.initCmds = append(m.initCmds, tea.RequestBackgroundColor)
 	}
 	return m
+}
+
+// setupKeys builds the keymap and the prompts' shortcuts, and says on the
+// status line what clashed.
+func (m *Model) setupKeys() {
+	ks := SetupKeys(m.opts.Keys, m.prompts)
+	m.keys, m.promptKeys, m.keyClashes, m.keyErr = ks.Keys, ks.prompts, ks.Clashes, ks.Err
+	if probs := ks.Problems(); len(probs) > 0 {
+		msg := probs[0]
+		if len(probs) > 1 {
+			msg += fmt.Sprintf(" (and %d more: ? lists them)", len(probs)-1)
+		}
+		m.setError(errors.New(msg))
+	}
 }
 
 // Init starts the first search and asks for stats and the terminal's

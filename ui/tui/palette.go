@@ -1,38 +1,16 @@
 package tui
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"unicode"
 )
 
-// command is something the palette can run.
-type command int
-
-const (
-	cmdAsk command = iota + 1
-	cmdDraft
-	cmdSearch
-	cmdShowBasket
-	cmdClearBasket
-	cmdClearFilters
-	cmdMoreLike
-	cmdCopyBibTeX
-	cmdCopyCitation
-	cmdOpenURL
-	cmdEditDraft
-	cmdExportDraft
-	cmdShowAnswer
-	cmdShowDraft
-	cmdTheme
-	cmdHelp
-	cmdQuit
-)
-
 type paletteItem struct {
 	title, desc, key string
-	cmd              command
-	arg              string // the prompt name for cmdDraft
+	act              action
+	arg              actArg
 }
 
 // palette is the fuzzy command palette.
@@ -43,40 +21,59 @@ type palette struct {
 	cursor  int
 }
 
+// paletteItems lists every command with the key that runs the same action
+// in the focused pane (none when no key reaches it there).
 func (m *Model) paletteItems() []paletteItem {
-	k := m.keys
-	h := func(b interface{ Keys() []string }) string {
-		if ks := b.Keys(); len(ks) > 0 {
-			return ks[0]
+	// The key shown is the one that runs the action in the focused pane,
+	// or, from the search bar, in the results, where paper keys work.
+	here, results := m.keys.helpFor(m.focus, nil), m.keys.helpFor(FocusResults, nil)
+	keyFor := func(a action) string {
+		if k := here.keyFor(a); k != "" || m.focus != FocusSearch {
+			return k
 		}
-		return ""
+		return results.keyFor(a)
 	}
-	items := []paletteItem{
-		{"Ask a question", "about the results, or the basket when it has papers", h(k.Ask), cmdAsk, ""},
+	it := func(title, desc string, a action) paletteItem {
+		return paletteItem{title: title, desc: desc, key: keyFor(a), act: a}
 	}
+	items := []paletteItem{it("Ask a question", "about the results (a follow-up when an answer is open)", actAsk),
+		it("Ask about the basket", "the marked papers first, then the results", actAskBasket)}
 	for _, p := range m.prompts {
 		desc := p.Description
 		if p.Mode != "" {
 			desc = "[" + p.Mode + "] " + desc
 		}
-		items = append(items, paletteItem{"Draft: " + p.Name, desc, p.Key, cmdDraft, p.Name})
+		items = append(items, paletteItem{title: "Draft: " + p.Name, desc: desc, key: m.promptKeys.label[p.Name], act: actRunPrompt, arg: actArg{prompt: p.Name}})
+	}
+	// The sources of the answer or draft on screen, by number.
+	if src := m.citePane().sources; isDetail(m.detail) && m.detail != FocusReader {
+		cite := m.keys.Cite.Keys()
+		for _, s := range src {
+			k := ""
+			if s.N >= 1 && s.N <= len(cite) && isDetail(m.focus) {
+				k = keyLabel(cite[s.N-1])
+			}
+			items = append(items, paletteItem{title: fmt.Sprintf("Read source [%d]", s.N), desc: s.Title, key: k, act: actCite, arg: actArg{n: s.N}})
+		}
 	}
 	items = append(items,
-		paletteItem{"Search", "focus the search bar", h(k.FocusSearch), cmdSearch, ""},
-		paletteItem{"Show basket", "list the marked papers", h(k.Basket), cmdShowBasket, ""},
-		paletteItem{"Clear basket", "unmark every paper", "", cmdClearBasket, ""},
-		paletteItem{"Clear filters", "keep the words, drop every filter", "", cmdClearFilters, ""},
-		paletteItem{"More like this", "search with the selected paper's title terms", h(k.MoreLike), cmdMoreLike, ""},
-		paletteItem{"Copy BibTeX", "of the selected paper, to the clipboard", h(k.CopyBibTeX), cmdCopyBibTeX, ""},
-		paletteItem{"Copy citation", "plain text, of the selected paper", h(k.CopyCitation), cmdCopyCitation, ""},
-		paletteItem{"Open DOI/URL", "of the selected paper, in the browser", h(k.OpenURL), cmdOpenURL, ""},
-		paletteItem{"Show answer", "the last answer", "", cmdShowAnswer, ""},
-		paletteItem{"Show draft", "the last draft", "", cmdShowDraft, ""},
-		paletteItem{"Edit draft", "in $EDITOR", h(k.Edit), cmdEditDraft, ""},
-		paletteItem{"Export draft", "to a markdown file", h(k.Export), cmdExportDraft, ""},
-		paletteItem{"Switch theme", "dark, light, high contrast", h(k.Theme), cmdTheme, ""},
-		paletteItem{"Help", "every key binding", h(k.Help), cmdHelp, ""},
-		paletteItem{"Quit", "", h(k.Quit), cmdQuit, ""},
+		it("Search", "focus the search bar", actFocusSearch),
+		it("Show basket", "the marked papers, in a pane", actShowBasket),
+		it("Conversations", "open, rename, delete or resume saved conversations", actConversations),
+		it("New conversation", "the next question starts afresh", actNewConversation),
+		it("Clear basket", "unmark every paper", actClearBasket),
+		it("Clear filters", "keep the words, drop every filter", actClearFilters),
+		it("More like this", "search with the selected paper's title terms", actMoreLike),
+		it("Copy BibTeX", "of the selected paper, to the clipboard", actCopyBibTeX),
+		it("Copy citation", "plain text, of the selected paper", actCopyCitation),
+		it("Open DOI/URL", "of the selected paper, in the browser", actOpenURL),
+		it("Show answer", "the last answer", actShowAnswer),
+		it("Show draft", "the last draft", actShowDraft),
+		it("Edit draft", "in $EDITOR", actEdit),
+		it("Export draft", "to a markdown file", actExport),
+		it("Switch theme", "dark, light, high contrast", actTheme),
+		it("Help", "every key binding", actHelp),
+		it("Quit", "", actQuit),
 	)
 	return items
 }
@@ -135,33 +132,6 @@ func fuzzy(pattern, s string) (int, bool) {
 		return 0, false
 	}
 	return score, true
-}
-
-// inputLine is a one-line prompt: a question, or a prompt's variables one
-// after another.
-type inputLine struct {
-	label  string
-	ed     editor
-	kind   command // cmdAsk or cmdDraft
-	prompt PromptInfo
-	vars   map[string]string
-	varIdx int
-}
-
-func (m *Model) askInput() {
-	m.input = inputLine{label: "Ask", kind: cmdAsk}
-	m.overlay = overlayInput
-}
-
-// draftInput starts a draft, asking for the prompt's variables first.
-func (m *Model) draftInput(p PromptInfo) bool {
-	m.input = inputLine{kind: cmdDraft, prompt: p, vars: map[string]string{}}
-	if len(p.Vars) == 0 {
-		return false
-	}
-	m.input.label = p.Name + " · " + p.Vars[0]
-	m.overlay = overlayInput
-	return true
 }
 
 func (m *Model) promptByName(name string) (PromptInfo, bool) {

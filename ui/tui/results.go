@@ -187,7 +187,7 @@ func (r *resultList) View(m *Model, w, h int, focused bool) []string {
 		if title == "" {
 			title = hit.ID
 		}
-		line1 := cur + box + num + fit(title, titleW) + " " + st.Bar.Render(bar)
+		var line1 string
 		if sel {
 			line1 = st.Selected.Render(cur+box+num+fit(title, titleW)+" ") + st.Bar.Render(bar)
 		} else {

@@ -19,6 +19,9 @@ type searchBar struct {
 	histIdx  int    // == len(history) when not browsing
 	histLine string // the line being typed before browsing began
 	parseErr string
+	// selected is set while the whole query is selected (restored from the
+	// last session): a typed key replaces it, a cursor key keeps it.
+	selected bool
 
 	// Completion at the cursor, recomputed after every edit.
 	comp       query.Completion
@@ -180,6 +183,7 @@ func (m *Model) onPage(msg pageMsg) tea.Cmd {
 // "more like this") and searches for it.
 func (m *Model) setQuery(s string) tea.Cmd {
 	m.bar.ed.SetValue(s)
+	m.bar.selected = false
 	m.bar.cycle = nil
 	m.refreshCompletion()
 	return m.startSearch()
@@ -311,9 +315,13 @@ func (m *Model) parsedQuery() query.Query {
 	return q
 }
 
-// toggleFilter adds or removes key:value, as a facet click does.
-func (m *Model) toggleFilter(key, value string) tea.Cmd {
-	return m.setQuery(m.parsedQuery().Toggle(key, value).String())
+// toggleFacet adds or removes exactly a facet value, as Enter or a click
+// on it does: author:="Yang Liu" finds the papers the facet counted, not
+// every paper with a Yang and a Liu among its authors. A second value of
+// the same facet joins the first as either (author:="A","B"; a second year
+// adds year:2020 beside year:2019, which also means either).
+func (m *Model) toggleFacet(it facetItem) tea.Cmd {
+	return m.setQuery(m.parsedQuery().ToggleExact(facetKey(it.facet), it.value).String())
 }
 
 // removeFilter drops a chip.

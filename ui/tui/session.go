@@ -16,8 +16,10 @@ type sessionFile struct {
 	Query   string       `json:"query"`
 	History []string     `json:"history,omitempty"`
 	Basket  []basketItem `json:"basket,omitempty"`
-	Drafts  []savedDraft `json:"drafts,omitempty"`
-	Theme   string       `json:"theme,omitempty"`
+	// BasketSaved is when the basket was last changed.
+	BasketSaved time.Time    `json:"basket_saved,omitzero"`
+	Drafts      []savedDraft `json:"drafts,omitempty"`
+	Theme       string       `json:"theme,omitempty"`
 }
 
 type savedDraft struct {
@@ -25,6 +27,8 @@ type savedDraft struct {
 	Title  string    `json:"title,omitempty"`
 	Text   string    `json:"text"`
 	Saved  time.Time `json:"saved"`
+	// Sources close the exported document.
+	Sources []Source `json:"sources,omitempty"`
 }
 
 const maxDrafts = 20
@@ -57,10 +61,17 @@ func (m *Model) restore(s *sessionFile) {
 	m.bar.history = s.History
 	m.bar.histIdx = len(s.History)
 	m.basket.items = s.Basket
+	m.basket.saved = s.BasketSaved
+	if len(s.Basket) > 0 && s.BasketSaved.IsZero() {
+		m.basket.saved = m.now() // a session file from before the date was kept
+	}
+	if n := m.restoredNotice(); n != "" && !m.statusErr {
+		m.setStatus(n)
+	}
 	m.drafts = s.Drafts
 	if n := len(s.Drafts); n > 0 {
 		d := s.Drafts[n-1]
-		m.draft = streamPane{kind: FocusDraft, title: d.Title, prompt: d.Prompt, text: d.Text}
+		m.draft = streamPane{kind: FocusDraft, title: d.Title, prompt: d.Prompt, text: d.Text, sources: d.Sources}
 	}
 	if s.Theme != "" && m.theme == "auto" {
 		// A theme switched with ctrl+t last time wins over auto.
@@ -74,7 +85,12 @@ func (m *Model) session() sessionFile {
 	if m.theme != m.opts.Theme {
 		theme = m.theme
 	}
-	return sessionFile{Version: 1, Query: m.bar.ed.Value(), History: m.bar.history, Basket: m.basket.items, Drafts: m.drafts, Theme: theme}
+	saved := m.basket.saved
+	if saved.IsZero() && m.basket.Len() > 0 {
+		saved = m.now()
+	}
+	return sessionFile{Version: 1, Query: m.bar.ed.Value(), History: m.bar.history, Basket: m.basket.items, BasketSaved: saved,
+		Drafts: m.drafts, Theme: theme}
 }
 
 // SaveSession writes the session file. Run calls it when the program ends.
@@ -107,8 +123,23 @@ func (m *Model) SaveSession() error {
 
 // saveDraft keeps a finished draft for the session file.
 func (m *Model) saveDraft(p *streamPane) {
-	m.drafts = append(m.drafts, savedDraft{Prompt: p.prompt, Title: p.title, Text: p.text, Saved: m.now()})
+	m.drafts = append(m.drafts, savedDraft{Prompt: p.prompt, Title: p.title, Text: p.text, Saved: m.now(), Sources: p.sources})
 	if len(m.drafts) > maxDrafts {
 		m.drafts = m.drafts[len(m.drafts)-maxDrafts:]
 	}
+}
+
+// SavedBasket reads the basket the app saved in stateDir, for `quire ask
+// --basket app`: the IDs in the order they were marked, and when the basket
+// was last changed.
+func SavedBasket(stateDir string) ([]string, time.Time, error) {
+	s, err := loadSession(stateDir)
+	if err != nil || s == nil {
+		return nil, time.Time{}, err
+	}
+	ids := make([]string, len(s.Basket))
+	for i, it := range s.Basket {
+		ids[i] = it.ID
+	}
+	return ids, s.BasketSaved, nil
 }

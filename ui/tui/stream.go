@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/glamour/v2"
@@ -33,12 +35,52 @@ type streamPane struct {
 	stableEnd   int
 	stableLines []string
 	tailLines   []string
+	docLines    []string // a finished draft's sources section
 	renderW     int
 	renderStyle string
 
 	scroll  int
 	follow  bool // keep the newest line on screen while streaming
 	citeSel int  // index into sources of the highlighted citation
+
+	// A conversation: conv is its saved ID (set when a run is saved), and
+	// turns are the earlier exchanges, shown above the current one.
+	conv      string
+	turns     []turn
+	histLines []string // turns rendered
+	histTurn  []int    // the turn each line of histLines belongs to (-1: the current one's heading)
+	citeAt    int      // 1 + index into refs of the highlighted marker; 0: none
+	refs      []citeRef
+	shown     []string // histLines and lines() with their markers styled
+
+	retry *Retry // the provider's last refusal, until it answers
+}
+
+// String reads "retrying in 2s (HTTP 429, attempt 2 of 4)".
+func (r Retry) String() string {
+	reason := r.Reason
+	if reason == "" {
+		reason = "the provider refused for now"
+	}
+	s := fmt.Sprintf("retrying in %s (%s", r.Wait.Round(100*time.Millisecond), reason)
+	if r.Attempt > 0 && r.Max > 0 {
+		s += fmt.Sprintf(", attempt %d of %d", r.Attempt, r.Max)
+	}
+	return s + ")"
+}
+
+// turn is one earlier question and its answer, with the sources its
+// citations refer to.
+type turn struct {
+	question string
+	text     string
+	sources  []Source
+}
+
+// continueFrom makes p the next turn of prev's conversation.
+func (p *streamPane) continueFrom(prev *streamPane) {
+	p.conv = prev.conv
+	p.turns = append(slices.Clone(prev.turns), turn{question: prev.title, text: prev.text, sources: prev.sources})
 }
 
 // mdRenderer caches a glamour renderer for one width and style: building
@@ -84,6 +126,24 @@ func (m *Model) rerender(p *streamPane, w int) {
 	style := m.styles.P.Glamour
 	if p.renderW != w || p.renderStyle != style {
 		p.stableEnd, p.stableLines, p.renderW, p.renderStyle = 0, nil, w, style
+		p.histLines = nil
+	}
+	if len(p.turns) > 0 && p.histLines == nil {
+		p.histLines, p.histTurn = nil, nil
+		// Each turn apart, so its citations resolve against its own sources.
+		for i, t := range p.turns {
+			ls := m.renderLines(fmt.Sprintf("### %d. %s\n\n%s\n", i+1, t.question, strings.TrimSpace(t.text)), w)
+			ls = append(ls, "")
+			p.histLines = append(p.histLines, ls...)
+			for range ls {
+				p.histTurn = append(p.histTurn, i)
+			}
+		}
+		ls := m.renderLines(fmt.Sprintf("### %d. %s\n", len(p.turns)+1, p.title), w)
+		p.histLines = append(p.histLines, ls...)
+		for range ls {
+			p.histTurn = append(p.histTurn, -1)
+		}
 	}
 	if cut := stableBoundary(p.text, p.stableEnd); cut > p.stableEnd {
 		lines := m.renderLines(p.text[p.stableEnd:cut], w)
@@ -94,6 +154,14 @@ func (m *Model) rerender(p *streamPane, w int) {
 		p.stableEnd = cut
 	}
 	p.tailLines = m.renderLines(p.text[p.stableEnd:], w)
+	defer m.markCites(p)
+	p.docLines = nil
+	if p.kind == FocusDraft && !p.streaming {
+		// A finished draft shows the rest of its document (the sources
+		// section), so the pane, the export and `quire draft` agree.
+		doc := p.document()
+		p.docLines = m.renderLines(doc[min(len(doc), len(strings.TrimRight(p.text, "\n"))):], w)
+	}
 }
 
 // stableBoundary returns the end of the last complete block of s at or
@@ -232,20 +300,15 @@ func (m *Model) onStreamEvent(msg streamEventMsg) tea.Cmd {
 		return nil
 	}
 	ev := msg.ev
+	var cmd tea.Cmd
 	switch ev.Kind {
 	case EventSources:
 		p.sources = ev.Sources
 	case EventDelta:
 		p.text += ev.Text
 	case EventSection:
-		title := ev.Section
-		if title == "" {
-			title = ev.Text
-		}
-		if p.text != "" && !strings.HasSuffix(p.text, "\n\n") {
-			p.text = strings.TrimRight(p.text, "\n") + "\n\n"
-		}
-		p.text += "## " + title + "\n\n"
+		// The heading itself arrives as text: writing it here too printed
+		// every heading twice.
 	case EventToolCall, EventToolResult:
 		p.tools = append(p.tools, ev.Text)
 	case EventUsage:
@@ -253,11 +316,25 @@ func (m *Model) onStreamEvent(msg streamEventMsg) tea.Cmd {
 	case EventWarning:
 		p.warnings = append(p.warnings, ev.Text)
 	case EventDone:
+		if ev.ID != "" && p.kind == FocusAnswer {
+			p.conv = ev.ID
+		}
+	case EventBasket:
+		cmd = m.onAgentBasket(ev.Basket)
+	case EventRetry:
+		if ev.Retry != nil {
+			r := *ev.Retry
+			p.retry = &r
+			m.setStatus(r.String())
+		}
+	}
+	if ev.Kind == EventDelta || ev.Kind == EventToolCall {
+		p.retry = nil // the provider answered
 	}
 	if ev.Kind == EventDelta || ev.Kind == EventSection {
 		m.rerender(p, m.paneWidth())
 	}
-	return pull(msg.pane, msg.run, p.stream)
+	return tea.Batch(cmd, pull(msg.pane, msg.run, p.stream))
 }
 
 func (m *Model) onStreamEnd(msg streamEndMsg) tea.Cmd {
@@ -311,32 +388,23 @@ func (p *streamPane) View(m *Model, w, h int, focused bool) []string {
 	lines := make([]string, 0, h)
 	lines = append(lines, paneHeader(st, title, w, focused))
 
-	var body []string
-	if p.err != nil {
-		body = append(body, "", st.Error.Render(" ✗ "+humanError(p.err)))
-	}
-	for _, wr := range p.warnings {
-		body = append(body, st.Accent.Render(" ⚠ "+wr))
-	}
-	if p.text == "" && p.err == nil && p.streaming {
-		body = append(body, st.Muted.Render(" Thinking…"))
-	}
-	if p.text == "" && p.err == nil && !p.streaming && !p.stopped {
-		if p.kind == FocusDraft {
-			body = append(body, st.Muted.Render(" No draft yet: press ctrl+p and pick a prompt."))
-		} else {
-			body = append(body, st.Muted.Render(" Press a to ask a question about the results or your basket."))
-		}
-	}
-	body = append(body, p.lines()...)
-	if len(p.sources) > 0 {
+	body := p.head(m)
+	body = append(body, p.shown...)
+	if len(p.docLines) > 0 {
+		body = append(body, "")
+		body = append(body, p.docLines...)
+	} else if len(p.sources) > 0 {
 		body = append(body, "", st.Heading.Render(" Sources")+st.Muted.Render(" (press 1-9 to read)"))
 		for i, s := range p.sources {
 			mark := "  "
 			if i == p.citeSel {
 				mark = "› "
 			}
-			body = append(body, fmt.Sprintf("%s%s %s", mark, st.Key.Render(fmt.Sprintf("[%d]", s.N)), s.Title))
+			row := fmt.Sprintf("%s%s %s", mark, st.Key.Render(fmt.Sprintf("[%d]", s.N)), s.Title)
+			if s.Basket {
+				row += st.Muted.Render(" · from your basket")
+			}
+			body = append(body, row)
 		}
 	}
 	if p.usage.In+p.usage.Out > 0 {
@@ -365,4 +433,36 @@ func humanTokens(n int) string {
 		return fmt.Sprintf("%.1fk", float64(n)/1e3)
 	}
 	return fmt.Sprint(n)
+}
+
+// head is what the pane shows above its text: the error, warnings, and
+// while nothing has arrived, what it is waiting for.
+func (p *streamPane) head(m *Model) []string {
+	st := &m.styles
+	var body []string
+	if p.err != nil {
+		body = append(body, "", st.Error.Render(" ✗ "+humanError(p.err)))
+	}
+	for _, wr := range p.warnings {
+		body = append(body, st.Accent.Render(" ⚠ "+wr))
+	}
+	if p.streaming && p.retry != nil {
+		body = append(body, st.Accent.Render(" ⟳ "+p.retry.String()))
+	} else if p.text == "" && p.err == nil && p.streaming {
+		body = append(body, st.Muted.Render(" Thinking…"))
+	}
+	if p.text == "" && p.err == nil && !p.streaming && !p.stopped && len(p.turns) == 0 {
+		if p.kind == FocusDraft {
+			body = append(body, st.Muted.Render(" No draft yet: press ctrl+p and pick a prompt."))
+		} else {
+			body = append(body, st.Muted.Render(fmt.Sprintf(" Press %s to ask about the results, %s to ask about your basket.",
+				m.keyHelp(actAsk), m.keyHelp(actAskBasket))))
+		}
+	}
+	return body
+}
+
+// content is the pane's rendered text: the earlier turns, then this one.
+func (p *streamPane) content() []string {
+	return append(slices.Clone(p.histLines), p.lines()...)
 }

@@ -1,13 +1,10 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/quire-research/quire/corpus"
 )
 
 // Update routes a message to the part of the app it belongs to.
@@ -24,7 +21,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.restyle()
 		}
 	case tea.KeyPressMsg:
+		if m.first != nil {
+			return m, m.firstRunKey(msg)
+		}
 		return m, m.onKey(msg)
+	case setupProgressMsg:
+		return m, m.onSetupProgress(msg)
+	case setupDoneMsg:
+		return m, m.onSetupDone(msg)
+	case pathsMsg:
+		m.onPaths(msg)
+	case setupTickMsg:
+		if f := m.first; f != nil && f.stage == stageRunning && msg.run == f.run {
+			return m, setupTick(f.run)
+		}
 	case tea.PasteMsg:
 		return m, m.onPaste(msg.Content)
 	case tea.MouseClickMsg:
@@ -51,6 +61,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onStreamEvent(msg)
 	case streamEndMsg:
 		return m, m.onStreamEnd(msg)
+	case basketTitlesMsg:
+		m.onBasketTitles(msg)
+	case convListMsg:
+		m.onConvList(msg)
+	case convOpenedMsg:
+		return m, m.onConvOpened(msg)
+	case convChangedMsg:
+		return m, m.onConvChanged(msg)
 	case openedMsg:
 		if msg.err != nil {
 			m.setError(msg.err)
@@ -94,214 +112,29 @@ func (m *Model) quit() tea.Cmd {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	m.cancelBuild()
 	return tea.Batch(m.stopRun(&m.answer), m.stopRun(&m.draft), tea.Quit)
-}
-
-func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
-	if m.status != "" {
-		m.clearStatus() // recoverable errors and notices last until the next key
-	}
-	if msg.String() == "ctrl+c" {
-		return m.quit()
-	}
-	switch m.overlay {
-	case overlayHelp:
-		m.overlay = overlayNone
-		return nil
-	case overlayPalette:
-		return m.paletteKey(msg)
-	case overlayInput:
-		return m.inputKey(msg)
-	}
-	if m.focus == FocusSearch {
-		return m.searchKey(msg)
-	}
-	if cmd, ok := m.globalKey(msg); ok {
-		return cmd
-	}
-	switch m.focus {
-	case FocusResults:
-		return m.resultsKey(msg)
-	case FocusFacets:
-		return m.facetsKey(msg)
-	case FocusReader:
-		return m.readerKey(msg)
-	case FocusAnswer, FocusDraft:
-		return m.streamKey(msg)
-	}
-	return nil
-}
-
-// globalKey handles the bindings that work in every pane.
-func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	k := &m.keys
-	switch {
-	case key.Matches(msg, k.Quit):
-		return m.quit(), true
-	case key.Matches(msg, k.Help):
-		m.overlay = overlayHelp
-	case key.Matches(msg, k.Palette):
-		m.openPalette("")
-	case key.Matches(msg, k.Ask):
-		m.askInput()
-	case key.Matches(msg, k.FocusSearch):
-		m.setFocus(FocusSearch)
-	case key.Matches(msg, k.NextPane):
-		return m.cycleFocus(1), true
-	case key.Matches(msg, k.PrevPane):
-		return m.cycleFocus(-1), true
-	case key.Matches(msg, k.Theme):
-		return m.nextTheme(), true
-	case key.Matches(msg, k.Basket):
-		return m.runCommand(cmdShowBasket, ""), true
-	default:
-		for _, p := range m.prompts {
-			if p.Key != "" && msg.String() == p.Key {
-				return m.runCommand(cmdDraft, p.Name), true
-			}
-		}
-		return nil, false
-	}
-	return nil, true
-}
-
-func (m *Model) searchKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := &m.keys
-	switch {
-	case key.Matches(msg, k.Submit):
-		m.pushHistory()
-		if m.results.total > 0 {
-			m.setFocus(FocusResults)
-		}
-		return m.previewSelected()
-	case key.Matches(msg, k.Complete):
-		if cmd, ok := m.complete(); ok {
-			return cmd
-		}
-		m.pushHistory()
-		return m.cycleFocus(1)
-	case key.Matches(msg, k.HistoryPrev):
-		return m.historyMove(-1)
-	case key.Matches(msg, k.HistoryNext):
-		return m.historyMove(1)
-	case key.Matches(msg, k.ClearLine):
-		if m.bar.ed.Value() == "" {
-			return nil
-		}
-		return m.setQuery("")
-	case key.Matches(msg, k.Close):
-		if m.results.total > 0 {
-			m.setFocus(FocusResults)
-		}
-		return nil
-	}
-	// Command keys that type nothing work from the bar too (ctrl+p, f1…).
-	if printable(msg) == "" {
-		if cmd, ok := m.globalKey(msg); ok {
-			return cmd
-		}
-	}
-	handled, changed := m.bar.ed.handle(msg)
-	if changed {
-		m.bar.cycle = nil
-		m.bar.histIdx = len(m.bar.history)
-		m.refreshCompletion()
-		return m.startSearch()
-	}
-	if handled {
-		m.refreshCompletion()
-	}
-	return nil
 }
 
 func (m *Model) onPaste(s string) tea.Cmd {
 	switch {
+	case m.first != nil:
+		if m.first.stage == stagePath {
+			m.first.path.Insert(strings.TrimSpace(s))
+		}
 	case m.overlay == overlayPalette:
 		m.palette.ed.Insert(s)
 		m.palette.filter()
 	case m.overlay == overlayInput:
 		m.input.ed.Insert(s)
 	case m.focus == FocusSearch:
+		if m.bar.selected {
+			m.bar.selected = false
+			m.bar.ed.SetValue("") // a paste replaces a restored query, as typing does
+		}
 		m.bar.ed.Insert(s)
 		m.refreshCompletion()
 		return m.startSearch()
-	}
-	return nil
-}
-
-func (m *Model) resultsKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := &m.keys
-	r := &m.results
-	moved := true
-	switch {
-	case key.Matches(msg, k.Up):
-		r.move(-1)
-	case key.Matches(msg, k.Down):
-		r.move(1)
-	case key.Matches(msg, k.PageUp):
-		r.move(-r.visibleHits())
-	case key.Matches(msg, k.PageDown):
-		r.move(r.visibleHits())
-	case key.Matches(msg, k.Top):
-		r.setCursor(0)
-	case key.Matches(msg, k.Bottom):
-		r.setCursor(r.total - 1)
-	default:
-		moved = false
-	}
-	if moved {
-		return tea.Batch(m.ensurePages(), m.previewSelected())
-	}
-	h, ok := r.selected()
-	switch {
-	case key.Matches(msg, k.Open):
-		if ok {
-			return m.openReader(h.ID, &h.Paper, true)
-		}
-	case key.Matches(msg, k.Mark):
-		if ok {
-			m.toggleBasket(h.ID, h.Paper.Title)
-			r.move(1)
-			return tea.Batch(m.ensurePages(), m.previewSelected())
-		}
-	case key.Matches(msg, k.RemoveChip):
-		return m.removeLastFilter()
-	case key.Matches(msg, k.Close):
-		m.setFocus(FocusSearch)
-	default:
-		if ok {
-			return m.paperKey(msg, &h.Paper)
-		}
-	}
-	return nil
-}
-
-// paperKey handles the keys that act on one paper (results and reader).
-func (m *Model) paperKey(msg tea.KeyPressMsg, p *corpus.Paper) tea.Cmd {
-	k := &m.keys
-	switch {
-	case key.Matches(msg, k.MoreLike):
-		terms := titleTerms(p.Title)
-		if terms == "" {
-			return nil
-		}
-		m.pushHistory()
-		m.setFocus(FocusResults)
-		return m.setQuery(terms + " -id:" + quoteID(p.ID))
-	case key.Matches(msg, k.OpenURL):
-		link := paperLink(p)
-		if link == "" {
-			m.setError(fmt.Errorf("this paper has no DOI or URL"))
-			return nil
-		}
-		m.setStatus("opening " + link)
-		return openURLCmd(m.opts.OpenURL, link)
-	case key.Matches(msg, k.CopyBibTeX):
-		m.setStatus("copied BibTeX to the clipboard")
-		return tea.SetClipboard(bibtex(p))
-	case key.Matches(msg, k.CopyCitation):
-		m.setStatus("copied the citation to the clipboard")
-		return tea.SetClipboard(plainCitation(p))
 	}
 	return nil
 }
@@ -329,115 +162,6 @@ func (m *Model) removeLastFilter() tea.Cmd {
 	return m.removeFilter(q.Filters[len(q.Filters)-1])
 }
 
-func (m *Model) facetsKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := &m.keys
-	f := &m.facets
-	h := max(1, m.layout.Sidebar.H-1)
-	switch {
-	case key.Matches(msg, k.Up):
-		f.move(-1)
-	case key.Matches(msg, k.Down):
-		f.move(1)
-	case key.Matches(msg, k.PageUp):
-		f.move(-h)
-	case key.Matches(msg, k.PageDown):
-		f.move(h)
-	case key.Matches(msg, k.Top):
-		f.cursor = 0
-		f.move(1)
-		f.move(-1)
-	case key.Matches(msg, k.Bottom):
-		f.move(len(f.items))
-	case key.Matches(msg, k.Toggle):
-		if it, ok := f.selected(); ok {
-			return m.toggleFilter(facetKey(it.facet), it.value)
-		}
-	case key.Matches(msg, k.RemoveChip):
-		return m.removeLastFilter()
-	case key.Matches(msg, k.Close):
-		m.setFocus(FocusResults)
-	}
-	f.clamp(h)
-	return nil
-}
-
-func (m *Model) readerKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := &m.keys
-	rp := &m.reader
-	h := max(1, m.layout.Detail.H-1)
-	maxScroll := max(0, len(rp.lines)-h)
-	switch {
-	case key.Matches(msg, k.Up):
-		rp.scroll--
-	case key.Matches(msg, k.Down):
-		rp.scroll++
-	case key.Matches(msg, k.PageUp):
-		rp.scroll -= h
-	case key.Matches(msg, k.PageDown):
-		rp.scroll += h
-	case key.Matches(msg, k.Top):
-		rp.scroll = 0
-	case key.Matches(msg, k.Bottom):
-		rp.scroll = maxScroll
-	case key.Matches(msg, k.Close):
-		m.popBack()
-	case key.Matches(msg, k.Mark):
-		if rp.paper != nil {
-			m.toggleBasket(rp.id, rp.paper.Title)
-		}
-	default:
-		if rp.paper != nil {
-			return m.paperKey(msg, rp.paper)
-		}
-	}
-	rp.scroll = max(0, min(rp.scroll, maxScroll))
-	return nil
-}
-
-func (m *Model) streamKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := &m.keys
-	p := m.pane(m.focus)
-	h := max(1, m.layout.Detail.H-1)
-	switch {
-	case key.Matches(msg, k.Close):
-		if p.streaming {
-			return m.stopRun(p)
-		}
-		m.popBack()
-	case key.Matches(msg, k.Up):
-		p.follow = false
-		p.scroll = max(0, p.scroll-1)
-	case key.Matches(msg, k.Down):
-		p.scroll++
-	case key.Matches(msg, k.PageUp):
-		p.follow = false
-		p.scroll = max(0, p.scroll-h)
-	case key.Matches(msg, k.PageDown):
-		p.scroll += h
-	case key.Matches(msg, k.Top):
-		p.follow = false
-		p.scroll = 0
-	case key.Matches(msg, k.Bottom):
-		p.follow = true
-		p.scroll = 1 << 30
-	case key.Matches(msg, k.Cite):
-		n := int(msg.String()[0] - '0')
-		return m.openSource(p, n)
-	case key.Matches(msg, k.NextCite):
-		if len(p.sources) > 0 {
-			p.citeSel = (p.citeSel + 1) % len(p.sources)
-			return m.openSource(p, p.sources[p.citeSel].N)
-		}
-	case key.Matches(msg, k.Edit):
-		return m.editDraft(p)
-	case key.Matches(msg, k.Export):
-		return m.exportDraft(p)
-	case key.Matches(msg, k.Mark):
-		// nothing: the basket is built from results and the reader
-	}
-	return nil
-}
-
 // openSource shows citation [n] of a pane in the reader.
 func (m *Model) openSource(p *streamPane, n int) tea.Cmd {
 	for i, s := range p.sources {
@@ -451,164 +175,47 @@ func (m *Model) openSource(p *streamPane, n int) tea.Cmd {
 }
 
 func (m *Model) paletteKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := &m.keys
 	p := &m.palette
-	switch {
-	case key.Matches(msg, k.Cancel):
+	a, _, ok := m.keys.match(menuActions, msg)
+	if !ok {
+		if _, changed := p.ed.handle(msg); changed {
+			p.filter()
+		}
+		return nil
+	}
+	switch a {
+	case actCancel:
 		m.overlay = overlayNone
-	case key.Matches(msg, k.MenuUp):
+	case actMenuUp:
 		p.cursor = max(0, p.cursor-1)
-	case key.Matches(msg, k.MenuDown):
-		p.cursor = min(len(p.matches)-1, p.cursor+1)
-	case key.Matches(msg, k.Accept):
+	case actMenuDown:
+		p.cursor = max(0, min(len(p.matches)-1, p.cursor+1))
+	case actAccept:
 		m.overlay = overlayNone
 		if p.cursor < len(p.matches) {
 			it := p.matches[p.cursor]
-			return m.runCommand(it.cmd, it.arg)
-		}
-	default:
-		if _, changed := p.ed.handle(msg); changed {
-			p.filter()
+			return m.do(it.act, it.arg)
 		}
 	}
 	return nil
 }
 
 func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := &m.keys
 	in := &m.input
-	switch {
-	case key.Matches(msg, k.Cancel):
-		m.overlay = overlayNone
-	case key.Matches(msg, k.Accept):
-		v := strings.TrimSpace(in.ed.Value())
-		if in.kind == cmdAsk {
-			if v == "" {
-				return nil
-			}
-			m.overlay = overlayNone
-			return m.ask(v)
-		}
-		in.vars[in.prompt.Vars[in.varIdx]] = v
-		in.varIdx++
-		if in.varIdx < len(in.prompt.Vars) {
-			in.label = in.prompt.Name + " · " + in.prompt.Vars[in.varIdx]
-			in.ed.SetValue("")
-			return nil
-		}
-		m.overlay = overlayNone
-		return m.startDraft(in.prompt, in.vars)
-	default:
+	a, _, ok := m.keys.match(menuActions, msg)
+	if !ok || a == actMenuUp || a == actMenuDown {
 		in.ed.handle(msg)
+		return nil
 	}
-	return nil
-}
-
-func (m *Model) ask(question string) tea.Cmd {
-	req := AskRequest{Question: question, Query: m.query, Basket: m.basket.IDs()}
-	b := m.backend
-	return m.startRun(FocusAnswer, question, func(ctx context.Context) (Stream, error) { return b.Ask(ctx, req) })
-}
-
-func (m *Model) startDraft(p PromptInfo, vars map[string]string) tea.Cmd {
-	req := DraftRequest{Prompt: p.Name, Vars: vars, Query: m.query, Basket: m.basket.IDs()}
-	b := m.backend
-	m.draft.prompt = p.Name
-	return m.startRun(FocusDraft, p.Name, func(ctx context.Context) (Stream, error) { return b.Draft(ctx, req) })
-}
-
-// runCommand runs a palette command.
-func (m *Model) runCommand(c command, arg string) tea.Cmd {
-	var sel *corpus.Paper
-	if isDetail(m.focus) && m.reader.paper != nil && m.focus == FocusReader {
-		sel = m.reader.paper
-	} else if h, ok := m.results.selected(); ok {
-		sel = &h.Paper
+	switch a {
+	case actCancel:
+		m.overlay = overlayNone
+		return nil
+	case actInputBasket:
+		m.toggleInputBasket()
+		return nil
 	}
-	paperCmd := func(b key.Binding) tea.Cmd {
-		if sel == nil {
-			m.setError(fmt.Errorf("select a paper first"))
-			return nil
-		}
-		ks := b.Keys()
-		if len(ks) == 0 {
-			return nil
-		}
-		return m.paperKey(keyPress(ks[0]), sel)
-	}
-	switch c {
-	case cmdAsk:
-		m.askInput()
-	case cmdDraft:
-		p, ok := m.promptByName(arg)
-		if !ok {
-			m.setError(fmt.Errorf("no prompt named %q", arg))
-			return nil
-		}
-		if m.draftInput(p) {
-			return nil
-		}
-		return m.startDraft(p, nil)
-	case cmdSearch:
-		m.setFocus(FocusSearch)
-	case cmdShowBasket:
-		if m.basket.Len() == 0 {
-			m.setError(fmt.Errorf("the basket is empty: mark papers with space"))
-			return nil
-		}
-		ids := make([]string, 0, m.basket.Len())
-		for _, id := range m.basket.IDs() {
-			ids = append(ids, quoteID(id))
-		}
-		m.pushHistory()
-		m.setFocus(FocusResults)
-		return m.setQuery("id:" + strings.Join(ids, ","))
-	case cmdClearBasket:
-		m.basket.items = nil
-		m.setStatus("basket cleared")
-	case cmdClearFilters:
-		q := m.parsedQuery()
-		q.Filters = nil
-		return m.setQuery(q.String())
-	case cmdMoreLike:
-		return paperCmd(m.keys.MoreLike)
-	case cmdCopyBibTeX:
-		return paperCmd(m.keys.CopyBibTeX)
-	case cmdCopyCitation:
-		return paperCmd(m.keys.CopyCitation)
-	case cmdOpenURL:
-		return paperCmd(m.keys.OpenURL)
-	case cmdShowAnswer:
-		m.pushBack()
-		m.focus, m.detail = FocusAnswer, FocusAnswer
-		m.relayout()
-	case cmdShowDraft:
-		m.pushBack()
-		m.focus, m.detail = FocusDraft, FocusDraft
-		m.relayout()
-		m.rerender(&m.draft, m.paneWidth())
-	case cmdEditDraft:
-		return m.editDraft(&m.draft)
-	case cmdExportDraft:
-		return m.exportDraft(&m.draft)
-	case cmdTheme:
-		return m.nextTheme()
-	case cmdHelp:
-		m.overlay = overlayHelp
-	case cmdQuit:
-		return m.quit()
-	}
-	return nil
-}
-
-// keyPress builds the key message a binding's first key stands for, so a
-// palette command and its key share one code path.
-func keyPress(s string) tea.KeyPressMsg {
-	if len([]rune(s)) == 1 {
-		r := []rune(s)[0]
-		return tea.KeyPressMsg{Code: r, Text: s}
-	}
-	return tea.KeyPressMsg{Text: s}
+	return m.acceptInput()
 }
 
 func (m *Model) nextTheme() tea.Cmd {
@@ -689,13 +296,23 @@ func (m *Model) hasDetail(f Focus) bool {
 		return m.answer.title != "" || m.answer.text != ""
 	case FocusDraft:
 		return m.draft.text != ""
+	case FocusBasket:
+		return true
 	}
 	return false
 }
 
 func (m *Model) onClick(ms tea.Mouse) tea.Cmd {
-	if ms.Button != tea.MouseLeft {
+	if ms.Button != tea.MouseLeft || m.first != nil {
 		return nil
+	}
+	if m.overlay == overlayPalette {
+		// A click on a command runs it, as enter on it does.
+		if i, ok := m.paletteItemAt(ms.X, ms.Y); ok {
+			it := m.palette.matches[i]
+			m.overlay = overlayNone
+			return m.do(it.act, it.arg)
+		}
 	}
 	if m.overlay != overlayNone {
 		m.overlay = overlayNone
@@ -716,8 +333,7 @@ func (m *Model) onClick(ms tea.Mouse) tea.Cmd {
 		i := m.facets.top + ms.Y - l.Sidebar.Y - 1
 		if i >= 0 && i < len(m.facets.items) && !m.facets.items[i].header {
 			m.facets.cursor = i
-			it := m.facets.items[i]
-			return m.toggleFilter(facetKey(it.facet), it.value)
+			return m.do(actToggle, actArg{})
 		}
 	case l.Results.contains(ms.X, ms.Y):
 		row := ms.Y - l.Results.Y - 1
@@ -730,9 +346,7 @@ func (m *Model) onClick(ms tea.Mouse) tea.Cmd {
 			return nil
 		}
 		if i == m.results.cursor && m.focus == FocusResults {
-			if h, ok := m.results.selected(); ok {
-				return m.openReader(h.ID, &h.Paper, true)
-			}
+			return m.do(actOpen, actArg{})
 		}
 		m.setFocus(FocusResults)
 		m.results.setCursor(i)
@@ -744,6 +358,9 @@ func (m *Model) onClick(ms tea.Mouse) tea.Cmd {
 }
 
 func (m *Model) onWheel(ms tea.Mouse) tea.Cmd {
+	if m.first != nil {
+		return nil
+	}
 	d := 0
 	switch ms.Button {
 	case tea.MouseWheelUp:
@@ -765,6 +382,9 @@ func (m *Model) onWheel(ms tea.Mouse) tea.Cmd {
 		switch m.detail {
 		case FocusReader:
 			m.reader.scroll = max(0, min(m.reader.scroll+3*d, len(m.reader.lines)-(l.Detail.H-1)))
+		case FocusBasket:
+			m.basket.cursor += d
+			m.basket.clamp()
 		default:
 			p := m.pane(m.detail)
 			p.follow = false

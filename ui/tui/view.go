@@ -24,6 +24,9 @@ func (m *Model) View() tea.View {
 
 // Render returns the screen as text (the View's content).
 func (m *Model) Render() string {
+	if m.first != nil {
+		return m.firstRunView()
+	}
 	l := m.layout
 	w := l.Search.W
 	rows := make([]string, 0, m.height)
@@ -51,6 +54,8 @@ func (m *Model) bodyLines() []string {
 			det = m.answer.View(m, l.Detail.W, h, focused)
 		case FocusDraft:
 			det = m.draft.View(m, l.Detail.W, h, focused)
+		case FocusBasket:
+			det = m.basket.View(m, l.Detail.W, h, focused)
 		default:
 			det = m.reader.View(m, l.Detail.W, h, focused)
 		}
@@ -80,6 +85,8 @@ func (m *Model) bodyLines() []string {
 		m.drawBox(out, m.paletteBox())
 	case overlayInput:
 		m.drawBox(out, m.inputBox())
+	case overlayConversations:
+		m.drawBox(out, m.conversationsBox())
 	}
 	return out
 }
@@ -137,8 +144,15 @@ func (m *Model) searchLine(w int) string {
 	}
 	right = st.Muted.Render(right) + " "
 	edW := w - 10 - ansi.StringWidth(right) - 1
-	field := m.bar.ed.view(edW, m.focus == FocusSearch && m.overlay == overlayNone, st.Cursor.Render,
-		"type words and filters, e.g. crispr year:2018.. venue:Nature")
+	var field string
+	if m.bar.selected && m.focus == FocusSearch && m.overlay == overlayNone {
+		// The restored query, selected: what is typed replaces it.
+		field = st.Selected.Render(fit(m.bar.ed.Value(), min(edW, ansi.StringWidth(m.bar.ed.Value())))) +
+			strings.Repeat(" ", max(0, edW-ansi.StringWidth(m.bar.ed.Value())))
+	} else {
+		field = m.bar.ed.view(edW, m.focus == FocusSearch && m.overlay == overlayNone, st.Cursor.Render,
+			"type words and filters, e.g. crispr year:2018.. venue:Nature")
+	}
 	return label + field + " " + right
 }
 
@@ -178,7 +192,9 @@ func chipSpans(q query.Query) []chipSpan {
 func (m *Model) chipsLine(w int) string {
 	st := &m.styles
 	b := &m.bar
-	if b.parseErr != "" {
+	// Candidates first: "venue:" does not parse yet, but it is what Tab
+	// completes.
+	if b.parseErr != "" && (m.focus != FocusSearch || !b.compOK || len(b.candidates) == 0) {
 		return fit(st.Error.Render(" ⚠ "+b.parseErr), w)
 	}
 	if m.focus == FocusSearch && b.compOK && len(b.candidates) > 0 {
@@ -245,7 +261,7 @@ func (m *Model) statusLine(w int) string {
 	if llm != "" {
 		parts = append(parts, "llm "+llm)
 	}
-	parts = append(parts, fmt.Sprintf("basket %d", m.basket.Len()))
+	parts = append(parts, m.basketStatus())
 	parts = append(parts, fmt.Sprintf("%s tok $%.4f", humanTokens(m.usage.In+m.usage.Out), m.usage.CostUSD))
 	return fit(st.Status.Render(" "+strings.Join(parts, " · ")), w)
 }
@@ -258,6 +274,8 @@ func (m *Model) hintLine(w int) string {
 		short = []key.Binding{m.keys.Cancel}
 	case overlayPalette, overlayInput:
 		short = []key.Binding{m.keys.Accept, m.keys.MenuUp, m.keys.MenuDown, m.keys.Cancel}
+	case overlayConversations:
+		short = []key.Binding{m.keys.Accept, m.keys.ConvRename, m.keys.ConvDelete, m.keys.Cancel}
 	}
 	if m.focus == FocusSearch && m.overlay == overlayNone {
 		short = append(short[:len(short)-1], key.NewBinding(key.WithKeys("f1"), key.WithHelp("f1", "help")))
@@ -270,14 +288,16 @@ func (m *Model) helpBox() []string {
 	width := min(m.layout.Body.W-2, 120)
 	inner := width - 4
 	v := m.keys.helpFor(m.focus, m.promptBindings())
-	titles := []string{"Anywhere", "Search bar", "Move", "Papers", "Panes", "Prompts"}
 	// Flow the groups into as many columns as fit, column by column.
 	var entries []string
 	for i, g := range v.full {
-		entries = append(entries, st.Heading.Render(titles[min(i, len(titles)-1)]))
+		if len(g) == 0 {
+			continue
+		}
+		entries = append(entries, st.Heading.Render(v.names[i]))
 		for _, b := range g {
 			h := b.Help()
-			entries = append(entries, st.Key.Render(fit(h.Key, 7))+" "+h.Desc)
+			entries = append(entries, st.Key.Render(fit(h.Key, 9))+" "+h.Desc)
 		}
 	}
 	cols := max(1, inner/24)
@@ -286,7 +306,7 @@ func (m *Model) helpBox() []string {
 	intro := []string{
 		"Type to search; results update as you type. Filters: year:2018..2022",
 		"author:name venue:name field:cs.CL source:arxiv; -word excludes. Tab completes.",
-		"space marks papers for the basket; a asks about it (or the results); ctrl+p drafts.",
+		"space marks papers for the basket; a asks; d then a prompt's key drafts (ctrl+p lists all).",
 		"",
 	}
 	room := m.layout.Body.H - 2
@@ -298,25 +318,51 @@ func (m *Model) helpBox() []string {
 		var b strings.Builder
 		for c := range cols {
 			if i := c*rows + r; i < len(entries) {
-				b.WriteString(fit(entries[i], colW))
+				b.WriteString(fit(entries[i], colW-1) + " ")
 			}
 		}
 		lines = append(lines, b.String())
 	}
-	if len(lines)+2 < room {
-		lines = append(lines, "", st.Muted.Render("Remap any key in the config's [keys] table, e.g. \"results.mark\" = \"space,x\"."))
+	for _, c := range m.keyClashes {
+		lines = append(lines, st.Error.Render("clash: "+c.String()))
 	}
-	return m.frame("Keys (any key closes)", lines, width)
+	if len(lines)+2 < room {
+		lines = append(lines, "", st.Muted.Render("Keys for this pane and the app. Remap any in the config's [keys] table, e.g. \"results.mark\" = \"space,x\"."))
+	}
+	return m.frame("Keys: "+paneTitle(m.focus)+" (any key closes)", lines, width)
 }
 
 func (m *Model) promptBindings() []key.Binding {
 	var out []key.Binding
 	for _, p := range m.prompts {
-		if p.Key != "" {
-			out = append(out, key.NewBinding(key.WithKeys(p.Key), key.WithHelp(p.Key, "draft: "+p.Name)))
+		if k := m.promptKeys.label[p.Name]; k != "" {
+			out = append(out, key.NewBinding(key.WithKeys(k), key.WithHelp(k, p.Name)))
 		}
 	}
 	return out
+}
+
+// paletteItemAt is the palette entry drawn at screen cell x, y, found the
+// way drawBox and paletteBox place it.
+func (m *Model) paletteItemAt(x, y int) (int, bool) {
+	box := m.paletteBox()
+	body := m.layout.Body
+	bw := 0
+	for _, l := range box {
+		bw = max(bw, ansi.StringWidth(l))
+	}
+	left, top := max(0, (body.W-bw)/2), 0
+	if len(box) < body.H {
+		top = min(2, (body.H-len(box))/2)
+	}
+	room := max(1, body.H-5)
+	start := max(0, m.palette.cursor-room+1)
+	k := y - body.Y - top - 3 // below the border, the filter line and a blank
+	i := start + k
+	if x < left || x >= left+bw || k < 0 || k >= room || i >= len(m.palette.matches) || 3+k >= len(box)-1 {
+		return 0, false
+	}
+	return i, true
 }
 
 func (m *Model) paletteBox() []string {
@@ -348,23 +394,7 @@ func (m *Model) paletteBox() []string {
 }
 
 func (m *Model) inputBox() []string {
-	st := &m.styles
 	width := min(m.layout.Body.W-2, 90)
 	inner := width - 4
-	about := "the results for “" + m.bar.ed.Value() + "”"
-	if m.bar.ed.Value() == "" {
-		about = "the whole index"
-	}
-	if n := m.basket.Len(); n > 0 {
-		about = fmt.Sprintf("the %d papers in your basket", n)
-	}
-	hint := "enter asks about " + about + " · esc cancels"
-	if m.input.kind == cmdDraft {
-		hint = "enter continues · esc cancels"
-	}
-	lines := []string{
-		m.input.ed.view(inner, true, st.Cursor.Render, "type your question"),
-		st.Muted.Render(hint),
-	}
-	return m.frame(m.input.label, lines, width)
+	return m.frame(m.input.label, m.inputLines(inner), width)
 }

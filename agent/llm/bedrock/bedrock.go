@@ -3,42 +3,39 @@
 // chain (environment, shared config and SSO, container and instance roles)
 // unless Options gives static ones.
 //
-// Retries. The SDK's standard retryer would retry throttling on its own
-// (three attempts with its own backoff), but only for errors in the HTTP
-// response: a throttlingException that Bedrock sends inside the event
-// stream, after HTTP 200, is out of its reach, and its client-side retry
-// quota turns sustained throttling into "retry quota exceeded" errors. So
-// the client is configured with a standard retryer that makes at most two
-// attempts, only for connection errors (a dropped connection before any
-// response, which is safe to retry), with the retry quota disabled; all
-// throttling, in the response or in the stream before the first event has
-// reached the caller, goes through one llm.Retrier with full jitter and a
-// single budget (Options.MaxRetries). AWS_MAX_ATTEMPTS and the shared
+// Retries. The client comes from config/awsconfig, whose SDK retryer only
+// repeats a connection that broke before any response. Throttling and
+// server faults (in the HTTP response, or sent inside the event stream
+// before the first event has reached the caller, which no SDK retryer can
+// see) go through one llm.Retrier with full jitter, a single budget
+// (Options.MaxRetries) and retry notices. AWS_MAX_ATTEMPTS and the shared
 // config's max_attempts do not raise this.
 package bedrock
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	"github.com/quire-research/quire/agent/llm"
+	"github.com/quire-research/quire/config/awsconfig"
+	"github.com/quire-research/quire/config/secret"
 )
 
 // Options configures New. Zero fields take the defaults noted.
@@ -47,7 +44,7 @@ type Options struct {
 	// is empty, e.g. "anthropic.claude-3-5-haiku-20241022-v1:0". Required.
 	Model string
 	// Region is the AWS region; empty lets the SDK decide (AWS_REGION, the
-	// shared config).
+	// shared config), then awsconfig.DefaultRegion.
 	Region string
 	// Profile is the shared config profile; empty uses AWS_PROFILE or the
 	// default one.
@@ -60,7 +57,8 @@ type Options struct {
 	// HTTPClient makes the requests (default: the SDK's).
 	HTTPClient *http.Client
 
-	// MaxRetries is how many times a throttled request is tried again
+	// MaxRetries is how many times a throttled or failed request
+	// (throttling, InternalServerException, HTTP 5xx) is tried again
 	// (default 3; negative for none); see the package comment.
 	MaxRetries int
 	// BaseDelay and MaxDelay shape the backoff between retries; see
@@ -71,6 +69,11 @@ type Options struct {
 	// MaxTokens applies to requests that set none; 0 leaves it to the
 	// model.
 	MaxTokens int
+
+	// Timeouts bound the waits on Bedrock: connecting (only for the
+	// default HTTPClient), the start of the answer and the silence between
+	// its events. Zero fields take llm's defaults.
+	Timeouts llm.Timeouts
 }
 
 // Provider streams Converse responses. It is safe for concurrent use.
@@ -81,35 +84,30 @@ type Provider struct {
 	// once (a data race on its payload buffer, seen under -race).
 	newClient func() *bedrockruntime.Client
 	creds     aws.CredentialsProvider // checked before the first call
-	region    string
-	backoff   llm.Backoff
-	endpoint  string // for messages: the override or the region
+	// secrets holds the credentials' secret parts once retrieved, to keep
+	// them out of errors.
+	secrets  atomic.Pointer[secret.Redactor]
+	region   string
+	backoff  llm.Backoff
+	endpoint string // for messages: the override or the region
 }
 
 var _ llm.Provider = (*Provider)(nil)
 
-// New loads the AWS configuration and returns a Provider. It makes no
+// New loads the AWS configuration (awsconfig.Load) and returns a Provider. It makes no
 // request; missing credentials show on the first Stream as llm.ErrAuth.
 func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.Model == "" {
 		return nil, errors.New("bedrock: no model: set llm.model to a Bedrock model or inference profile ID")
 	}
-	var load []func(*config.LoadOptions) error
-	if o.Region != "" {
-		load = append(load, config.WithRegion(o.Region))
-	}
-	if o.Profile != "" {
-		load = append(load, config.WithSharedConfigProfile(o.Profile))
-	}
-	if o.Credentials != nil {
-		load = append(load, config.WithCredentialsProvider(o.Credentials))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	o.Timeouts = o.Timeouts.WithDefaults()
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Region: o.Region, Profile: o.Profile, Credentials: o.Credentials})
 	if err != nil {
-		return nil, fmt.Errorf("bedrock: loading the AWS configuration: %w", err)
+		return nil, fmt.Errorf("bedrock: %w", err)
 	}
-	if cfg.Region == "" {
-		return nil, errors.New("bedrock: no AWS region: set llm.region or AWS_REGION")
+	endpoint := o.EndpointURL
+	if endpoint == "" {
+		endpoint = "Bedrock in " + cfg.Region
 	}
 	configure := func(bo *bedrockruntime.Options) {
 		if o.EndpointURL != "" {
@@ -121,21 +119,14 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 			bo.HTTPClient = o.HTTPClient
 		}
 		if bo.HTTPClient == nil {
-			bo.HTTPClient = awshttp.NewBuildableClient()
+			connect := o.Timeouts.Connect
+			bo.HTTPClient = awshttp.NewBuildableClient().
+				WithDialerOptions(func(d *net.Dialer) { d.Timeout = connect }).
+				WithTransportOptions(func(t *http.Transport) { t.TLSHandshakeTimeout = connect })
 		}
-		bo.HTTPClient = detachedBody{bo.HTTPClient}
-		bo.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = 2
-			so.RateLimiter = ratelimit.None
-			so.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
-		})
-		bo.RetryMaxAttempts = 0 // keep AWS_MAX_ATTEMPTS from wrapping the retryer
+		bo.HTTPClient = detachedBody{inner: bo.HTTPClient, from: endpoint}
 	}
 	newClient := func() *bedrockruntime.Client { return bedrockruntime.NewFromConfig(cfg, configure) }
-	endpoint := o.EndpointURL
-	if endpoint == "" {
-		endpoint = "Bedrock in " + cfg.Region
-	}
 	return &Provider{
 		opts:      o,
 		newClient: newClient,
@@ -156,7 +147,12 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 // stream, which then ends mid-answer. On loopback this happened in about
 // one stream in ten; over a network it is rarer but possible. Request
 // bodies here are a few kilobytes of JSON, so the copy is cheap.
-type detachedBody struct{ inner bedrockruntime.HTTPClient }
+//
+// It also guards every event stream response with a frameGuard.
+type detachedBody struct {
+	inner bedrockruntime.HTTPClient
+	from  string
+}
 
 func (c detachedBody) Do(r *http.Request) (*http.Response, error) {
 	if r.Body != nil && r.Body != http.NoBody {
@@ -168,7 +164,11 @@ func (c detachedBody) Do(r *http.Request) (*http.Response, error) {
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 		r.ContentLength = int64(len(b))
 	}
-	return c.inner.Do(r)
+	resp, err := c.inner.Do(r)
+	if err == nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/vnd.amazon.eventstream") {
+		resp.Body = &frameGuard{ReadCloser: resp.Body, from: c.from, max: maxFrame}
+	}
+	return resp, err
 }
 
 // Name is "bedrock".
@@ -193,6 +193,8 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request) (llm.Stream, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &stream{p: p, ctx: ctx, cancel: cancel, in: in, retrier: p.backoff.Start()}
+	s.maxTokens = cmp.Or(req.MaxTokens, p.opts.MaxTokens)
+	s.limit = llm.AnswerLimit(s.maxTokens)
 	if err := s.connect(); err != nil {
 		cancel()
 		return nil, err
@@ -204,13 +206,19 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request) (llm.Stream, err
 // advice, instead of the SDK's "get identity" error. The SDK caches
 // credentials, so this costs nothing after the first call.
 func (p *Provider) checkCredentials(ctx context.Context) error {
-	if os.Getenv("AWS_BEARER_TOKEN_BEDROCK") != "" {
+	bearer := os.Getenv("AWS_BEARER_TOKEN_BEDROCK")
+	if bearer != "" {
+		p.secrets.Store(secret.New(bearer))
 		return nil // a Bedrock API key replaces SigV4 credentials
 	}
 	if p.creds == nil {
 		return fmt.Errorf("%w: bedrock: no AWS credentials configured", llm.ErrAuth)
 	}
-	if _, err := p.creds.Retrieve(ctx); err != nil {
+	creds, err := p.creds.Retrieve(ctx)
+	if err == nil {
+		p.secrets.Store(secret.New(creds.SecretAccessKey, creds.SessionToken))
+	}
+	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}

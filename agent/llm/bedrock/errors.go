@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -49,9 +50,12 @@ func (e *APIError) Error() string {
 // says the error came from reading the event stream, where anything that
 // is neither an exception nor the connection is a malformed frame.
 func (p *Provider) classify(err error, inStream bool) error {
+	if errors.Is(err, llm.ErrTooLarge) {
+		return fmt.Errorf("bedrock: %w", err) // a frameGuard's verdict
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		e := &APIError{Code: ae.ErrorCode(), Message: ae.ErrorMessage()}
+		e := &APIError{Code: ae.ErrorCode(), Message: p.secrets.Load().String(ae.ErrorMessage())}
 		var re *smithyhttp.ResponseError
 		if errors.As(err, &re) {
 			e.Status = re.HTTPStatusCode()
@@ -62,6 +66,17 @@ func (p *Provider) classify(err error, inStream bool) error {
 		}
 		return classifyAPI(e)
 	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		// A body that is not Bedrock's (a proxy's HTML page): the status
+		// still says whether waiting may help.
+		switch st := re.HTTPStatusCode(); st {
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			return &llm.ThrottleError{Err: fmt.Errorf("bedrock: %s answered HTTP %d", p.endpoint, st), Reason: fmt.Sprintf("HTTP %d", st)}
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+			return &llm.ServerError{Err: fmt.Errorf("bedrock: %s answered HTTP %d", p.endpoint, st), Reason: fmt.Sprintf("HTTP %d", st)}
+		}
+	}
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
@@ -71,7 +86,7 @@ func (p *Provider) classify(err error, inStream bool) error {
 		// whose JSON does not fit its shape.
 		return fmt.Errorf("%w: bedrock: reading the event stream from %s: %w", llm.ErrProtocol, p.endpoint, err)
 	default:
-		return fmt.Errorf("bedrock: calling %s: %w", p.endpoint, err)
+		return fmt.Errorf("bedrock: calling %s: %w", p.endpoint, p.secrets.Load().Error(err))
 	}
 }
 
@@ -82,12 +97,14 @@ func classifyAPI(e *APIError) error {
 	msg := strings.ToLower(e.Message)
 	switch strings.ToLower(e.Code) {
 	case "throttlingexception", "serviceunavailableexception", "modelnotreadyexception", "toomanyrequestsexception":
-		return &llm.ThrottleError{Err: e}
+		return &llm.ThrottleError{Err: e, Reason: e.Code}
 	case "servicequotaexceededexception":
 		// A rate quota passes with a pause; a daily or account one does not.
 		if strings.Contains(msg, "too many") || strings.Contains(msg, "per minute") {
-			return &llm.ThrottleError{Err: e}
+			return &llm.ThrottleError{Err: e, Reason: e.Code}
 		}
+	case "internalserverexception", "modeltimeoutexception":
+		return &llm.ServerError{Err: e, Reason: e.Code}
 	case "accessdeniedexception":
 		if strings.Contains(msg, "access to the model") || strings.Contains(msg, "model access") {
 			return fmt.Errorf("%w: %w", llm.ErrModel, e) // model access not granted in the console
@@ -104,6 +121,13 @@ func classifyAPI(e *APIError) error {
 			strings.Contains(msg, "on-demand throughput") || strings.Contains(msg, "inference profile") {
 			return fmt.Errorf("%w: %w", llm.ErrModel, e)
 		}
+	}
+	switch e.Status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return &llm.ThrottleError{Err: e, Reason: fmt.Sprintf("HTTP %d", e.Status)}
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		// A fault on AWS's side or a proxy's: often gone a moment later.
+		return &llm.ServerError{Err: e, Reason: fmt.Sprintf("HTTP %d", e.Status)}
 	}
 	return e
 }

@@ -3,7 +3,6 @@ package bedrock
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -30,12 +29,19 @@ type stream struct {
 	es     *bedrockruntime.ConverseStreamEventStream
 	closed bool
 
+	wd     *llm.Watchdog // the current connection's; cancels it when Bedrock goes quiet
+	paused bool          // the caller holds an event: the watchdog is not counting
+
 	events    <-chan types.ConverseStreamOutput
 	pending   []llm.Event
 	cur       llm.Event
 	err       error
 	eof       bool
 	delivered bool // an event reached the caller: no more retries
+
+	// The answer's size so far (text and tool input), its limit and the
+	// max_tokens it came from.
+	answered, limit, maxTokens int
 
 	// Per-connection state.
 	stopped bool // messageStop arrived
@@ -48,22 +54,35 @@ type toolUseBuffer struct {
 	input    strings.Builder
 }
 
-// connect calls ConverseStream, retrying throttling.
+// connect calls ConverseStream, retrying throttling and server faults. A
+// Bedrock that does not answer within the first-byte timeout is not
+// retried: the person has waited long enough.
 func (s *stream) connect() error {
 	for {
-		out, err := s.p.newClient().ConverseStream(s.ctx, s.in)
+		ctx, wd := llm.NewWatchdog(s.ctx, s.p.endpoint, s.p.opts.Timeouts)
+		out, err := s.p.newClient().ConverseStream(ctx, s.in)
+		if stall := wd.Err(); stall != nil {
+			if err == nil {
+				out.GetStream().Close()
+			}
+			wd.Stop()
+			return fmt.Errorf("bedrock: %w", stall)
+		}
 		if err == nil {
 			es := out.GetStream()
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			if s.closed {
 				es.Close()
+				wd.Stop()
 				return context.Canceled
 			}
 			s.es, s.events = es, es.Events()
+			s.wd, s.paused = wd, false
 			s.stopped, s.tools, s.count = false, nil, 0
 			return nil
 		}
+		wd.Stop()
 		if ctxErr := s.ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
@@ -74,11 +93,20 @@ func (s *stream) connect() error {
 }
 
 func (s *stream) Next() bool {
+	if s.paused && s.wd != nil {
+		s.wd.Resume()
+		s.paused = false
+	}
 	for s.err == nil {
 		if len(s.pending) > 0 {
 			s.cur = s.pending[0]
 			s.pending = s.pending[1:]
 			s.delivered = true
+			if s.wd != nil {
+				s.wd.Event()
+				s.wd.Pause()
+				s.paused = true
+			}
 			return true
 		}
 		if s.eof {
@@ -89,6 +117,9 @@ func (s *stream) Next() bool {
 		case ev, ok := <-s.events:
 			if ok {
 				s.count++
+				if s.wd != nil {
+					s.wd.Data()
+				}
 				err = s.handle(ev)
 			} else {
 				err = s.ended()
@@ -101,7 +132,9 @@ func (s *stream) Next() bool {
 		}
 		if ctxErr := s.ctx.Err(); ctxErr != nil {
 			err = ctxErr
-		} else if !s.delivered && errors.Is(err, llm.ErrThrottled) {
+		} else if s.wd != nil && s.wd.Err() != nil {
+			err = fmt.Errorf("bedrock: %w", s.wd.Err())
+		} else if !s.delivered && llm.Transient(err) {
 			// Nothing reached the caller yet, so starting over is invisible.
 			s.closeStream(false)
 			if err = s.retrier.Wait(s.ctx, err); err == nil {
@@ -137,6 +170,9 @@ func (s *stream) closeStream(final bool) {
 	if s.es != nil {
 		s.es.Close()
 		s.es = nil
+	}
+	if s.wd != nil {
+		s.wd.Stop()
 	}
 }
 
@@ -176,6 +212,9 @@ func (s *stream) handle(ev types.ConverseStreamOutput) error {
 	case *types.ConverseStreamOutputMemberContentBlockDelta:
 		switch d := v.Value.Delta.(type) {
 		case *types.ContentBlockDeltaMemberText:
+			if err := s.grow(len(d.Value)); err != nil {
+				return err
+			}
 			if d.Value != "" {
 				s.pending = append(s.pending, llm.Event{Kind: llm.EventText, Text: d.Value})
 			}
@@ -183,6 +222,9 @@ func (s *stream) handle(ev types.ConverseStreamOutput) error {
 			b := s.tools[aws.ToInt32(v.Value.ContentBlockIndex)]
 			if b == nil {
 				return fmt.Errorf("%w: bedrock: tool input for block %d, which no contentBlockStart opened", llm.ErrProtocol, aws.ToInt32(v.Value.ContentBlockIndex))
+			}
+			if err := s.grow(len(aws.ToString(d.Value.Input))); err != nil {
+				return err
 			}
 			b.input.WriteString(aws.ToString(d.Value.Input))
 		}
@@ -216,6 +258,15 @@ func (s *stream) handle(ev types.ConverseStreamOutput) error {
 		}
 	}
 	// types.UnknownUnionMember: an event newer than this SDK; skip it.
+	return nil
+}
+
+// grow counts n more bytes of answer against the limit.
+func (s *stream) grow(n int) error {
+	s.answered += n
+	if s.answered > s.limit {
+		return fmt.Errorf("bedrock: %w", &llm.LimitError{From: s.p.endpoint, Limit: s.limit, MaxTokens: s.maxTokens})
+	}
 	return nil
 }
 

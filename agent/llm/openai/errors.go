@@ -90,7 +90,7 @@ func (p *Provider) statusError(resp *http.Response) error {
 	case json.Unmarshal(raw, &top) == nil && top.Message != "":
 		p.parseError(e, raw) // vLLM: the error object at the top level
 	default:
-		e.Message = p.redact(trimLine(string(raw)))
+		e.Message = trimLine(p.redact(string(raw)))
 	}
 	return classify(e, retryAfter(resp.Header, time.Now()))
 }
@@ -112,9 +112,27 @@ func classify(e *APIError, after time.Duration) error {
 		e.Status == 529, // "overloaded", used by some proxies
 		strings.Contains(code, "rate_limit"), strings.Contains(code, "overloaded"),
 		e.Status == 0 && (e.Code == "429" || e.Code == "503"):
-		return &llm.ThrottleError{Err: e, RetryAfter: after}
+		return &llm.ThrottleError{Err: e, RetryAfter: after, Reason: e.reason()}
+	case e.Status == http.StatusInternalServerError, e.Status == http.StatusBadGateway,
+		e.Status == http.StatusGatewayTimeout,
+		e.Status == 0 && (e.Code == "500" || e.Code == "502" || e.Code == "504" || strings.Contains(code, "server_error")):
+		// A fault on the server's side: often gone a moment later.
+		return &llm.ServerError{Err: e, RetryAfter: after, Reason: e.reason()}
 	}
 	return fmt.Errorf("openai: %w", e)
+}
+
+// reason names the error briefly for retry notices.
+func (e *APIError) reason() string {
+	switch {
+	case e.Status != 0:
+		return fmt.Sprintf("HTTP %d", e.Status)
+	case e.Code != "":
+		return e.Code + " in the stream"
+	case e.Type != "":
+		return e.Type + " in the stream"
+	}
+	return "error in the stream"
 }
 
 // retryAfter reads the pause a server asked for: OpenAI's retry-after-ms,
@@ -162,7 +180,7 @@ func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // protocolError reports a malformed event, quoting it (trimmed).
 func (p *Provider) protocolError(what, line string, err error) error {
-	msg := fmt.Sprintf("%s from %s: %q", what, p.server, p.redact(trimLine(line)))
+	msg := fmt.Sprintf("%s from %s: %q", what, p.server, trimLine(p.redact(line)))
 	if err != nil {
 		msg += ": " + err.Error()
 	}

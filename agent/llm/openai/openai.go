@@ -1,22 +1,26 @@
 // Package openai is the llm.Provider for OpenAI-compatible chat completion
 // servers: OpenAI itself, Ollama, the llama.cpp server, vLLM and the many
 // proxies that speak the same dialect. It streams with server-sent events,
-// assembles tool calls split across chunks, and retries throttling only
-// before the first event has reached the caller.
+// assembles tool calls split across chunks, retries throttling and server
+// faults (429, 500, 502, 503, 504) only before the first event has reached
+// the caller, and bounds every wait on the server and the answer's size.
 package openai
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/quire-research/quire/agent/llm"
+	"github.com/quire-research/quire/config/secret"
 )
 
 // DefaultBaseURL is OpenAI's own API.
@@ -39,9 +43,10 @@ type Options struct {
 	// Header is added to every request (an org ID, a proxy's key header).
 	Header http.Header
 
-	// MaxRetries is how many times a throttled request (HTTP 429 or 503,
-	// or a rate-limit error inside the stream before any event reached the
-	// caller) is tried again (default 3; negative for none).
+	// MaxRetries is how many times a throttled or failed request (HTTP
+	// 429, 500, 502, 503, 504, or such an error inside the stream before
+	// any event reached the caller) is tried again (default 3; negative
+	// for none). Each retry is reported to llm.NotifyRetries' listener.
 	MaxRetries int
 	// BaseDelay and MaxDelay shape the backoff between retries; see
 	// llm.Backoff (defaults 500ms and 20s).
@@ -51,12 +56,18 @@ type Options struct {
 	// MaxTokens applies to requests that set none; 0 leaves it to the
 	// server.
 	MaxTokens int
+
+	// Timeouts bound the waits on the server: connecting (only for the
+	// default HTTPClient), the start of the answer and the silence between
+	// its events. Zero fields take llm's defaults.
+	Timeouts llm.Timeouts
 }
 
 // Provider streams chat completions from one server. It is safe for
 // concurrent use.
 type Provider struct {
 	opts     Options
+	baseURL  string // without a trailing slash, for messages
 	endpoint string // {BaseURL}/chat/completions
 	server   string // host for error messages
 	client   *http.Client
@@ -65,6 +76,7 @@ type Provider struct {
 	// reasoning models reject "max_tokens"; every other server knows only
 	// "max_tokens".
 	maxTokensField string
+	secrets        *secret.Redactor // the API key and the extra headers' values
 }
 
 var _ llm.Provider = (*Provider)(nil)
@@ -81,21 +93,44 @@ func New(o Options) (*Provider, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("openai: base URL %q is not an http(s) URL", o.BaseURL)
 	}
+	o.Timeouts = o.Timeouts.WithDefaults()
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
+		o.HTTPClient = &http.Client{Transport: transport(o.Timeouts.Connect)}
 	}
 	p := &Provider{
 		opts:           o,
+		baseURL:        u.String(),
 		endpoint:       u.String() + "/chat/completions",
 		server:         u.Host,
 		client:         o.HTTPClient,
 		backoff:        llm.Backoff{Retries: o.MaxRetries, BaseDelay: o.BaseDelay, MaxDelay: o.MaxDelay},
 		maxTokensField: "max_tokens",
+		secrets:        secret.New(append(headerValues(o.Header), o.APIKey)...),
 	}
 	if u.Host == "api.openai.com" {
 		p.maxTokensField = "max_completion_tokens"
 	}
 	return p, nil
+}
+
+// headerValues lists the extra headers' values: a proxy's key travels
+// there.
+func headerValues(h http.Header) []string {
+	var out []string
+	for _, vs := range h {
+		out = append(out, vs...)
+	}
+	return out
+}
+
+// transport is http.DefaultTransport's setup with connect bounding the
+// dial and the TLS handshake (0: no bound). The answer's own waits are the
+// stream's watchdog's.
+func transport(connect time.Duration) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = connect
+	return t
 }
 
 // Name is "openai".
@@ -114,6 +149,8 @@ func (p *Provider) Stream(ctx context.Context, req llm.Request) (llm.Stream, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &stream{p: p, ctx: ctx, cancel: cancel, body: body, retrier: p.backoff.Start()}
+	s.maxTokens = cmp.Or(req.MaxTokens, p.opts.MaxTokens)
+	s.limit = llm.AnswerLimit(s.maxTokens)
 	if err := s.connect(); err != nil {
 		cancel()
 		return nil, err
@@ -170,14 +207,10 @@ func unwrapURLError(err error) string {
 	return err.Error()
 }
 
-// redact removes the API key from text that came from elsewhere (a server
-// echoing the key in an error, a transport error quoting a header).
-func (p *Provider) redact(s string) string {
-	if k := p.opts.APIKey; len(k) >= 4 {
-		s = strings.ReplaceAll(s, k, "[redacted]")
-	}
-	return s
-}
+// redact removes the API key, and any piece of it, from text that came
+// from elsewhere (a server echoing the key whole or cut short in an error,
+// a transport error quoting a header).
+func (p *Provider) redact(s string) string { return p.secrets.String(s) }
 
 // Wire types of the chat completions request.
 

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -15,9 +14,13 @@ import (
 	"github.com/quire-research/quire/agent/llm"
 )
 
-// maxLine bounds one SSE line; a longer one is a protocol error rather
-// than unbounded memory.
-const maxLine = 8 << 20
+// maxLine bounds one SSE line and maxEvent one event (its data lines
+// together); longer ones end the stream with llm.ErrTooLarge rather than
+// fill memory.
+const (
+	maxLine  = 8 << 20
+	maxEvent = 8 << 20
+)
 
 // stream reads one response. Next, Current and Err belong to one
 // goroutine; Close may be called from any.
@@ -32,6 +35,9 @@ type stream struct {
 	resp   io.ReadCloser
 	closed bool
 
+	wd     *llm.Watchdog // the current connection's; cancels it when the server goes quiet
+	paused bool          // the caller holds an event: the watchdog is not counting
+
 	rd        *bufio.Reader
 	data      bytes.Buffer // the SSE event being read
 	pending   []llm.Event  // decoded, not yet returned
@@ -40,6 +46,10 @@ type stream struct {
 	eof       bool
 	delivered bool // an event reached the caller: no more retries
 	events    int  // SSE events read on this connection
+
+	// The answer's size so far (text and tool input, over every
+	// connection), its limit and the max_tokens it came from.
+	answered, limit, maxTokens int
 
 	// Per-connection parse state.
 	finished bool                    // a finish_reason arrived
@@ -52,35 +62,71 @@ type toolCallBuffer struct {
 	args     bytes.Buffer
 }
 
-// connect posts the request, retrying throttling.
+// connect posts the request, retrying throttling and server faults. A
+// server that does not answer within the first-byte timeout is not
+// retried: the person has waited long enough.
 func (s *stream) connect() error {
 	for {
-		resp, err := s.p.post(s.ctx, s.body)
+		ctx, wd := llm.NewWatchdog(s.ctx, s.p.baseURL, s.p.opts.Timeouts)
+		resp, err := s.p.post(ctx, s.body)
+		if stall := wd.Err(); stall != nil {
+			if err == nil {
+				resp.Body.Close()
+			}
+			wd.Stop()
+			return fmt.Errorf("openai: %w", stall)
+		}
 		if err == nil {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			if s.closed {
 				resp.Body.Close()
+				wd.Stop()
 				return context.Canceled
 			}
+			s.wd, s.paused = wd, false
 			s.resp = resp.Body
-			s.rd = bufio.NewReaderSize(resp.Body, 64<<10)
+			s.rd = bufio.NewReaderSize(watched{resp.Body, wd}, 64<<10)
 			s.data.Reset()
 			s.events, s.finished, s.calls, s.usage = 0, false, nil, nil
 			return nil
 		}
+		wd.Stop()
 		if err = s.retrier.Wait(s.ctx, err); err != nil {
 			return err
 		}
 	}
 }
 
+// watched tells the watchdog about every read that brought bytes.
+type watched struct {
+	r  io.Reader
+	wd *llm.Watchdog
+}
+
+func (w watched) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if n > 0 {
+		w.wd.Data()
+	}
+	return n, err
+}
+
 func (s *stream) Next() bool {
+	if s.paused && s.wd != nil {
+		s.wd.Resume()
+		s.paused = false
+	}
 	for s.err == nil {
 		if len(s.pending) > 0 {
 			s.cur = s.pending[0]
 			s.pending = s.pending[1:]
 			s.delivered = true
+			if s.wd != nil {
+				s.wd.Event()
+				s.wd.Pause()
+				s.paused = true
+			}
 			return true
 		}
 		if s.eof {
@@ -92,7 +138,9 @@ func (s *stream) Next() bool {
 		}
 		if ctxErr := s.ctx.Err(); ctxErr != nil {
 			err = ctxErr
-		} else if !s.delivered && errors.Is(err, llm.ErrThrottled) {
+		} else if stall := s.stalled(); stall != nil {
+			err = stall
+		} else if !s.delivered && llm.Transient(err) {
 			// Nothing reached the caller yet, so starting over is invisible.
 			s.closeBody()
 			if err = s.retrier.Wait(s.ctx, err); err == nil {
@@ -106,6 +154,17 @@ func (s *stream) Next() bool {
 	s.closeBody()
 	s.cancel()
 	return false
+}
+
+// stalled is the watchdog's error if it cut the connection.
+func (s *stream) stalled() error {
+	if s.wd == nil {
+		return nil
+	}
+	if err := s.wd.Err(); err != nil {
+		return fmt.Errorf("openai: %w", err)
+	}
+	return nil
 }
 
 func (s *stream) Current() llm.Event { return s.cur }
@@ -122,19 +181,23 @@ func (s *stream) Close() error {
 func (s *stream) closeBody() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.resp != nil {
-		s.resp.Close()
-		s.resp = nil
-	}
+	s.closeLocked()
 }
 
 func (s *stream) closeBodyMarkClosed() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
+	s.closeLocked()
+}
+
+func (s *stream) closeLocked() {
 	if s.resp != nil {
 		s.resp.Close()
 		s.resp = nil
+	}
+	if s.wd != nil {
+		s.wd.Stop()
 	}
 }
 
@@ -171,6 +234,9 @@ func (s *stream) readEvent() error {
 		field, value, _ := bytes.Cut(line, []byte(":"))
 		value = bytes.TrimPrefix(value, []byte(" "))
 		if string(field) == "data" {
+			if s.data.Len()+len(value) >= maxEvent {
+				return fmt.Errorf("openai: %w: one event from %s passed %d MiB", llm.ErrTooLarge, s.p.server, maxEvent>>20)
+			}
 			if s.data.Len() > 0 {
 				s.data.WriteByte('\n')
 			}
@@ -187,7 +253,7 @@ func (s *stream) readLine() ([]byte, error) {
 		long := append([]byte(nil), line...)
 		for err == bufio.ErrBufferFull {
 			if len(long) > maxLine {
-				return nil, s.p.protocolError("an event line over 8 MiB", string(long[:200]), nil)
+				return nil, fmt.Errorf("%w: %w", llm.ErrTooLarge, s.p.protocolError("an event line over 8 MiB", string(long[:200]), nil))
 			}
 			line, err = s.rd.ReadSlice('\n')
 			long = append(long, line...)
@@ -251,11 +317,13 @@ func (s *stream) dispatch() error {
 	}
 	if len(c.Choices) > 0 {
 		ch := c.Choices[0] // Quire asks for one choice
-		if d := ch.Delta.Content; d != nil && *d != "" {
-			s.pending = append(s.pending, llm.Event{Kind: llm.EventText, Text: *d})
-		}
-		if d := ch.Delta.Refusal; d != nil && *d != "" {
-			s.pending = append(s.pending, llm.Event{Kind: llm.EventText, Text: *d})
+		for _, d := range []*string{ch.Delta.Content, ch.Delta.Refusal} {
+			if d != nil && *d != "" {
+				if err := s.grow(len(*d)); err != nil {
+					return err
+				}
+				s.pending = append(s.pending, llm.Event{Kind: llm.EventText, Text: *d})
+			}
 		}
 		for _, tc := range ch.Delta.ToolCalls {
 			if err := s.addToolDelta(tc); err != nil {
@@ -308,6 +376,9 @@ func (s *stream) addToolDelta(tc toolCallDelta) error {
 	if tc.ID != "" {
 		b.id = tc.ID
 	}
+	if err := s.grow(len(tc.Function.Name) + len(tc.Function.Arguments)); err != nil {
+		return err
+	}
 	b.name += tc.Function.Name
 	if a := bytes.TrimSpace(tc.Function.Arguments); len(a) > 0 && string(a) != "null" {
 		if a[0] == '"' {
@@ -319,6 +390,15 @@ func (s *stream) addToolDelta(tc toolCallDelta) error {
 		} else {
 			b.args.Write(a) // a whole JSON object (Ollama, some llama.cpp builds)
 		}
+	}
+	return nil
+}
+
+// grow counts n more bytes of answer against the limit.
+func (s *stream) grow(n int) error {
+	s.answered += n
+	if s.answered > s.limit {
+		return fmt.Errorf("openai: %w", &llm.LimitError{From: s.p.baseURL, Limit: s.limit, MaxTokens: s.maxTokens})
 	}
 	return nil
 }

@@ -85,14 +85,20 @@ func (a *csr) mul(x *dense) *dense {
 	return y
 }
 
+// gramChunks is how many partial sums gram adds up. It is fixed, not the
+// number of CPUs, so the floating-point sums, and with them the model, are
+// the same bit for bit on any machine.
+const gramChunks = 16
+
 // gram returns dᵀd.
 func (d *dense) gram() *mat.SymDense {
 	l := d.cols
-	var mu sync.Mutex
-	parts := map[int][]float64{}
-	parallelRows(d.rows, func(lo, hi int) {
+	chunks := min(gramChunks, max(1, d.rows/256))
+	step := (d.rows + chunks - 1) / chunks
+	parts := make([][]float64, chunks)
+	parallelEach(chunks, func(c int) {
 		local := make([]float64, l*l)
-		for i := lo; i < hi; i++ {
+		for i := c * step; i < min(d.rows, (c+1)*step); i++ {
 			r := d.row(i)
 			for a, va := range r {
 				if va == 0 {
@@ -104,19 +110,12 @@ func (d *dense) gram() *mat.SymDense {
 				}
 			}
 		}
-		mu.Lock()
-		parts[lo] = local
-		mu.Unlock()
+		parts[c] = local
 	})
 	// Sum the parts in row order so training is reproducible bit for bit.
-	keys := make([]int, 0, len(parts))
-	for k := range parts {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
 	g := make([]float64, l*l)
-	for _, k := range keys {
-		for i, v := range parts[k] {
+	for _, part := range parts {
+		for i, v := range part {
 			g[i] += v
 		}
 	}
@@ -126,6 +125,27 @@ func (d *dense) gram() *mat.SymDense {
 		}
 	}
 	return mat.NewSymDense(l, g)
+}
+
+// parallelEach runs fn(0..n-1), up to one call per CPU at a time.
+func parallelEach(n int, fn func(i int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // eigDesc returns the eigenvalues of s in descending order and the matching

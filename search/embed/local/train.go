@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"iter"
 	"math"
 	"slices"
@@ -39,6 +40,10 @@ type TrainOptions struct {
 	Seed  uint64
 	// Progress is called with the documents read so far.
 	Progress func(docs int)
+	// Stage, when set, is told when each step of training starts:
+	// "tokenise" (Progress follows the documents), "word vectors" and
+	// "decompose", so a caller can show what the time goes to.
+	Stage func(stage string)
 }
 
 func (o TrainOptions) withDefaults() TrainOptions {
@@ -92,10 +97,16 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 	if err != nil {
 		return nil, err
 	}
+	stage := func(string) {}
+	if o.Stage != nil {
+		stage = o.Stage
+	}
+	stage("tokenise")
 	ids := map[string]int32{}
 	var names []string
 	var df []int
 	var rows [][]int32
+	var keys []uint64 // a hash of each document's text, to put them in one order
 	n := 0
 	for text := range docs {
 		if n >= o.MaxDocs {
@@ -128,10 +139,13 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 			df[id]++
 		}
 		rows = append(rows, row)
+		keys = append(keys, textKey(text))
 	}
 	if n < MinDocs {
 		return nil, fmt.Errorf("local embedder: %w (%d documents, need %d)", ErrTooFew, n, MinDocs)
 	}
+	rows = canonicalOrder(rows, keys)
+	keys = nil
 
 	// Keep the most frequent terms that occur in at least MinDF documents
 	// and not in nearly all of them.
@@ -202,6 +216,7 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 				row[i] = remap[old]
 			}
 		}
+		stage("word vectors")
 		w, err := trainWords(ctx, rows, len(order), wordOptions{dim: o.WordDim, window: o.Window,
 			maxVocab: 50_000, maxDocs: o.MaxWordDocs, sif: 1e-3, seed: o.Seed + 1})
 		if err != nil {
@@ -216,6 +231,7 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 
 	// One extra component: the first is the direction every document
 	// shares and is dropped, as SIF's common-component removal does.
+	stage("decompose")
 	k := min(lsaDim+1, a.cols)
 	sig, v := topSingular(a, k, 24, o.Iterations, o.Seed)
 	if v == nil {
@@ -240,6 +256,32 @@ func Train(ctx context.Context, docs iter.Seq[string], o TrainOptions) (*Model, 
 	m.docs = n
 	m.id = fmt.Sprintf("%08x", fingerprint(m))
 	return m, nil
+}
+
+// textKey hashes a document's text (FNV-1a, 64 bits).
+func textKey(text string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(text))
+	return h.Sum64()
+}
+
+// canonicalOrder sorts documents by the hash of their text. The index
+// hands papers over in whatever order its segments hold them, which
+// differs from build to build; floating-point sums depend on order, so
+// without this the same papers taught a slightly different model each
+// time. Hash order also spreads the word vectors' sample evenly. Equal
+// hashes are equal texts, whose order does not matter.
+func canonicalOrder(rows [][]int32, keys []uint64) [][]int32 {
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+	out := make([][]int32, len(rows))
+	for i, j := range idx {
+		out[i] = rows[j]
+	}
+	return out
 }
 
 // idf is BM25's inverse document frequency, always positive.

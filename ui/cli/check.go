@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+
+	"github.com/quire-research/quire/search/embedded"
+)
+
+func init() {
+	var asJSON, repair bool
+	register(&command{
+		name:    "check",
+		args:    "[--repair] [--json]",
+		summary: "Verify the index: papers, checkpoints, vectors and facet columns against each other; --repair fixes what it can.",
+		flags: func(fs *flag.FlagSet) any {
+			fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+			fs.BoolVar(&repair, "repair", false, "rebuild facet columns, re-sync vectors, drop checkpoints that claim missing papers")
+			return nil
+		},
+		run: func(e *env, fs *flag.FlagSet, args []string) error {
+			if len(args) > 0 {
+				return usagef("check takes no arguments (got %q)", args[0])
+			}
+			o, err := indexOptions(e, !repair)
+			if err != nil {
+				return err
+			}
+			r, err := embedded.Check(e.ctx, e.cfg.Index, o, repair)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+			} else {
+				printCheck(e, r)
+			}
+			if !r.OK() {
+				return fmt.Errorf("check: %d problems in %s", len(r.Problems), r.Path)
+			}
+			return nil
+		},
+	})
+}
+
+func printCheck(e *env, r *embedded.CheckReport) {
+	w := e.stdout
+	fmt.Fprintf(w, "index:       %s\npapers:      %d\nvectors:     %d (sequence %d; bleve recorded %d)\ncheckpoints: %d\nfacet files: %d\n",
+		r.Path, r.Papers, r.Vectors, r.VectorSeq, r.BleveSeq, r.Checkpoints, r.FacetFiles)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note:     %s\n", sanitize(n))
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "problem:  %s\n", sanitize(p))
+	}
+	for _, p := range r.Repaired {
+		fmt.Fprintf(w, "repaired: %s\n", sanitize(p))
+	}
+	if r.OK() {
+		fmt.Fprintln(w, "ok")
+	}
+}
