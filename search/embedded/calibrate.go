@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
@@ -116,15 +118,26 @@ func (x *Index) calibrate(ctx context.Context, progress SyncProgress) error {
 			return nil
 		}
 	}
-	var docs []probe.Doc
+	type sampled struct {
+		id  string
+		doc probe.Doc
+	}
+	var got []sampled
 	err = x.eachPaper(ctx, evenSample(int(n), probeSample), func(p *corpus.Paper) error {
 		if vec, ok := idx.Vector(p.ID); ok {
-			docs = append(docs, probe.Doc{Text: embedText(p), Vector: vec})
+			got = append(got, sampled{p.ID, probe.Doc{Text: embedText(p), Vector: vec}})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	// The probe's seeded choices index into docs: order them by id, not by
+	// segment, so the same papers always get the same verdict.
+	slices.SortFunc(got, func(a, b sampled) int { return strings.Compare(a.id, b.id) })
+	docs := make([]probe.Doc, len(got))
+	for i := range got {
+		docs[i] = got[i].doc
 	}
 	an := x.an.prose
 	analyze := func(s string) []string {

@@ -209,3 +209,74 @@ func TestNoCalibrationWithoutAdaptation(t *testing.T) {
 		t.Errorf("probed without adaptation (%v)", err)
 	}
 }
+
+// TestCalibrationIgnoresPaperOrder: the same papers written in another
+// order (as merges reorder bleve's segments) get the same probe result;
+// the sample and the probe's choices once followed segment order.
+func TestCalibrationIgnoresPaperOrder(t *testing.T) {
+	texts := probetest.Texts(400, 5)
+	build := func(order []int) *search.Calibration {
+		x, err := Open(filepath.Join(t.TempDir(), "idx"), Options{Embedder: probetest.Concepts{Dimensions: 32}, Adaptive: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		// Small batches: each becomes a segment of its own.
+		for c := range slices.Chunk(order, 10) {
+			var b search.Batch
+			for _, i := range c {
+				title, abstract, _ := strings.Cut(texts[i], "\n")
+				b.Upserts = append(b.Upserts, corpus.Paper{ID: fmt.Sprintf("p%03d", i), Title: title, Abstract: abstract})
+			}
+			apply(t, x, &b)
+		}
+		if err := x.SyncVectors(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		return x.Calibration()
+	}
+	fwd := make([]int, len(texts))
+	for i := range fwd {
+		fwd[i] = i
+	}
+	rev := slices.Clone(fwd)
+	slices.Reverse(rev)
+	a, b := build(fwd), build(rev)
+	if a == nil || b == nil {
+		t.Fatal("no calibration")
+	}
+	if *a != *b {
+		t.Errorf("same papers, another order: probe %+v, then %+v", *a, *b)
+	}
+}
+
+func TestEvenSampleIsASetOfIDs(t *testing.T) {
+	ids := make([]string, 1000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("paper-%d", i)
+	}
+	pick := func(ids []string) map[string]bool {
+		want, got := evenSample(len(ids), 100), map[string]bool{}
+		for _, id := range ids {
+			if want(id) {
+				got[id] = true
+			}
+		}
+		return got
+	}
+	a := pick(ids)
+	rev := slices.Clone(ids)
+	slices.Reverse(rev)
+	b := pick(rev)
+	if len(a) < 50 || len(a) > 200 {
+		t.Errorf("sample of about 100 from 1,000 has %d", len(a))
+	}
+	for id := range a {
+		if !b[id] {
+			t.Fatalf("%s sampled in one order, not the other", id)
+		}
+	}
+	if len(a) != len(b) {
+		t.Errorf("samples of %d and %d", len(a), len(b))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -786,14 +787,19 @@ func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) er
 }
 
 // evenSample is a want function for eachPaper that picks about limit of
-// n papers, evenly spread.
+// n papers by a hash of their id, so the same papers give the same sample
+// whatever order bleve's segments hold them in (merges reorder them).
 func evenSample(n, limit int) func(string) bool {
-	stride := max(1, (n+limit-1)/limit)
-	i := 0
-	return func(string) bool {
-		i++
-		return (i-1)%stride == 0
-	}
+	stride := uint64(max(1, (n+limit-1)/limit))
+	return func(id string) bool { return idHash(id)%stride == 0 }
+}
+
+// idHash is a stable hash of a paper id (FNV-1a: the same on every run,
+// unlike maphash).
+func idHash(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
 }
 
 // eachPaper visits every live paper: want(id) says whether to decode it,

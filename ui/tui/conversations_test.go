@@ -117,3 +117,30 @@ func TestConversationsListOpenRenameDeleteResume(t *testing.T) {
 		t.Fatalf("follow-up of a resumed conversation: %+v turns %d", b.asks[0], len(m.answer.turns))
 	}
 }
+
+// After a follow-up has streamed, its own question heads the pane: at
+// 80x24 the pane used to fall back to the first turn, the new answer
+// below the fold.
+func TestFollowUpEndsOnItsOwnTurn(t *testing.T) {
+	m, b := newTestModel(t, 80, 24)
+	press(t, m, "enter")
+	b.script = turnScript("c1", "Folding improved a lot [1].\n\n"+strings.Repeat("More detail on folding.\n\n", 30), 1)
+	press(t, m, "a")
+	typeText(t, m, "what improved?")
+	press(t, m, "enter")
+	b.script = turnScript("c1", "Benchmarks moved [1].", 2)
+	press(t, m, "a")
+	typeText(t, m, "and benchmarks?")
+	press(t, m, "enter")
+	if m.answer.streaming {
+		t.Fatal("the follow-up is still streaming")
+	}
+	s := screen(m)
+	if !strings.Contains(s, "2. and benchmarks?") || !strings.Contains(s, "Benchmarks moved") {
+		t.Fatalf("the follow-up is not on screen once it ends:\n%s", s)
+	}
+	press(t, m, "up")
+	if s := screen(m); !strings.Contains(s, "More detail on folding") {
+		t.Fatalf("scrolling up from the new turn does not reach the first:\n%s", s)
+	}
+}

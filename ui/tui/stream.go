@@ -354,6 +354,11 @@ func (m *Model) onStreamEnd(msg streamEndMsg) tea.Cmd {
 		m.setError(msg.err)
 	}
 	m.rerender(p, m.paneWidth())
+	if p.follow && len(p.histLines) > 0 {
+		// A follow-up ends with its own question at the top of the pane,
+		// not back at the first turn.
+		p.scroll, p.follow = len(p.head(m))+len(p.histLines), false
+	}
 	if msg.pane == FocusDraft && p.text != "" {
 		m.saveDraft(p)
 	}
