@@ -16,8 +16,11 @@ fi
 
 work=$(mktemp -d)
 sock="quire-e2e-$$"
+socks=()
 cleanup() {
-	tmux -L "$sock" kill-server 2>/dev/null || true
+	for s in "${socks[@]}"; do
+		tmux -L "$s" kill-server 2>/dev/null || true
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -75,7 +78,11 @@ click() {
 }
 start_app() {
 	size="$1x$2"
-	tmux -L "$sock" kill-server 2>/dev/null || true
+	# A server of its own for each start: a new session on a server that is
+	# still shutting down fails with "server exited unexpectedly".
+	[ ${#socks[@]} -gt 0 ] && tmux -L "$sock" kill-server 2>/dev/null || true
+	sock="quire-e2e-$$-$size"
+	socks+=("$sock")
 	tmux -L "$sock" new-session -d -s e2e -x "$1" -y "$2" \
 		"cd '$work' && TERM=xterm-256color '$work/quire'; echo quire-exited-\$?; sleep 60"
 }
