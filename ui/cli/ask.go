@@ -208,13 +208,7 @@ func printStream(e *env, st *agent.Stream, out io.Writer, asJSON bool) error {
 			}
 			fmt.Fprintf(out, "\n%s", list)
 		}
-		if usage != nil {
-			fmt.Fprintf(e.stderr, "%s · %s · %d in / %d out tokens · $%.4f (session $%.4f)\n", usage.Provider, usage.Model,
-				usage.Call.InputTokens, usage.Call.OutputTokens, usage.CostUSD, usage.SessionCostUSD)
-		}
-		if done != nil && done.Path != "" {
-			fmt.Fprintf(e.stderr, "saved %s (id %s)\n", done.Path, done.ID)
-		}
+		printRunFooter(e, usage, done)
 	}
 	if err := st.Err(); err != nil {
 		if errors.Is(err, e.ctx.Err()) {

@@ -166,13 +166,7 @@ func printDraft(e *env, st *agent.Stream, out io.Writer) error {
 	if _, err := io.WriteString(out, doc[min(written, len(doc)):]); err != nil {
 		return err
 	}
-	if usage != nil {
-		fmt.Fprintf(e.stderr, "%s · %s · %d in / %d out tokens · $%.4f (session $%.4f)\n", usage.Provider, usage.Model,
-			usage.Call.InputTokens, usage.Call.OutputTokens, usage.CostUSD, usage.SessionCostUSD)
-	}
-	if done != nil && done.Path != "" {
-		fmt.Fprintf(e.stderr, "saved %s (id %s)\n", done.Path, done.ID)
-	}
+	printRunFooter(e, usage, done)
 	if err := st.Err(); err != nil {
 		if errors.Is(err, e.ctx.Err()) {
 			return errors.New("stopped; the partial draft above was kept")
@@ -200,4 +194,16 @@ func basketFor(e *env, spec string) ([]string, error) {
 		return nil, errors.New("basket app: the app's basket is empty (mark papers with space in quire)")
 	}
 	return ids, nil
+}
+
+// printRunFooter reports a run's cost and where it was saved, on stderr so
+// the answer or draft on stdout stays clean.
+func printRunFooter(e *env, usage *agent.Usage, done *agent.Done) {
+	if usage != nil {
+		fmt.Fprintf(e.stderr, "%s · %s · %d in / %d out tokens · $%.4f (session $%.4f)\n", usage.Provider, usage.Model,
+			usage.Call.InputTokens, usage.Call.OutputTokens, usage.CostUSD, usage.SessionCostUSD)
+	}
+	if done != nil && done.Path != "" {
+		fmt.Fprintf(e.stderr, "saved %s (id %s)\n", done.Path, done.ID)
+	}
 }
