@@ -236,3 +236,59 @@ func BenchmarkCompact(b *testing.B) {
 	logf("compaction of %d deleted: %v", cp.Dropped(), d.Round(time.Millisecond))
 	measure("after")
 }
+
+// BenchmarkApply measures Apply through the write-ahead log (encode,
+// write, fsync, link), one op per batch: batches of 1 are all fsync, of
+// 1,000 mostly encoding and graph linking.
+func BenchmarkApply(b *testing.B) {
+	const dim = 256
+	g := newClustered(dim, 200, 11)
+	for _, size := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			x, err := Open(b.TempDir(), Options{Dim: dim, ExactBelow: 2000})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer x.Close()
+			seq := uint64(0)
+			for b.Loop() {
+				items := g.items(1, int(seq)*size, int(seq+1)*size)
+				seq++
+				if err := x.Apply(seq, items, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSearch measures searches over 20,000 clustered 256-d vectors:
+// an exact scan and an HNSW search, top 10.
+func BenchmarkSearch(b *testing.B) {
+	const dim, n = 256, 20000
+	g := newClustered(dim, 500, 13)
+	for _, mode := range []struct {
+		name  string
+		exact int
+	}{{"exact", n + 1}, {"graph", 1000}} {
+		b.Run(mode.name, func(b *testing.B) {
+			x, err := Open(b.TempDir(), Options{Dim: dim, ExactBelow: mode.exact, Workers: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer x.Close()
+			if err := x.Apply(1, g.items(1, 0, n), nil); err != nil {
+				b.Fatal(err)
+			}
+			qs := make([][]float32, 256)
+			for i := range qs {
+				qs[i] = g.vec(99, uint64(i))
+			}
+			i := 0
+			for b.Loop() {
+				x.Search(qs[i%len(qs)], 10, nil)
+				i++
+			}
+		})
+	}
+}

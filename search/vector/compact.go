@@ -119,6 +119,7 @@ func (c *core) compacted(ctx context.Context, p graphParams, graph bool, done *a
 		nc.scales = append(nc.scales, c.scales[s])
 	}
 	nc.ids.arena = clip(nc.ids.arena)
+	nc.nempty = c.nempty
 	if graph {
 		g := &nc.g
 		g.on = true
@@ -128,7 +129,7 @@ func (c *core) compacted(ctx context.Context, p graphParams, graph bool, done *a
 			g.addSlot(s)
 			slots[s] = s
 		}
-		nc.linkAllCtx(ctx, slots, done)
+		nc.linkAllCtx(ctx, nc.withVectors(slots), done)
 		g.up = clip(g.up)
 	}
 	return nc

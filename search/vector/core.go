@@ -20,7 +20,11 @@ type core struct {
 	scales  []float32 // per slot: unit vector ≈ scale·codes
 	deleted []uint64  // tombstone bitmap over slots
 	ndel    int
-	ids     *idTable
+	// nempty counts live slots with no vector (scale 0): IDs an embedder
+	// found nothing to embed in. They are known (looked up, counted as
+	// live) but never linked into the graph and never a search result.
+	nempty int
+	ids    *idTable
 
 	g graph
 
@@ -49,6 +53,23 @@ func newCore(dim, workers int, g graphParams) *core {
 
 func (c *core) slots() int { return len(c.scales) }
 func (c *core) live() int  { return c.slots() - c.ndel }
+
+// empty reports a slot that holds no vector (see core.nempty).
+func (c *core) empty(slot uint32) bool { return c.scales[slot] == 0 }
+
+// withVectors drops the slots that hold no vector, in place.
+func (c *core) withVectors(slots []uint32) []uint32 {
+	if c.nempty == 0 {
+		return slots
+	}
+	out := slots[:0]
+	for _, s := range slots {
+		if !c.empty(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 func (c *core) isDeleted(slot uint32) bool {
 	return c.deleted[slot/64]&(1<<(slot%64)) != 0
@@ -109,7 +130,13 @@ func (c *core) apply(b *batch) []uint32 {
 	for i, id := range b.ids {
 		code := b.codes[i*dim : (i+1)*dim]
 		slot, ok := c.ids.lookup(id)
+		if b.scales[i] == 0 {
+			c.nempty++
+		}
 		if ok {
+			if c.empty(slot) {
+				c.nempty--
+			}
 			copy(c.codes[int(slot)*dim:], code)
 			c.scales[slot] = b.scales[i]
 		} else {
@@ -136,6 +163,9 @@ func (c *core) apply(b *batch) []uint32 {
 		c.ids.remove(id)
 		c.deleted[slot/64] |= 1 << (slot % 64)
 		c.ndel++
+		if c.empty(slot) {
+			c.nempty--
+		}
 	}
 	return touched
 }
@@ -219,7 +249,7 @@ func (c *core) scanRange(q16 []int16, lo, hi int, t *topK) {
 				continue
 			}
 			slot := uint32(b + i)
-			if hasDel && c.isDeleted(slot) {
+			if hasDel && c.isDeleted(slot) || sc[i] == 0 {
 				continue
 			}
 			t.offer(s, slot)
@@ -293,7 +323,7 @@ func (c *core) scanSlots(q16 []int16, slots []uint32, t *topK) {
 		if j >= denseBlock && base+scanBlock <= n {
 			dotsInt8(q16, c.codes[int(base)*dim:int(base+scanBlock)*dim], scanBlock, dim, buf[:])
 			for _, s := range slots[:j] {
-				if !c.isDeleted(s) {
+				if !c.isDeleted(s) && !c.empty(s) {
 					t.offer(float32(buf[s-base])*c.scales[s], s)
 				}
 			}
@@ -302,7 +332,7 @@ func (c *core) scanSlots(q16 []int16, slots []uint32, t *topK) {
 		}
 		m := 0
 		for _, s := range slots[:j] { // at most scanBlock: slots are distinct
-			if s < n && !c.isDeleted(s) {
+			if s < n && !c.isDeleted(s) && !c.empty(s) {
 				idx[m] = s
 				m++
 			}

@@ -24,7 +24,11 @@
 // Apply appends a checksummed record (CRC-32C) to a write-ahead log and
 // fsyncs before changing memory. Snapshot writes the whole index (with an
 // IEEE CRC-32 over it) to a temp file, fsyncs, renames it over the old
-// snapshot, fsyncs the directory and empties the log. Open loads the
+// snapshot, fsyncs the directory and empties the log. A new index folder
+// is synced into its parent, and a new log into the folder. Every change
+// to a file goes through a small file-system seam (fs.go), so a test runs
+// the index over a layer that loses unsynced writes like a power cut
+// (TestPowerLoss). Open loads the
 // snapshot and replays the log, cutting it at the first torn or corrupt
 // record. Rollback drops operations past a
 // sequence number that are still only in the log, so the index can follow a
@@ -34,6 +38,16 @@
 // created nor cut, and what it replays is scanned exactly beside each graph
 // search instead of being linked into the graph (linking was most of a
 // reader's open time after a crash).
+//
+// # IDs without a vector
+//
+// A nil or all-zero vector records that an ID has no vector (an embedder
+// found nothing to embed in its text). It is stored as a slot with scale 0,
+// the encoding all-zero vectors always had in the log and the snapshot, so
+// files from before load unchanged and their zero vectors become such
+// markers. The ID is known (Slot, ID, Len; Empty counts them), so a caller
+// that embeds only IDs it lacks does not embed it again, but it is never a
+// search result and is not linked into the graph.
 //
 // # Slots
 //

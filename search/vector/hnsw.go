@@ -248,7 +248,7 @@ func (c *core) searchLayer(s *searcher, q query, eps []node, ef, lv int, f *filt
 	for _, e := range eps {
 		s.visited[e.slot] = s.epoch
 		s.cand.push(e)
-		if f.ok(e.slot) {
+		if f.ok(e.slot) && !c.empty(e.slot) {
 			s.res.push(e)
 			if len(s.res) > ef {
 				s.res.pop()
@@ -284,7 +284,7 @@ func (c *core) searchLayer(s *searcher, q query, eps []node, ef, lv int, f *filt
 			sim := float32(d) * c.scales[slot] * q.scale
 			if len(s.res) < ef || sim > s.res[0].sim {
 				s.cand.push(node{sim, slot})
-				if f.ok(slot) {
+				if f.ok(slot) && !c.empty(slot) {
 					if len(s.res) < ef {
 						s.res.push(node{sim, slot})
 					} else {

@@ -54,6 +54,10 @@ type Options struct {
 	// that without writing. Seq tells whether the snapshot alone is ahead.
 	CapSeq bool
 	MaxSeq uint64
+
+	// fs is where the log and snapshot are written (osFS unless a test
+	// sets it).
+	fs fileSystem
 }
 
 func (o Options) withDefaults() Options {
@@ -80,10 +84,17 @@ func (o Options) withDefaults() Options {
 		o.EfSearch = 256
 	}
 	o.Workers = defaultWorkers(o.Workers)
+	if o.fs == nil {
+		o.fs = osFS{}
+	}
 	return o
 }
 
-// Item is one vector to upsert.
+// Item is one vector to upsert. A nil or all-zero Vec records that the ID
+// has no vector (an embedder found nothing in its text to embed, like the
+// local one for a text of unknown words): the ID is known, so Slot, ID
+// and Len count it and a caller need not embed it again, but it is never
+// a search result, never linked into the graph, and Vector reports false.
 type Item struct {
 	ID  string
 	Vec []float32
@@ -134,7 +145,7 @@ type Index struct {
 	c       *core
 	seq     uint64
 	snapSeq uint64
-	wal     *os.File
+	wal     file
 	walEnd  int64
 	walRecs []walRec
 	logUps  int // upserts in the log, which an open replays
@@ -163,13 +174,13 @@ func Open(dir string, o Options) (*Index, error) {
 		if _, err := os.Stat(dir); err != nil {
 			return nil, err
 		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	} else if err := mkdirAll(o.fs, dir); err != nil {
 		return nil, err
 	}
 	// A crash mid-snapshot can leave a temp file behind.
 	if olds, _ := filepath.Glob(filepath.Join(dir, snapName+".tmp*")); len(olds) > 0 && !o.ReadOnly {
 		for _, f := range olds {
-			os.Remove(f)
+			o.fs.Remove(f)
 		}
 	}
 	x := &Index{dir: dir, opt: o}
@@ -197,7 +208,7 @@ func (x *Index) load() error {
 	x.walRecs = nil
 	x.logUps, x.ahead, x.tail = 0, 0, nil
 	cut, prev := int64(-1), int64(walHeader)
-	f, end, err := openWAL(filepath.Join(x.dir, walName), x.opt.Dim, x.opt.ReadOnly, func(b *batch, end int64) error {
+	f, end, err := openWAL(x.opt.fs, filepath.Join(x.dir, walName), x.opt.Dim, x.opt.ReadOnly, func(b *batch, end int64) error {
 		start := prev
 		prev = end
 		if b.seq <= x.seq {
@@ -264,7 +275,7 @@ func (x *Index) applyMem(b *batch) {
 	case x.opt.ReadOnly:
 		// Without a graph in the snapshot, searches scan everything.
 	case c.g.on:
-		c.linkAll(touched)
+		c.linkAll(c.withVectors(touched))
 	case c.live() >= x.opt.ExactBelow:
 		x.buildGraph()
 	}
@@ -281,7 +292,7 @@ func (x *Index) buildGraph() {
 	live := make([]uint32, 0, c.live())
 	for s := range uint32(n) {
 		g.addSlot(s)
-		if !c.isDeleted(s) {
+		if !c.isDeleted(s) && !c.empty(s) {
 			live = append(live, s)
 		}
 	}
@@ -296,6 +307,10 @@ func (x *Index) Apply(seq uint64, ups []Item, dels []string) error {
 	dim := x.opt.Dim
 	b := &batch{seq: seq, ids: make([]string, len(ups)), scales: make([]float32, len(ups)), codes: make([]int8, len(ups)*dim), dels: dels}
 	for i, it := range ups {
+		if it.Vec == nil {
+			b.ids[i] = it.ID // codes and scale stay 0: no vector
+			continue
+		}
 		if len(it.Vec) != dim {
 			return fmt.Errorf("vector %q: %w: has %d values, index has %d", it.ID, ErrDimMismatch, len(it.Vec), dim)
 		}
@@ -410,7 +425,7 @@ func (x *Index) Snapshot() error {
 		return errReadOnly
 	}
 	x.mu.RLock()
-	err := writeSnapshot(x.dir, x.c, x.seq)
+	err := writeSnapshot(x.opt.fs, x.dir, x.c, x.seq)
 	x.mu.RUnlock()
 	if err != nil {
 		return fmt.Errorf("vector index %s: snapshot: %w", x.dir, err)
@@ -526,7 +541,7 @@ func (x *Index) Search(q []float32, k int, allow *roaring.Bitmap) []Result {
 		f.budget = int(card) / walkCost
 	}
 	ns := c.search(s, query{s.q16, qs}, ef, &f, false)
-	if f.exhausted || len(ns) < k && (allow != nil || c.ndel > 0) && len(ns) < c.live() {
+	if f.exhausted || len(ns) < k && (allow != nil || c.ndel > 0 || c.nempty > 0) && len(ns) < c.live()-c.nempty {
 		// The walk ran over its budget, or the beam ran out of allowed
 		// nodes: fall back to a scan, which finds every allowed one.
 		return x.exactLocked(q, k, allow)
@@ -599,8 +614,8 @@ func (x *Index) exactLocked(q []float32, k int, allow *roaring.Bitmap) []Result 
 // quantizeQuery fills s.q16; the scale maps the int dot product to a cosine.
 func quantizeQuery(s *searcher, q []float32) (float32, bool) {
 	sc, _, err := quantize(q, s.q8)
-	if err != nil {
-		return 0, false
+	if err != nil || sc == 0 {
+		return 0, false // a zero query has no direction to rank by
 	}
 	widen(s.q16, s.q8)
 	return sc, true
@@ -634,7 +649,8 @@ func (x *Index) ID(slot uint32) string {
 	return x.c.ids.id(slot)
 }
 
-// Vector returns the stored (dequantized, unit-length) vector of an ID.
+// Vector returns the stored (dequantized, unit-length) vector of an ID;
+// false for an unknown ID or one recorded without a vector.
 func (x *Index) Vector(id string) ([]float32, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -642,7 +658,7 @@ func (x *Index) Vector(id string) ([]float32, bool) {
 		return nil, false
 	}
 	slot, ok := x.c.ids.lookup(id)
-	if !ok {
+	if !ok || x.c.empty(slot) {
 		return nil, false
 	}
 	dim := x.c.dim
@@ -654,7 +670,17 @@ func (x *Index) Vector(id string) ([]float32, bool) {
 	return v, true
 }
 
-// Len is the number of live vectors.
+// Empty is the number of live IDs recorded without a vector (see Item).
+func (x *Index) Empty() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.c == nil {
+		return 0
+	}
+	return x.c.nempty
+}
+
+// Len is the number of live IDs, with a vector or recorded without one.
 func (x *Index) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()

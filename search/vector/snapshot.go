@@ -82,15 +82,24 @@ func (w *snapWriter) pad() {
 func (w *snapWriter) u32(v uint32) { w.bytes(binary.LittleEndian.AppendUint32(nil, v)) }
 func (w *snapWriter) u64(v uint64) { w.bytes(binary.LittleEndian.AppendUint64(nil, v)) }
 
+// snapBuffer is the size of the snapshot's writes (a variable so the
+// crash tests can cut the power between many of them).
+var snapBuffer = 1 << 20
+
 // writeSnapshot writes c at seq to dir atomically: temp file, fsync,
 // rename, fsync of the directory.
-func writeSnapshot(dir string, c *core, seq uint64) error {
-	tmp, err := os.CreateTemp(dir, snapName+".tmp*")
+func writeSnapshot(fsys fileSystem, dir string, c *core, seq uint64) error {
+	tmp, err := fsys.CreateTemp(dir, snapName+".tmp*")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	w := &snapWriter{w: bufio.NewWriterSize(tmp, 1<<20), crc: crc32.NewIEEE()}
+	renamed := false
+	defer func() {
+		if !renamed {
+			fsys.Remove(tmp.Name())
+		}
+	}()
+	w := &snapWriter{w: bufio.NewWriterSize(tmp, snapBuffer), crc: crc32.NewIEEE()}
 	w.bytes([]byte(snapMagic))
 	w.u32(snapVersion)
 	w.u32(uint32(c.dim))
@@ -148,19 +157,11 @@ func writeSnapshot(dir string, c *core, seq uint64) error {
 	if w.err != nil {
 		return w.err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, snapName)); err != nil {
+	if err := fsys.Rename(tmp.Name(), filepath.Join(dir, snapName)); err != nil {
 		return err
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	renamed = true
+	return fsys.SyncDir(dir)
 }
 
 // readSnapshot loads a snapshot into a new core and says which version
@@ -202,6 +203,9 @@ func (c *core) finishLoad() error {
 	for s := range slots {
 		if !c.isDeleted(uint32(s)) {
 			c.ids.insert(c.ids.id(uint32(s)), uint32(s))
+			if c.empty(uint32(s)) {
+				c.nempty++
+			}
 		}
 	}
 	return c.validate()

@@ -129,9 +129,9 @@ func walHeaderBytes(dim int) []byte {
 // one whose seq does not increase) and truncates the file there, so a crash
 // mid-append loses only that append. Read-only, a missing log reads as
 // empty and nothing is written.
-func openWAL(path string, dim int, readOnly bool, fn func(b *batch, end int64) error) (*os.File, int64, error) {
+func openWAL(fsys fileSystem, path string, dim int, readOnly bool, fn func(b *batch, end int64) error) (file, int64, error) {
 	if readOnly {
-		f, err := os.Open(path)
+		f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, walHeader, nil
 		}
@@ -150,11 +150,11 @@ func openWAL(path string, dim int, readOnly bool, fn func(b *batch, end int64) e
 		}
 		return f, end, nil
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := fsys.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, 0, err
 	}
-	fail := func(err error) (*os.File, int64, error) {
+	fail := func(err error) (file, int64, error) {
 		f.Close()
 		return nil, 0, err
 	}
@@ -174,7 +174,7 @@ func openWAL(path string, dim int, readOnly bool, fn func(b *batch, end int64) e
 			return fail(err)
 		}
 		// A new log's name must survive a power loss as its records do.
-		if err := syncDir(filepath.Dir(path)); err != nil {
+		if err := fsys.SyncDir(filepath.Dir(path)); err != nil {
 			return fail(err)
 		}
 		return f, walHeader, nil
@@ -196,7 +196,7 @@ func openWAL(path string, dim int, readOnly bool, fn func(b *batch, end int64) e
 
 // replayWAL reads the log's records in order and returns where the intact
 // ones end.
-func replayWAL(f *os.File, path string, dim int, size int64, fn func(b *batch, end int64) error) (int64, error) {
+func replayWAL(f io.ReaderAt, path string, dim int, size int64, fn func(b *batch, end int64) error) (int64, error) {
 	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<20)
 	h := make([]byte, walHeader)
 	if _, err := io.ReadFull(r, h); err != nil {

@@ -52,8 +52,10 @@ func (m *Model) Vocab() int { return len(m.vocab) }
 // Docs is the number of documents the model learned from.
 func (m *Model) Docs() int { return m.docs }
 
-// Embed returns one unit vector per text. Texts with no known term get
-// the zero vector, which matches nothing.
+// Embed returns one unit vector per text. A text with no known term gets
+// the zero vector: it has no direction, and the vector index records it as
+// "no vector" (known, so not embedded again, but never a search hit)
+// rather than as a vector.
 func (m *Model) Embed(ctx context.Context, texts []string, _ embed.Kind) ([][]float32, error) {
 	an := m.an
 	if an == nil {
