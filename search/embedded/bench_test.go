@@ -163,3 +163,85 @@ func BenchmarkSavedIndex(b *testing.B) {
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 }
+
+// hybridBench builds (once per process) an index of synthetic papers with
+// vectors and the local embedder.
+var hybridBench struct {
+	once sync.Once
+	x    *Index
+	qs   []string
+}
+
+// BenchmarkHybridModes measures query latency per mode on 20,000 synthetic
+// papers with vectors (the planner's stages over both halves).
+//
+//	go test ./search/embedded -run '^$' -bench HybridModes -benchtime 300x
+func BenchmarkHybridModes(b *testing.B) {
+	hybridBench.once.Do(func() {
+		dir, err := os.MkdirTemp("", "quire-bench-hybrid-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, err := Open(filepath.Join(dir, "idx"), Options{LocalEmbedder: true, Adaptive: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var batch search.Batch
+		rng := rand.New(rand.NewPCG(5, 6))
+		err = synth.Generate(synth.Options{Papers: 20_000, Seed: 2}, func(p corpus.Paper) error {
+			batch.Upserts = append(batch.Upserts, p)
+			if rng.IntN(20) == 0 {
+				words := strings.Fields(p.Title)
+				hybridBench.qs = append(hybridBench.qs, strings.Join(words[:min(2, len(words))], " "))
+			}
+			if len(batch.Upserts) == 2000 {
+				if err := x.Apply(context.Background(), &batch); err != nil {
+					return err
+				}
+				batch.Upserts = batch.Upserts[:0]
+			}
+			return nil
+		})
+		if err == nil {
+			err = x.Apply(context.Background(), &batch)
+		}
+		if err == nil {
+			err = x.SyncVectors(context.Background(), nil)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		hybridBench.x = x
+	})
+	x, qs := hybridBench.x, hybridBench.qs
+	filters := ` year:2012..2020 field:"Computer Science"`
+	for _, c := range []struct{ name, mode, suffix string }{
+		{"bm25", search.ModeBM25, ""},
+		{"vector", search.ModeVector, ""},
+		{"hybrid", search.ModeHybrid, ""},
+		{"hybrid+filters+facets", search.ModeHybrid, filters},
+		{"vector+filters-notext", search.ModeVector, "-"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				text := qs[i%len(qs)] + c.suffix
+				if c.suffix == "-" {
+					text = filters
+				}
+				pq, err := query.Parse(text)
+				if err != nil {
+					b.Fatal(err)
+				}
+				req := search.Request{Query: pq, Limit: 10, Mode: c.mode}
+				if c.suffix != "" {
+					req.Facets, req.FacetSize = []string{search.FacetYear, search.FacetField}, 10
+				}
+				if _, err := x.Search(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/fusion"
+	"github.com/quire-research/quire/search/hybrid"
 	"github.com/quire-research/quire/search/probe"
 )
 
@@ -125,7 +126,7 @@ func (x *Index) calibrate(ctx context.Context, progress SyncProgress) error {
 	var got []sampled
 	err = x.eachPaper(ctx, evenSample(int(n), probeSample), func(p *corpus.Paper) error {
 		if vec, ok := idx.Vector(p.ID); ok {
-			got = append(got, sampled{p.ID, probe.Doc{Text: embedText(p), Vector: vec}})
+			got = append(got, sampled{p.ID, probe.Doc{Text: hybrid.EmbedText(p), Vector: vec}})
 		}
 		return nil
 	})

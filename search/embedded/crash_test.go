@@ -16,6 +16,7 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
+	"github.com/quire-research/quire/search/hybrid"
 )
 
 // The crash test runs ingestion in a child process (this test binary,
@@ -350,7 +351,7 @@ func storedCosine(t *testing.T, x *Index, id string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := emb.Embed(context.Background(), []string{embedText(p)}, embed.Passage)
+	want, err := emb.Embed(context.Background(), []string{hybrid.EmbedText(p)}, embed.Passage)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	qs "github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/hybrid"
 	"github.com/quire-research/quire/search/query"
 )
 
@@ -76,7 +77,7 @@ func (x *Index) countFacets(ctx context.Context, p *plan, q query.Query, facets 
 		}
 		relaxed := withoutOwn(q, name)
 		key := ""
-		if r, ok := restrictionOf(relaxed); ok {
+		if r, ok := hybrid.Restrict(relaxed); ok {
 			key = r.String()
 		}
 		if _, _, err := p.hitSets(ctx, relaxed, key, k); err != nil {
@@ -94,7 +95,7 @@ func facetResults(counts []facetCount, q query.Query, size int) []qs.Facet {
 	for _, c := range counts {
 		f := c.k.facet(c.j, size)
 		for i := range f.Values {
-			f.Values[i].Selected = selects(q, f.Name, f.Values[i].Value)
+			f.Values[i].Selected = q.Selects(f.Name, f.Values[i].Value)
 		}
 		for _, v := range selectedValues(q, f.Name) {
 			if slices.ContainsFunc(f.Values, func(fv qs.FacetValue) bool { return fv.Value == v }) {
@@ -112,22 +113,6 @@ func facetResults(counts []facetCount, q query.Query, size int) []qs.Facet {
 		out = append(out, f)
 	}
 	return out
-}
-
-// selects reports whether a positive filter of q on the facet's key takes
-// value: exactly for key:=, ignoring case otherwise, and for years within
-// the range.
-func selects(q query.Query, facet, value string) bool {
-	if facet != query.KeyYear {
-		return q.Has(facet, value)
-	}
-	y, err := strconv.Atoi(value)
-	if err != nil {
-		return false
-	}
-	return slices.ContainsFunc(q.Filters, func(f query.Filter) bool {
-		return f.Key == query.KeyYear && !f.Negate && (f.Min == 0 || f.Min <= y) && (f.Max == 0 || y <= f.Max)
-	})
 }
 
 // selectedValues lists the values q's exact filters select on a facet's

@@ -118,6 +118,51 @@ const (
 )
 
 // Index is the embedded engine. It is safe for concurrent use.
+//
+// The engine composes two halves for the planner (package hybrid; see
+// halves.go): a BM25 half over bleve's segments (exec.go, facets.go,
+// disjunctive.go, expand.go) and a vector half (vectors.go). It owns what
+// spans both: commits (one bleve batch carries the vector log's sequence
+// number, commitLocked), checkpoints, snapshots and faults.
+//
+// # Locks
+//
+// Every lock of the package, and the only order in which two may be held
+// (outer first). A lock not listed under another is never held while
+// taking one of this package.
+//
+//  1. quire.lock (indexLock, lock.go): a file lock between processes,
+//     taken by Open before anything else and released by Close.
+//  2. Index.writeMu: orders writes. Held by a prepared batch's Commit,
+//     SyncVectors, RetrainVectors and Check's repairs for the whole of
+//     their writes, so vector sequence numbers follow bleve's batch order
+//     and a vector snapshot never holds a write bleve could still lose.
+//     Under it:
+//     - vectors.mu (write lock): the vector half's state (emb, idx, stale,
+//     seq, cal). Searches take it for reading only long enough to copy
+//     emb and idx; the vector index's own locks (package vector) nest
+//     inside it.
+//     - vectors.slotMu (write lock): while a compaction installs its
+//     renumbered slots (vectors.compact).
+//  3. vectors.slotMu (read lock): held by a search from mapping its
+//     allowed papers to slots until its vector search is done. Under it:
+//     - vectors.allowMu: the cache of recent restrictions' slot sets.
+//     (vectors.cols, a sync.Map, and vectors.gen, an atomic, need none.)
+//
+// Leaves: held briefly, under any of the above, taking nothing while held:
+// Index.mu (the length statistics, stats.go); facetCache.mu and each
+// dict.mu (facet columns and value dictionaries, facets.go; a dict.mu is
+// taken inside a lazyColumn's sync.Once, which builds a column once);
+// restrictCache.mu (restrict.go); sharedTop.mu (one search's
+// top k, exec.go); backfill.mu (one sync's progress line, vectors.go); the
+// package's faults mutex (indexes by store path, fault.go) and
+// writeFaultMu (the tests' fault injection). Index.faultOnce and
+// closeOnce are sync.Onces; a fault is read from the closed channel
+// Index.faulted without a lock.
+//
+// bleve's own locks sit below all of these: scorch is called with any of
+// them held, and calls back into this package (fault.go's error callback)
+// only to take the faults mutex and faultOnce.
 type Index struct {
 	path   string
 	opts   Options
@@ -127,7 +172,7 @@ type Index struct {
 	// restricts caches what recent filters allow, per segment.
 	restricts *restrictCache
 
-	mu    sync.Mutex
+	mu    sync.Mutex // guards stats; a leaf (see Locks above)
 	stats lengthStats
 	lock  *indexLock
 
@@ -138,7 +183,7 @@ type Index struct {
 	faulted   chan struct{}
 
 	vec     *vectors   // nil when the index has no vector half
-	writeMu sync.Mutex // orders vector writes as bleve batches
+	writeMu sync.Mutex // orders writes; outermost but the file lock (see Locks above)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -204,6 +249,9 @@ func OpenContext(ctx context.Context, dir string, o Options) (*Index, error) {
 	} else {
 		x.idx, err = bleve.NewUsing(dir, im, scorch.Name, scorch.Name, runtime)
 		if err != nil {
+			return fail(fmt.Errorf("create index %s: %w", dir, err))
+		}
+		if err := syncCreated(dir); err != nil {
 			return fail(fmt.Errorf("create index %s: %w", dir, err))
 		}
 	}
@@ -443,6 +491,13 @@ func (x *Index) commitLocked(ctx context.Context, bb *bleve.Batch, items []vecto
 		x.setFault(err)
 		return err
 	}
+	// bleve syncs each new segment file and root.bolt but never the
+	// store folder: make the new files' names durable before the batch
+	// counts as confirmed (docs/durability.md, "What is fsynced when").
+	if err := syncDir(storePath(x.path)); err != nil {
+		x.setFault(err)
+		return fmt.Errorf("index %s: sync %s: %w", x.path, storePath(x.path), err)
+	}
 	if seq > 0 {
 		x.maybeSnapshot()
 	}
@@ -549,4 +604,27 @@ func (x *Index) DiskBytes() int64 {
 		return nil
 	})
 	return total
+}
+
+// syncCreated makes a new index's files and folders durable: bleve
+// writes index_meta.json without a sync and never syncs a folder.
+func syncCreated(dir string) error {
+	f, err := os.Open(filepath.Join(dir, "index_meta.json"))
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	f.Close()
+	for _, d := range []string{storePath(dir), dir, filepath.Dir(filepath.Clean(dir))} {
+		if err == nil {
+			err = syncDir(d)
+		}
+	}
+	return err
+}
+
+// EachPaper visits every live paper, in segment order (stable while the
+// index is unchanged): what 'quire push' copies.
+func (x *Index) EachPaper(ctx context.Context, fn func(*corpus.Paper) error) error {
+	return x.eachPaper(ctx, func(string) bool { return true }, fn)
 }

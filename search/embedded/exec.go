@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/hybrid"
 	"github.com/quire-research/quire/search/query"
 )
 
@@ -125,16 +125,6 @@ type lexical struct {
 	key string
 }
 
-// runLexical ranks q by BM25 down to want hits and counts facets over all
-// hits. The caller closes snap.
-func (x *Index) runLexical(ctx context.Context, snap *scorch.IndexSnapshot, q query.Query, facets []string, want int) (*lexical, error) {
-	lx, err := x.lexicalHits(ctx, snap, q, facets)
-	if err != nil {
-		return nil, err
-	}
-	return lx, lx.rank(ctx, want)
-}
-
 // lexicalHits computes every segment's hit set, the total and the facet
 // counts: everything of the BM25 half but the ranking.
 func (x *Index) lexicalHits(ctx context.Context, snap *scorch.IndexSnapshot, q query.Query, facets []string) (*lexical, error) {
@@ -143,7 +133,7 @@ func (x *Index) lexicalHits(ctx context.Context, snap *scorch.IndexSnapshot, q q
 		return nil, err
 	}
 	lx := &lexical{p: p}
-	if r, ok := restrictionOf(q); ok {
+	if r, ok := hybrid.Restrict(q); ok {
 		lx.key = r.String()
 	}
 	var err error
@@ -182,54 +172,10 @@ func (lx *lexical) rank(ctx context.Context, want int) error {
 	return nil
 }
 
-// searchBM25 runs a request on the BM25 half alone.
-func (x *Index) searchBM25(ctx context.Context, req search.Request) (*search.Result, error) {
-	start := time.Now()
-	snap, err := x.snapshot()
-	if err != nil {
-		return nil, err
-	}
-	defer snap.Close()
-	lx, err := x.runLexical(ctx, snap, req.Query, req.Facets, req.Offset+req.Limit)
-	if err != nil {
-		return nil, err
-	}
-	res := &search.Result{Total: lx.total, Mode: search.ModeBM25}
-	sorted := lx.top
-	if req.Offset < len(sorted) {
-		sorted = sorted[req.Offset:]
-	} else {
-		sorted = nil
-	}
-	var hl *highlighter
-	if req.Snippets {
-		hl = x.newHighlighter(req.Query)
-	}
-	for i, s := range sorted {
-		hit, err := lx.p.load(s)
-		if err != nil {
-			return nil, err
-		}
-		if hl != nil {
-			hit.Snippet = hl.snippet(&hit.Paper)
-		}
-		capHit(&hit)
-		if req.Explain {
-			hit.Explain = &search.Explain{Mode: search.ModeBM25, BM25Rank: req.Offset + i + 1, BM25Score: s.score, Fused: s.score}
-		}
-		res.Hits = append(res.Hits, hit)
-	}
-	if lx.facets != nil {
-		res.Facets = facetResults(lx.facets, req.Query, req.FacetSize)
-	}
-	res.Took = time.Since(start)
-	return res, nil
-}
-
 // prepareTerms analyses the free text and computes each clause's idf and
 // the field's average length over the whole snapshot.
 func (p *plan) prepareTerms(q query.Query) error {
-	text, _ := splitNegated(q.Text)
+	text, _ := hybrid.SplitNegated(q.Text)
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}
@@ -676,7 +622,7 @@ func (p *plan) allowed(ss *scorch.SegmentSnapshot, q query.Query, key string) (*
 func (p *plan) restrict(seg segment.Segment, q query.Query) (*roaring.Bitmap, error) {
 	bm := roaring.New()
 	bm.AddRange(0, seg.Count())
-	_, negWords := splitNegated(q.Text)
+	_, negWords := hybrid.SplitNegated(q.Text)
 	for _, ph := range q.Phrases {
 		// Every word of a quoted phrase must appear.
 		req, err := p.words(seg, fText, ph, p.x.an.prose, true)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/hybrid"
 	"github.com/quire-research/quire/search/query"
 )
 
@@ -23,7 +24,7 @@ type highlighter struct {
 
 func (x *Index) newHighlighter(q query.Query) *highlighter {
 	h := &highlighter{an: x.an.prose, terms: map[string]bool{}}
-	text, _ := splitNegated(q.Text)
+	text, _ := hybrid.SplitNegated(q.Text)
 	for _, s := range append([]string{text}, q.Phrases...) {
 		for _, t := range h.an.Analyze([]byte(s)) {
 			h.terms[string(t.Term)] = true
@@ -43,7 +44,7 @@ func (h *highlighter) snippet(p *corpus.Paper) search.Snippet {
 	// Only the start of a huge text is analysed: a 50 MB abstract cost
 	// seconds per hit, and a snippet is two lines.
 	if len(text) > snippetScanBytes {
-		text = truncateUTF8(text, snippetScanBytes)
+		text = search.TruncateUTF8(text, snippetScanBytes)
 	}
 	toks := h.an.Analyze([]byte(text))
 	var hits []*analysis.Token

@@ -357,7 +357,7 @@ func TestSlotColumnsFollowSegments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lx, err := x.runLexical(ctx, snap, pq, nil, 0)
+	lx, err := x.lexicalHits(ctx, snap, pq, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

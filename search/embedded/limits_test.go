@@ -76,13 +76,13 @@ func TestGiantRecordIsCappedInResults(t *testing.T) {
 	if hit == nil {
 		t.Fatalf("giant record not found: %v", ids(res))
 	}
-	if n := len(hit.Paper.Abstract); n > maxAbstractBytes || !utf8.ValidString(hit.Paper.Abstract) || !strings.HasSuffix(hit.Paper.Abstract, "…") {
-		t.Errorf("hit abstract is %d bytes (valid UTF-8 %v), want at most %d, cut with an ellipsis", n, utf8.ValidString(hit.Paper.Abstract), maxAbstractBytes)
+	if n := len(hit.Paper.Abstract); n > search.MaxHitAbstract || !utf8.ValidString(hit.Paper.Abstract) || !strings.HasSuffix(hit.Paper.Abstract, "…") {
+		t.Errorf("hit abstract is %d bytes (valid UTF-8 %v), want at most %d, cut with an ellipsis", n, utf8.ValidString(hit.Paper.Abstract), search.MaxHitAbstract)
 	}
 	if n := len(hit.Snippet.Text); n > 2*snippetBytes || len(hit.Snippet.Marks) == 0 {
 		t.Errorf("snippet is %d bytes with %d marks", n, len(hit.Snippet.Marks))
 	}
-	if b, _ := json.Marshal(res); len(b) > 2*maxAbstractBytes {
+	if b, _ := json.Marshal(res); len(b) > 2*search.MaxHitAbstract {
 		t.Errorf("the result's JSON is %d bytes", len(b))
 	}
 	full, err := x.Get(ctx, "giant")

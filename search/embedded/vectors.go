@@ -21,6 +21,7 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/embed/local"
+	"github.com/quire-research/quire/search/hybrid"
 	"github.com/quire-research/quire/search/vector"
 )
 
@@ -51,7 +52,7 @@ type vectors struct {
 	local     bool // the embedder is trained from this index's papers
 	scanBelow int  // vector.Options.FilterScanBelow
 
-	mu    sync.RWMutex
+	mu    sync.RWMutex   // under Index.writeMu (see Locks in embedded.go)
 	emb   embed.Embedder // nil until a local model is trained
 	idx   *vector.Index  // nil until the first vector is written
 	stale bool           // idx holds another embedder's vectors
@@ -87,8 +88,6 @@ type slotColumn struct {
 }
 
 const noSlot = ^uint32(0)
-
-func embedText(p *corpus.Paper) string { return p.Title + "\n" + p.Abstract }
 
 // openVectors opens the vector half, rolling back writes bleve lost.
 func (x *Index) openVectors(o Options) error {
@@ -205,7 +204,7 @@ func (v *vectors) ensureIndex() error {
 	if v.idx != nil {
 		return nil
 	}
-	if err := os.MkdirAll(v.dir, 0o755); err != nil {
+	if err := mkdirDurable(v.dir); err != nil {
 		return err
 	}
 	idx, err := vector.Open(filepath.Join(v.dir, "index"), vector.Options{Dim: v.emb.Dim(), FilterScanBelow: v.scanBelow})
@@ -263,7 +262,7 @@ func (v *vectors) embedBatch(ctx context.Context, ups []corpus.Paper) ([]vector.
 	}
 	texts := make([]string, len(ups))
 	for i := range ups {
-		texts[i] = embedText(&ups[i])
+		texts[i] = hybrid.EmbedText(&ups[i])
 	}
 	v.mu.RLock()
 	emb := v.emb
@@ -490,157 +489,21 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
 	n, err := x.idx.DocCount()
+	if err != nil || n == 0 {
+		return err
+	}
+	if ok, err := x.ensureEmbedder(ctx, int(n), progress); !ok || err != nil {
+		return err
+	}
+	if err := v.resetIfStale(); err != nil {
+		return err
+	}
+	seen, added, err := x.backfill(ctx, int(n), progress)
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		return nil
-	}
-	if v.local && v.emb == nil {
-		err := x.trainLocal(ctx, int(n), progress)
-		if errors.Is(err, local.ErrTooFew) {
-			// Stay BM25-only; a later ingest with more papers trains it.
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if v.emb == nil {
-		return nil
-	}
-	if v.stale || v.idx == nil {
-		v.mu.Lock()
-		if v.idx != nil {
-			v.idx.Close()
-			v.idx = nil
-		}
-		if err := os.RemoveAll(filepath.Join(v.dir, "index")); err != nil {
-			v.mu.Unlock()
-			return err
-		}
-		v.stale = false
-		err := v.ensureIndex()
-		v.mu.Unlock()
-		if err != nil {
-			return err
-		}
-		v.gen.Add(1)
-	}
-
-	// Walk every live paper and embed the ones without a vector, in three
-	// overlapping stages: reading stored papers, embedding, and writing
-	// (which links the graph on every core).
-	seen := make(map[string]struct{}, n)
-	todo := make(chan []corpus.Paper, 2)
-	ready := make(chan []vector.Item, 2)
-	// Progress counts papers whose vector is written (or was there): the
-	// reader runs ahead of the embedder and writer, and a count taken
-	// from it would reach 100% while most of the work remains.
-	var visited, pending atomic.Int64
-	var progMu sync.Mutex
-	shown := int64(-1)
-	report := func() {
-		progMu.Lock()
-		defer progMu.Unlock()
-		if d := visited.Load() - pending.Load(); d > shown {
-			shown = d
-			progress("embed", int(d), int(n))
-		}
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(todo)
-		var batch []corpus.Paper
-		// A first backfill need not look IDs up: each lookup would wait
-		// while the writer links a batch into the graph, stalling this stage.
-		empty := v.idx.Len() == 0
-		err := x.eachPaper(gctx, func(id string) bool {
-			seen[id] = struct{}{}
-			need := empty
-			if !empty {
-				_, ok := v.idx.Slot(id)
-				need = !ok
-			}
-			// pending before visited, so a report in between never
-			// counts this paper as done.
-			if need {
-				pending.Add(1)
-			}
-			if visited.Add(1)%1000 == 0 && pending.Load() > 0 {
-				report()
-			}
-			return need
-		}, func(p *corpus.Paper) error {
-			batch = append(batch, *p)
-			if len(batch) < syncBatch {
-				return nil
-			}
-			select {
-			case todo <- batch:
-				batch = nil
-				return nil
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		})
-		if err == nil && len(batch) > 0 {
-			select {
-			case todo <- batch:
-			case <-gctx.Done():
-				err = gctx.Err()
-			}
-		}
+	if err := x.dropOrphans(ctx, seen); err != nil {
 		return err
-	})
-	g.Go(func() error {
-		defer close(ready)
-		for batch := range todo {
-			items, err := v.embedBatch(gctx, batch)
-			if err != nil {
-				return err
-			}
-			select {
-			case ready <- items:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-		return nil
-	})
-	added := 0
-	g.Go(func() error {
-		for items := range ready {
-			if err := x.commitLocked(gctx, x.idx.NewBatch(), items, nil); err != nil {
-				return err
-			}
-			added += len(items)
-			pending.Add(-int64(len(items)))
-			report()
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	if added > 0 {
-		// A sync that embedded nothing reports no embed phase at all.
-		progress("embed", int(n), int(n))
-	}
-	// Drop vectors whose paper is gone (a crash between the halves, or
-	// deletions made while vectors were off).
-	if v.idx.Len() > len(seen) {
-		var orphans []string
-		for s := range v.idx.Slots() {
-			if id := v.idx.ID(uint32(s)); id != "" {
-				if _, ok := seen[id]; !ok {
-					orphans = append(orphans, id)
-				}
-			}
-		}
-		if err := x.commitLocked(ctx, x.idx.NewBatch(), nil, orphans); err != nil {
-			return err
-		}
 	}
 	compacted, err := v.compact(ctx, progress)
 	if err != nil {
@@ -657,6 +520,197 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 		v.idx.Trim()
 	}
 	return x.calibrate(ctx, progress)
+}
+
+// ensureEmbedder trains the local embedder when there is none yet, and
+// reports whether there is an embedder to sync with. Too few papers to
+// learn from is no error: the index stays BM25-only until a later ingest
+// brings more. The caller holds x.writeMu.
+func (x *Index) ensureEmbedder(ctx context.Context, n int, progress SyncProgress) (bool, error) {
+	v := x.vec
+	if v.local && v.emb == nil {
+		err := x.trainLocal(ctx, n, progress)
+		if errors.Is(err, local.ErrTooFew) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return v.emb != nil, nil
+}
+
+// resetIfStale starts an empty vector index when there is none or the
+// stored one holds another embedder's vectors. The caller holds x.writeMu.
+func (v *vectors) resetIfStale() error {
+	if !v.stale && v.idx != nil {
+		return nil
+	}
+	v.mu.Lock()
+	if v.idx != nil {
+		v.idx.Close()
+		v.idx = nil
+	}
+	if err := os.RemoveAll(filepath.Join(v.dir, "index")); err != nil {
+		v.mu.Unlock()
+		return err
+	}
+	v.stale = false
+	err := v.ensureIndex()
+	v.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	v.gen.Add(1)
+	return nil
+}
+
+// backfill is one sync's pass over every live paper, embedding the ones
+// without a vector in three overlapping stages: reading stored papers
+// (read), embedding (embed), and writing, which links the graph on every
+// core (write).
+type backfill struct {
+	x        *Index
+	n        int // live papers
+	progress SyncProgress
+	seen     map[string]struct{} // every live paper's ID, for dropOrphans
+	added    int                 // vectors written
+	// Progress counts papers whose vector is written (or was there): the
+	// reader runs ahead of the embedder and writer, and a count taken
+	// from it would reach 100% while most of the work remains.
+	visited, pending atomic.Int64
+	mu               sync.Mutex // guards shown
+	shown            int64
+}
+
+// backfill embeds the live papers that have no vector and returns every
+// live paper's ID and the number of vectors written. The caller holds
+// x.writeMu.
+func (x *Index) backfill(ctx context.Context, n int, progress SyncProgress) (map[string]struct{}, int, error) {
+	b := &backfill{x: x, n: n, progress: progress, seen: make(map[string]struct{}, n), shown: -1}
+	todo := make(chan []corpus.Paper, 2)
+	ready := make(chan []vector.Item, 2)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(todo)
+		return b.read(gctx, todo)
+	})
+	g.Go(func() error {
+		defer close(ready)
+		return b.embed(gctx, todo, ready)
+	})
+	g.Go(func() error { return b.write(gctx, ready) })
+	if err := g.Wait(); err != nil {
+		return nil, 0, err
+	}
+	if b.added > 0 {
+		// A sync that embedded nothing reports no embed phase at all.
+		progress("embed", n, n)
+	}
+	return b.seen, b.added, nil
+}
+
+func (b *backfill) report() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if d := b.visited.Load() - b.pending.Load(); d > b.shown {
+		b.shown = d
+		b.progress("embed", int(d), b.n)
+	}
+}
+
+// read sends the live papers without a vector to todo, in batches.
+func (b *backfill) read(ctx context.Context, todo chan<- []corpus.Paper) error {
+	v := b.x.vec
+	send := func(batch []corpus.Paper) error {
+		select {
+		case todo <- batch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var batch []corpus.Paper
+	// A first backfill need not look IDs up: each lookup would wait while
+	// the writer links a batch into the graph, stalling this stage.
+	empty := v.idx.Len() == 0
+	err := b.x.eachPaper(ctx, func(id string) bool {
+		b.seen[id] = struct{}{}
+		need := empty
+		if !empty {
+			_, ok := v.idx.Slot(id)
+			need = !ok
+		}
+		// pending before visited, so a report in between never counts
+		// this paper as done.
+		if need {
+			b.pending.Add(1)
+		}
+		if b.visited.Add(1)%1000 == 0 && b.pending.Load() > 0 {
+			b.report()
+		}
+		return need
+	}, func(p *corpus.Paper) error {
+		batch = append(batch, *p)
+		if len(batch) < syncBatch {
+			return nil
+		}
+		err := send(batch)
+		batch = nil
+		return err
+	})
+	if err == nil && len(batch) > 0 {
+		err = send(batch)
+	}
+	return err
+}
+
+// embed turns batches of papers into batches of vectors.
+func (b *backfill) embed(ctx context.Context, todo <-chan []corpus.Paper, ready chan<- []vector.Item) error {
+	for batch := range todo {
+		items, err := b.x.vec.embedBatch(ctx, batch)
+		if err != nil {
+			return err
+		}
+		select {
+		case ready <- items:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// write commits each batch of vectors, with its sequence number in bleve.
+func (b *backfill) write(ctx context.Context, ready <-chan []vector.Item) error {
+	for items := range ready {
+		if err := b.x.commitLocked(ctx, b.x.idx.NewBatch(), items, nil); err != nil {
+			return err
+		}
+		b.added += len(items)
+		b.pending.Add(-int64(len(items)))
+		b.report()
+	}
+	return nil
+}
+
+// dropOrphans deletes the vectors whose paper is gone (a crash between the
+// halves, or deletions made while vectors were off); seen holds every live
+// paper's ID. The caller holds x.writeMu.
+func (x *Index) dropOrphans(ctx context.Context, seen map[string]struct{}) error {
+	v := x.vec
+	if v.idx.Len() <= len(seen) {
+		return nil
+	}
+	var orphans []string
+	for s := range v.idx.Slots() {
+		if id := v.idx.ID(uint32(s)); id != "" {
+			if _, ok := seen[id]; !ok {
+				orphans = append(orphans, id)
+			}
+		}
+	}
+	return x.commitLocked(ctx, x.idx.NewBatch(), nil, orphans)
 }
 
 // compactAt: the vector half is compacted once 1/compactAt of its slots
@@ -725,7 +779,7 @@ func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) er
 	progress("train", 0, total)
 	var texts []string
 	err := x.eachPaper(ctx, evenSample(n, trainLimit), func(p *corpus.Paper) error {
-		texts = append(texts, embedText(p))
+		texts = append(texts, hybrid.EmbedText(p))
 		if len(texts)%1000 == 0 {
 			progress("train", len(texts), total)
 		}
@@ -770,7 +824,7 @@ func (x *Index) trainLocal(ctx context.Context, n int, progress SyncProgress) er
 		// same model, and the vectors already stored stand.
 		return nil
 	}
-	if err := os.MkdirAll(v.dir, 0o755); err != nil {
+	if err := mkdirDurable(v.dir); err != nil {
 		return err
 	}
 	if err := x.checkWrite(phaseModel); err != nil {
@@ -866,4 +920,13 @@ func (v *vectors) close() error {
 		return nil
 	}
 	return v.idx.Close()
+}
+
+// mkdirDurable makes dir and syncs its entry into the parent folder, so a
+// power cut cannot lose the folder after files in it were synced.
+func mkdirDurable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
 }

@@ -2,6 +2,7 @@ package query
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -95,6 +96,22 @@ func (q Query) Has(key, value string) bool {
 		return false
 	}
 	return q.has(key, value, false)
+}
+
+// Selects reports whether a positive filter on a facet's key takes value,
+// as a facet marks it selected: exactly for key:=, ignoring case
+// otherwise, and for years within the filter's range.
+func (q Query) Selects(key, value string) bool {
+	if key != KeyYear {
+		return q.Has(key, value)
+	}
+	y, err := strconv.Atoi(value)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(q.Filters, func(f Filter) bool {
+		return f.Key == KeyYear && !f.Negate && (f.Min == 0 || f.Min <= y) && (f.Max == 0 || y <= f.Max)
+	})
 }
 
 // HasExact reports whether a positive exact filter on key (key:=) holds

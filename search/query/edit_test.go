@@ -170,3 +170,23 @@ func TestToggleExact(t *testing.T) {
 		t.Fatalf("Parse(%q) = %+v, %v", f.String(), back, err)
 	}
 }
+
+func TestSelects(t *testing.T) {
+	q, err := Parse(`year:2018..2020 field:="Physics" -venue:nature author:smith`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key, value string
+		want       bool
+	}{
+		{KeyYear, "2019", true}, {KeyYear, "2021", false}, {KeyYear, "x", false},
+		{"field", "Physics", true}, {"field", "Biology", false},
+		{"venue", "nature", false}, // an exclusion selects nothing
+		{"author", "Smith", true},  // loose values ignore case
+	} {
+		if got := q.Selects(c.key, c.value); got != c.want {
+			t.Errorf("Selects(%s, %s) = %v, want %v", c.key, c.value, got, c.want)
+		}
+	}
+}

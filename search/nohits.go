@@ -1,0 +1,61 @@
+package search
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/quire-research/quire/search/query"
+)
+
+// maxExplained bounds the extra counts an empty result costs: one per
+// filter, for at most this many filters.
+const maxExplained = 8
+
+// ExplainNoHits says why q found nothing: the first filter whose removal
+// alone brings hits back, with their number; failing that (several filters
+// each empty the result), the filter that, added to the words one by one
+// in the order typed, removed the last matches. count returns how many hits a
+// query has; engines count in the request's mode, so the numbers are what
+// the user would see.
+func ExplainNoHits(q query.Query, count func(query.Query) (uint64, error)) (*NoHits, error) {
+	fs := q.Filters[:min(len(q.Filters), maxExplained)]
+	for i, f := range fs {
+		without := q
+		without.Filters = slices.Delete(slices.Clone(q.Filters), i, i+1)
+		n, err := count(without)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return &NoHits{Filter: f.String(), Without: n,
+				Message: fmt.Sprintf("no hits: %s removed the last matches (%d without it)", f, n)}, nil
+		}
+	}
+	words := q
+	words.Filters = nil
+	n, err := count(words)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		msg := "no hits: no paper matches the words of the query"
+		if q.Text == "" {
+			msg = "no hits: the index has no papers"
+		}
+		return &NoHits{Message: msg}, nil
+	}
+	for i, f := range fs {
+		next := words
+		next.Filters = fs[:i+1]
+		m, err := count(next)
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			return &NoHits{Filter: f.String(), Without: n,
+				Message: fmt.Sprintf("no hits: %s removed the last matches (%d with the filters before it)", f, n)}, nil
+		}
+		n = m
+	}
+	return &NoHits{Message: "no hits: the filters together leave no paper"}, nil
+}
