@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log"
 	"os"
 	"os/signal"
 	"sync/atomic"
@@ -42,6 +43,10 @@ func main() {
 		}
 		os.Exit(128 + n)
 	}()
+	// Libraries that log (the Weaviate client while it waits for a
+	// server) speak as quire, without the logger's timestamp.
+	log.SetFlags(0)
+	log.SetPrefix("quire: ")
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	if n := got.Load(); n != 0 && code == 130 {
 		code = 128 + int(n) // 143 for SIGTERM, as shells report it

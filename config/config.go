@@ -77,6 +77,7 @@ type Config struct {
 	// Theme is one of "auto", "dark", "light", "high-contrast".
 	Theme string `toml:"theme" env:"THEME"`
 
+	Engine Engine `toml:"engine"`
 	Search Search `toml:"search"`
 	Ingest Ingest `toml:"ingest"`
 	S3     S3     `toml:"s3"`
@@ -86,6 +87,11 @@ type Config struct {
 	// Keys remaps UI actions: action name → comma-separated keys, e.g.
 	// "app.search" = "/,ctrl+f". The UI owns the action names.
 	Keys map[string]string `toml:"keys"`
+
+	// Engines is every engine --engine named (eval and bench compare
+	// several); Engine.Kind is the first. Empty without the flag. It is
+	// not a file setting.
+	Engines []string `toml:"-"`
 
 	// File is the configuration file Load read, empty when none was found.
 	// It is not a setting.
@@ -287,6 +293,13 @@ func Default() Config {
 	return Config{
 		LockWaitSeconds: 30,
 		Theme:           ThemeAuto,
+		Engine: Engine{
+			Kind:        EngineEmbedded,
+			URL:         "http://localhost:8080",
+			Collection:  "QuirePaper",
+			Replication: 1,
+			Consistency: "QUORUM",
+		},
 		Search: Search{
 			Limit:            10,
 			FacetSize:        10,
@@ -358,6 +371,7 @@ func (c Config) problems(dirs bool) []*Error {
 	}
 	themes := []string{ThemeAuto, ThemeDark, ThemeLight, ThemeHighContrast}
 	check(slices.Contains(themes, c.Theme), "theme", "%q is not a theme (use auto, dark, light or high-contrast)", c.Theme)
+	errs = append(errs, c.engineProblems()...)
 
 	s := c.Search
 	check(intIn(s.Limit, 1, 10000), "search.limit", "%d is outside 1..10000", s.Limit)

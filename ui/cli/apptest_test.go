@@ -36,7 +36,7 @@ func newTestApp(t *testing.T, home string, opts func(*tui.Options)) *testApp {
 		t.Fatal(err)
 	}
 	e := &env{ctx: context.Background(), getenv: getenv, cfg: cfg}
-	x, err := openIndex(e, true)
+	x, err := openEngine(e, true)
 	if err != nil {
 		t.Fatal(err)
 	}

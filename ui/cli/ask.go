@@ -116,7 +116,7 @@ func newAgent(e *env, noSave bool) (*agent.Agent, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	x, err := openIndex(e, true)
+	x, err := openEngine(e, true)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bufio"
+	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -14,10 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quire-research/quire/config"
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/synth"
 	"github.com/quire-research/quire/search"
-	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/search/query"
 	"github.com/quire-research/quire/ui/progress"
 )
@@ -49,6 +51,8 @@ func init() {
 
 // benchResult is the JSON shape of 'quire bench'.
 type benchResult struct {
+	// Engine is set when it is not the embedded one alone.
+	Engine       string               `json:"engine,omitempty"`
 	Papers       uint64               `json:"papers"`
 	IngestPerSec float64              `json:"ingest_papers_per_sec,omitempty"`
 	IngestTime   time.Duration        `json:"ingest_ns,omitempty"`
@@ -77,26 +81,92 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 			return err
 		}
 	}
-	explicitIndex := e.indexFlag
-	dir := e.cfg.Index
-	if !explicitIndex {
-		tmp, err := os.MkdirTemp("", "quire-bench-")
+	engines := e.cfg.Engines
+	if len(engines) == 0 {
+		engines = []string{e.cfg.Engine.Kind}
+	}
+	var results []benchResult
+	var runs [][]benchRun // per result: the query kinds it measured
+	for _, kind := range engines {
+		be := *e
+		be.cfg.Engine.Kind = kind
+		r, rs, err := benchOne(&be, f, path)
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(tmp)
-		dir = filepath.Join(tmp, "index")
+		if len(engines) > 1 || kind != config.EngineEmbedded {
+			r.Engine = kind
+		}
+		results, runs = append(results, r), append(runs, rs)
 	}
-	x, err := openIndexAt(e, dir, false)
+	if f.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if len(results) == 1 {
+			return enc.Encode(results[0])
+		}
+		return enc.Encode(results)
+	}
+	for i, r := range results {
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		printBench(e, r, runs[i])
+	}
+	if len(results) > 1 {
+		printRatios(e, results, runs[0])
+	}
+	return nil
+}
+
+// benchPlace is where a bench builds its index: --index (or --collection)
+// when given, kept for the next run; else a temporary directory, or on a
+// cluster a collection emptied before and dropped after.
+func benchPlace(e *env, path string) (at place, cleanup func(), err error) {
+	at, cleanup = e.home(), func() {}
+	switch {
+	case e.placeFlag():
+	case e.weaviate():
+		sum := sha256.Sum256([]byte(path))
+		at.collection = fmt.Sprintf("%sBench_%x", at.collection, sum[:3])
+		drop := func() {
+			if x, err := openEngineAt(e, at, false); err == nil {
+				if d, ok := x.(dropper); ok {
+					_ = d.Drop(context.WithoutCancel(e.ctx))
+				}
+				x.Close()
+			}
+		}
+		drop()
+		cleanup = drop
+	default:
+		tmp, err := os.MkdirTemp("", "quire-bench-")
+		if err != nil {
+			return at, nil, err
+		}
+		at.dir = filepath.Join(tmp, "index")
+		cleanup = func() { os.RemoveAll(tmp) }
+	}
+	return at, cleanup, nil
+}
+
+// benchOne measures one engine on the corpus at path.
+func benchOne(e *env, f *benchFlags, path string) (benchResult, []benchRun, error) {
+	var r benchResult
+	at, cleanup, err := benchPlace(e, path)
 	if err != nil {
-		return err
+		return r, nil, err
+	}
+	defer cleanup()
+	x, err := openEngineAt(e, at, false)
+	if err != nil {
+		return r, nil, err
 	}
 	defer x.Close()
 	src, err := corpus.OpenJSONL([]string{path}, "jsonl", nil, synth.Source)
 	if err != nil {
-		return err
+		return r, nil, err
 	}
-	var r benchResult
 	r.GOMAXPROCS = runtime.GOMAXPROCS(0)
 	bar := progress.New(e.stderr, "bench ingest", src.Size(e.ctx), "papers")
 	st, err := search.Ingest(e.ctx, x, src, search.IngestOptions{
@@ -105,7 +175,7 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 	})
 	if err != nil {
 		bar.Fail(err)
-		return err
+		return r, nil, err
 	}
 	bar.Finish()
 	if !st.AlreadyDone && st.Elapsed > 0 {
@@ -116,7 +186,7 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 	// building all count as ingest time.
 	t1 := time.Now()
 	if err := syncVectors(e, x); err != nil {
-		return err
+		return r, nil, err
 	}
 	r.VectorSync = time.Since(t1)
 	if r.IngestTime > 0 {
@@ -126,17 +196,17 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 	if stats, err := x.Stats(e.ctx); err == nil {
 		r.Vectors, r.VectorBytes, r.Embedder = stats.Vectors, stats.VectorBytes, stats.Embedder
 	}
-	r.Papers, _ = x.Count()
-	r.IndexBytes = x.DiskBytes()
+	r.Papers, _ = paperCount(e.ctx, x)
+	r.IndexBytes = diskBytes(e.ctx, x)
 
 	queries, err := benchQueries(path, f.queries)
 	if err != nil {
-		return err
+		return r, nil, err
 	}
 	// The first faceted search builds the facet columns; report it apart.
 	t0 := time.Now()
 	if _, err := x.Search(e.ctx, search.Request{Facets: []string{search.FacetYear, search.FacetField}, Limit: 1}); err != nil {
-		return err
+		return r, nil, err
 	}
 	r.FacetWarmup = time.Since(t0)
 
@@ -156,7 +226,7 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: search.AllFacets, FacetSize: 10, Snippets: true, Mode: search.ModeBM25}
 		}},
 	}
-	if x.HasVectors() {
+	if hasVectors(e.ctx, x) {
 		for _, mode := range []string{search.ModeVector, search.ModeHybrid} {
 			runs = append(runs, benchRun{mode, func(q string) search.Request {
 				return search.Request{Query: query.Query{Text: q}, Limit: 10, Mode: mode}
@@ -172,23 +242,43 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 	for _, run := range runs {
 		l, err := measure(e, x, queries, run.build)
 		if err != nil {
-			return err
+			return r, nil, err
 		}
 		r.Latency[run.name] = l
 	}
 	r.PeakRSS = peakRSS()
-	if f.json {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+	return r, runs, nil
+}
+
+// diskBytes is the engine's size on this machine's disk, or as its
+// statistics report it.
+func diskBytes(ctx context.Context, x search.Engine) int64 {
+	if d, ok := x.(diskUser); ok {
+		return d.DiskBytes()
 	}
+	if st, err := x.Stats(ctx); err == nil {
+		return st.DiskBytes
+	}
+	return 0
+}
+
+// printBench prints one engine's measurements for people.
+func printBench(e *env, r benchResult, runs []benchRun) {
 	w := e.stdout
+	if r.Engine != "" {
+		fmt.Fprintf(w, "engine:        %s\n", r.Engine)
+	}
 	fmt.Fprintf(w, "papers:        %s\n", progress.HumanCount(int64(r.Papers)))
 	if r.IngestPerSec > 0 {
 		fmt.Fprintf(w, "ingest:        %.0f papers/s (%s)\n", r.IngestPerSec, progress.HumanDuration(r.IngestTime))
 	}
+	disk := progress.HumanBytes(r.IndexBytes)
+	if r.Engine == config.EngineWeaviate {
+		// The client's own memory, and files that are on the nodes.
+		disk = "on the cluster's nodes (.ci/weaviate.sh stats measures them)"
+	}
 	fmt.Fprintf(w, "peak RSS:      %s\nindex on disk: %s\nfacet warm-up: %s (first faceted query after open)\nGOMAXPROCS:    %d\n",
-		progress.HumanBytes(r.PeakRSS), progress.HumanBytes(r.IndexBytes), r.FacetWarmup.Round(time.Millisecond), r.GOMAXPROCS)
+		progress.HumanBytes(r.PeakRSS), disk, r.FacetWarmup.Round(time.Millisecond), r.GOMAXPROCS)
 	fmt.Fprintf(w, "vectors:       %s (%s in memory, %s), sync %s\n\n", progress.HumanCount(int64(r.Vectors)),
 		progress.HumanBytes(r.VectorBytes), r.Embedder, progress.HumanDuration(r.VectorSync))
 	fmt.Fprintf(w, "%-28s %8s %8s %8s %8s %10s\n", "query latency", "p50", "p90", "p99", "max", "mean hits")
@@ -196,7 +286,33 @@ func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 		l := r.Latency[run.name]
 		fmt.Fprintf(w, "%-28s %8s %8s %8s %8s %10.0f\n", run.name, ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max), l.MeanHits)
 	}
-	return nil
+}
+
+// printRatios sets each engine against the first: ingest rate and latency
+// per query kind, as ratios (above 1: slower, or for ingest faster).
+func printRatios(e *env, rs []benchResult, runs []benchRun) {
+	w, base := e.stdout, rs[0]
+	for _, r := range rs[1:] {
+		fmt.Fprintf(w, "\n%s against %s\n", r.Engine, base.Engine)
+		if r.IngestPerSec > 0 && base.IngestPerSec > 0 {
+			fmt.Fprintf(w, "%-28s %8.2fx\n", "ingest papers/s", r.IngestPerSec/base.IngestPerSec)
+		}
+		fmt.Fprintf(w, "%-28s %9s %9s\n", "query latency", "p50", "p99")
+		for _, run := range runs {
+			a, b := r.Latency[run.name], base.Latency[run.name]
+			if a.Queries == 0 || b.Queries == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "%-28s %8.2fx %8.2fx\n", run.name, ratio(a.P50, b.P50), ratio(a.P99, b.P99))
+		}
+	}
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }
 
 // benchRun is one kind of query the bench times.
@@ -208,7 +324,7 @@ type benchRun struct {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
 
 // measure runs every query once to warm caches, then again timed.
-func measure(e *env, x *embedded.Index, queries []string, build func(string) search.Request) (latencies, error) {
+func measure(e *env, x search.Engine, queries []string, build func(string) search.Request) (latencies, error) {
 	for _, q := range queries[:min(len(queries), 50)] {
 		if _, err := x.Search(e.ctx, build(q)); err != nil {
 			return latencies{}, err

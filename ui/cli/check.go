@@ -23,6 +23,12 @@ func init() {
 			if len(args) > 0 {
 				return usagef("check takes no arguments (got %q)", args[0])
 			}
+			if e.weaviate() {
+				// The cluster keeps its own replicas consistent; what
+				// check compares (bleve, the vector log, facet files) is
+				// the embedded index's.
+				return notSupported(e, "check")
+			}
 			o, err := indexOptions(e, !repair)
 			if err != nil {
 				return err

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/quire-research/quire/config"
+	"github.com/quire-research/quire/config/secret"
 	"github.com/quire-research/quire/config/suggest"
+	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/ui/termtext"
 )
 
@@ -34,11 +36,42 @@ type env struct {
 	// or after the subcommand: eval, bench and demo then use that index
 	// instead of a throwaway one.
 	indexFlag bool
+	// collectionFlag is the same for --collection, which names the place
+	// on a cluster.
+	collectionFlag bool
 	// start is when the command started, for its closing line.
 	start time.Time
 	// steps, when set, receives progress instead of bars on stderr (the
 	// app draws its own).
 	steps func(step)
+	// secrets redacts the engine's API key from every message.
+	secrets *secret.Redactor
+	// openCluster, when set, opens a cluster collection instead of
+	// openWeaviate: tests substitute an in-memory engine.
+	openCluster func(e *env, collection string) (search.Engine, error)
+}
+
+// oneEngine refuses a list of engines where only one can run.
+func oneEngine(e *env, what string) error {
+	if len(e.cfg.Engines) > 1 {
+		return usagef("--engine %s: %s works on one engine; eval and bench compare several", strings.Join(e.cfg.Engines, ","), what)
+	}
+	return nil
+}
+
+// notePlaceFlag records whether --index or --collection was given.
+func (e *env) notePlaceFlag(f *flag.Flag) {
+	e.indexFlag = e.indexFlag || f.Name == "index"
+	e.collectionFlag = e.collectionFlag || f.Name == "collection"
+}
+
+// placeFlag reports whether the command line named where the papers are:
+// --index for the embedded engine, --collection for a cluster.
+func (e *env) placeFlag() bool {
+	if e.weaviate() {
+		return e.collectionFlag
+	}
+	return e.indexFlag
 }
 
 // since is how long the command has run, for closing lines.
@@ -71,7 +104,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, start: time.Now()}
 	code, msg := exitCode(run(e, args))
 	if msg != "" {
-		fmt.Fprintf(stderr, "quire: %s\n", termtext.Clean(msg))
+		fmt.Fprintf(stderr, "quire: %s\n", termtext.Clean(e.secrets.String(msg)))
 	}
 	return code
 }
@@ -83,6 +116,9 @@ func run(e *env, args []string) error {
 		return err
 	}
 	e.cfg = cfg
+	if name := cfg.Engine.APIKeyEnv; name != "" {
+		e.secrets = secret.New(e.getenv(name))
+	}
 	// Global flags may come before the subcommand: quire --index DIR search x
 	gfs := flag.NewFlagSet("quire", flag.ContinueOnError)
 	gfs.SetOutput(e.stderr)
@@ -91,11 +127,14 @@ func run(e *env, args []string) error {
 	if err := gfs.Parse(args); err != nil {
 		return asUsage(err)
 	}
-	gfs.Visit(func(f *flag.Flag) { e.indexFlag = e.indexFlag || f.Name == "index" })
+	gfs.Visit(e.notePlaceFlag)
 	rest := gfs.Args()
 	if len(rest) == 0 {
 		if readerIsTerminal(e.stdin) && isTerminal(e.stdout) {
 			if err := e.cfg.Validate(); err != nil {
+				return err
+			}
+			if err := oneEngine(e, "the app"); err != nil {
 				return err
 			}
 			return runTUI(e)
@@ -133,9 +172,14 @@ func run(e *env, args []string) error {
 	if err != nil {
 		return asUsage(err)
 	}
-	fs.Visit(func(f *flag.Flag) { e.indexFlag = e.indexFlag || f.Name == "index" })
+	fs.Visit(e.notePlaceFlag)
 	if err := e.cfg.Validate(); err != nil {
 		return err
+	}
+	if c.name != "eval" && c.name != "bench" {
+		if err := oneEngine(e, c.name); err != nil {
+			return err
+		}
 	}
 	safeOutput(e, c, fs)
 	return c.run(e, fs, pos)

@@ -46,11 +46,11 @@ func runDemo(e *env, fs *flag.FlagSet, args []string) error {
 	if len(args) > 0 {
 		return usagef("demo takes no arguments (got %q)", strings.Join(args, " "))
 	}
-	dir, isDefault := demoDir(e)
-	if err := buildDemo(e.ctx, e, dir, nil); err != nil {
+	at, isDefault := demoDir(e)
+	if err := buildDemo(e.ctx, e, at, nil); err != nil {
 		return err
 	}
-	x, err := openIndexAt(e, dir, true)
+	x, err := openEngineAt(e, at, true)
 	if err != nil {
 		return err
 	}
@@ -70,34 +70,36 @@ func runDemo(e *env, fs *flag.FlagSet, args []string) error {
 		fmt.Fprintf(e.stdout, "\n$ quire search %s\n", shellQuote(q))
 		printResult(e.stdout, res, 0, color)
 	}
-	n, _ := x.Count()
-	printDemoNext(e.stdout, dir, isDefault, n)
+	n, _ := paperCount(e.ctx, x)
+	printDemoNext(e, at, isDefault, n)
 	fmt.Fprintf(e.stdout, "(demo ready in %s)\n", progress.HumanDuration(e.since()))
 	return nil
 }
 
-// demoDir picks where the demo goes: --index when given; the default index
-// when it holds nothing but the demo (or nothing at all), so plain
-// 'quire search' works afterwards; otherwise a directory under the cache,
-// leaving the user's own papers alone. isDefault says whether plain
-// commands (without --index) reach it.
-func demoDir(e *env) (dir string, isDefault bool) {
-	if e.indexFlag {
-		return e.cfg.Index, false
+// demoDir picks where the demo goes: --index (or --collection) when given;
+// the default index when it holds nothing but the demo (or nothing at
+// all), so plain 'quire search' works afterwards; otherwise a directory
+// under the cache (a collection named after the default one, on a
+// cluster), leaving the user's own papers alone. isDefault says whether
+// plain commands (without --index) reach it.
+func demoDir(e *env) (at place, isDefault bool) {
+	home := e.home()
+	if e.placeFlag() {
+		return home, false
 	}
-	if indexFreeForDemo(e, e.cfg.Index) {
-		return e.cfg.Index, true
+	if indexFreeForDemo(e, home) {
+		return home, true
 	}
-	return filepath.Join(e.cfg.CacheDir, "demo", "index"), false
+	return place{dir: filepath.Join(e.cfg.CacheDir, "demo", "index"), collection: home.collection + "Demo"}, false
 }
 
-// indexFreeForDemo reports whether dir has no index, an empty one, or one
+// indexFreeForDemo reports whether at has no index, an empty one, or one
 // holding only the demo's papers.
-func indexFreeForDemo(e *env, dir string) bool {
-	if !isFile(filepath.Join(dir, "index_meta.json")) {
+func indexFreeForDemo(e *env, at place) bool {
+	if !e.weaviate() && !isFile(filepath.Join(at.dir, "index_meta.json")) {
 		return true
 	}
-	x, err := openIndexAt(e, dir, true)
+	x, err := openEngineAt(e, at, true)
 	if err != nil {
 		return false // unreadable: not ours to overwrite
 	}
@@ -124,11 +126,11 @@ func demoCorpus(e *env) string {
 }
 
 // buildDemo generates the demo papers (once; cached) and builds the demo
-// index in dir, vectors included. With report nil, progress goes to
+// index at the place at, vectors included. With report nil, progress goes to
 // stderr as bars; otherwise every phase is reported as steps and nothing
 // is printed (the app's first-run screen calls it this way). Running it
 // again on a finished index does no work.
-func buildDemo(ctx context.Context, e *env, dir string, report func(step)) error {
+func buildDemo(ctx context.Context, e *env, at place, report func(step)) error {
 	be := *e
 	be.ctx = ctx
 	if report != nil {
@@ -139,7 +141,7 @@ func buildDemo(ctx context.Context, e *env, dir string, report func(step)) error
 	if err := ensureSynthetic(&be, path, demoPapers, 1); err != nil {
 		return err
 	}
-	x, err := openIndexAt(&be, dir, false)
+	x, err := openEngineAt(&be, at, false)
 	if err != nil {
 		return err
 	}
@@ -159,23 +161,31 @@ func buildDemo(ctx context.Context, e *env, dir string, report func(step)) error
 }
 
 // printDemoNext says how to reach the demo index: plain commands when it
-// is the default index, --index DIR ones otherwise.
-func printDemoNext(w io.Writer, dir string, isDefault bool, papers uint64) {
+// is the default index, --index DIR (or --collection NAME) ones otherwise.
+func printDemoNext(e *env, at place, isDefault bool, papers uint64) {
+	w, where := e.stdout, e.describe(at)
 	prefix := "quire"
+	if e.weaviate() && len(e.cfg.Engines) > 0 {
+		prefix += " --engine weaviate" // chosen on the command line, so not the default
+	}
 	if isDefault {
 		fmt.Fprintf(w, "\nThe demo's %s synthetic papers are now your default index (%s).\nTry:\n",
-			progress.HumanCount(int64(papers)), dir)
+			progress.HumanCount(int64(papers)), where)
 	} else {
-		prefix = "quire --index " + shellQuote(dir)
+		if e.weaviate() {
+			prefix += " --collection " + at.collection
+		} else {
+			prefix += " --index " + shellQuote(at.dir)
+		}
 		fmt.Fprintf(w, "\nThe demo index holds %s synthetic papers at %s (your default index is untouched).\nTry:\n",
-			progress.HumanCount(int64(papers)), dir)
+			progress.HumanCount(int64(papers)), where)
 	}
 	for _, c := range demoSuggested {
 		fmt.Fprintf(w, "  %s %s %s\n", prefix, c[0], shellQuote(c[1]))
 	}
 	fmt.Fprintf(w, "  %-*s (the terminal app)\n", len(prefix)+len(" search "), prefix)
-	if isDefault {
-		fmt.Fprintf(w, "To use your own papers instead, remove it (rm -r %s) and run: quire ingest PATH\n", shellQuote(dir))
+	if isDefault && !e.weaviate() {
+		fmt.Fprintf(w, "To use your own papers instead, remove it (rm -r %s) and run: quire ingest PATH\n", shellQuote(at.dir))
 	}
 }
 

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/quire-research/quire/config"
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/eval"
@@ -43,19 +46,32 @@ func init() {
 
 // evalResult is one collection's outcome, the JSON shape of 'quire eval'.
 type evalResult struct {
-	Collection string       `json:"collection"`
-	Mode       string       `json:"mode"`
-	Papers     uint64       `json:"papers"`
-	Report     *eval.Report `json:"report"`
+	Collection string `json:"collection"`
+	// Engine is set when it is not the embedded one alone.
+	Engine string       `json:"engine,omitempty"`
+	Mode   string       `json:"mode"`
+	Papers uint64       `json:"papers"`
+	Report *eval.Report `json:"report"`
 	// Versus holds hybrid against each single mode, on hybrid's result.
 	Versus []eval.Comparison `json:"versus,omitempty"`
+	// VersusEngine holds this engine against the first one named, in the
+	// same mode, when --engine names several.
+	VersusEngine *eval.Comparison `json:"versus_engine,omitempty"`
+}
+
+// name labels a result in the tables.
+func (r evalResult) name() string {
+	if r.Engine != "" {
+		return r.Collection + " (" + r.Mode + ", " + r.Engine + ")"
+	}
+	return r.Collection + " (" + r.Mode + ")"
 }
 
 func runEval(e *env, fs *flag.FlagSet, f *evalFlags, args []string) error {
 	if len(args) == 0 {
 		return usagef("eval needs a BEIR collection folder (try: quire eval ../shared/data/scifact)")
 	}
-	explicitIndex := e.indexFlag
+	explicitIndex := e.placeFlag()
 	if explicitIndex && len(args) > 1 {
 		return usagef("--index names one index, so give one collection at a time")
 	}
@@ -67,20 +83,39 @@ func runEval(e *env, fs *flag.FlagSet, f *evalFlags, args []string) error {
 	default:
 		return usagef("--mode %q: use bm25, vector, hybrid or all", f.mode)
 	}
+	engines := e.cfg.Engines
+	if len(engines) == 0 {
+		engines = []string{e.cfg.Engine.Kind}
+	}
 	var results []evalResult
 	for _, dir := range args {
-		rs, err := evalOne(e, dir, f.split, explicitIndex, modes)
-		if err != nil {
-			return err
-		}
-		if err := compareModes(rs); err != nil {
-			return err
-		}
-		for _, r := range rs {
-			if !f.perQuery {
-				r.Report.PerQuery = nil
+		var first []evalResult
+		for i, kind := range engines {
+			be := *e
+			be.cfg.Engine.Kind = kind
+			rs, err := evalOne(&be, dir, f.split, be.placeFlag(), modes)
+			if err != nil {
+				return err
 			}
-			results = append(results, r)
+			if len(engines) > 1 || kind != config.EngineEmbedded {
+				for j := range rs {
+					rs[j].Engine = kind
+				}
+			}
+			if err := compareModes(rs); err != nil {
+				return err
+			}
+			if i == 0 {
+				first = rs
+			} else if err := compareEngines(rs, first); err != nil {
+				return err
+			}
+			results = append(results, rs...)
+		}
+	}
+	if !f.perQuery {
+		for _, r := range results {
+			r.Report.PerQuery = nil
 		}
 	}
 	if f.json {
@@ -90,11 +125,47 @@ func runEval(e *env, fs *flag.FlagSet, f *evalFlags, args []string) error {
 	}
 	var rows []eval.Row
 	for _, r := range results {
-		rows = append(rows, eval.Row{Name: r.Collection + " (" + r.Mode + ")", Metrics: r.Report.Metrics})
+		rows = append(rows, eval.Row{Name: r.name(), Metrics: r.Report.Metrics})
 	}
 	fmt.Fprint(e.stdout, eval.Compare(rows))
 	fmt.Fprint(e.stdout, versusTable(results))
+	fmt.Fprint(e.stdout, enginesTable(results))
 	return nil
+}
+
+// compareEngines sets, on each of rs, how it fares against the result of
+// the same mode in base (the first engine, on the same collection).
+func compareEngines(rs, base []evalResult) error {
+	for i := range rs {
+		for _, b := range base {
+			if b.Mode != rs[i].Mode {
+				continue
+			}
+			c, err := eval.Paired(rs[i].Engine, *rs[i].Report, b.Engine, *b.Report)
+			if err != nil {
+				return fmt.Errorf("%s: %w", rs[i].Collection, err)
+			}
+			rs[i].VersusEngine = &c
+		}
+	}
+	return nil
+}
+
+// enginesTable prints each engine against the first, or nothing.
+func enginesTable(results []evalResult) string {
+	var names []string
+	var cs []eval.Comparison
+	for _, r := range results {
+		if c := r.VersusEngine; c != nil {
+			names = append(names, r.Collection+" "+r.Mode+": "+c.A+" − "+c.B)
+			cs = append(cs, *c)
+		}
+	}
+	if len(cs) == 0 {
+		return ""
+	}
+	return "\neach engine against the first, mode by mode: mean per-query difference, 95% paired-bootstrap interval:\n" +
+		eval.DiffTable(names, cs)
 }
 
 // compareModes sets, on a collection's hybrid result, how hybrid fares
@@ -128,7 +199,7 @@ func versusTable(results []evalResult) string {
 	var cs []eval.Comparison
 	for _, r := range results {
 		for _, c := range r.Versus {
-			names = append(names, r.Collection+" "+c.A+" − "+c.B)
+			names = append(names, strings.TrimSpace(r.Collection+" "+r.Engine)+" "+c.A+" − "+c.B)
 			cs = append(cs, c)
 		}
 	}
@@ -144,16 +215,22 @@ func evalOne(e *env, dir, split string, explicitIndex bool, modes []string) ([]e
 	if err != nil {
 		return nil, err
 	}
-	indexDir := e.cfg.Index
-	if !explicitIndex {
+	at := e.home()
+	switch {
+	case explicitIndex:
+	case e.weaviate():
+		// A collection per corpus, kept: the next run finds it ingested
+		// and embedded, and only searches.
+		at.collection = evalCollection(e, dir)
+	default:
 		tmp, err := os.MkdirTemp("", "quire-eval-")
 		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(tmp)
-		indexDir = filepath.Join(tmp, "index")
+		at.dir = filepath.Join(tmp, "index")
 	}
-	x, err := openIndexAt(e, indexDir, false)
+	x, err := openEngineAt(e, at, false)
 	if err != nil {
 		return nil, err
 	}
@@ -164,12 +241,12 @@ func evalOne(e *env, dir, split string, explicitIndex bool, modes []string) ([]e
 	if err := syncVectors(e, x); err != nil {
 		return nil, err
 	}
-	n, _ := x.Count()
+	n, _ := paperCount(e.ctx, x)
 	queries := make([]eval.Query, len(col.Queries))
 	for i, q := range col.Queries {
 		queries[i] = eval.Query{ID: q.ID, Text: q.Text}
 	}
-	if !x.HasVectors() && len(modes) > 1 {
+	if !hasVectors(e.ctx, x) && len(modes) > 1 {
 		fmt.Fprintf(e.stderr, "%s: no vectors (embedder %q, %d papers), so only BM25 is measured\n", col.Name, e.cfg.Embed.Provider, n)
 		modes = []string{search.ModeBM25}
 	}
@@ -196,4 +273,22 @@ func ingestQuiet(e *env, eng search.Engine, src corpus.Source) error {
 	f := &ingestFlags{maxShown: 5}
 	_, err := ingestOne(&env{ctx: e.ctx, stdout: e.stderr, stderr: e.stderr, getenv: e.getenv, cfg: e.cfg, start: e.start}, eng, src, f, nil)
 	return err
+}
+
+// evalCollection names the cluster collection that holds the corpus in
+// dir: the configured collection's name, the folder's, and a hash of its
+// absolute path, so two folders of one name never share a collection.
+func evalCollection(e *env, dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, filepath.Base(abs))
+	return fmt.Sprintf("%sEval_%s_%x", e.cfg.Engine.Collection, name, sum[:3])
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
-	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/ui/progress"
 )
 
@@ -83,9 +82,13 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 		defer lf.Close()
 		log = lf
 	}
-	x, err := openIndex(e, false)
+	x, err := openEngine(e, false)
 	if err != nil {
 		return err
+	}
+	if _, ok := x.(retrainer); f.retrain && !ok {
+		x.Close()
+		return notSupported(e, "ingest --retrain")
 	}
 	var tot ingestTotals
 	err = ingestAll(e, x, f, args, so, log, &tot)
@@ -94,15 +97,7 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 	if cerr := slowStep(e, "write the index to disk", x.Close); cerr != nil && err == nil {
 		err = cerr
 	}
-	if d := x.Durable(); d != nil {
-		// After a write failure, what the disk holds, read once bleve
-		// stopped retrying: the next run resumes exactly there.
-		fmt.Fprintf(e.stderr, "on disk: %s papers", progress.HumanCount(int64(d.Papers)))
-		for _, c := range d.Checkpoints {
-			fmt.Fprintf(e.stderr, "; checkpoint of %s: %s papers (line %d)", sanitize(c.Source), progress.HumanCount(c.Papers), c.Cursor.Line)
-		}
-		fmt.Fprintln(e.stderr)
-	}
+	printDurable(e, x)
 	var sk skippedError
 	if err != nil && tot.err == nil && !errors.As(err, &sk) {
 		tot.err = err
@@ -111,8 +106,26 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 	return err
 }
 
+// printDurable says, after a write failure, what the disk holds, read
+// once bleve stopped retrying: the next run resumes exactly there.
+func printDurable(e *env, x search.Engine) {
+	dr, ok := x.(durableReporter)
+	if !ok {
+		return
+	}
+	d := dr.Durable()
+	if d == nil {
+		return
+	}
+	fmt.Fprintf(e.stderr, "on disk: %s papers", progress.HumanCount(int64(d.Papers)))
+	for _, c := range d.Checkpoints {
+		fmt.Fprintf(e.stderr, "; checkpoint of %s: %s papers (line %d)", sanitize(c.Source), progress.HumanCount(c.Papers), c.Cursor.Line)
+	}
+	fmt.Fprintln(e.stderr)
+}
+
 // ingestAll reads every source into x, then brings the vectors up to date.
-func ingestAll(e *env, x *embedded.Index, f *ingestFlags, args []string, so sourceOptions, log io.Writer, tot *ingestTotals) error {
+func ingestAll(e *env, x search.Engine, f *ingestFlags, args []string, so sourceOptions, log io.Writer, tot *ingestTotals) error {
 	var failed error
 	for _, spec := range args {
 		src, err := openSource(e.ctx, spec, so)
@@ -130,7 +143,7 @@ func ingestAll(e *env, x *embedded.Index, f *ingestFlags, args []string, so sour
 		}
 	}
 	tot.read = e.since()
-	if x.Fault() != nil {
+	if fx, ok := x.(faulter); ok && fx.Fault() != nil {
 		// A write failed and the index stopped taking writes; the error
 		// is in failed already, and the vectors wait for the next run.
 		return failed

@@ -55,7 +55,7 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 	if f.facets != "none" && f.facets != "" {
 		req = req.WithFacets(e.cfg.Search.FacetSize, strings.Split(f.facets, ",")...)
 	}
-	x, err := openIndex(e, true)
+	x, err := openEngine(e, true)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ func init() {
 			return nil
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error {
-			x, err := openIndex(e, true)
+			x, err := openEngine(e, true)
 			if err != nil {
 				return err
 			}
@@ -34,11 +34,18 @@ func init() {
 				return enc.Encode(st)
 			}
 			w := e.stdout
-			fmt.Fprintf(w, "index:    %s\nengine:   %s\npapers:   %s\non disk:  %s in %d segments\n",
-				oneLine(st.Path), st.Engine, progress.HumanCount(int64(st.Papers)), progress.HumanBytes(st.DiskBytes), st.Segments)
-			if st.Embedder != "" {
+			fmt.Fprintf(w, "index:    %s\nengine:   %s\npapers:   %s\n",
+				oneLine(st.Path), st.Engine, progress.HumanCount(int64(st.Papers)))
+			// A cluster's files are on its nodes, not here.
+			_, local := x.(diskUser)
+			if local || st.DiskBytes > 0 {
+				fmt.Fprintf(w, "on disk:  %s in %d segments\n", progress.HumanBytes(st.DiskBytes), st.Segments)
+			}
+			if st.Embedder != "" && (local || st.VectorBytes > 0) {
 				fmt.Fprintf(w, "vectors:  %s by %s, %s in memory\n",
 					progress.HumanCount(int64(st.Vectors)), oneLine(st.Embedder), progress.HumanBytes(st.VectorBytes))
+			} else if st.Embedder != "" {
+				fmt.Fprintf(w, "vectors:  %s by %s\n", progress.HumanCount(int64(st.Vectors)), oneLine(st.Embedder))
 			}
 			if c := st.Calibration; c != nil {
 				how := "hybrid leans on BM25"

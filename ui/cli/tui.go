@@ -5,12 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 
 	"github.com/quire-research/quire/agent"
 	"github.com/quire-research/quire/config"
-	"github.com/quire-research/quire/search/embedded"
+	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/ui/tui"
 )
 
@@ -31,41 +32,60 @@ func runTUI(e *env) error {
 		return fmt.Errorf("the app needs a terminal on stdin and stdout; in scripts use 'quire search', 'quire ask' or 'quire draft'")
 	}
 	o := tuiOptions(e, nil)
-	x, err := openIndex(e, true)
+	x, err := openEngine(e, true)
 	if err == nil {
-		if n, cerr := x.Count(); cerr == nil && n == 0 {
+		if n, cerr := paperCount(e.ctx, x); cerr == nil && n == 0 {
 			x.Close()
 			x, err = nil, errNoIndex
 		}
 	}
 	if err != nil {
-		if !isFile(filepath.Join(e.cfg.Index, "index_meta.json")) || errors.Is(err, errNoIndex) {
+		if errors.Is(err, errNoIndex) || !e.weaviate() && !isFile(filepath.Join(e.cfg.Index, "index_meta.json")) {
 			s := newAppSetup(e)
 			o.Setup = s
-			rerr := tui.Run(e.ctx, o, e.stdin, e.stdout)
+			rerr := runApp(e, o)
 			return errors.Join(rerr, s.Close())
 		}
 		return err
 	}
 	defer x.Close()
-	o.Backend = appBackend(e, x)
+	o.Backend = appBackend(e, x, e.home())
+	return runApp(e, o)
+}
+
+// runApp runs the app with the standard logger silenced: a library
+// logging from a background build (the Weaviate client waiting for its
+// server) would write across the app's screen.
+func runApp(e *env, o tui.Options) error {
+	w := log.Writer()
+	log.SetOutput(io.Discard)
+	defer log.SetOutput(w)
 	return tui.Run(e.ctx, o, e.stdin, e.stdout)
 }
 
 var errNoIndex = errors.New("the index is empty")
 
+// engineLabel names the engine on the app's status line: a cluster's
+// collection, since there is no directory to show.
+func engineLabel(e *env, at place) string {
+	if e.weaviate() {
+		return "weaviate " + at.collection
+	}
+	return config.EngineEmbedded
+}
+
 // appBackend is the app's backend over an open index: search, plus the
 // configured provider's answers and drafts (the offline extractive
 // answerer by default). A provider that cannot start leaves search
 // working, and the panes say why.
-func appBackend(e *env, x *embedded.Index) tui.Backend {
+func appBackend(e *env, x search.Engine, at place) tui.Backend {
 	embedder := e.cfg.Embed.Provider
 	if e.cfg.Search.Mode == config.ModeBM25 {
 		embedder = "" // not used by a BM25-only search
 	}
 	b := &tui.EngineBackend{Engine: x, About: tui.Info{
-		Engine: "embedded", Embedder: embedder,
-		Provider: e.cfg.LLM.Provider, Model: e.cfg.LLM.Model, Mode: x.Mode(),
+		Engine: engineLabel(e, at), Embedder: embedder,
+		Provider: e.cfg.LLM.Provider, Model: e.cfg.LLM.Model, Mode: searchMode(e.ctx, x, e.cfg.Search.Mode),
 	}}
 	if p, err := agent.NewProvider(e.cfg.LLM, e.getenv); err == nil {
 		o := agent.OptionsFromConfig(e.cfg.LLM)

@@ -16,7 +16,6 @@ import (
 	"github.com/quire-research/quire/agent"
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
-	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/ui/tui"
 )
 
@@ -130,18 +129,20 @@ func tuiSources(srcs []agent.Source) []tui.Source {
 // ingest of a path the user types, or the demo. It is the only place the
 // first-run screen's work touches files.
 type appSetup struct {
-	e   *env
-	dir string
+	e  *env
+	at place
 
 	mu    sync.Mutex
-	x     *embedded.Index // the index the app searches, once built
+	x     search.Engine // the engine the app searches, once built
 	stop  []context.CancelFunc
 	works sync.WaitGroup
 }
 
-func newAppSetup(e *env) *appSetup { return &appSetup{e: e, dir: e.cfg.Index} }
+func newAppSetup(e *env) *appSetup { return &appSetup{e: e, at: e.home()} }
 
-func (s *appSetup) IndexDir() string { return s.dir }
+// IndexDir names where the papers go: the index directory, or the
+// cluster's collection.
+func (s *appSetup) IndexDir() string { return s.e.describe(s.at) }
 
 // work runs one build with a context that also ends with the command's.
 func (s *appSetup) work(ctx context.Context, build func(ctx context.Context) error) (tui.Backend, error) {
@@ -160,7 +161,7 @@ func (s *appSetup) work(ctx context.Context, build func(ctx context.Context) err
 		}
 		return nil, err
 	}
-	x, err := openIndexAt(s.e, s.dir, true)
+	x, err := openEngineAt(s.e, s.at, true)
 	if err != nil {
 		return nil, err
 	}
@@ -170,15 +171,15 @@ func (s *appSetup) work(ctx context.Context, build func(ctx context.Context) err
 	}
 	s.x = x
 	s.mu.Unlock()
-	return appBackend(s.e, x), nil
+	return appBackend(s.e, x, s.at), nil
 }
 
 func (s *appSetup) Demo(ctx context.Context, report func(tui.Progress)) (tui.Backend, error) {
-	return s.work(ctx, func(ctx context.Context) error { return buildDemo(ctx, s.e, s.dir, stepsTo(report)) })
+	return s.work(ctx, func(ctx context.Context) error { return buildDemo(ctx, s.e, s.at, stepsTo(report)) })
 }
 
 func (s *appSetup) Ingest(ctx context.Context, path string, report func(tui.Progress)) (tui.Backend, error) {
-	return s.work(ctx, func(ctx context.Context) error { return ingestPath(ctx, s.e, s.dir, path, stepsTo(report)) })
+	return s.work(ctx, func(ctx context.Context) error { return ingestPath(ctx, s.e, s.at, path, stepsTo(report)) })
 }
 
 // Close stops the builds still running, waits for them, and closes the
@@ -202,10 +203,10 @@ func stepsTo(report func(tui.Progress)) func(step) {
 	}
 }
 
-// ingestPath ingests one source into the index at dir, as 'quire ingest
+// ingestPath ingests one source into the engine at the place at, as 'quire ingest
 // PATH' does with the configuration's defaults, reporting steps instead of
 // printing. Reading no paper at all is an error that says why.
-func ingestPath(ctx context.Context, e *env, dir, spec string, report func(step)) error {
+func ingestPath(ctx context.Context, e *env, at place, spec string, report func(step)) error {
 	be := *e
 	be.ctx, be.steps = ctx, report
 	var out bytes.Buffer
@@ -221,13 +222,13 @@ func ingestPath(ctx context.Context, e *env, dir, spec string, report func(step)
 	if err != nil {
 		return err
 	}
-	x, err := openIndexAt(&be, dir, false)
+	x, err := openEngineAt(&be, at, false)
 	if err != nil {
 		return err
 	}
 	st, err := ingestOne(&be, x, src, &ingestFlags{maxShown: 3}, nil)
 	if err == nil && st.Papers == 0 && !st.AlreadyDone {
-		n, _ := x.Count()
+		n, _ := paperCount(ctx, x)
 		if n == 0 {
 			err = fmt.Errorf("no papers read from %s: %s", spec, strings.Join(strings.Fields(out.String()), " "))
 		}
