@@ -4,7 +4,9 @@
 # demo; then search, a facet click (a real mouse event), the reader, a
 # question, a follow-up, a draft from a prompt and its export, checking each
 # screen with capture-pane. The whole walk runs at 120x40; the walk from the
-# search on runs again at 80x24 over the index the first one built.
+# search on runs again at 80x24 over the index the first one built, and,
+# when .ci/run has started the Weaviate cluster (QUIRE_WEAVIATE_URL), once
+# more at 140x45 over that index pushed into the cluster.
 # Exits non-zero with the screen printed on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -171,5 +173,26 @@ text 'g'
 expect 'Search › g ' "typing replaces a restored query"
 keys BSpace
 walk_from_search
+
+# Once more at 140x45 on the Weaviate cluster: the same walk, unchanged,
+# over the demo pushed into a collection of its own.
+if [ -n "${QUIRE_WEAVIATE_URL:-}" ]; then
+	size="push"
+	coll="QuireTuiE2E$$"
+	export QUIRE_ENGINE_URL="$QUIRE_WEAVIATE_URL" QUIRE_ENGINE_GRPC="$QUIRE_WEAVIATE_GRPC"
+	(cd "$work" && ./quire push --to weaviate --collection "$coll") >"$work/push.log" 2>&1 ||
+		{ cat "$work/push.log" >&2; fail "quire push --to weaviate failed"; }
+	echo "tui-e2e: pushed the demo to $coll in $((SECONDS - start)) s: $(tail -1 "$work/push.log")"
+	export QUIRE_ENGINE=weaviate QUIRE_ENGINE_COLLECTION="$coll"
+	start_app 140 45
+	expect "weaviate $coll" "the status line names the cluster's collection" 30
+	text 'g'
+	expect 'Search › g ' "typing replaces a restored query"
+	keys BSpace
+	walk_from_search
+	unset QUIRE_ENGINE QUIRE_ENGINE_COLLECTION
+else
+	echo "tui-e2e: QUIRE_WEAVIATE_URL unset: the walk on the Weaviate cluster did not run"
+fi
 
 echo "tui-e2e: $passed passed, 0 failed in $((SECONDS - start)) s"
