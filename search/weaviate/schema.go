@@ -3,6 +3,7 @@ package weaviate
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/weaviate/weaviate/entities/models"
@@ -144,6 +145,11 @@ func metaClass(name string, replicas int) *models.Class {
 // ensureSchema creates both collections when absent. An existing
 // collection is used as it is (its replication factor stays).
 func (e *Engine) ensureSchema(ctx context.Context) error {
+	if e.o.MustExist {
+		if err := e.mustExist(ctx); err != nil {
+			return err
+		}
+	}
 	for _, c := range []*models.Class{paperClass(e.o.Collection, e.o.Replication), metaClass(e.meta, e.o.Replication)} {
 		err := retry(ctx, "check collection "+c.Class, func(ctx context.Context) error {
 			ok, err := e.client.Schema().ClassExistenceChecker().WithClassName(c.Class).Do(ctx)
@@ -186,4 +192,54 @@ func (e *Engine) Drop(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// MissingError says a collection a reader named is not on the cluster.
+type MissingError struct {
+	Collection, URL string
+	// Existing lists the cluster's paper collections (their meta
+	// collections left out), sorted.
+	Existing []string
+}
+
+func (e *MissingError) Error() string {
+	msg := fmt.Sprintf("weaviate collection %s does not exist at %s", e.Collection, e.URL)
+	if len(e.Existing) > 0 {
+		msg += " (it has " + strings.Join(e.Existing, ", ") + ")"
+	}
+	return msg
+}
+
+// mustExist fails with a MissingError when the papers' collection is
+// absent.
+func (e *Engine) mustExist(ctx context.Context) error {
+	var ok bool
+	err := retry(ctx, "check collection "+e.o.Collection, func(ctx context.Context) error {
+		var err error
+		ok, err = e.client.Schema().ClassExistenceChecker().WithClassName(e.o.Collection).Do(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("weaviate: check collection %s: %w", e.o.Collection, redact(err, e.o.APIKey))
+	}
+	if ok {
+		return nil
+	}
+	missing := &MissingError{Collection: e.o.Collection, URL: e.o.URL}
+	schema, err := e.client.Schema().Getter().Do(ctx)
+	if err != nil || schema == nil {
+		return missing // the listing is a courtesy; the error stands
+	}
+	names := map[string]bool{}
+	for _, c := range schema.Classes {
+		names[c.Class] = true
+	}
+	for n := range names {
+		// A paper collection is one with its meta collection beside it.
+		if !strings.HasSuffix(n, "Meta") && names[n+"Meta"] {
+			missing.Existing = append(missing.Existing, n)
+		}
+	}
+	slices.Sort(missing.Existing)
+	return missing
 }

@@ -57,6 +57,9 @@ type Options struct {
 	// "planner" (Quire's planner over Weaviate's BM25 and nearVector
 	// halves); "" is DefaultHybrid.
 	Hybrid string
+	// MustExist opens an existing collection only: a reader given a
+	// mistyped name gets a MissingError, not a new empty collection.
+	MustExist bool
 }
 
 // Hybrid implementations.

@@ -359,3 +359,29 @@ func TestAPIKey(t *testing.T) {
 		t.Errorf("error shows a key: %v", err)
 	}
 }
+
+// TestMustExist: a reader opening a collection that is not there gets a
+// MissingError listing the cluster's paper collections, and nothing is
+// created; a writer's open creates it.
+func TestMustExist(t *testing.T) {
+	ctx := context.Background()
+	have := openTest(t, Options{})
+	url, grpc := server(t)
+	name := have.o.Collection + "X"
+	_, err := Open(ctx, Options{URL: url, GRPC: grpc, Collection: name, MustExist: true})
+	var missing *MissingError
+	if !errors.As(err, &missing) || missing.Collection != name || !slices.Contains(missing.Existing, have.o.Collection) {
+		t.Fatalf("reader's open of %s: %v; want a MissingError listing %s", name, err, have.o.Collection)
+	}
+	if slices.Contains(missing.Existing, have.meta) {
+		t.Errorf("existing collections %v list the meta collection %s", missing.Existing, have.meta)
+	}
+	ok, err := have.client.Schema().ClassExistenceChecker().WithClassName(name).Do(ctx)
+	if err != nil || ok {
+		t.Fatalf("after the reader's open, %s exists = %v (%v); want not created", name, ok, err)
+	}
+	openTest(t, Options{Collection: name}) // a writer makes it (and the cleanup drops it)
+	if _, err := Open(ctx, Options{URL: url, GRPC: grpc, Collection: name, MustExist: true}); err != nil {
+		t.Errorf("reader's open after a writer made %s: %v", name, err)
+	}
+}

@@ -136,7 +136,7 @@ func openEngineAt(e *env, p place, readOnly bool) (search.Engine, error) {
 		if e.openCluster != nil {
 			return e.openCluster(e, p.collection)
 		}
-		return openWeaviate(e, p.collection)
+		return openWeaviate(e, p.collection, readOnly)
 	}
 	x, err := openIndexAt(e, p.dir, readOnly)
 	if err != nil {

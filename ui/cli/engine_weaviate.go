@@ -1,24 +1,50 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/quire-research/quire/config/suggest"
 
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/weaviate"
 )
 
-// openWeaviate opens the configured cluster's collection.
-func openWeaviate(e *env, collection string) (search.Engine, error) {
+// openWeaviate opens the configured cluster's collection. Readers open
+// only one that exists: a mistyped name must not make an empty one.
+func openWeaviate(e *env, collection string, readOnly bool) (search.Engine, error) {
 	o, err := weaviateOptions(e, collection)
 	if err != nil {
 		return nil, err
 	}
+	o.MustExist = readOnly
 	eng, err := weaviate.Open(e.ctx, o)
+	var missing *weaviate.MissingError
+	if errors.As(err, &missing) {
+		return nil, &missingCollection{missing}
+	}
 	if err != nil {
 		return nil, e.secrets.Error(err)
 	}
 	return eng, nil
+}
+
+// missingCollection is a reader's collection that is not on the cluster:
+// the app opens its first-run screen on it, as on an empty one, and the
+// commands say which collections there are.
+type missingCollection struct{ *weaviate.MissingError }
+
+func (m *missingCollection) Is(target error) bool { return target == errNoIndex }
+
+func (m *missingCollection) Error() string {
+	msg := m.MissingError.Error()
+	for _, c := range m.Existing {
+		if suggest.Distance(strings.ToLower(c), strings.ToLower(m.Collection)) <= 2 {
+			return fmt.Sprintf("%s: did you mean --collection %s?", msg, c)
+		}
+	}
+	return msg + "; 'quire ingest' or 'quire push --to weaviate' makes a new one"
 }
 
 // weaviateOptions builds the engine's options from the config. The API
