@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -104,7 +105,7 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := newClient(o)
+	client, err := newClient(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +179,7 @@ func validName(s string) bool {
 
 // newClient makes the client. The API key goes into the client's
 // configuration only; errors name the URL, never the key.
-func newClient(o Options) (*wv.Client, error) {
+func newClient(ctx context.Context, o Options) (*wv.Client, error) {
 	u, err := url.Parse(o.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("weaviate: url %q: want http://host:port or https://host:port", o.URL)
@@ -186,6 +187,9 @@ func newClient(o Options) (*wv.Client, error) {
 	g := o.GRPC
 	if g == "" {
 		g = net.JoinHostPort(u.Hostname(), "50051")
+	}
+	if err := ready(ctx, u); err != nil {
+		return nil, fmt.Errorf("weaviate at %s is not answering (is the cluster running? see [engine] url): %w", o.URL, err)
 	}
 	cfg := wv.Config{
 		Host:           u.Host,
@@ -202,6 +206,46 @@ func newClient(o Options) (*wv.Client, error) {
 		return nil, fmt.Errorf("weaviate at %s (gRPC %s): %w", o.URL, g, redact(err, o.APIKey))
 	}
 	return c, nil
+}
+
+// readyWait is how long Open waits for a cluster's readiness endpoint.
+// The client's own wait logs a line a second through the standard logger
+// (over the app's screen) and ends in an error blaming startupTimeout, so
+// Open asks first and fails with the cause.
+const readyWait = 3 * time.Second
+
+// ready asks the node at u whether it is ready, retrying for readyWait:
+// a node that was just started answers within it.
+func ready(ctx context.Context, u *url.URL) error {
+	ctx, cancel := context.WithTimeout(ctx, readyWait)
+	defer cancel()
+	probe := u.JoinPath("/v1/.well-known/ready").String()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, probe, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("%s answered %s", probe, resp.Status)
+		}
+		select {
+		case <-ctx.Done():
+			if ctx.Err() == context.DeadlineExceeded {
+				var ue *url.Error
+				if errors.As(err, &ue) {
+					err = ue.Err // the URL is in the caller's message
+				}
+				return err
+			}
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // redact removes the API key from an error's text, should a library ever

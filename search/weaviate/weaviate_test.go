@@ -1,9 +1,12 @@
 package weaviate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -383,5 +386,27 @@ func TestMustExist(t *testing.T) {
 	openTest(t, Options{Collection: name}) // a writer makes it (and the cleanup drops it)
 	if _, err := Open(ctx, Options{URL: url, GRPC: grpc, Collection: name, MustExist: true}); err != nil {
 		t.Errorf("reader's open after a writer made %s: %v", name, err)
+	}
+}
+
+// TestNotAnswering: a URL where nothing listens fails with the cause and
+// writes nothing through the standard logger (the client's own wait logs
+// a line a second, across the app's screen).
+func TestNotAnswering(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	var logged bytes.Buffer
+	log.SetOutput(&logged)
+	defer log.SetOutput(os.Stderr)
+	_, err = Open(context.Background(), Options{URL: "http://" + addr, GRPC: addr})
+	if err == nil || !strings.Contains(err.Error(), "not answering") || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("Open on a closed port: %v; want not answering ... connection refused", err)
+	}
+	if logged.Len() > 0 {
+		t.Errorf("Open logged %q", logged.String())
 	}
 }
