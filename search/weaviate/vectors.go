@@ -71,6 +71,11 @@ func (e *Engine) SyncVectors(ctx context.Context, progress func(phase string, do
 	}
 	done, total := 0, int(n-have)
 	progress("embed", 0, total)
+	if total == 0 {
+		// Every paper has this embedder's vector (a push that handed over
+		// its model, a re-run): the walk would read them all for nothing.
+		return e.afterSync(ctx, n, progress)
+	}
 	// Walk every paper by cursor and re-embed those another embedder (or
 	// none) made: a filtered listing ("embedder is not this one") is no
 	// cursor, and Weaviate's negated filter kept returning papers already
@@ -103,8 +108,16 @@ func (e *Engine) SyncVectors(ctx context.Context, progress func(phase string, do
 		progress("embed", min(done, total), total)
 		return nil
 	})
-	if err != nil || !e.o.Adaptive {
+	if err != nil {
 		return err
+	}
+	return e.afterSync(ctx, n, progress)
+}
+
+// afterSync probes the vectors against BM25 when hybrid is adaptive.
+func (e *Engine) afterSync(ctx context.Context, n uint64, progress func(string, int, int)) error {
+	if !e.o.Adaptive {
+		return nil
 	}
 	return e.calibrate(ctx, n, progress)
 }
@@ -302,4 +315,22 @@ func (e *Engine) loadModel(ctx context.Context) (*local.Model, error) {
 		return nil, err
 	}
 	return local.Load(path)
+}
+
+// UseModel makes m the collection's local embedder when it has none yet,
+// storing it for every client, and reports whether it did: a push hands
+// over the source index's model so the papers it writes are embedded as
+// they were there, once, instead of written bare and embedded again by a
+// model learned anew. A collection with a model keeps it.
+func (e *Engine) UseModel(ctx context.Context, m *local.Model) (bool, error) {
+	if !e.o.LocalEmbedder || e.embedder() != nil {
+		return false, nil
+	}
+	if err := e.saveModel(ctx, m); err != nil {
+		return false, err
+	}
+	e.mu.Lock()
+	e.emb = m
+	e.mu.Unlock()
+	return true, nil
 }

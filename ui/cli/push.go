@@ -12,6 +12,7 @@ import (
 	"github.com/quire-research/quire/config"
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embed/local"
 	"github.com/quire-research/quire/ui/progress"
 )
 
@@ -33,9 +34,9 @@ func init() {
 		name: "push",
 		args: "--to weaviate [--collection NAME] [flags]",
 		summary: "Copy the embedded index (--index) into a Weaviate cluster ([engine] url, collection):\n" +
-			"every paper, then the sources' checkpoints, then the vectors, embedded on the cluster\n" +
-			"with the configured embedder (the local one is learned again there from the same papers\n" +
-			"and stored for every client). Ctrl-C stops cleanly; running it again resumes.",
+			"the local embedder's model (stored for every client), every paper with its vector made\n" +
+			"by that model, then the sources' checkpoints. With another embedder configured the\n" +
+			"cluster embeds the papers itself. Ctrl-C stops cleanly; running it again resumes.",
 		flags: func(fs *flag.FlagSet) any {
 			fs.StringVar(&f.to, "to", "", "the engine to copy into: weaviate")
 			fs.BoolVar(&f.force, "force", false, "copy every paper again, even when a finished push says the cluster has them")
@@ -103,6 +104,9 @@ func push(e *env, src search.Engine, name string, dst search.Engine, f *pushFlag
 	if err != nil {
 		return 0, err
 	}
+	if err := handModel(e, src, dst); err != nil {
+		return 0, err
+	}
 	ps := &pushSource{name: name, papers: int64(n), list: l}
 	if _, err := ingestOne(e, dst, ps, &ingestFlags{maxShown: 5, force: f.force, batch: f.batch}, nil); err != nil {
 		return 0, err
@@ -128,6 +132,31 @@ func push(e *env, src search.Engine, name string, dst search.Engine, f *pushFlag
 		return 0, err
 	}
 	return paperCount(e.ctx, dst)
+}
+
+// handModel gives dst the local model src's vectors were made with, when
+// dst has none: the papers then go over embedded as they are in src, once,
+// and the vector sync after them has nothing left to do.
+func handModel(e *env, src, dst search.Engine) error {
+	s, ok := src.(interface{ LocalModel() *local.Model })
+	if !ok {
+		return nil
+	}
+	d, ok := dst.(interface {
+		UseModel(context.Context, *local.Model) (bool, error)
+	})
+	m := s.LocalModel()
+	if !ok || m == nil {
+		return nil
+	}
+	used, err := d.UseModel(e.ctx, m)
+	if err != nil {
+		return fmt.Errorf("push: copy the local model: %w", err)
+	}
+	if used {
+		fmt.Fprintf(e.stderr, "push: copied the local model %s\n", m.Name())
+	}
+	return nil
 }
 
 // pushSource reads an engine's papers as a corpus source, one "line" per

@@ -3,10 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,6 +30,7 @@ func TestWeaviateEndToEnd(t *testing.T) {
 	}
 	coll := fmt.Sprintf("%sE2E%08x", prefix, rand.Uint32())
 	pushed := coll + "Push"
+	modeled := coll + "Model"
 	home := t.TempDir()
 	envs := map[string]string{
 		"HOME":              home,
@@ -39,7 +42,7 @@ func TestWeaviateEndToEnd(t *testing.T) {
 		"QUIRE_ENGINE_GRPC": os.Getenv("QUIRE_WEAVIATE_GRPC"),
 	}
 	t.Cleanup(func() {
-		for _, c := range []string{coll, pushed} {
+		for _, c := range []string{coll, pushed, modeled} {
 			e, err := weaviate.Open(context.Background(), weaviate.Options{URL: url, GRPC: envs["QUIRE_ENGINE_GRPC"], Collection: c})
 			if err == nil {
 				if err := e.Drop(context.Background()); err != nil {
@@ -94,4 +97,75 @@ func TestWeaviateEndToEnd(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "0704.0001") {
 		t.Fatalf("search after push: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+
+	// push hands over the local model: the 40-paper fixture is enough to
+	// learn one; the cluster stores it instead of learning its own, the
+	// papers arrive with their vectors, and vector search ranks as the
+	// embedded index does.
+	fixture := repoFile(t, "search/enginetest/testdata/papers.jsonl")
+	idx := []string{"--index", filepath.Join(home, "fixture")}
+	if r := cli(append(idx, "ingest", fixture)...); r.code != 0 {
+		t.Fatalf("embedded ingest of the fixture: %d %s", r.code, r.stderr)
+	}
+	r = cli(append(idx, "push", "--to", "weaviate", "--collection", modeled)...)
+	if r.code != 0 || !strings.Contains(r.stderr, "copied the local model") {
+		t.Fatalf("push with a local model: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stderr, "train") {
+		t.Errorf("push learned a model on the cluster although it copied one:\n%s", r.stderr)
+	}
+	sa, sb := cli(append(idx, "stats", "--json")...), cli("--engine", "weaviate", "--collection", modeled, "stats", "--json")
+	if ea, eb := statsEmbedder(t, sa.stdout), statsEmbedder(t, sb.stdout); ea == "" || ea != eb {
+		t.Errorf("embedder: embedded index %q, pushed collection %q; want the same model", ea, eb)
+	}
+	// The embedded index ranks int8 copies of the vectors and the fixture
+	// is small (exact ties), so order may differ: four of the best five
+	// must agree.
+	for _, q := range []string{"gene editing in yeast", "protein folding", "neural networks"} {
+		a := cli(append(idx, "search", "--mode", "vector", "--json", "--limit", "5", q)...)
+		b := cli("--engine", "weaviate", "--collection", modeled, "search", "--mode", "vector", "--json", "--limit", "5", q)
+		if a.code != 0 || b.code != 0 {
+			t.Fatalf("vector search %q: exit %d / %d\n%s%s", q, a.code, b.code, a.stderr, b.stderr)
+		}
+		ia, ib := hitIDs(t, a.stdout), hitIDs(t, b.stdout)
+		common := 0
+		for _, id := range ia {
+			if slices.Contains(ib, id) {
+				common++
+			}
+		}
+		if len(ia) != 5 || common < 4 {
+			t.Errorf("vector search %q: embedded %v, pushed collection %v; want the same papers", q, ia, ib)
+		}
+	}
+}
+
+// hitIDs reads the hit IDs of search --json output.
+func hitIDs(t *testing.T, out string) []string {
+	t.Helper()
+	var res struct {
+		Hits []struct {
+			ID string `json:"id"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("search --json: %v\n%s", err, out)
+	}
+	var ids []string
+	for _, h := range res.Hits {
+		ids = append(ids, h.ID)
+	}
+	return ids
+}
+
+// statsEmbedder reads the embedder's name from stats --json output.
+func statsEmbedder(t *testing.T, out string) string {
+	t.Helper()
+	var st struct {
+		Embedder string `json:"embedder"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("stats --json: %v\n%s", err, out)
+	}
+	return st.Embedder
 }
