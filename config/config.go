@@ -84,6 +84,9 @@ type Config struct {
 	Embed  Embed  `toml:"embed"`
 	LLM    LLM    `toml:"llm"`
 
+	// Vectors is where the embedded engine keeps its vectors.
+	Vectors Vectors `toml:"vectors"`
+
 	// Keys remaps UI actions: action name → comma-separated keys, e.g.
 	// "app.search" = "/,ctrl+f". The UI owns the action names.
 	Keys map[string]string `toml:"keys"`
@@ -372,6 +375,7 @@ func (c Config) problems(dirs bool) []*Error {
 	themes := []string{ThemeAuto, ThemeDark, ThemeLight, ThemeHighContrast}
 	check(slices.Contains(themes, c.Theme), "theme", "%q is not a theme (use auto, dark, light or high-contrast)", c.Theme)
 	errs = append(errs, c.engineProblems()...)
+	errs = append(errs, c.vectorsProblems()...)
 
 	s := c.Search
 	check(intIn(s.Limit, 1, 10000), "search.limit", "%d is outside 1..10000", s.Limit)

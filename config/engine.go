@@ -15,12 +15,13 @@ import (
 
 // Engine kinds accepted by Engine.Kind and --engine.
 const (
-	EngineEmbedded = "embedded" // the index directory on this machine
-	EngineWeaviate = "weaviate" // a Weaviate cluster
+	EngineEmbedded  = "embedded"   // the index directory on this machine
+	EngineWeaviate  = "weaviate"   // a Weaviate cluster
+	EngineBedrockKB = "bedrock-kb" // an Amazon Bedrock knowledge base, read-only
 )
 
 // EngineKinds lists the engines in the order help and errors name them.
-var EngineKinds = []string{EngineEmbedded, EngineWeaviate}
+var EngineKinds = []string{EngineEmbedded, EngineWeaviate, EngineBedrockKB}
 
 // Consistency levels of a Weaviate cluster.
 var Consistencies = []string{"ONE", "QUORUM", "ALL"}
@@ -55,7 +56,23 @@ type Engine struct {
 	Consistency string `toml:"consistency" env:"ENGINE_CONSISTENCY"`
 	// Hybrid is "native" or "planner"; empty is the engine's default.
 	Hybrid string `toml:"hybrid" env:"ENGINE_HYBRID"`
+	// KnowledgeBaseID is the Bedrock knowledge base the bedrock-kb engine
+	// retrieves from (ten letters and digits).
+	KnowledgeBaseID string `toml:"knowledge_base_id" env:"ENGINE_KNOWLEDGE_BASE_ID"`
+	// Region is the knowledge base's AWS region; empty uses the SDK's
+	// (AWS_REGION, the profile), then us-east-1.
+	Region string `toml:"region" env:"ENGINE_REGION"`
+	// Endpoint replaces the bedrock-agent-runtime endpoint (a VPC
+	// endpoint, a test server).
+	Endpoint string `toml:"endpoint" env:"ENGINE_ENDPOINT"`
+	// Metadata names, for each paper field (MetadataFields), the
+	// knowledge base metadata key that holds it; unnamed fields use the
+	// field's own name.
+	Metadata map[string]string `toml:"metadata"`
 }
+
+// MetadataFields are the paper fields [engine.metadata] can map.
+var MetadataFields = []string{"id", "title", "year", "authors", "venue", "fields", "categories", "source", "doi", "url"}
 
 // GRPCAddr is GRPC as host:port: a bare port takes the URL's host, and
 // empty stays empty (the engine's default).
@@ -101,7 +118,7 @@ func (c Config) engineProblems() []*Error {
 		"%q is not ONE, QUORUM or ALL", en.Consistency)
 	check(en.Hybrid == "" || en.Hybrid == HybridNative || en.Hybrid == HybridPlanner, "engine.hybrid",
 		"%q is not native or planner", en.Hybrid)
-	return errs
+	return append(errs, en.bedrockProblems()...)
 }
 
 var (
@@ -126,7 +143,7 @@ func CheckEngineKind(kind string) error {
 	if slices.Contains(EngineKinds, kind) {
 		return nil
 	}
-	msg := fmt.Sprintf("%q is not an engine (use embedded or weaviate)", kind)
+	msg := fmt.Sprintf("%q is not an engine (use %s)", kind, strings.Join(EngineKinds, ", "))
 	for _, k := range EngineKinds {
 		if suggest.Distance(strings.ToLower(kind), k) <= 2 {
 			msg = fmt.Sprintf("%q is not an engine: did you mean %s?", kind, k)

@@ -22,7 +22,7 @@ func TestEngineValidate(t *testing.T) {
 		mutate   func(*Engine)
 	}{
 		{"engine.kind", `"weavaite" is not an engine: did you mean weaviate?`, func(e *Engine) { e.Kind = "weavaite" }},
-		{"engine.kind", `"solr" is not an engine (use embedded or weaviate)`, func(e *Engine) { e.Kind = "solr" }},
+		{"engine.kind", `"solr" is not an engine (use embedded, weaviate, bedrock-kb)`, func(e *Engine) { e.Kind = "solr" }},
 		{"engine.consistency", `"QUOROM" is not ONE, QUORUM or ALL`, func(e *Engine) { e.Consistency = "QUOROM" }},
 		{"engine.url", `"localhost:8080" is not an http(s) URL`, func(e *Engine) { e.URL = "localhost:8080" }},
 		{"engine.url", "empty: the weaviate engine needs", func(e *Engine) { e.URL = "" }},

@@ -15,7 +15,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CacheDir, "cache-dir", c.CacheDir, "cache directory for downloads such as the demo corpus"+envHint("cache_dir", ""))
 	fs.StringVar(&c.Theme, "theme", c.Theme, "colour theme: auto, dark, light or high-contrast"+envHint("theme", ""))
 	fs.StringVar(&c.Engine.Collection, "collection", c.Engine.Collection, "weaviate collection of the papers"+envHint("engine.collection", ""))
-	fs.Var(engineFlag{c}, "engine", "the search `engine`: embedded or weaviate ([engine] table); eval and bench take a list, e.g. embedded,weaviate"+envHint("engine.kind", ""))
+	fs.Var(engineFlag{c}, "engine", "the search `engine`: embedded, weaviate or bedrock-kb ([engine] table); eval and bench take a list, e.g. embedded,weaviate"+envHint("engine.kind", ""))
 }
 
 // BindSearchFlags registers the flags of commands that run searches.

@@ -164,6 +164,9 @@ type Result struct {
 	Expansion []string `json:"expansion,omitempty"`
 	// NoHits says why a search found nothing; nil when it found hits.
 	NoHits *NoHits `json:"no_hits,omitempty"`
+	// FacetNote says in one line why the facets asked for are missing (an
+	// engine that cannot count them), so none are shown as zeros.
+	FacetNote string `json:"facet_note,omitempty"`
 }
 
 // NoHits explains an empty result: the filter that removed the last

@@ -103,7 +103,7 @@ func loadCalibration(dir string) (*calibration, error) {
 // caller holds writeMu.
 func (x *Index) calibrate(ctx context.Context, progress SyncProgress) error {
 	v := x.vec
-	if !x.opts.Adaptive || v == nil || v.emb == nil || v.idx == nil {
+	if !x.opts.Adaptive || v == nil || v.emb == nil || (v.idx == nil && v.remote == nil) {
 		return nil
 	}
 	n, err := x.idx.DocCount()
@@ -125,11 +125,30 @@ func (x *Index) calibrate(ctx context.Context, progress SyncProgress) error {
 	}
 	var got []sampled
 	err = x.eachPaper(ctx, evenSample(int(n), probeSample), func(p *corpus.Paper) error {
-		if vec, ok := idx.Vector(p.ID); ok {
+		if v.remote != nil {
+			got = append(got, sampled{p.ID, probe.Doc{Text: hybrid.EmbedText(p)}}) // vectors fetched below
+		} else if vec, ok := idx.Vector(p.ID); ok {
 			got = append(got, sampled{p.ID, probe.Doc{Text: hybrid.EmbedText(p), Vector: vec}})
 		}
 		return nil
 	})
+	if err == nil && v.remote != nil {
+		ids := make([]string, len(got))
+		for i := range got {
+			ids[i] = got[i].id
+		}
+		var vecs map[string][]float32
+		if vecs, err = v.remote.Get(ctx, ids); err == nil {
+			kept := got[:0]
+			for _, s := range got {
+				if vec, ok := vecs[s.id]; ok {
+					s.doc.Vector = vec
+					kept = append(kept, s)
+				}
+			}
+			got = kept
+		}
+	}
 	if err != nil {
 		return err
 	}

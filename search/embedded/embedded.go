@@ -61,6 +61,13 @@ type Options struct {
 	// fuses with a vector weight of at least 0.6 and expands the BM25 query
 	// from the fused list's best papers.
 	Adaptive bool
+	// Remote, when set, holds the vectors instead of the index (S3
+	// Vectors; remote.go): the index keeps no vector index, SyncVectors
+	// pushes to it, and searches query it. RemoteGetBelow is the
+	// restriction size at or under which a filtered search scores the
+	// allowed papers' vectors here (default DefaultRemoteGetBelow).
+	Remote         Remote
+	RemoteGetBelow int
 
 	// LockWait is how long a read-only open waits for a writer to finish
 	// (0: fail at once). A writer never waits: a second one fails at once,
@@ -94,6 +101,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Feedback == 0 {
 		o.Feedback = DefaultFeedback
+	}
+	if o.RemoteGetBelow == 0 {
+		o.RemoteGetBelow = DefaultRemoteGetBelow
 	}
 	return o
 }
@@ -412,7 +422,7 @@ func (x *Index) Prepare(ctx context.Context, b *search.Batch) (search.PreparedBa
 	if err := x.sample(b.Upserts, bb); err != nil {
 		return nil, err
 	}
-	return &prepared{x: x, bb: bb, items: items, dels: b.Deletes}, nil
+	return &prepared{x: x, bb: bb, items: items, dels: b.Deletes, changed: x.vec.changed(b.Upserts)}, nil
 }
 
 // prepared is a batch ready to commit.
@@ -421,6 +431,9 @@ type prepared struct {
 	bb    *bleve.Batch
 	items []vector.Item
 	dels  []string
+	// changed are upserted papers a remote vector half must take again
+	// (remote.go).
+	changed []string
 }
 
 // Commit writes the prepared batch with cks, atomically, and returns once
@@ -438,6 +451,11 @@ func (p *prepared) Commit(ctx context.Context, cks []search.Checkpoint) error {
 	}
 	p.x.writeMu.Lock()
 	defer p.x.writeMu.Unlock()
+	// Marked before bleve has the new text, so a crash between the two
+	// costs a push, never a stale vector.
+	if err := p.x.vec.markChanged(p.changed); err != nil {
+		return err
+	}
 	return p.x.commitLocked(ctx, p.bb, p.items, p.dels)
 }
 
@@ -561,6 +579,12 @@ func (x *Index) Stats(ctx context.Context) (*search.Stats, error) {
 			st.Vectors = uint64(v.idx.Len())
 			st.VectorBytes = v.idx.MemBytes()
 			st.Engine = "embedded (bleve " + bleveVersion + " BM25 + int8 HNSW vectors)"
+		}
+		if v.remote != nil {
+			st.Engine = "embedded (bleve " + bleveVersion + " BM25) + " + v.remote.Name()
+			if v.ledger != nil && v.emb != nil {
+				st.Vectors = uint64(v.ledger.len())
+			}
 		}
 		v.mu.RUnlock()
 	}

@@ -47,6 +47,9 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 	if mode != search.ModeBM25 {
 		x.vec.mu.RLock()
 		vec, emb = vecHalf{v: x.vec, idx: x.vec.idx}, x.vec.emb
+		if x.vec.remote != nil {
+			vec = remoteHalf{r: x.vec.remote, getBelow: x.vec.getBelow}
+		}
 		x.vec.mu.RUnlock()
 	}
 	res, err := hybrid.Plan(ctx, req, newLexHalf(x, snap), vec, emb, x.policy(mode))

@@ -59,6 +59,12 @@ type vectors struct {
 	seq   uint64         // last sequence number written
 	cal   *calibration   // the probe's verdict; see calibrate.go
 
+	// remote, when set, holds the vectors instead of idx (remote.go);
+	// ledger records what it holds.
+	remote   Remote
+	ledger   *ledger
+	getBelow int
+
 	gen  atomic.Uint64 // bumps on every write; invalidates slot columns
 	cols sync.Map      // segment → *slotColumn
 	// slotMu is held for reading from mapping papers to slots until the
@@ -94,7 +100,8 @@ func (x *Index) openVectors(o Options) error {
 	if o.Embedder == nil && !o.LocalEmbedder {
 		return nil
 	}
-	v := &vectors{dir: filepath.Join(x.path, vectorDir), local: o.LocalEmbedder && o.Embedder == nil, emb: o.Embedder, scanBelow: o.FilterScanBelow}
+	v := &vectors{dir: filepath.Join(x.path, vectorDir), local: o.LocalEmbedder && o.Embedder == nil, emb: o.Embedder, scanBelow: o.FilterScanBelow,
+		remote: o.Remote, getBelow: o.RemoteGetBelow}
 	// The local model loads while the vectors do: each takes about 0.2 s
 	// at a million papers.
 	type loadedModel struct {
@@ -111,7 +118,14 @@ func (x *Index) openVectors(o Options) error {
 		model <- loadedModel{}
 	}
 	bleveSeq := x.vectorSeq()
-	idx, meta, err := x.openVectorIndex(v, o, bleveSeq)
+	var idx *vector.Index
+	var meta vectorMeta
+	var err error
+	if v.remote == nil {
+		idx, meta, err = x.openVectorIndex(v, o, bleveSeq)
+	} else {
+		v.ledger, err = openLedger(v.dir, v.remote.Name())
+	}
 	lm := <-model
 	switch {
 	case err != nil:
@@ -186,7 +200,7 @@ func (v *vectors) ready() bool {
 	}
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.emb != nil && v.idx != nil && !v.stale
+	return v.emb != nil && (v.idx != nil || v.remote != nil) && !v.stale
 }
 
 // writable reports whether Apply should embed papers as they arrive.
@@ -196,7 +210,8 @@ func (v *vectors) writable() bool {
 	}
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.emb != nil && !v.stale && (v.idx != nil || !v.local)
+	// A remote half is written by SyncVectors alone.
+	return v.remote == nil && v.emb != nil && !v.stale && (v.idx != nil || !v.local)
 }
 
 // ensureIndex opens an empty vector index for the current embedder.
@@ -494,6 +509,9 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	}
 	if ok, err := x.ensureEmbedder(ctx, int(n), progress); !ok || err != nil {
 		return err
+	}
+	if v.remote != nil {
+		return x.syncRemote(ctx, progress)
 	}
 	if err := v.resetIfStale(); err != nil {
 		return err

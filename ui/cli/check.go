@@ -23,7 +23,7 @@ func init() {
 			if len(args) > 0 {
 				return usagef("check takes no arguments (got %q)", args[0])
 			}
-			if e.weaviate() {
+			if e.weaviate() || e.bedrockKB() {
 				// The cluster keeps its own replicas consistent; what
 				// check compares (bleve, the vector log, facet files) is
 				// the embedded index's.

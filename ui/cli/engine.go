@@ -74,6 +74,9 @@ func (e *env) weaviate() bool { return e.cfg.Engine.Kind == config.EngineWeaviat
 // describe names a place for people: the directory, or the collection and
 // its cluster.
 func (e *env) describe(p place) string {
+	if e.bedrockKB() {
+		return "bedrock knowledge base " + e.cfg.Engine.KnowledgeBaseID
+	}
 	if e.weaviate() {
 		return fmt.Sprintf("weaviate collection %s at %s", p.collection, e.cfg.Engine.URL)
 	}
@@ -120,6 +123,9 @@ func indexOptions(e *env, readOnly bool) (embedded.Options, error) {
 	}
 	var err error
 	o.Embedder, o.LocalEmbedder, err = embedder(e)
+	if err == nil {
+		err = withRemote(e, &o) // [vectors] kind = "s3vectors" (engine_s3vectors.go)
+	}
 	return o, err
 }
 
@@ -132,6 +138,9 @@ func openEngine(e *env, readOnly bool) (search.Engine, error) {
 // embedded engine (a reader shares the index with one writer); a cluster
 // takes readers and writers alike.
 func openEngineAt(e *env, p place, readOnly bool) (search.Engine, error) {
+	if e.bedrockKB() {
+		return openBedrockKB(e, readOnly)
+	}
 	if e.weaviate() {
 		if e.openCluster != nil {
 			return e.openCluster(e, p.collection)

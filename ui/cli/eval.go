@@ -230,6 +230,12 @@ func evalOne(e *env, dir, split string, explicitIndex bool, modes []string) ([]e
 		defer os.RemoveAll(tmp)
 		at.dir = filepath.Join(tmp, "index")
 	}
+	if e.s3vectorsOn() && !explicitIndex {
+		// An S3 Vectors index per collection (engine_s3vectors.go).
+		ev := *e
+		ev.cfg.Vectors.Index = evalVectorIndex(e.cfg.Vectors.Index, dir)
+		e = &ev
+	}
 	x, err := openEngineAt(e, at, false)
 	if err != nil {
 		return nil, err

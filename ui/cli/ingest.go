@@ -21,6 +21,7 @@ type ingestFlags struct {
 	format, fieldMap, label, endpoint, region, errorsLog string
 	pathStyle, force, retrain                            bool
 	batch, parallel, maxShown                            int
+	watch                                                bool // --watch: keep the index in step with a folder
 }
 
 func init() {
@@ -31,8 +32,10 @@ func init() {
 		summary: "Read papers into the index. SOURCE is a JSONL file (plain or .gz: BEIR corpus,\n" +
 			"arXiv metadata snapshot, OpenAlex works, or any JSONL through --map), a BEIR\n" +
 			"collection folder, a folder of JSONL files, a folder of Markdown/text papers, or\n" +
-			"s3://bucket/prefix. Bad records are reported with file:line and skipped. Ctrl-C\n" +
-			"stops cleanly; running the same command again resumes where it stopped.\n" +
+			"s3://bucket/prefix, or sqs://QUEUE_URL to index S3 event notifications as objects\n" +
+			"land (runs until Ctrl-C; see docs/sqs.md). Bad records are reported with\n" +
+			"file:line and skipped. Ctrl-C stops cleanly; running the same command again\n" +
+			"resumes where it stopped.\n" +
 			"--retrain learns the local embedder again from every paper in the index and\n" +
 			"re-embeds them all (after the corpus has grown a lot, or to upgrade an index).",
 		flags: func(fs *flag.FlagSet) any {
@@ -48,6 +51,7 @@ func init() {
 			fs.StringVar(&f.errorsLog, "errors", "", "write every bad record to this file as well")
 			fs.IntVar(&f.maxShown, "show-errors", 20, "bad records printed per source; the rest are counted")
 			fs.BoolVar(&f.retrain, "retrain", false, "after reading any SOURCE, learn the local embedder again and re-embed every paper")
+			fs.BoolVar(&f.watch, "watch", false, "after ingesting a folder of .md/.txt papers, keep watching it: new, changed and\nremoved files are indexed as their writes settle, until Ctrl-C (docs/watch.md)")
 			return &f
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error { return runIngest(e, &f, args) },
@@ -55,6 +59,9 @@ func init() {
 }
 
 func runIngest(e *env, f *ingestFlags, args []string) error {
+	if e.bedrockKB() {
+		return readOnlyKB()
+	}
 	if len(args) == 0 && !f.retrain {
 		return usagef("ingest needs at least one SOURCE (try: quire ingest ../shared/data/scifact)")
 	}
@@ -72,6 +79,15 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 		pathSty:  f.pathStyle || e.cfg.S3.PathStyle,
 		parallel: firstPositive(f.parallel, e.cfg.S3.Concurrency),
 		limits:   ingestLimits(e.cfg.Ingest),
+	}
+	if f.watch {
+		return runWatch(e, f, args, so)
+	}
+	if spec, ok, err := sqsSource(args, f.retrain, fm); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return runSQS(e, f, spec, so)
 	}
 	var log io.Writer
 	if f.errorsLog != "" {

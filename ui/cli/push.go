@@ -52,8 +52,12 @@ func runPush(e *env, f *pushFlags, args []string) error {
 		return usagef("push takes no arguments (got %q); the index is --index, the cluster [engine]", args[0])
 	}
 	switch {
+	case f.to == config.VectorsS3Vectors:
+		return pushS3Vectors(e, f) // engine_s3vectors.go
 	case f.to == "":
 		return usagef("push needs --to weaviate")
+	case f.to == config.EngineBedrockKB:
+		return readOnlyKB()
 	case f.to == config.EngineEmbedded:
 		return usagef("--to embedded: push copies the embedded index to a cluster; use --to weaviate")
 	case f.to != config.EngineWeaviate:

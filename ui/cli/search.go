@@ -115,6 +115,9 @@ func printResult(w io.Writer, res *search.Result, offset int, color bool) {
 			printFacet(w, st, f)
 		}
 	}
+	if res.FacetNote != "" {
+		fmt.Fprintf(w, "\n%s\n", st.dim(sanitize(res.FacetNote)))
+	}
 }
 
 func printFacet(w io.Writer, st style, f search.Facet) {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,6 +49,9 @@ func openSource(ctx context.Context, spec string, o sourceOptions) (corpus.Sourc
 }
 
 func openSourceKind(ctx context.Context, spec string, o sourceOptions) (corpus.Source, error) {
+	if isSQSSpec(spec) {
+		return nil, errors.New("an sqs:// source is a queue that runs until stopped: run quire ingest sqs://… on its own")
+	}
 	if strings.HasPrefix(spec, "s3://") {
 		return corpus.NewS3(ctx, spec, corpus.S3Options{
 			Endpoint: o.endpoint, Region: o.region, PathStyle: o.pathSty,

@@ -34,8 +34,14 @@ func init() {
 				return enc.Encode(st)
 			}
 			w := e.stdout
+			papers := progress.HumanCount(int64(st.Papers))
+			if c, ok := x.(counter); ok {
+				if _, cerr := c.Count(); cerr != nil {
+					papers = "unknown: " + cerr.Error() // not a misleading 0
+				}
+			}
 			fmt.Fprintf(w, "index:    %s\nengine:   %s\npapers:   %s\n",
-				oneLine(st.Path), st.Engine, progress.HumanCount(int64(st.Papers)))
+				oneLine(st.Path), st.Engine, papers)
 			// A cluster's files are on its nodes, not here.
 			_, local := x.(diskUser)
 			if local || st.DiskBytes > 0 {

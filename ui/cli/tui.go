@@ -48,6 +48,10 @@ func runTUI(e *env) error {
 		}
 		return err
 	}
+	if !e.weaviate() && !e.bedrockKB() {
+		// A watcher may write the index while the app is open (watchapp.go).
+		x = newLeaseEngine(e, e.home(), x)
+	}
 	defer x.Close()
 	o.Backend = appBackend(e, x, e.home())
 	return runApp(e, o)
@@ -68,6 +72,9 @@ var errNoIndex = errors.New("the index is empty")
 // engineLabel names the engine on the app's status line: a cluster's
 // collection, since there is no directory to show.
 func engineLabel(e *env, at place) string {
+	if e.bedrockKB() {
+		return "bedrock-kb " + e.cfg.Engine.KnowledgeBaseID
+	}
 	if e.weaviate() {
 		return "weaviate " + at.collection
 	}
@@ -87,6 +94,9 @@ func appBackend(e *env, x search.Engine, at place) tui.Backend {
 		Engine: engineLabel(e, at), Embedder: embedder,
 		Provider: e.cfg.LLM.Provider, Model: e.cfg.LLM.Model, Mode: searchMode(e.ctx, x, e.cfg.Search.Mode),
 	}}
+	if w, ok := x.(tui.IndexWatcher); ok {
+		b.Watch = w
+	}
 	if p, err := agent.NewProvider(e.cfg.LLM, e.getenv); err == nil {
 		o := agent.OptionsFromConfig(e.cfg.LLM)
 		o.Prompts = loadPrompts(e)

@@ -179,6 +179,8 @@ func (m *Model) do(a action, arg actArg) tea.Cmd {
 		return m.cycleFocus(-1)
 	case actTheme:
 		return m.nextTheme()
+	case actRefresh:
+		return m.refreshIndex()
 	case actShowBasket:
 		return m.showBasket()
 	case actDraftPrefix:

@@ -199,7 +199,14 @@ type EngineBackend struct {
 	About  Info
 	// PromptList is returned by Prompts.
 	PromptList []PromptInfo
+	// Watch, when set, tells the app of papers another process commits
+	// while it is open (see IndexWatcher).
+	Watch IndexWatcher
 }
+
+// IndexWatcher returns Watch: backends built on an EngineBackend offer it
+// without implementing IndexWatcher themselves.
+func (b *EngineBackend) IndexWatcher() IndexWatcher { return b.Watch }
 
 var _ Backend = (*EngineBackend)(nil)
 

@@ -18,6 +18,9 @@ type facetPane struct {
 	items  []facetItem
 	cursor int // index into items (values only)
 	top    int
+	// note says why there are no facets at all (an engine that cannot
+	// count them), shown instead of "no facets yet".
+	note string
 }
 
 type facetItem struct {
@@ -135,7 +138,13 @@ func (f *facetPane) View(m *Model, w, h int, focused bool) []string {
 	lines = append(lines, paneHeader(st, "Filters", w, focused))
 	top := f.viewTop(h - 1)
 	q := m.parsedQuery()
-	if len(f.items) == 0 {
+	if len(f.items) == 0 && f.note != "" {
+		for _, l := range wrap(f.note, max(1, w-1)) {
+			if len(lines) < h {
+				lines = append(lines, fit(st.Muted.Render(" "+l), w))
+			}
+		}
+	} else if len(f.items) == 0 {
 		lines = append(lines, fit(st.Muted.Render(" no facets yet"), w))
 	}
 	for i := top; i < len(f.items) && len(lines) < h; i++ {

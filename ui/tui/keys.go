@@ -20,6 +20,8 @@ import (
 type KeyMap struct {
 	// Anywhere (in the search bar only those that type nothing).
 	Quit, Help, Palette, Ask, FocusSearch, NextPane, PrevPane, Theme, Basket key.Binding
+	// Refresh shows papers a watcher added since the app opened the index.
+	Refresh key.Binding
 	// DraftPrefix starts a prompt shortcut: the prefix, then the prompt's
 	// key (d then p runs the prompt whose key is p).
 	DraftPrefix key.Binding
@@ -63,6 +65,7 @@ func DefaultKeyMap() KeyMap {
 		NextPane:        b(k("tab"), "tab", "next pane"),
 		PrevPane:        b(k("shift+tab"), "shift+tab", "previous pane"),
 		Theme:           b(k("ctrl+t"), "ctrl+t", "switch theme"),
+		Refresh:         b(k("ctrl+r"), "ctrl+r", "show new papers"),
 		Basket:          b(k("B"), "B", "show basket"),
 		DraftPrefix:     b(k("d"), "d", "prompt shortcut…"),
 		AskBasket:       b(k("A"), "A", "ask about the basket"),
@@ -174,6 +177,7 @@ const (
 	actCiteNext
 	actCitePrev
 	actCiteOpen
+	actRefresh
 )
 
 type actionDef struct {
@@ -189,6 +193,7 @@ func (k *KeyMap) defs() []actionDef {
 		{actAsk, "app.ask", &k.Ask}, {actFocusSearch, "app.search", &k.FocusSearch},
 		{actNextPane, "app.next_pane", &k.NextPane}, {actPrevPane, "app.prev_pane", &k.PrevPane},
 		{actTheme, "app.theme", &k.Theme}, {actShowBasket, "app.basket", &k.Basket},
+		{actRefresh, "app.refresh", &k.Refresh},
 		{actDraftPrefix, "app.prompt_prefix", &k.DraftPrefix},
 		{actAskBasket, "app.ask_basket", &k.AskBasket}, {actClearBasket, "app.clear_basket", &k.ClearBasket},
 		{actInputBasket, "menu.basket", &k.InputBasket},
@@ -298,7 +303,7 @@ func keyLabel(s string) string {
 // shortcuts. In the search bar and the menus, text editing comes right
 // after the pane's own actions, so app keys that type text type there.
 var (
-	appActions   = []action{actFocusSearch, actNextPane, actPrevPane, actPalette, actAsk, actAskBasket, actShowBasket, actClearBasket, actConversations, actTheme, actHelp, actQuit}
+	appActions   = []action{actFocusSearch, actNextPane, actPrevPane, actPalette, actAsk, actAskBasket, actShowBasket, actClearBasket, actConversations, actTheme, actRefresh, actHelp, actQuit}
 	navActions   = []action{actUp, actDown, actPageUp, actPageDown, actTop, actBottom}
 	paperActions = []action{actMoreLike, actOpenURL, actCopyBibTeX, actCopyCitation}
 	menuActions  = []action{actAccept, actMenuUp, actMenuDown, actCancel, actInputBasket}

@@ -79,6 +79,9 @@ type Options struct {
 	OpenURL func(url string) error
 	// Now is the clock (tests fix it).
 	Now func() time.Time
+	// IndexPoll is how often a backend that is an IndexWatcher is asked
+	// whether the index changed (default 1 s; negative: never).
+	IndexPoll time.Duration
 }
 
 // Model is the root model.
@@ -137,6 +140,11 @@ type Model struct {
 	status    string
 	statusErr bool
 
+	// changes are the papers committed by another process since the
+	// last refresh (IndexWatcher); refreshing while one runs.
+	changes    IndexChanges
+	refreshing bool
+
 	md *mdRenderer // glamour renderer for streamed panes, per width/style
 
 	initCmds []tea.Cmd
@@ -188,7 +196,7 @@ func New(o Options) *Model {
 		m.bar.selected = m.bar.ed.Value() != ""
 	}
 	if m.first == nil {
-		m.initCmds = append(m.initCmds, statsCmd(m.backend), m.startSearch())
+		m.initCmds = append(m.initCmds, statsCmd(m.backend), m.startSearch(), m.pollIndex())
 	}
 	if m.theme == "auto" && !o.NoColor {
 		m.initCmds = append(m.initCmds, tea.RequestBackgroundColor)

@@ -72,6 +72,7 @@ func (m *Model) paletteItems() []paletteItem {
 		it("Edit draft", "in $EDITOR", actEdit),
 		it("Export draft", "to a markdown file", actExport),
 		it("Switch theme", "dark, light, high contrast", actTheme),
+		it("Show new papers", "search again, seeing papers a watcher added", actRefresh),
 		it("Help", "every key binding", actHelp),
 		it("Quit", "", actQuit),
 	)

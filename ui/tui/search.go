@@ -154,6 +154,7 @@ func (m *Model) onFacets(msg facetsMsg) {
 		return
 	}
 	m.facets.set(msg.res.Facets)
+	m.facets.note = msg.res.FacetNote
 	for _, f := range msg.res.Facets {
 		if len(f.Values) > 0 {
 			m.compFacets = msg.res.Facets

@@ -55,6 +55,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case readerMsg:
 		m.onReader(msg)
+	case indexChangesMsg:
+		return m, m.onIndexChanges(msg)
+	case refreshedMsg:
+		return m, m.onRefreshed(msg)
 	case streamOpenMsg:
 		return m, m.onStreamOpen(msg)
 	case streamEventMsg:

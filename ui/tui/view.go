@@ -248,6 +248,9 @@ func (m *Model) statusLine(w int) string {
 	}
 	i := m.info
 	parts := []string{progress.HumanCount(int64(m.papers)) + " papers"}
+	if note := m.changesNote(); note != "" {
+		parts = append([]string{st.Accent.Render(note)}, parts...)
+	}
 	if i.Engine != "" {
 		parts = append(parts, i.Engine)
 	}

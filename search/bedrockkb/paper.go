@@ -1,0 +1,164 @@
+package bedrockkb
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentruntime/types"
+	"github.com/aws/smithy-go/document"
+
+	"github.com/quire-research/quire/corpus"
+)
+
+// SourceURIKey is the metadata key Bedrock fills with each passage's
+// document address.
+const SourceURIKey = "x-amz-bedrock-kb-source-uri"
+
+// paper reads a passage's paper from its metadata: fields by their mapped
+// keys, the document's address as URL (and as ID when no ID is mapped or
+// present, so the passages of one document still group).
+func (e *Engine) paper(r types.KnowledgeBaseRetrievalResult) (corpus.Paper, float64, string) {
+	md := map[string]any{}
+	for k, d := range r.Metadata {
+		var v any
+		if d != nil && d.UnmarshalSmithyDocument(&v) == nil {
+			md[k] = v
+		}
+	}
+	get := func(field string) any {
+		if k, ok := e.o.Keys[field]; ok {
+			return md[k]
+		}
+		return nil
+	}
+	p := corpus.Paper{
+		ID:         str(get("id")),
+		Title:      str(get("title")),
+		Authors:    list(get("authors")),
+		Year:       year(get("year")),
+		Venue:      str(get("venue")),
+		Fields:     list(get("fields")),
+		Categories: list(get("categories")),
+		DOI:        str(get("doi")),
+		URL:        str(get("url")),
+		Source:     str(get("source")),
+	}
+	uri := location(r.Location)
+	if uri == "" {
+		uri = str(md[SourceURIKey])
+	}
+	if p.URL == "" {
+		p.URL = uri
+	}
+	if p.ID == "" {
+		p.ID = uri
+	}
+	if p.Title == "" {
+		p.Title = titleFromURI(uri)
+	}
+	var text string
+	if r.Content != nil && r.Content.Text != nil {
+		text = *r.Content.Text
+	}
+	var score float64
+	if r.Score != nil {
+		score = *r.Score
+	}
+	return p, score, text
+}
+
+// location is the passage's document address, whatever the data source.
+func location(l *types.RetrievalResultLocation) string {
+	if l == nil {
+		return ""
+	}
+	switch {
+	case l.S3Location != nil && l.S3Location.Uri != nil:
+		return *l.S3Location.Uri
+	case l.WebLocation != nil && l.WebLocation.Url != nil:
+		return *l.WebLocation.Url
+	case l.ConfluenceLocation != nil && l.ConfluenceLocation.Url != nil:
+		return *l.ConfluenceLocation.Url
+	case l.SharePointLocation != nil && l.SharePointLocation.Url != nil:
+		return *l.SharePointLocation.Url
+	case l.SalesforceLocation != nil && l.SalesforceLocation.Url != nil:
+		return *l.SalesforceLocation.Url
+	case l.CustomDocumentLocation != nil && l.CustomDocumentLocation.Id != nil:
+		return *l.CustomDocumentLocation.Id
+	case l.KendraDocumentLocation != nil && l.KendraDocumentLocation.Uri != nil:
+		return *l.KendraDocumentLocation.Uri
+	}
+	return ""
+}
+
+func titleFromURI(uri string) string {
+	name := uri[strings.LastIndexByte(uri, '/')+1:]
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		name = name[:i]
+	}
+	return name
+}
+
+// str reads a metadata value as text: numbers as written.
+func str(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case document.Number:
+		return x.String()
+	case []any:
+		return strings.Join(list(x), ", ")
+	}
+	return fmt.Sprint(v)
+}
+
+// list reads a list of strings; a lone string is a list of one.
+func list(v any) []string {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s := str(e); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	if s := str(v); s != "" {
+		return []string{s}
+	}
+	return nil
+}
+
+// year reads a number or a numeric string in corpus's year range.
+func year(v any) int {
+	var f float64
+	switch x := v.(type) {
+	case document.Number:
+		g, err := x.Float64()
+		if err != nil {
+			return 0
+		}
+		f = g
+	case float64:
+		f = x
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		if err != nil {
+			return 0
+		}
+		f = float64(n)
+	default:
+		return 0
+	}
+	if f != math.Trunc(f) || f < corpus.MinYear || f > corpus.MaxYear {
+		return 0
+	}
+	return int(f)
+}

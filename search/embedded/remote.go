@@ -1,0 +1,321 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search/embed"
+	"github.com/quire-research/quire/search/fusion"
+	"github.com/quire-research/quire/search/hybrid"
+	"github.com/quire-research/quire/search/query"
+	"github.com/quire-research/quire/search/vector"
+)
+
+// Remote is a vector half kept outside the index (Amazon S3 Vectors; see
+// remote_s3.go): the index keeps its BM25 half and the local embedder's
+// model, and no vector index of its own. Apply writes no vectors; SyncVectors
+// embeds the papers the remote lacks and pushes them, and deletes the
+// vectors of papers that are gone. A ledger in the index folder
+// (ledger.go) records what the remote holds, so a sync stopped at any
+// point resumes where it was.
+type Remote interface {
+	// Name says where the vectors are, for messages and the ledger
+	// ("s3vectors bucket/index").
+	Name() string
+	// Dim is the stored vectors' dimension.
+	Dim() int
+	// MaxK is the most results one Query returns (S3 Vectors: 100).
+	MaxK() int
+	// Put writes the papers' vectors (vecs[i] is papers[i]'s), replacing
+	// any stored under their IDs.
+	Put(ctx context.Context, papers []corpus.Paper, vecs [][]float32) error
+	// Delete removes the vectors of ids; unknown ids are no error.
+	Delete(ctx context.Context, ids []string) error
+	// Query returns up to min(k, MaxK) stored vectors nearest qv that
+	// pass the remote's translation of q's filters, best first, scored as
+	// similarities; a superset of what q allows when the translation is
+	// not exact (the caller checks them).
+	Query(ctx context.Context, qv []float32, k int, q query.Query) ([]fusion.Item, error)
+	// Get returns the stored vectors of those ids that have one.
+	Get(ctx context.Context, ids []string) (map[string][]float32, error)
+	// Exact reports whether Query applies the whole of q's restriction
+	// itself, so its top k are the nearest allowed papers.
+	Exact(q query.Query) bool
+	// Rank scores the stored vectors of ids against qv, exactly, and
+	// returns the best k (all when k <= 0), best first.
+	Rank(ctx context.Context, qv []float32, ids []string, k int) ([]fusion.Item, error)
+}
+
+// DefaultRemoteGetBelow: a filtered search whose restriction allows at
+// most this many papers fetches their vectors and scores them here
+// (exact, every allowed paper considered) instead of a filtered top-100
+// query that post-filtering may leave short. At 1,000 that is 10
+// GetVectors calls, 4 in flight: about three round trips against one
+// (docs/s3vectors.md).
+const DefaultRemoteGetBelow = 1000
+
+// remoteBatch is how many papers a sync embeds and pushes between ledger
+// writes: what an interrupted sync may push again.
+const remoteBatch = 500
+
+// remoteHalf is the vector half of one search on a remote store.
+type remoteHalf struct {
+	r        Remote
+	getBelow int
+}
+
+var _ hybrid.Vectors = remoteHalf{}
+
+// Search: unrestricted, or under a restriction the remote applies whole
+// (Exact), the remote's top k; under one it cannot, and allowing few
+// papers, their vectors scored here; else a filtered remote query whose
+// results outside the restriction are dropped, which may leave fewer than
+// k (docs/s3vectors.md measures how many). Restricted results are always
+// checked against the restriction, exact or not: a paper deleted since
+// the last sync still has a vector.
+//
+// The remote returns at most MaxK (100) where the planner asks 300 in
+// hybrid mode. That costs MED 0.005 nDCG@10, exactly what the embedded
+// engine loses at depth 100 (docs/s3vectors.md). Two ways to win it back
+// were measured and dropped: scoring every BM25 candidate exactly beside
+// the top 100 stretched the list's score range, which fusion normalises
+// by (MED −0.013); adding only those above the 300th score extrapolated
+// from the top 100 helped CISI and Cranfield but not MED (−0.008).
+func (h remoteHalf) Search(ctx context.Context, qv []float32, k int, r hybrid.Restriction) ([]fusion.Item, error) {
+	if k <= 0 {
+		return nil, nil
+	}
+	if r.Key == "" {
+		return h.r.Query(ctx, qv, min(k, h.r.MaxK()), query.Query{})
+	}
+	segs, ok := r.Handle.([]segHits)
+	if !ok {
+		return nil, fmt.Errorf("restriction %q carries no hit sets of this index", r.Key)
+	}
+	var allowed uint64
+	for _, sh := range segs {
+		allowed += sh.allowed.GetCardinality()
+	}
+	if allowed == 0 {
+		return nil, nil
+	}
+	if allowed <= uint64(h.getBelow) && !h.r.Exact(r.Query) {
+		ids, err := allowedIDs(segs)
+		if err != nil {
+			return nil, err
+		}
+		return h.r.Rank(ctx, qv, ids, k)
+	}
+	items, err := h.r.Query(ctx, qv, min(k, h.r.MaxK()), r.Query)
+	if err != nil {
+		return nil, err
+	}
+	return keepAllowed(segs, items)
+}
+
+// Vectors fetches stored vectors for feedback, in the order asked.
+func (h remoteHalf) Vectors(ctx context.Context, ids []string) ([][]float32, error) {
+	got, err := h.r.Get(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]float32
+	for _, id := range ids {
+		if v, ok := got[id]; ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// allowedIDs lists the papers the segments allow.
+func allowedIDs(segs []segHits) ([]string, error) {
+	var ids []string
+	for _, sh := range segs {
+		it := sh.allowed.Iterator()
+		for it.HasNext() {
+			id, err := sh.ss.DocID(uint64(it.Next()))
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, string(id))
+		}
+	}
+	return ids, nil
+}
+
+// keepAllowed drops the items the segments do not allow (or that are
+// gone), keeping the order.
+func keepAllowed(segs []segHits, items []fusion.Item) ([]fusion.Item, error) {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	ok := make(map[string]bool, len(ids))
+	for _, sh := range segs {
+		docs, err := sh.ss.Segment().DocNumbers(ids)
+		if err != nil {
+			return nil, err
+		}
+		docs.And(sh.allowed)
+		it := docs.Iterator()
+		for it.HasNext() {
+			id, err := sh.ss.DocID(uint64(it.Next()))
+			if err != nil {
+				return nil, err
+			}
+			ok[string(id)] = true
+		}
+	}
+	out := items[:0:0]
+	for _, it := range items {
+		if ok[it.ID] {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// syncRemote is SyncVectors with a remote vector half: push the vectors
+// the ledger does not record for the current embedder, then delete those
+// of papers that are gone. The caller holds x.writeMu and an embedder
+// exists.
+func (x *Index) syncRemote(ctx context.Context, progress SyncProgress) error {
+	v := x.vec
+	v.mu.RLock()
+	emb := v.emb
+	v.mu.RUnlock()
+	if emb.Dim() != v.remote.Dim() {
+		return fmt.Errorf("%s holds %d-dimensional vectors; the embedder %s makes %d (use another index, or create it with quire init --vectors s3vectors)",
+			v.remote.Name(), v.remote.Dim(), emb.Name(), emb.Dim())
+	}
+	if err := v.ledger.begin(emb.Name()); err != nil {
+		return err
+	}
+	// One pass over the IDs (no stored records decoded) finds the work,
+	// so progress has a total; a second decodes only the papers to push.
+	seen := make(map[string]struct{})
+	need := make(map[string]struct{})
+	err := x.eachPaper(ctx, func(id string) bool {
+		seen[id] = struct{}{}
+		if !v.ledger.current(id) {
+			need[id] = struct{}{}
+		}
+		return false
+	}, nil)
+	if err != nil {
+		return err
+	}
+	total, done := len(need), 0
+	var batch []corpus.Paper
+	push := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		items, err := v.embedPapers(ctx, emb, batch)
+		if err != nil {
+			return err
+		}
+		vecs := make([][]float32, len(items))
+		ids := make([]string, len(items))
+		for i, it := range items {
+			vecs[i], ids[i] = it.Vec, it.ID
+		}
+		if err := v.remote.Put(ctx, batch, vecs); err != nil {
+			return err
+		}
+		// Recorded once the remote confirmed: a kill before this line
+		// pushes the batch again next time, which replaces it.
+		if err := v.ledger.record(ids, opPushed); err != nil {
+			return err
+		}
+		done += len(batch)
+		batch = batch[:0]
+		progress("push", done, total)
+		return nil
+	}
+	if total > 0 {
+		progress("push", 0, total)
+		err = x.eachPaper(ctx, func(id string) bool {
+			_, ok := need[id]
+			return ok
+		}, func(p *corpus.Paper) error {
+			batch = append(batch, *p)
+			if len(batch) >= remoteBatch {
+				return push()
+			}
+			return nil
+		})
+		if err == nil {
+			err = push()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	var gone []string
+	for _, id := range v.ledger.list() {
+		if _, ok := seen[id]; !ok {
+			gone = append(gone, id)
+		}
+	}
+	for chunk := range slices.Chunk(gone, remoteBatch) {
+		if err := v.remote.Delete(ctx, chunk); err != nil {
+			return err
+		}
+		if err := v.ledger.record(chunk, opGone); err != nil {
+			return err
+		}
+	}
+	if err := v.ledger.maybeCompact(); err != nil {
+		return err
+	}
+	return x.calibrate(ctx, progress)
+}
+
+// embedPapers embeds papers for the remote.
+func (v *vectors) embedPapers(ctx context.Context, emb embed.Embedder, ps []corpus.Paper) ([]vector.Item, error) {
+	texts := make([]string, len(ps))
+	for i := range ps {
+		texts[i] = hybrid.EmbedText(&ps[i])
+	}
+	vecs, err := emb.Embed(ctx, texts, embed.Passage)
+	if err != nil {
+		return nil, fmt.Errorf("embed papers with %s: %w", emb.Name(), err)
+	}
+	items := make([]vector.Item, len(ps))
+	for i := range ps {
+		items[i] = vector.Item{ID: ps[i].ID, Vec: vecs[i]}
+	}
+	return items, nil
+}
+
+// changed lists the upserted papers, whose new text may make the remote's
+// vectors stale; nil without a remote half.
+func (v *vectors) changed(ups []corpus.Paper) []string {
+	if v == nil || v.remote == nil {
+		return nil
+	}
+	ids := make([]string, len(ups))
+	for i := range ups {
+		ids[i] = ups[i].ID
+	}
+	return ids
+}
+
+// markChanged records those of ids the remote holds as needing a push.
+// The caller holds x.writeMu.
+func (v *vectors) markChanged(ids []string) error {
+	if v == nil || v.ledger == nil {
+		return nil
+	}
+	var held []string
+	for _, id := range ids {
+		if v.ledger.has(id) {
+			held = append(held, id)
+		}
+	}
+	return v.ledger.record(held, opStale)
+}

@@ -1,0 +1,491 @@
+package embedded
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/corpus/synth"
+	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embed"
+	"github.com/quire-research/quire/search/fusion"
+	"github.com/quire-research/quire/search/hybrid"
+	"github.com/quire-research/quire/search/query"
+	"github.com/quire-research/quire/search/s3vectors/s3vtest"
+)
+
+// memRemote is a Remote in memory that counts what it was asked.
+type memRemote struct {
+	mu       sync.Mutex
+	dim      int
+	vecs     map[string][]float32
+	puts     map[string]int // times each ID was put
+	putCalls int
+	// afterPut, when set, runs after a Put stored its vectors and may
+	// fail it (a kill after the remote took the batch).
+	afterPut func(call int) error
+}
+
+func newMemRemote(dim int) *memRemote {
+	return &memRemote{dim: dim, vecs: map[string][]float32{}, puts: map[string]int{}}
+}
+
+func (m *memRemote) Name() string { return "memory test/index" }
+func (m *memRemote) Dim() int     { return m.dim }
+func (m *memRemote) MaxK() int    { return 100 }
+
+func (m *memRemote) Put(ctx context.Context, papers []corpus.Paper, vecs [][]float32) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.putCalls++
+	call := m.putCalls
+	for i := range papers {
+		m.vecs[papers[i].ID] = slices.Clone(vecs[i])
+		m.puts[papers[i].ID]++
+	}
+	m.mu.Unlock()
+	if m.afterPut != nil {
+		return m.afterPut(call)
+	}
+	return nil
+}
+
+func (m *memRemote) Delete(ctx context.Context, ids []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range ids {
+		delete(m.vecs, id)
+	}
+	return nil
+}
+
+// Query ignores the filter: a translation that expresses nothing, so the
+// engine must drop what the restriction excludes.
+func (m *memRemote) Query(ctx context.Context, qv []float32, k int, q query.Query) ([]fusion.Item, error) {
+	m.mu.Lock()
+	ids := slices.Collect(func(yield func(string) bool) {
+		for id := range m.vecs {
+			if !yield(id) {
+				return
+			}
+		}
+	})
+	m.mu.Unlock()
+	return m.Rank(ctx, qv, ids, min(k, m.MaxK()))
+}
+
+func (m *memRemote) Exact(query.Query) bool { return false }
+
+func (m *memRemote) Get(ctx context.Context, ids []string) (map[string][]float32, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string][]float32{}
+	for _, id := range ids {
+		if v, ok := m.vecs[id]; ok {
+			out[id] = v
+		}
+	}
+	return out, nil
+}
+
+func (m *memRemote) Rank(ctx context.Context, qv []float32, ids []string, k int) ([]fusion.Item, error) {
+	got, _ := m.Get(ctx, ids)
+	var items []fusion.Item
+	for id, v := range got {
+		items = append(items, fusion.Item{ID: id, Score: cosine(qv, v)})
+	}
+	slices.SortFunc(items, func(a, b fusion.Item) int { return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ID, b.ID)) })
+	if k > 0 && len(items) > k {
+		items = items[:k]
+	}
+	return items, nil
+}
+
+func cosine(a, b []float32) float64 {
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	return dot / math.Sqrt(na*nb)
+}
+
+func synthPapers(t *testing.T, n int) []corpus.Paper {
+	t.Helper()
+	var ps []corpus.Paper
+	if err := synth.Generate(synth.Options{Papers: n, Seed: 11}, func(p corpus.Paper) error {
+		ps = append(ps, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+func applyAll(t *testing.T, x *Index, ps []corpus.Paper) {
+	t.Helper()
+	for chunk := range slices.Chunk(ps, 1000) {
+		apply(t, x, &search.Batch{Upserts: chunk})
+	}
+}
+
+func openRemote(t *testing.T, dir string, r Remote) *Index {
+	t.Helper()
+	x, err := Open(dir, Options{LocalEmbedder: true, Remote: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// embedded is what the index's embedder makes of a paper.
+func embedded(t *testing.T, x *Index, p *corpus.Paper) []float32 {
+	t.Helper()
+	vs, err := x.vec.emb.Embed(context.Background(), []string{hybrid.EmbedText(p)}, embed.Passage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs[0]
+}
+
+// A sync stopped after the remote took a batch but before the ledger
+// recorded it (as kill -9 would) resumes in a new process: every paper
+// ends with its vector, only that batch is pushed twice, and a sync with
+// nothing to do pushes nothing.
+func TestRemoteSyncResumes(t *testing.T) {
+	papers := synthPapers(t, 3000)
+	dir := filepath.Join(t.TempDir(), "idx")
+	mem := newMemRemote(256)
+	x := openRemote(t, dir, mem)
+	applyAll(t, x, papers)
+	if x.HasVectors() {
+		t.Fatal("vectors before any sync")
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := errors.New("killed")
+	mem.afterPut = func(call int) error {
+		if call == 3 {
+			cancel(stop)
+			return stop
+		}
+		return nil
+	}
+	var last [2]int
+	err := x.SyncVectors(ctx, func(phase string, done, total int) {
+		if phase == "push" {
+			last = [2]int{done, total}
+		}
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("interrupted sync: %v, want the kill", err)
+	}
+	if len(mem.vecs) != 3*remoteBatch || last != [2]int{2 * remoteBatch, len(papers)} {
+		t.Fatalf("remote holds %d vectors, progress %v; want %d and [%d %d]", len(mem.vecs), last, 3*remoteBatch, 2*remoteBatch, len(papers))
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	mem.afterPut = nil
+	x = openRemote(t, dir, mem)
+	defer x.Close()
+	if err := x.SyncVectors(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	twice := 0
+	for _, p := range papers {
+		switch n := mem.puts[p.ID]; {
+		case n == 0:
+			t.Fatalf("%s never pushed", p.ID)
+		case n == 2:
+			twice++
+		case n > 2:
+			t.Fatalf("%s pushed %d times", p.ID, n)
+		}
+	}
+	if twice != remoteBatch || len(mem.vecs) != len(papers) {
+		t.Fatalf("%d papers pushed twice (want the one unrecorded batch, %d); remote holds %d of %d", twice, remoteBatch, len(mem.vecs), len(papers))
+	}
+	if c := cosine(mem.vecs[papers[42].ID], embedded(t, x, &papers[42])); c < 0.9999 {
+		t.Fatalf("remote vector of %s is not the embedder's (cosine %.4f)", papers[42].ID, c)
+	}
+	calls := mem.putCalls
+	if err := x.SyncVectors(context.Background(), nil); err != nil || mem.putCalls != calls {
+		t.Fatalf("an idle sync: %v, %d more puts", err, mem.putCalls-calls)
+	}
+	if !x.HasVectors() || x.Mode() != search.ModeHybrid {
+		t.Fatalf("HasVectors %v, mode %s after sync", x.HasVectors(), x.Mode())
+	}
+	st, err := x.Stats(context.Background())
+	if err != nil || st.Vectors != uint64(len(papers)) || !strings.Contains(st.Engine, "memory test/index") {
+		t.Fatalf("stats: %v %+v", err, st)
+	}
+}
+
+// Deleted papers' vectors leave the remote at the next sync, including
+// deletions made while the process was down; a changed paper is pushed
+// again with its new text's vector.
+func TestRemoteSyncDeletesAndChanges(t *testing.T) {
+	papers := synthPapers(t, 1200)
+	dir := filepath.Join(t.TempDir(), "idx")
+	mem := newMemRemote(256)
+	x := openRemote(t, dir, mem)
+	applyAll(t, x, papers)
+	if err := x.SyncVectors(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	var dels []string
+	for _, p := range papers[100:130] {
+		dels = append(dels, p.ID)
+	}
+	changed := papers[500]
+	changed.Abstract = "Dark matter halos in cosmological simulations of galaxy clusters."
+	apply(t, x, &search.Batch{Deletes: dels[:10], Upserts: []corpus.Paper{changed}})
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	x = openRemote(t, dir, mem)
+	defer x.Close()
+	apply(t, x, &search.Batch{Deletes: dels[10:]})
+	if err := x.SyncVectors(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range dels {
+		if _, ok := mem.vecs[id]; ok {
+			t.Fatalf("deleted paper %s still has a remote vector", id)
+		}
+	}
+	if len(mem.vecs) != len(papers)-len(dels) {
+		t.Fatalf("remote holds %d vectors, want %d", len(mem.vecs), len(papers)-len(dels))
+	}
+	if mem.puts[changed.ID] != 2 {
+		t.Fatalf("changed paper pushed %d times, want 2", mem.puts[changed.ID])
+	}
+	if c := cosine(mem.vecs[changed.ID], embedded(t, x, &changed)); c < 0.9999 {
+		t.Fatalf("changed paper's remote vector is the old text's (cosine to the new %.4f)", c)
+	}
+}
+
+// allowedSet lists the papers a restriction allows, from BM25 alone.
+func allowedSet(t *testing.T, x *Index, r query.Query) map[string]bool {
+	t.Helper()
+	res, err := x.Search(context.Background(), search.Request{Query: r, Limit: 10000, Mode: search.ModeBM25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, h := range res.Hits {
+		out[h.ID] = true
+	}
+	if uint64(len(out)) != res.Total {
+		t.Fatalf("restriction allows %d papers, listed %d", res.Total, len(out))
+	}
+	return out
+}
+
+// Filtered searches on S3 Vectors return only allowed papers in both
+// branches: a small allowed set is fetched (GetVectors) and scored here,
+// exactly; a large one is a filtered QueryVectors whose results the
+// restriction then checks (here with a -word exclusion the service's
+// filter cannot express).
+func TestS3VectorsFilteredSearch(t *testing.T) {
+	papers := synthPapers(t, 3000)
+	srv := s3vtest.New(t)
+	x := s3Index(t, srv, filepath.Join(t.TempDir(), "idx"), 256, Options{})
+	applyAll(t, x, papers)
+	ctx := context.Background()
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Len("papers", "quire"); n != len(papers) {
+		t.Fatalf("the server holds %d vectors, want %d", n, len(papers))
+	}
+	all, err := x.Search(ctx, search.Request{Facets: []string{search.FacetYear}, FacetSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The smallest year with at least 20 papers: Get-and-score.
+	var year string
+	best := math.MaxInt
+	for _, v := range all.Facets[0].Values {
+		if v.Count >= 20 && v.Count < best {
+			year, best = v.Value, v.Count
+		}
+	}
+	text := "neural model data"
+	run := func(q string, getBelow int) (*search.Result, map[string]bool) {
+		t.Helper()
+		req, err := search.NewRequest(q, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Mode = search.ModeVector
+		x.vec.getBelow = getBelow
+		srv.ResetCalls()
+		res, err := x.Search(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := hybrid.Restrict(req.Query)
+		allowed := allowedSet(t, x, r)
+		for _, h := range res.Hits {
+			if !allowed[h.ID] {
+				t.Fatalf("%q: hit %s is not allowed by the filter", q, h.ID)
+			}
+		}
+		if len(res.Hits) == 0 {
+			t.Fatalf("%q: no hits", q)
+		}
+		return res, allowed
+	}
+
+	qv, err := x.vec.emb.Embed(ctx, []string{text}, embed.Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nearest := func(allowed map[string]bool) []string {
+		t.Helper()
+		want, err := x.vec.remote.Rank(ctx, qv[0], slices.Collect(mapsKeys(allowed)), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return itemIDs(want)
+	}
+	calls := func() (int, int) { return len(srv.Calls("QueryVectors")), len(srv.Calls("GetVectors")) }
+
+	// A year filter the service applies whole: one QueryVectors, exact.
+	q := text + " year:" + year
+	res, allowed := run(q, DefaultRemoteGetBelow)
+	if nq, ng := calls(); nq != 1 || ng != 0 {
+		t.Fatalf("%q: %d QueryVectors and %d GetVectors calls, want one query", q, nq, ng)
+	}
+	if got, want := ids(res), nearest(allowed); !slices.Equal(got, want) {
+		t.Fatalf("%q: hits %v, want the nearest allowed %v", q, got, want)
+	}
+
+	// A -word exclusion the service cannot express. The word: of the best
+	// unfiltered hit's title, the one excluding fewest papers.
+	top, err := x.Search(ctx, search.Request{Query: query.Query{Text: text}, Limit: 1, Mode: search.ModeVector})
+	if err != nil || len(top.Hits) == 0 {
+		t.Fatal(err)
+	}
+	var word string
+	most := 0
+	for _, w := range strings.Fields(strings.ToLower(top.Hits[0].Paper.Title)) {
+		w = strings.Trim(w, ".,:;()")
+		if len(w) < 4 {
+			continue
+		}
+		if n := len(allowedSet(t, x, query.Query{Text: "-" + w})); n > most && n < len(papers) {
+			word, most = w, n
+		}
+	}
+	if word == "" {
+		t.Fatal("no word to exclude")
+	}
+
+	// With the year, few papers are allowed: fetched and scored here,
+	// exactly.
+	q2 := q + " -" + word
+	res2, allowed2 := run(q2, DefaultRemoteGetBelow)
+	if nq, ng := calls(); nq != 0 || ng == 0 {
+		t.Fatalf("%q: %d QueryVectors and %d GetVectors calls, want Get-and-score", q2, nq, ng)
+	}
+	if got, want := ids(res2), nearest(allowed2); !slices.Equal(got, want) {
+		t.Fatalf("%q: Get-and-score hits %v, want the nearest allowed %v", q2, got, want)
+	}
+	// The same through QueryVectors (getBelow 0): post-filtered, a
+	// subset of the nearest allowed, in their order.
+	res3, _ := run(q2, 0)
+	if nq, ng := calls(); nq != 1 || ng != 0 {
+		t.Fatalf("%q with getBelow 0: %d QueryVectors, %d GetVectors", q2, nq, ng)
+	}
+	if got := ids(res3); !slices.Equal(got, ids(res2)[:len(got)]) {
+		t.Fatalf("%q: the post-filtered query found %v, Get-and-score %v", q2, got, ids(res2))
+	}
+
+	// Alone, the exclusion allows too many to fetch: post-filtered query.
+	res4, allowed4 := run(text+" -"+word, DefaultRemoteGetBelow)
+	if nq, _ := calls(); len(allowed4) <= DefaultRemoteGetBelow || nq != 1 {
+		t.Fatalf("-%s allows %d papers; %d QueryVectors calls", word, len(allowed4), nq)
+	}
+	for _, h := range append(res4.Hits, res2.Hits...) {
+		if strings.Contains(strings.ToLower(h.Paper.Title+" "+h.Paper.Abstract), word) {
+			t.Fatalf("hit %s holds the excluded word %q", h.ID, word)
+		}
+	}
+	t.Logf("-%s: %d of %d papers allowed, %d hits; with year:%s %d allowed", word, len(allowed4), len(papers), len(res4.Hits), year, len(allowed2))
+
+	// Hybrid with a filter: list, total and facets describe allowed
+	// papers only.
+	hreq, _ := search.NewRequest(q, 10)
+	hreq.Mode = search.ModeHybrid
+	hres, err := x.Search(ctx, hreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hres.Hits {
+		if !allowed[h.ID] {
+			t.Fatalf("hybrid hit %s is not allowed", h.ID)
+		}
+	}
+}
+
+func mapsKeys(m map[string]bool) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func itemIDs(items []fusion.Item) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.ID
+	}
+	return out
+}
+
+// Errors of the service reach the user naming the bucket and index.
+func TestS3VectorsErrors(t *testing.T) {
+	papers := synthPapers(t, 300)
+	srv := s3vtest.New(t)
+	x := s3Index(t, srv, filepath.Join(t.TempDir(), "idx"), 256, Options{})
+	applyAll(t, x, papers)
+	ctx := context.Background()
+	srv.FailNext("PutVectors", 1, 404, "NotFoundException")
+	err := x.SyncVectors(ctx, nil)
+	if err == nil || !strings.Contains(err.Error(), "papers/quire") || !strings.Contains(err.Error(), "NotFound") {
+		t.Fatalf("sync into a missing index: %v", err)
+	}
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatalf("sync after the fault: %v", err)
+	}
+	srv.FailNext("QueryVectors", 1, 403, "AccessDeniedException")
+	_, err = x.Search(ctx, search.Request{Query: query.Query{Text: "neural model"}, Limit: 10, Mode: search.ModeVector})
+	if err == nil || !strings.Contains(err.Error(), "papers/quire") || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("search denied: %v", err)
+	}
+	if _, err := x.Search(ctx, search.Request{Query: query.Query{Text: "neural model"}, Limit: 10, Mode: search.ModeVector}); err != nil {
+		t.Fatalf("search after the fault: %v", err)
+	}
+	// An embedder whose dimension is not the index's.
+	y := s3Index(t, s3vtest.New(t), filepath.Join(t.TempDir(), "idx2"), 64, Options{})
+	applyAll(t, y, papers)
+	if err := y.SyncVectors(ctx, nil); err == nil || !strings.Contains(err.Error(), "s3vectors papers/quire holds 64-dimensional") {
+		t.Fatalf("dimension mismatch: %v", err)
+	}
+}
