@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -71,11 +72,13 @@ func TestS3VectorsHybridQuality(t *testing.T) {
 				defer x.Close()
 				return run(x)
 			}
-			def, d100 := embeddedAt(DefaultVectorCandidates), embeddedAt(100)
+			// The default depth (300) is TestHybridQuality's; S3's topK
+			// cap is 100, so the same depth is the fair comparison.
+			d100 := embeddedAt(100)
 			x := s3Index(t, s3vtest.New(t), filepath.Join(t.TempDir(), "s3"), 256, Options{Adaptive: true})
 			sm := run(x)
-			t.Logf("%s hybrid nDCG@10: s3vectors %.4f; embedded depth 100 %.4f (Δ %+.4f), depth 300 %.4f (Δ %+.4f); Recall@100 %.4f vs %.4f",
-				name, sm.NDCG10, d100.NDCG10, sm.NDCG10-d100.NDCG10, def.NDCG10, sm.NDCG10-def.NDCG10, sm.Recall100, def.Recall100)
+			t.Logf("%s hybrid nDCG@10: s3vectors %.4f; embedded depth 100 %.4f (Δ %+.4f); Recall@100 %.4f vs %.4f",
+				name, sm.NDCG10, d100.NDCG10, sm.NDCG10-d100.NDCG10, sm.Recall100, d100.Recall100)
 			if d := math.Abs(sm.NDCG10 - d100.NDCG10); d > 0.005 {
 				t.Errorf("%s: s3vectors hybrid nDCG@10 %.4f differs from the embedded engine's at depth 100, %.4f, by %.4f (> 0.005)", name, sm.NDCG10, d100.NDCG10, d)
 			}
@@ -93,8 +96,8 @@ func TestS3VectorsHybridQuality(t *testing.T) {
 // Logged, not asserted.
 func TestS3VectorsFilteredShortfall(t *testing.T) {
 	data := sharedData(t)
-	if testing.Short() {
-		t.Skip("ingests SciFact")
+	if os.Getenv("QUIRE_MEASURE") == "" {
+		t.Skip("a measurement, logged not asserted: set QUIRE_MEASURE=1 to run it")
 	}
 	col, err := corpus.OpenBEIR(filepath.Join(data, "scifact"))
 	if err != nil {
