@@ -23,6 +23,10 @@ type Chunk struct {
 	Start  int    `json:"start"`
 	End    int    `json:"end"`
 	Tokens int    `json:"tokens"`
+	// Page and PageEnd are the 1-based pages the passage starts and ends
+	// on, 0 when the paper has no page offsets (Paper.Pages).
+	Page    int `json:"page,omitempty"`
+	PageEnd int `json:"page_end,omitempty"`
 }
 
 // Chunking strategies.
@@ -185,7 +189,8 @@ func ChunkPaper(p *Paper, o ChunkOptions) []Chunk {
 	for i, s := range spans {
 		start, end := d.words[s.a].start, d.words[s.b-1].end
 		chunks[i] = Chunk{PaperID: p.ID, Index: i, Section: s.label, Text: p.FullText[start:end],
-			Start: start, End: end, Tokens: d.tokens(s.a, s.b)}
+			Start: start, End: end, Tokens: d.tokens(s.a, s.b),
+			Page: p.PageAt(start), PageEnd: p.PageAt(max(end-1, start))}
 	}
 	return chunks
 }

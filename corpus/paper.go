@@ -6,6 +6,7 @@ package corpus
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -31,6 +32,23 @@ type Paper struct {
 	// "scifact", "synthetic", ...); it is a facet like any other.
 	Source   string `json:"source,omitempty"`
 	FullText string `json:"full_text,omitempty"`
+	// Pages are the byte offsets in FullText where each page starts
+	// (Pages[0] is page 1), for text extracted from a paged document such
+	// as a PDF; empty when the text has no pages.
+	Pages []int `json:"pages,omitempty"`
+	// References is the reference list split off the full text: kept for
+	// the reader and exports, never ranked as body text.
+	References string `json:"references,omitempty"`
+}
+
+// PageAt is the 1-based page holding byte off of FullText, or 0 when the
+// paper has no page offsets.
+func (p *Paper) PageAt(off int) int {
+	if len(p.Pages) == 0 {
+		return 0
+	}
+	i, _ := slices.BinarySearch(p.Pages, off+1)
+	return max(i, 1)
 }
 
 // Years outside this range are treated as data errors.

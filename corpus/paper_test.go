@@ -1,6 +1,9 @@
 package corpus
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCollapseSpace(t *testing.T) {
 	t.Parallel()
@@ -35,5 +38,21 @@ func TestVenueName(t *testing.T) {
 		if got := VenueName(in); got != want {
 			t.Errorf("VenueName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestPageAt(t *testing.T) {
+	p := Paper{FullText: strings.Repeat("x", 300), Pages: []int{0, 100, 250}}
+	for off, want := range map[int]int{0: 1, 99: 1, 100: 2, 249: 2, 250: 3, 299: 3} {
+		if got := p.PageAt(off); got != want {
+			t.Errorf("PageAt(%d) = %d, want %d", off, got, want)
+		}
+	}
+	if got := (&Paper{FullText: "abc"}).PageAt(1); got != 0 {
+		t.Errorf("no pages: PageAt = %d, want 0", got)
+	}
+	c := ChunkPaper(&Paper{ID: "p", FullText: "First page text here.\n\nSecond page text here.", Pages: []int{0, 23}}, ChunkOptions{MaxTokens: 4, OverlapTokens: -1, MinTokens: -1})
+	if len(c) < 2 || c[0].Page != 1 || c[len(c)-1].Page != 2 || c[len(c)-1].PageEnd != 2 {
+		t.Errorf("chunk pages: %+v", c)
 	}
 }

@@ -110,6 +110,9 @@ type Request struct {
 	FacetSize int
 	// Snippets asks for highlighted abstract fragments on each hit.
 	Snippets bool
+	// Passages asks for each hit's best passages (Hit.Passages), on an
+	// engine that indexes full text as passages.
+	Passages bool
 	// Mode is ModeHybrid, ModeBM25 or ModeVector; empty means the
 	// engine's default.
 	Mode string
@@ -188,7 +191,27 @@ type Hit struct {
 	Score   float64      `json:"score"`
 	Paper   corpus.Paper `json:"paper"`
 	Snippet Snippet      `json:"snippet,omitzero"`
-	Explain *Explain     `json:"explain,omitempty"`
+	// Passages are the paper's best matching passages, best first (at
+	// most three), when the request asked for them.
+	Passages []Passage `json:"passages,omitempty"`
+	Explain  *Explain  `json:"explain,omitempty"`
+}
+
+// Passage is one passage of a hit's full text: a chunk (corpus.Chunk) with
+// where it sits and how well it matched.
+type Passage struct {
+	// Index is the chunk's number within the paper.
+	Index   int    `json:"index"`
+	Section string `json:"section,omitempty"`
+	// Page and PageEnd are 1-based; 0 when the text has no pages.
+	Page    int `json:"page,omitempty"`
+	PageEnd int `json:"page_end,omitempty"`
+	// Start and End are byte offsets of the passage in Paper.FullText.
+	Start int     `json:"start"`
+	End   int     `json:"end"`
+	Score float64 `json:"score"`
+	// Text is the passage with the query's matches marked.
+	Text Snippet `json:"text"`
 }
 
 // Explain shows how a hybrid hit was ranked. A rank of 0 means the paper
