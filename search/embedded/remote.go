@@ -26,7 +26,8 @@ type Remote interface {
 	Name() string
 	// Dim is the stored vectors' dimension.
 	Dim() int
-	// MaxK is the most results one Query returns (S3 Vectors: 100).
+	// MaxK is the most results one Query returns (S3 Vectors: 1,000,
+	// from several calls of 100).
 	MaxK() int
 	// Put writes the papers' vectors (vecs[i] is papers[i]'s), replacing
 	// any stored under their IDs.
@@ -76,13 +77,9 @@ var _ hybrid.Vectors = remoteHalf{}
 // checked against the restriction, exact or not: a paper deleted since
 // the last sync still has a vector.
 //
-// The remote returns at most MaxK (100) where the planner asks 300 in
-// hybrid mode. That costs MED 0.005 nDCG@10, exactly what the embedded
-// engine loses at depth 100 (docs/s3vectors.md). Two ways to win it back
-// were measured and dropped: scoring every BM25 candidate exactly beside
-// the top 100 stretched the list's score range, which fusion normalises
-// by (MED −0.013); adding only those above the 300th score extrapolated
-// from the top 100 helped CISI and Cranfield but not MED (−0.008).
+// The planner asks 300 in hybrid mode; S3 Vectors answers 100 per call,
+// so its Query fans out over shards to reach that depth (MaxK 1,000).
+// At depth 100 the hybrid lost MED 0.005 nDCG@10 (docs/s3vectors.md).
 func (h remoteHalf) Search(ctx context.Context, qv []float32, k int, r hybrid.Restriction) ([]fusion.Item, error) {
 	if k <= 0 {
 		return nil, nil
@@ -108,11 +105,22 @@ func (h remoteHalf) Search(ctx context.Context, qv []float32, k int, r hybrid.Re
 		}
 		return h.r.Rank(ctx, qv, ids, k)
 	}
-	items, err := h.r.Query(ctx, qv, min(k, h.r.MaxK()), r.Query)
+	// Results outside the restriction are dropped below, so a filter the
+	// remote cannot apply asks three times as deep: one keeping a third
+	// of the papers still fills k on average (docs/s3vectors.md).
+	depth := k
+	if !h.r.Exact(r.Query) {
+		depth = 3 * k
+	}
+	items, err := h.r.Query(ctx, qv, min(depth, h.r.MaxK()), r.Query)
 	if err != nil {
 		return nil, err
 	}
-	return keepAllowed(segs, items)
+	items, err = keepAllowed(segs, items)
+	if len(items) > k {
+		items = items[:k]
+	}
+	return items, err
 }
 
 // Vectors fetches stored vectors for feedback, in the order asked.

@@ -25,7 +25,7 @@ type s3Remote struct {
 
 func (r *s3Remote) Name() string { return r.name }
 func (r *s3Remote) Dim() int     { return r.st.Dimension() }
-func (r *s3Remote) MaxK() int    { return s3vectors.MaxTopK }
+func (r *s3Remote) MaxK() int    { return s3vectors.MaxDepth }
 
 func (r *s3Remote) Put(ctx context.Context, papers []corpus.Paper, vecs [][]float32) error {
 	items := make([]s3vectors.Item, len(papers))

@@ -47,13 +47,21 @@ func distance(metric string, a, b []float32) float64 {
 	return 1 - dot/math.Sqrt(na*nb)
 }
 
-// Query returns the min(k, 100) stored vectors nearest to qv that pass
-// the S3 translation of q's filters (a Restriction's Query), best first,
-// scored as similarities, and what the translation could express. When
-// it is not Exact the results are a superset: the caller checks them
-// against Translated.Residual (and Recheck against all of q), and may get
-// fewer than k once it has; Rank over the allowed IDs avoids that when
-// they are few.
+// Query returns the k stored vectors nearest to qv that pass the S3
+// translation of q's filters (a Restriction's Query), best first, scored
+// as similarities, and what the translation could express. When it is
+// not Exact the results are a superset: the caller checks them against
+// Translated.Residual (and Recheck against all of q), and may get fewer
+// than k once it has; Rank over the allowed IDs avoids that when they
+// are few.
+//
+// The service returns at most MaxTopK per call. Deeper, Query splits the
+// shards into ceil(k/100)+1 parts and asks each for its own top 100 in
+// parallel: the union holds the true top k unless one part holds more
+// than 100 of them (for k = 300 and 4 parts, 75 expected, 100 is 3.3
+// standard deviations out), at one query's cost per part. Vectors
+// without a shard (written before shards existed) are asked for in one
+// more part, until an unfiltered deep query finds none.
 func (s *Store) Query(ctx context.Context, qv []float32, k int, q query.Query) ([]fusion.Item, Translated, error) {
 	t := Translate(q)
 	if len(qv) != s.dim {
@@ -62,20 +70,98 @@ func (s *Store) Query(ctx context.Context, qv []float32, k int, q query.Query) (
 	if k <= 0 {
 		return nil, t, nil
 	}
+	var filter any
+	if t.Filter != nil {
+		// Papers stored with partial metadata pass, for the caller to
+		// check: a filter on a dropped key would lose them.
+		filter = map[string]any{"$or": []any{
+			t.Filter, map[string]any{metaPartial: map[string]any{"$eq": true}},
+		}}
+	}
+	parts := shardParts(k)
+	legacy := len(parts) > 1 && !s.noLegacy.Load()
+	if legacy {
+		parts = append(parts, map[string]any{metaShard: map[string]any{"$exists": false}})
+	}
+	results := make([][]queried, len(parts))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, part := range parts {
+		g.Go(func() (err error) {
+			f := filter
+			if part != nil {
+				f = andFilter(filter, part)
+			}
+			results[i], err = s.queryOnce(gctx, qv, min(k, MaxTopK), f)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, t, err
+	}
+	if legacy && len(results[len(results)-1]) == 0 && t.Filter == nil {
+		s.noLegacy.Store(true)
+	}
+	var all []queried
+	for _, r := range results {
+		all = append(all, r...)
+	}
+	if len(parts) > 1 {
+		slices.SortStableFunc(all, func(a, b queried) int { return cmp.Compare(b.item.Score, a.item.Score) })
+	}
+	items := make([]fusion.Item, 0, min(len(all), k))
+	for _, r := range all[:min(len(all), k)] {
+		if r.partial {
+			t.Recheck = append(t.Recheck, r.item.ID)
+		}
+		items = append(items, r.item)
+	}
+	return items, t, nil
+}
+
+// shardParts are the shard filters of a query for k results: one nil
+// part (no shard filter) when one call is deep enough.
+func shardParts(k int) []map[string]any {
+	if k <= MaxTopK {
+		return []map[string]any{nil}
+	}
+	n := min((k+MaxTopK-1)/MaxTopK+1, Shards)
+	groups := make([][]any, n)
+	for sh := range Shards {
+		groups[sh%n] = append(groups[sh%n], sh)
+	}
+	parts := make([]map[string]any, n)
+	for i, g := range groups {
+		parts[i] = map[string]any{metaShard: map[string]any{"$in": g}}
+	}
+	return parts
+}
+
+// andFilter joins two filters; a may be nil.
+func andFilter(a any, b map[string]any) any {
+	if a == nil {
+		return b
+	}
+	return map[string]any{"$and": []any{a, b}}
+}
+
+// queried is one QueryVectors result.
+type queried struct {
+	item    fusion.Item
+	partial bool
+}
+
+// queryOnce is one QueryVectors call.
+func (s *Store) queryOnce(ctx context.Context, qv []float32, k int, filter any) ([]queried, error) {
 	in := &s3vectors.QueryVectorsInput{
 		VectorBucketName: &s.cfg.Bucket, IndexName: &s.cfg.Index,
 		QueryVector: &types.VectorDataMemberFloat32{Value: qv},
-		TopK:        ptr(int32(min(k, MaxTopK))),
+		TopK:        ptr(int32(k)),
 		// Metadata carries the IDs behind hashed keys and the partial
 		// marks; it is a few hundred bytes per result.
 		ReturnDistance: true, ReturnMetadata: true,
 	}
-	if t.Filter != nil {
-		// Papers stored with partial metadata pass, for the caller to
-		// check: a filter on a dropped key would lose them.
-		in.Filter = document.NewLazyDocument(map[string]any{"$or": []any{
-			t.Filter, map[string]any{metaPartial: map[string]any{"$eq": true}},
-		}})
+	if filter != nil {
+		in.Filter = document.NewLazyDocument(filter)
 	}
 	var out *s3vectors.QueryVectorsOutput
 	err := s.call(ctx, "QueryVectors", func(ctx context.Context) (err error) {
@@ -83,21 +169,19 @@ func (s *Store) Query(ctx context.Context, qv []float32, k int, q query.Query) (
 		return err
 	})
 	if err != nil {
-		return nil, t, err
+		return nil, err
 	}
-	items := make([]fusion.Item, 0, len(out.Vectors))
+	res := make([]queried, 0, len(out.Vectors))
 	for _, v := range out.Vectors {
 		meta := decodeMeta(v.Metadata)
 		id, err := s.idOf(ptrVal(v.Key), meta)
 		if err != nil {
-			return nil, t, err
+			return nil, err
 		}
-		if p, _ := meta[metaPartial].(bool); p {
-			t.Recheck = append(t.Recheck, id)
-		}
-		items = append(items, fusion.Item{ID: id, Score: scoreOf(s.metric, float64(ptrVal(v.Distance)))})
+		p, _ := meta[metaPartial].(bool)
+		res = append(res, queried{fusion.Item{ID: id, Score: scoreOf(s.metric, float64(ptrVal(v.Distance)))}, p})
 	}
-	return items, t, nil
+	return res, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -88,7 +89,27 @@ const (
 	metaPartial    = "partial"     // true when filterable entries were dropped
 	metaTitle      = "title"       // non-filterable
 	metaID         = "id"          // non-filterable: the paper ID behind a hashed key
+	metaShard      = "shard"       // number: a stable hash of the ID modulo Shards
 )
+
+// Shards is how many parts the "shard" metadata splits an index into. A
+// query deeper than MaxTopK asks several parts at once, each for its own
+// top 100 (Query), so the planner's depth-300 vector half is exact on
+// S3 Vectors too.
+const Shards = 16
+
+// MaxDepth is the deepest Query goes: 11 parts of at most 100.
+const MaxDepth = 1000
+
+// shardOf is id's shard: FNV-1a, so it never changes between versions.
+func shardOf(id string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h ^= uint32(id[i])
+		h *= 16777619
+	}
+	return int(h % Shards)
+}
 
 // nonFilterable are the keys Create declares non-filterable.
 func nonFilterable() []string { return []string{metaTitle, metaID} }
@@ -101,6 +122,10 @@ type Store struct {
 	metric string
 	pace   *pacer
 	retry  backoff.Policy
+	// noLegacy is set once a deep query found no vector without a shard
+	// (written before shards existed, or by another program): from then
+	// on deep queries skip the part that asks for those.
+	noLegacy atomic.Bool
 }
 
 func (c Config) withDefaults() Config {

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3vectors"
+	"github.com/aws/aws-sdk-go-v2/service/s3vectors/document"
+	"github.com/aws/aws-sdk-go-v2/service/s3vectors/types"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search/backoff"
@@ -424,9 +427,9 @@ func TestExactSearch(t *testing.T) {
 			if err != nil || !tr.Exact || tr.Filter != nil {
 				t.Fatalf("%v %+v", err, tr)
 			}
-			want := bruteForce(metric, q, vecs, 100)
-			if len(got) != 100 {
-				t.Fatalf("%s: %d results for k=150, want the top 100", metric, len(got))
+			want := bruteForce(metric, q, vecs, 150)
+			if len(got) != 150 {
+				t.Fatalf("%s: %d results for k=150, want the top 150", metric, len(got))
 			}
 			for i := range want {
 				if got[i].ID != want[i].ID || math.Abs(got[i].Score-want[i].Score) > 1e-5 {
@@ -449,6 +452,87 @@ func TestExactSearch(t *testing.T) {
 					t.Fatalf("Rank %d: %+v, want %+v", i, local[i], wantLocal[i])
 				}
 			}
+		}
+	}
+}
+
+// A query deeper than the service's topK fans out over shards (one call
+// per part, each for its own top 100, and one for old vectors without a
+// shard) and returns the exact top k; filters still apply to every part.
+func TestDeepQuery(t *testing.T) {
+	srv := s3vtest.New(t)
+	s := create(t, srv, Config{Dimension: 16})
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	its := items(r, 900, 16)
+	if _, err := s.Put(ctx, its[:700]); err != nil {
+		t.Fatal(err)
+	}
+	// The last 200 as an index written before shards existed holds them.
+	var old []types.PutInputVector
+	for _, it := range its[700:] {
+		old = append(old, types.PutInputVector{Key: aws.String(it.Paper.ID), Data: &types.VectorDataMemberFloat32{Value: it.Vec},
+			Metadata: document.NewLazyDocument(map[string]any{metaYear: it.Paper.Year})})
+	}
+	if _, err := s.client.PutVectors(ctx, &s3vectors.PutVectorsInput{VectorBucketName: aws.String(testBucket), IndexName: aws.String(testIndex), Vectors: old}); err != nil {
+		t.Fatal(err)
+	}
+	all, recent := map[string][]float32{}, map[string][]float32{}
+	for _, it := range its {
+		all[it.Paper.ID] = it.Vec
+		if it.Paper.Year >= 2010 {
+			recent[it.Paper.ID] = it.Vec
+		}
+	}
+	yq, err := query.Parse("year:2010..2019")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q     query.Query
+		vecs  map[string][]float32
+		k     int
+		calls int
+	}{{query.Query{}, all, 300, 5}, {query.Query{}, all, 100, 1}, {yq, recent, 250, 5}} {
+		before := len(srv.Calls("QueryVectors"))
+		q := randVec(r, 16)
+		got, _, err := s.Query(ctx, q, c.k, c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(srv.Calls("QueryVectors")) - before; n != c.calls {
+			t.Errorf("k=%d: %d QueryVectors calls, want %d", c.k, n, c.calls)
+		}
+		want := bruteForce(Cosine, q, c.vecs, c.k)
+		if len(got) != len(want) {
+			t.Fatalf("k=%d: %d results, want %d", c.k, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].ID != want[i].ID {
+				t.Fatalf("k=%d: result %d is %s, brute force says %s", c.k, i, got[i].ID, want[i].ID)
+			}
+		}
+	}
+}
+
+// Once a deep query finds no vector without a shard, later ones skip
+// that part: 4 calls for depth 300.
+func TestDeepQuerySkipsLegacyPart(t *testing.T) {
+	srv := s3vtest.New(t)
+	s := create(t, srv, Config{Dimension: 16})
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(5, 6))
+	if _, err := s.Put(ctx, items(r, 500, 16)); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{5, 4, 4} {
+		before := len(srv.Calls("QueryVectors"))
+		got, _, err := s.Query(ctx, randVec(r, 16), 300, query.Query{})
+		if err != nil || len(got) != 300 {
+			t.Fatalf("query %d: %d results, %v", i, len(got), err)
+		}
+		if n := len(srv.Calls("QueryVectors")) - before; n != want {
+			t.Errorf("query %d: %d QueryVectors calls, want %d", i, n, want)
 		}
 	}
 }

@@ -118,6 +118,10 @@ func metadata(p *corpus.Paper, hashed bool) (map[string]any, []string, error) {
 	add := func(k string, v any, filterable bool) {
 		es = append(es, entry{k, v, filterable, entrySize(k, v)})
 	}
+	// The shard is never dropped (drop skips it): a paper without one
+	// is found only by the part of a deep query that asks for papers
+	// without a shard.
+	add(metaShard, shardOf(p.ID), true)
 	if p.Year != 0 {
 		add(metaYear, p.Year, true)
 	}
@@ -141,7 +145,7 @@ func metadata(p *corpus.Paper, hashed bool) (map[string]any, []string, error) {
 	}
 	if hashed {
 		add(metaID, p.ID, false)
-		if es[len(es)-1].size > MaxMetadataBytes-entrySize(metaPartial, true) {
+		if es[len(es)-1].size > MaxMetadataBytes-entrySize(metaPartial, true)-entrySize(metaShard, Shards) {
 			return nil, nil, fmt.Errorf("s3vectors: paper ID %.40q... is %d bytes; an ID kept as metadata must fit in %d", p.ID, len(p.ID), MaxMetadataBytes)
 		}
 	}
@@ -162,7 +166,7 @@ func metadata(p *corpus.Paper, hashed bool) (map[string]any, []string, error) {
 	drop := func(filterableOnly bool) {
 		best := -1
 		for i, e := range es {
-			if e.key == metaID || filterableOnly && !e.filterable {
+			if e.key == metaID || e.key == metaShard || filterableOnly && !e.filterable {
 				continue
 			}
 			if best < 0 || cmp.Or(cmp.Compare(e.size, es[best].size), strings.Compare(es[best].key, e.key)) > 0 {
