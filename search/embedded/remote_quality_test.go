@@ -42,6 +42,9 @@ func TestS3VectorsHybridQuality(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ingests four collections twice")
 	}
+	if raceDetector {
+		t.Skip("ranks only, 11 min under -race: .ci/run runs it without -race (go test ./search/embedded -run TestS3VectorsHybridQuality)")
+	}
 	for _, name := range []string{"scifact", "cranfield", "cisi", "med"} {
 		t.Run(name, func(t *testing.T) {
 			col, err := corpus.OpenBEIR(filepath.Join(data, name))
