@@ -18,6 +18,8 @@ import (
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
+var errNoBasket = errors.New("there is no basket in this session")
+
 // Basket is the evidence basket: paper IDs in the order they were added.
 // It is safe for concurrent use.
 type Basket struct {
@@ -85,7 +87,10 @@ func Quire(env Env) []Tool {
 				"filters year:2018..2022, field:, category:, author:, venue:, source:. Returns numbered papers you can cite as [n].",
 			Schema: json.RawMessage(`{"type":"object","properties":{` +
 				`"query":{"type":"string","description":"query text with optional filters"},` +
-				`"limit":{"type":"integer","minimum":1,"maximum":50,"description":"number of papers (default 10)"}},` +
+				`"limit":{"type":"integer","minimum":1,"maximum":50,"description":"number of papers (default 10)"},` +
+				`"mode":{"type":"string","enum":["hybrid","bm25","vector"],"description":"ranking: hybrid (default) fuses BM25 and vectors; bm25 for exact terms; vector for meaning"},` +
+				`"facets":{"type":"array","items":{"type":"string","enum":["year","field","category","venue","author","source"]},` +
+				`"description":"also count the matching papers by these facets"}},` +
 				`"required":["query"]}`),
 			Call: env.searchPapers,
 		},
@@ -116,8 +121,10 @@ func Quire(env Env) []Tool {
 
 func (env Env) searchPapers(ctx context.Context, in json.RawMessage) (string, error) {
 	var a struct {
-		Query string `json:"query"`
-		Limit int    `json:"limit"`
+		Query  string   `json:"query"`
+		Limit  int      `json:"limit"`
+		Mode   string   `json:"mode"`
+		Facets []string `json:"facets"`
 	}
 	if err := Decode(in, &a); err != nil {
 		return "", err
@@ -129,6 +136,18 @@ func (env Env) searchPapers(ctx context.Context, in json.RawMessage) (string, er
 	req, err := search.NewRequest(a.Query, limit)
 	if err != nil {
 		return "", err
+	}
+	switch a.Mode {
+	case "", search.ModeHybrid, search.ModeBM25, search.ModeVector:
+		req.Mode = a.Mode
+	default:
+		return "", fmt.Errorf("unknown mode %q (use hybrid, bm25 or vector)", a.Mode)
+	}
+	if err := checkFacets(a.Facets); err != nil {
+		return "", err
+	}
+	if len(a.Facets) > 0 {
+		req = req.WithFacets(10, a.Facets...)
 	}
 	res, err := env.Engine.Search(ctx, req)
 	if err != nil {
@@ -143,6 +162,7 @@ func (env Env) searchPapers(ctx context.Context, in json.RawMessage) (string, er
 			fmt.Fprintf(&b, "    %s\n", abs)
 		}
 	}
+	writeFacets(&b, res.Facets)
 	return b.String(), nil
 }
 
@@ -217,10 +237,8 @@ func (env Env) facetCounts(ctx context.Context, in json.RawMessage) (string, err
 	if len(a.Facets) == 0 {
 		a.Facets = search.AllFacets
 	}
-	for _, f := range a.Facets {
-		if !slices.Contains(search.AllFacets, f) {
-			return "", fmt.Errorf("unknown facet %q (use %s)", f, strings.Join(search.AllFacets, ", "))
-		}
+	if err := checkFacets(a.Facets); err != nil {
+		return "", err
 	}
 	if a.Size <= 0 || a.Size > 50 {
 		a.Size = 10
@@ -235,14 +253,28 @@ func (env Env) facetCounts(ctx context.Context, in json.RawMessage) (string, err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d papers match.\n", res.Total)
-	for _, f := range res.Facets {
+	writeFacets(&b, res.Facets)
+	return b.String(), nil
+}
+
+func checkFacets(names []string) error {
+	for _, f := range names {
+		if !slices.Contains(search.AllFacets, f) {
+			return fmt.Errorf("unknown facet %q (use %s)", f, strings.Join(search.AllFacets, ", "))
+		}
+	}
+	return nil
+}
+
+// writeFacets lists facet values with their counts, one facet a line.
+func writeFacets(b *strings.Builder, facets []search.Facet) {
+	for _, f := range facets {
 		var parts []string
 		for _, v := range f.Values {
 			parts = append(parts, fmt.Sprintf("%s (%d)", v.Value, v.Count))
 		}
-		fmt.Fprintf(&b, "%s: %s\n", f.Name, strings.Join(parts, ", "))
+		fmt.Fprintf(b, "%s: %s\n", f.Name, strings.Join(parts, ", "))
 	}
-	return b.String(), nil
 }
 
 func (env Env) addToBasket(ctx context.Context, in json.RawMessage) (string, error) {
@@ -253,7 +285,7 @@ func (env Env) addToBasket(ctx context.Context, in json.RawMessage) (string, err
 		return "", err
 	}
 	if env.Basket == nil {
-		return "", errors.New("there is no basket in this session")
+		return "", errNoBasket
 	}
 	var added, missing []string
 	for _, id := range a.IDs {

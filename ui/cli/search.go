@@ -17,6 +17,7 @@ type searchFlags struct {
 	mode          string
 	limit, offset int
 	facets        string
+	noServer      bool
 }
 
 func init() {
@@ -32,6 +33,7 @@ func init() {
 			fs.IntVar(&f.limit, "limit", 0, "number of hits (default from config search.limit)")
 			fs.IntVar(&f.offset, "offset", 0, "skip this many hits (paging)")
 			fs.StringVar(&f.facets, "facets", strings.Join(search.AllFacets, ","), "facets to count, comma-separated, or 'none'")
+			fs.BoolVar(&f.noServer, "no-server", false, "open the index here even when 'quire serve' is running")
 			return &f
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error { return runSearch(e, &f, args) },
@@ -55,12 +57,7 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 	if f.facets != "none" && f.facets != "" {
 		req = req.WithFacets(e.cfg.Search.FacetSize, strings.Split(f.facets, ",")...)
 	}
-	x, err := openEngine(e, true)
-	if err != nil {
-		return err
-	}
-	defer x.Close()
-	res, err := x.Search(e.ctx, req)
+	res, err := searchIndex(e, strings.Join(args, " "), req, f.noServer)
 	if err != nil {
 		return err
 	}
