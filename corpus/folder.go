@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -31,7 +33,7 @@ const MaxDocumentBytes = 64 << 20
 // papers, one paper per file (see DecodeDocument for how a file becomes a
 // paper).
 //
-// Units are the .md, .markdown and .txt files under the directory, sorted by
+// Units are the .md, .markdown, .txt and .pdf files under the directory, sorted by
 // their slash-separated path relative to it; hidden files and directories
 // are skipped. The list is taken once, by NewFolder, so unit numbers stay
 // stable for the life of the source.
@@ -48,6 +50,11 @@ type Folder struct {
 	skipped []*RecordError // entries the listing could not use, reported by Papers
 	// Limits bound each paper; zero means DefaultLimits.
 	Limits Limits
+	// PDF reads the folder's .pdf files; nil reports each as an error.
+	PDF PDFReader
+	// Workers is how many PDFs are read at once, ahead of the one being
+	// yielded; 0 means the number of CPUs.
+	Workers int
 }
 
 type docFile struct {
@@ -86,7 +93,7 @@ func newFolder(dir, source string, fsys fs.FS) (*Folder, error) {
 		return nil, fmt.Errorf("folder %s: %w", dir, err)
 	}
 	if len(f.files) == 0 {
-		msg := fmt.Sprintf("folder %s holds no .md, .markdown or .txt file", dir)
+		msg := fmt.Sprintf("folder %s holds no .md, .markdown, .txt or .pdf file", dir)
 		if len(f.skipped) > 0 {
 			msg += fmt.Sprintf(" that could be read (%d skipped, first %v)", len(f.skipped), f.skipped[0])
 		}
@@ -120,7 +127,7 @@ func (f *Folder) visit(fsys fs.FS, p string, d fs.DirEntry, err error) error {
 		}
 		return nil
 	}
-	if hidden || !isDocumentName(d.Name()) {
+	if hidden || !isDocumentName(d.Name()) && !isPDFName(d.Name()) {
 		return nil
 	}
 	// Stat follows symbolic links, so a linked paper is read like any other.
@@ -156,6 +163,9 @@ func isDocumentName(name string) bool {
 	return false
 }
 
+// isPDFName reports whether a file name is a PDF, ignoring case.
+func isPDFName(name string) bool { return strings.EqualFold(path.Ext(name), ".pdf") }
+
 // Name is the folder path.
 func (f *Folder) Name() string { return f.dir }
 
@@ -178,16 +188,47 @@ func (f *Folder) Papers(ctx context.Context, from Cursor) iter.Seq2[Record, erro
 				}
 			}
 		}
-		var done int64
-		for i, file := range f.files {
+		// PDFs are read by up to Workers goroutines ahead of the file being
+		// yielded; records still come out in file order, so cursors grow.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		type result struct {
+			rec Record
+			err error
+		}
+		workers := cmp.Or(f.Workers, runtime.NumCPU())
+		ahead := make(chan chan result, workers)
+		go func() {
+			defer close(ahead)
+			var done int64
+			for i, file := range f.files {
+				done += file.size
+				if documentConsumed(i, from) {
+					continue
+				}
+				ch := make(chan result, 1)
+				select {
+				case ahead <- ch:
+				case <-ctx.Done():
+					return
+				}
+				if isPDFName(file.rel) {
+					go func() {
+						rec, err := f.read(ctx, i, file, done)
+						ch <- result{rec, err}
+					}()
+				} else {
+					rec, err := f.read(ctx, i, file, done)
+					ch <- result{rec, err}
+				}
+			}
+		}()
+		for ch := range ahead {
+			r := <-ch
 			if ctx.Err() != nil {
 				return
 			}
-			done += file.size
-			if documentConsumed(i, from) {
-				continue
-			}
-			if !yield(f.read(i, file, done)) {
+			if !yield(r.rec, r.err) {
 				return
 			}
 		}
@@ -200,18 +241,46 @@ func documentConsumed(unit int, from Cursor) bool {
 	return unit < from.Unit || unit == from.Unit && from.Line > 0
 }
 
-func (f *Folder) read(unit int, file docFile, bytesSoFar int64) (Record, error) {
+func (f *Folder) read(ctx context.Context, unit int, file docFile, bytesSoFar int64) (Record, error) {
 	name := filepath.Join(f.dir, filepath.FromSlash(file.rel))
 	cur := Cursor{Unit: unit, Line: 1}
 	data, err := readDocument(name)
 	if err != nil {
 		return Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err}
 	}
+	if isPDFName(file.rel) {
+		return f.readPDF(ctx, file.rel, name, data, cur, bytesSoFar)
+	}
 	p, err := DecodeDocument(file.rel, data, f.source)
 	if err != nil {
 		return Record{}, placeDocumentError(err, name, cur)
 	}
 	return documentRecord(p, name, cur, bytesSoFar, f.Limits)
+}
+
+// readPDF makes a paper of a PDF: its ID the path without .pdf, as for
+// other files; its title the file name when the first page gave none.
+func (f *Folder) readPDF(ctx context.Context, rel, name string, data []byte, cur Cursor, bytesSoFar int64) (Record, error) {
+	if f.PDF == nil {
+		return Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: errors.New("PDFs are not read by this source")}
+	}
+	p, warns, err := f.PDF(ctx, rel, data)
+	if err != nil {
+		return Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err}
+	}
+	p.ID = strings.TrimSuffix(rel, path.Ext(rel))
+	p.Source = f.source
+	if strings.TrimSpace(p.Title) == "" {
+		p.Title = strings.TrimSuffix(path.Base(rel), path.Ext(rel))
+		warns = append(warns, "no title found on the first page; the file name is used")
+	}
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		return Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err}
+	}
+	rec, err := documentRecord(p, name, cur, bytesSoFar, f.Limits)
+	rec.Warnings = append(warns, rec.Warnings...)
+	return rec, err
 }
 
 func documentRecord(p Paper, name string, cur Cursor, bytesSoFar int64, lim Limits) (Record, error) {

@@ -75,3 +75,9 @@ type RecordError struct {
 
 func (e *RecordError) Error() string { return e.Pos.String() + ": " + e.Err.Error() }
 func (e *RecordError) Unwrap() error { return e.Err }
+
+// PDFReader extracts a paper from a PDF's bytes: corpus/pdf's
+// Extractor.Paper. Sources take one as a field instead of importing
+// corpus/pdf, so the PDF engine starts only when a PDF is met. name is
+// used in errors; warnings are lines such as "no text layer".
+type PDFReader func(ctx context.Context, name string, data []byte) (Paper, []string, error)

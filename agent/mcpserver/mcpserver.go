@@ -33,6 +33,9 @@ type Options struct {
 	Basket *tools.Basket
 	// Version is reported to clients.
 	Version string
+	// Write are tools that change the index (ingestion), offered only
+	// when the server was started to allow writes.
+	Write []tools.Tool
 }
 
 // Tool names beyond agent/tools'.
@@ -46,8 +49,8 @@ const PaperURI = "quire://paper/{id}"
 
 const paperPrefix = "quire://paper/"
 
-// New builds the server. It is read-only on the index: no tool writes
-// papers.
+// New builds the server. It is read-only on the index unless o.Write
+// holds tools that write.
 func New(o Options) (*mcp.Server, error) {
 	if o.Engine == nil || o.Agent == nil {
 		return nil, errors.New("mcpserver: needs an engine and an agent")
@@ -61,7 +64,7 @@ func New(o Options) (*mcp.Server, error) {
 	s := mcp.NewServer(&mcp.Implementation{Name: "quire", Title: "Quire research library", Version: o.Version},
 		&mcp.ServerOptions{Instructions: instructions})
 	env := tools.Env{Engine: o.Engine, Basket: o.Basket, MaxResults: 50}
-	reg, err := tools.NewRegistry(append(tools.Quire(env), tools.Session(env)...)...)
+	reg, err := tools.NewRegistry(append(append(tools.Quire(env), tools.Session(env)...), o.Write...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -72,14 +72,8 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 	if len(e.cfg.Ingest.FieldMap) > 0 && f.fieldMap == "" {
 		fm = corpus.FieldMap(e.cfg.Ingest.FieldMap)
 	}
-	so := sourceOptions{
-		format: f.format, fieldMap: fm, label: f.label,
-		endpoint: firstNonEmpty(f.endpoint, e.cfg.S3.EndpointURL),
-		region:   firstNonEmpty(f.region, e.cfg.S3.Region),
-		pathSty:  f.pathStyle || e.cfg.S3.PathStyle,
-		parallel: firstPositive(f.parallel, e.cfg.S3.Concurrency),
-		limits:   ingestLimits(e.cfg.Ingest),
-	}
+	so := sourceOptionsFor(e, f)
+	so.fieldMap = fm
 	if f.watch {
 		return runWatch(e, f, args, so)
 	}
@@ -142,6 +136,11 @@ func printDurable(e *env, x search.Engine) {
 
 // ingestAll reads every source into x, then brings the vectors up to date.
 func ingestAll(e *env, x search.Engine, f *ingestFlags, args []string, so sourceOptions, log io.Writer, tot *ingestTotals) error {
+	if so.pdf == nil {
+		l := &lazyPDF{}
+		defer l.Close()
+		so.pdf = l.read
+	}
 	var failed error
 	for _, spec := range args {
 		src, err := openSource(e.ctx, spec, so)

@@ -1,14 +1,24 @@
 package cli
 
 import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
+	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/quire-research/quire/agent/mcpserver"
+	"github.com/quire-research/quire/agent/tools"
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/ui/serve"
 )
 
@@ -16,6 +26,7 @@ type mcpFlags struct {
 	http        string
 	allowRemote bool
 	printToken  bool
+	allowWrite  bool
 }
 
 func init() {
@@ -25,11 +36,12 @@ func init() {
 		args: "[flags]",
 		summary: "Serve the index to MCP clients (Claude Desktop, Claude Code, Cursor …): tools to search, read papers,\n" +
 			"count facets, ask with citations, draft and keep a basket; papers as quire://paper/{id}; saved prompts.\n" +
-			"Speaks over stdin/stdout, or streamable HTTP with --http (bearer token required). Read-only.",
+			"Speaks over stdin/stdout, or streamable HTTP with --http (bearer token required). Read-only unless --allow-write.",
 		flags: func(fs *flag.FlagSet) any {
 			fs.StringVar(&f.http, "http", "", "serve streamable HTTP at this address (e.g. 127.0.0.1:7345) instead of stdio")
 			fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow an --http address outside loopback (the token is still required)")
 			fs.BoolVar(&f.printToken, "print-token", false, "print the HTTP bearer token (made on first use) and exit")
+			fs.BoolVar(&f.allowWrite, "allow-write", false, "open the index for writing and offer the ingest tool (papers from a file, folder or s3:// URL)")
 			return &f
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error { return runMCP(e, &f, args) },
@@ -58,12 +70,16 @@ func runMCP(e *env, f *mcpFlags, args []string) error {
 			return usagef("%v", err)
 		}
 	}
-	x, a, err := warmAgent(e)
+	x, a, err := warmAgentRW(e, !f.allowWrite)
 	if err != nil {
 		return err
 	}
 	defer x.Close()
-	srv, err := mcpserver.New(mcpserver.Options{Engine: x, Agent: a})
+	o := mcpserver.Options{Engine: x, Agent: a}
+	if f.allowWrite {
+		o.Write = []tools.Tool{ingestTool(e, x)}
+	}
+	srv, err := mcpserver.New(o)
 	if err != nil {
 		return err
 	}
@@ -90,3 +106,52 @@ func runMCP(e *env, f *mcpFlags, args []string) error {
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
+
+// ingestTool reads papers into x as quire ingest does, one source per
+// call, and answers with the closing line and the first bad records.
+// Progress goes to stderr (stdout may carry the protocol).
+func ingestTool(e *env, x search.Engine) tools.Tool {
+	return tools.Tool{
+		Name: "ingest",
+		Description: "Read papers into the index: a JSONL file (BEIR, arXiv, OpenAlex), a folder of papers, or an " +
+			"s3://bucket/prefix URL, as `quire ingest SOURCE` does. Resumes where an earlier run stopped; " +
+			"bad records are skipped and listed.",
+		Schema: json.RawMessage(`{"type":"object","properties":{` +
+			`"source":{"type":"string","description":"path on the server's machine, or s3://bucket/prefix"},` +
+			`"format":{"type":"string","enum":["auto","beir","arxiv","openalex","jsonl","folder"],"description":"input format (default auto)"}},` +
+			`"required":["source"]}`),
+		Call: func(ctx context.Context, in json.RawMessage) (string, error) {
+			var a struct{ Source, Format string }
+			if err := tools.Decode(in, &a); err != nil {
+				return "", err
+			}
+			if strings.TrimSpace(a.Source) == "" {
+				return "", errors.New("source: give a file, folder or s3:// URL")
+			}
+			var report bytes.Buffer
+			run := *e
+			run.ctx, run.stdout, run.stderr, run.start = ctx, &report, io.MultiWriter(e.stderr, &report), time.Now()
+			f := &ingestFlags{format: cmp.Or(a.Format, "auto"), maxShown: 10}
+			var tot ingestTotals
+			err := ingestAll(&run, x, f, []string{a.Source}, sourceOptionsFor(&run, f), io.Discard, &tot)
+			tot.print(&run)
+			if err != nil && tot.papers == 0 {
+				return "", fmt.Errorf("%w\n%s", err, report.String())
+			}
+			return report.String(), nil
+		},
+	}
+}
+
+// sourceOptionsFor are the source options of an ingest with flags f and
+// the configuration's defaults (PDFs are read by ingestAll).
+func sourceOptionsFor(e *env, f *ingestFlags) sourceOptions {
+	return sourceOptions{
+		format: f.format, fieldMap: corpus.FieldMap(e.cfg.Ingest.FieldMap), label: f.label,
+		endpoint: firstNonEmpty(f.endpoint, e.cfg.S3.EndpointURL),
+		region:   firstNonEmpty(f.region, e.cfg.S3.Region),
+		pathSty:  f.pathStyle || e.cfg.S3.PathStyle,
+		parallel: firstPositive(f.parallel, e.cfg.S3.Concurrency),
+		limits:   ingestLimits(e.cfg.Ingest),
+	}
+}

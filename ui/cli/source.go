@@ -11,6 +11,7 @@ import (
 
 	"github.com/quire-research/quire/config"
 	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/corpus/refs"
 )
 
 // sourceOptions are the ingest flags that shape how a source is read.
@@ -23,6 +24,9 @@ type sourceOptions struct {
 	pathSty  bool
 	parallel int
 	limits   corpus.Limits // zero means corpus.DefaultLimits
+	// pdf reads PDFs in folders and attached to library entries; nil
+	// leaves them unread (each PDF an error, entries without full text).
+	pdf corpus.PDFReader
 }
 
 // ingestLimits maps the [ingest] size limits onto a source's Limits.
@@ -43,7 +47,9 @@ func openSource(ctx context.Context, spec string, o sourceOptions) (corpus.Sourc
 	case *corpus.JSONLFiles:
 		s.Limits = o.limits
 	case *corpus.Folder:
-		s.Limits = o.limits
+		s.Limits, s.PDF = o.limits, o.pdf
+	case *refs.Library:
+		s.PDF = o.pdf
 	}
 	return src, nil
 }
@@ -64,6 +70,9 @@ func openSourceKind(ctx context.Context, spec string, o sourceOptions) (corpus.S
 		return nil, fmt.Errorf("source %s: %w", spec, err)
 	}
 	if !fi.IsDir() {
+		if refs.IsLibrary(spec) && (o.format == "" || o.format == "auto") {
+			return refs.OpenLibrary(spec, o.label)
+		}
 		return corpus.OpenJSONL([]string{spec}, o.format, o.fieldMap, o.label)
 	}
 	for _, name := range []string{"corpus.jsonl", "corpus.jsonl.gz"} {

@@ -1,0 +1,417 @@
+package pdf
+
+import (
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/quire-research/quire/corpus"
+)
+
+// span is a run of text on one line in one font, in PDF points (y up).
+type span struct {
+	text        string
+	x0, x1      float64
+	top, bottom float64
+	size        float64
+	bold        bool
+}
+
+type page struct {
+	width, height float64
+	spans         []span
+}
+
+// line is one visual line of one column.
+type line struct {
+	text        string
+	x0, x1      float64
+	top, bottom float64
+	size        float64
+	bold        bool
+	col         int // 0 full width, 1 left, 2 right
+}
+
+// lines groups a page's spans into lines in reading order: full-width
+// lines above the columns, the left column, the right column, then
+// full-width lines below.
+func (pg page) lines() []line {
+	if len(pg.spans) == 0 {
+		return nil
+	}
+	mid := pg.width / 2
+	cross, sides := 0, [3]int{}
+	for _, s := range pg.spans {
+		switch {
+		case s.x0 < mid-4 && s.x1 > mid+4:
+			cross++
+		case s.x1 <= mid+4:
+			sides[1]++
+		default:
+			sides[2]++
+		}
+	}
+	twoCol := sides[1] > 8 && sides[2] > 8 && cross*5 < sides[1]+sides[2]
+	groups := [3][]span{}
+	for _, s := range pg.spans {
+		c := 0
+		if twoCol && (s.x1 <= mid+4 || s.x0 >= mid-4) {
+			c = 1
+			if s.x0 >= mid-4 {
+				c = 2
+			}
+		}
+		groups[c] = append(groups[c], s)
+	}
+	var out [3][]line
+	for c := range groups {
+		out[c] = joinLines(groups[c], c)
+	}
+	if !twoCol {
+		return out[0]
+	}
+	// Full-width lines cut the page into bands; within a band the left
+	// column is read before the right.
+	all := append(append(out[0], out[1]...), out[2]...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].top > all[j].top })
+	res := make([]line, 0, len(all))
+	var left, right []line
+	for _, l := range all {
+		switch l.col {
+		case 1:
+			left = append(left, l)
+		case 2:
+			right = append(right, l)
+		default:
+			res = append(append(append(res, left...), right...), l)
+			left, right = left[:0:0], right[:0:0]
+		}
+	}
+	return append(append(res, left...), right...)
+}
+
+// joinLines merges spans sharing a baseline, top to bottom.
+func joinLines(spans []span, col int) []line {
+	sort.SliceStable(spans, func(i, j int) bool { return spans[i].top > spans[j].top })
+	var groups [][]span
+	for _, s := range spans {
+		placed := false
+		for i := len(groups) - 1; i >= 0 && i >= len(groups)-3; i-- {
+			g := groups[i][0]
+			h := max(min(g.top-g.bottom, s.top-s.bottom), 1)
+			overlap := min(g.top, s.top) - max(g.bottom, s.bottom)
+			if overlap > 0.5*h {
+				groups[i] = append(groups[i], s)
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			groups = append(groups, []span{s})
+		}
+	}
+	out := make([]line, 0, len(groups))
+	for _, g := range groups {
+		sort.Slice(g, func(i, j int) bool { return g[i].x0 < g[j].x0 })
+		var b strings.Builder
+		l := line{x0: g[0].x0, x1: g[0].x1, top: g[0].top, bottom: g[0].bottom, col: col}
+		bold, letters := 0, 0
+		// The line's size is that of most of its text, so a large
+		// initial or a superscript does not decide it.
+		bySize := map[float64]int{}
+		for i, s := range g {
+			if i > 0 {
+				gap := s.x0 - g[i-1].x1
+				if gap > 0.15*max(s.size, 1) && !strings.HasSuffix(b.String(), " ") && !strings.HasPrefix(s.text, " ") {
+					b.WriteByte(' ')
+				}
+			}
+			b.WriteString(s.text)
+			l.x1 = max(l.x1, s.x1)
+			l.top, l.bottom = max(l.top, s.top), min(l.bottom, s.bottom)
+			n := utf8.RuneCountInString(strings.TrimSpace(s.text))
+			bySize[math.Round(s.size*2)/2] += n
+			letters += n
+			if s.bold {
+				bold += n
+			}
+		}
+		l.bold = bold*2 > letters
+		most := -1
+		for sz, n := range bySize {
+			if n > most || (n == most && sz > l.size) {
+				l.size, most = sz, n
+			}
+		}
+		l.text = clean(b.String())
+		if l.text != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var spaces = regexp.MustCompile(`[ \t\x{00a0}]+`)
+
+// clean applies NFKC (ligatures ﬁ ﬂ ﬀ ﬃ ﬄ become letters, full-width
+// forms plain) and drops control characters PDFium emits for soft hyphens
+// and line breaks.
+func clean(s string) string {
+	// TeX places an accent before its letter ("M ̈achler"): move the mark
+	// after the letter so NFKC composes "ä".
+	s = norm.NFKC.String(s)
+	if looseAccent.MatchString(s) {
+		s = norm.NFC.String(looseAccent.ReplaceAllString(s, "$2$1"))
+	}
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\u00ad' || r == '\u0002':
+			return '-' // PDFium marks a line-end hyphen as U+0002
+		case r >= 0x1b && r <= 0x1f:
+			// TeX T1 fonts without a ToUnicode map leave ligatures at
+			// their slots: ff fi fl ffi ffl.
+			return r
+		case r == '\r' || r == '\n' || r == '\t':
+			return ' '
+		case unicode.IsControl(r) || r == '\ufffe' || r == '\uffff':
+			return -1
+		}
+		return r
+	}, s)
+	s = t1Ligatures.Replace(s)
+	return strings.TrimSpace(spaces.ReplaceAllString(s, " "))
+}
+
+var looseAccent = regexp.MustCompile(`[ \x{00a0}]([\x{0300}-\x{036f}])(\pL)`)
+
+var t1Ligatures = strings.NewReplacer("\x1b", "ff", "\x1c", "fi", "\x1d", "fl", "\x1e", "ffi", "\x1f", "ffl")
+
+var digits = regexp.MustCompile(`\d+`)
+
+// running finds header/footer lines: text (digits masked) that recurs at
+// the same height near the top or bottom of many pages, and bare page
+// numbers there.
+func running(pages []page, lines [][]line) map[[2]int]bool {
+	drop := map[[2]int]bool{}
+	type key struct {
+		text string
+		y    int
+	}
+	count := map[key]int{}
+	edge := func(pg page, l line) bool {
+		return l.bottom > pg.height*0.85 || l.top < pg.height*0.12
+	}
+	for p, ls := range lines {
+		seen := map[key]bool{}
+		for _, l := range ls {
+			if !edge(pages[p], l) {
+				continue
+			}
+			k := key{digits.ReplaceAllString(strings.ToLower(l.text), "#"), int(l.bottom / 6)}
+			if !seen[k] {
+				seen[k] = true
+				count[k]++
+			}
+		}
+	}
+	need := max(3, len(pages)/3)
+	for p, ls := range lines {
+		for i, l := range ls {
+			if !edge(pages[p], l) {
+				continue
+			}
+			k := key{digits.ReplaceAllString(strings.ToLower(l.text), "#"), int(l.bottom / 6)}
+			if (len(pages) >= 3 && count[k] >= need) || pageNumber(l.text) {
+				drop[[2]int{p, i}] = true
+			}
+		}
+	}
+	return drop
+}
+
+var pageNum = regexp.MustCompile(`^(?i:page\s+)?(\d{1,4}|[ivxlc]{1,6})(\s*(/|of)\s*\d{1,4})?$`)
+
+func pageNumber(s string) bool { return pageNum.MatchString(strings.TrimSpace(s)) }
+
+var sectionRe = regexp.MustCompile(`^(\d{1,2}(\.\d{1,2}){0,3}\.?|[A-Z]\.|[IVX]{1,4}\.)\s+\p{Lu}`)
+
+var numberPrefix = regexp.MustCompile(`^(\\d{1,2}(\\.\\d{1,2}){0,3}\\.?|[A-Z]\\.|[IVX]{1,4}\\.)\\s+`)
+
+var refHeads = map[string]bool{"references": true, "bibliography": true, "literature cited": true, "works cited": true, "reference": true}
+
+// assemble builds the paper from the pages' lines.
+func assemble(pages []page, meta info) (corpus.Paper, []string) {
+	var p corpus.Paper
+	var warnings []string
+	lines := make([][]line, len(pages))
+	chars := 0
+	for i, pg := range pages {
+		lines[i] = pg.lines()
+		for _, l := range lines[i] {
+			chars += len(l.text)
+		}
+	}
+	fillMeta(&p, lines, meta)
+	if chars < 20*max(len(pages), 1)/10 {
+		warnings = append(warnings, "no text layer; OCR not available")
+		return p, warnings
+	}
+	drop := running(pages, lines)
+	body := bodySize(lines)
+
+	var text, refs strings.Builder
+	inRefs := false
+	out := &text
+	var para strings.Builder
+	flush := func() {
+		if para.Len() > 0 {
+			if out.Len() > 0 {
+				out.WriteString("\n\n")
+			}
+			out.WriteString(para.String())
+			para.Reset()
+		}
+	}
+	for pi, ls := range lines {
+		flush()
+		if !inRefs {
+			// The page starts where its first paragraph will, after the
+			// blank line that separates it.
+			start := text.Len()
+			if start > 0 {
+				start += 2
+			}
+			p.Pages = append(p.Pages, start)
+		}
+		var prev *line
+		for i := range ls {
+			if drop[[2]int{pi, i}] {
+				continue
+			}
+			l := &ls[i]
+			heading := isHeading(*l, prev, body)
+			if heading {
+				flush()
+				name := strings.Trim(strings.ToLower(numberPrefix.ReplaceAllString(l.text, "")), " .:")
+				switch {
+				case refHeads[name] || refHeads[strings.ToLower(l.text)]:
+					inRefs, out = true, &refs
+					prev = l
+					continue
+				case inRefs && (strings.HasPrefix(name, "appendix") || strings.HasPrefix(strings.ToLower(l.text), "appendix") || strings.HasPrefix(strings.ToLower(l.text), "a ")):
+					inRefs, out = false, &text
+				}
+				if out.Len() > 0 {
+					out.WriteString("\n\n")
+				}
+				out.WriteString("## " + l.text)
+				prev = l
+				continue
+			}
+			if newParagraph(*l, prev, body) {
+				flush()
+			}
+			appendLine(&para, l.text)
+			prev = l
+		}
+		flush()
+	}
+	p.FullText = strings.TrimSpace(text.String())
+	for len(p.Pages) > 0 && p.Pages[len(p.Pages)-1] > len(p.FullText) {
+		p.Pages[len(p.Pages)-1] = len(p.FullText)
+	}
+	p.References = strings.TrimSpace(refs.String())
+	return p, warnings
+}
+
+// appendLine joins a line to the paragraph, undoing a line-end hyphen
+// when the next line goes on in lower case ("estima-" + "tion").
+func appendLine(b *strings.Builder, s string) {
+	cur := b.String()
+	if cur == "" {
+		b.WriteString(s)
+		return
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	if strings.HasSuffix(cur, "-") && len(cur) > 1 && unicode.IsLetter(rune(cur[len(cur)-2])) && unicode.IsLower(r) {
+		b.Reset()
+		b.WriteString(cur[:len(cur)-1])
+		b.WriteString(s)
+		return
+	}
+	b.WriteByte(' ')
+	b.WriteString(s)
+}
+
+// bodySize is the font size carrying most characters.
+func bodySize(lines [][]line) float64 {
+	w := map[int]int{}
+	for _, ls := range lines {
+		for _, l := range ls {
+			w[int(math.Round(l.size*2))] += len(l.text)
+		}
+	}
+	best, bestN := 0, -1
+	for s, n := range w {
+		if n > bestN || (n == bestN && s < best) {
+			best, bestN = s, n
+		}
+	}
+	return float64(best) / 2
+}
+
+var captionRe = regexp.MustCompile(`^(Figure|Fig\.|Table|Listing|Algorithm)\s+\d+[.:]`)
+
+func isHeading(l line, prev *line, body float64) bool {
+	n := utf8.RuneCountInString(l.text)
+	if n < 2 || n > 90 || strings.HasSuffix(l.text, ",") || captionRe.MatchString(l.text) {
+		return false
+	}
+	letters := 0
+	for _, r := range l.text {
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	if letters < 2 || letters*2 < n {
+		return false
+	}
+	larger := l.size > body*1.12
+	if refHeads[strings.ToLower(strings.Trim(l.text, " .:"))] && (larger || l.bold) {
+		return true
+	}
+	if sectionRe.MatchString(l.text) && (larger || l.bold) {
+		return true
+	}
+	return (larger || l.bold) && !strings.HasSuffix(l.text, ".") && strings.Count(l.text, " ") < 12 &&
+		(prev == nil || prev.size < l.size-0.5 || !prev.bold || prev.bottom-l.top > l.size*0.8)
+}
+
+func newParagraph(l line, prev *line, body float64) bool {
+	if prev == nil || prev.col != l.col {
+		return prev != nil && l.x0 > prev.x0+3 // a new column continues the paragraph unless indented
+	}
+	if captionRe.MatchString(l.text) {
+		return true
+	}
+	gap := prev.bottom - l.top
+	h := max(l.top-l.bottom, 1)
+	if gap > 0.9*h || gap < -2*h || math.Abs(l.size-prev.size) > 1 {
+		return true
+	}
+	// An indented first line after a line that ended a sentence short.
+	return l.x0 > prev.x0+6 && slices.Contains([]byte(".:!?"), lastChar(prev.text)) && body > 0
+}
+
+func lastChar(s string) byte {
+	if s == "" {
+		return 0
+	}
+	return s[len(s)-1]
+}

@@ -1,0 +1,173 @@
+package pdf
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quire-research/quire/corpus"
+)
+
+var (
+	doiRe      = regexp.MustCompile(`\b10\.\d{4,9}/[^\s"<>]+`)
+	arxivRe    = regexp.MustCompile(`(?i)arXiv:\s?(\d{2})(\d{2})\.\d{4,5}(v\d+)?|(?i)arXiv:\s?[a-z\-]+(\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}`)
+	yearRe     = regexp.MustCompile(`\b(19[5-9]\d|20\d\d)\b`)
+	abstractRe = regexp.MustCompile(`(?i)^(abstract|summary)\b[.:—-]?\s*`)
+	keywordsRe = regexp.MustCompile(`(?i)^(keywords|key words|index terms)\b`)
+)
+
+// fillMeta reads title, authors, abstract, DOI, arXiv id and year from the
+// first page's layout, falling back to the info dictionary.
+func fillMeta(p *corpus.Paper, pages [][]line, meta info) {
+	var first []line
+	if len(pages) > 0 {
+		first = pages[0]
+	}
+	titleEnd := -1
+	// Title: the run of consecutive lines in the largest font in the
+	// upper part of page one, skipping journal banners ("JSS") and
+	// one-word logos.
+	big := 0.0
+	for _, l := range first {
+		if titleCandidate(l) && l.size > big {
+			big = l.size
+		}
+	}
+	var title []string
+	for i, l := range first {
+		if titleCandidate(l) && l.size >= big-0.5 {
+			if len(title) > 0 && i != titleEnd+1 {
+				break
+			}
+			title = append(title, l.text)
+			titleEnd = i
+		}
+	}
+	p.Title = strings.Join(title, " ")
+	// Authors: lines between the title and the abstract (or the first
+	// heading), minus e-mail addresses and affiliations that follow a
+	// blank in size.
+	absAt := -1
+	for i, l := range first {
+		if i > titleEnd && abstractRe.MatchString(l.text) {
+			absAt = i
+			break
+		}
+	}
+	if titleEnd >= 0 {
+		end := absAt
+		if end < 0 {
+			end = min(len(first), titleEnd+4)
+		}
+		var authors []string
+		for _, l := range first[titleEnd+1 : end] {
+			t := strings.TrimSpace(l.text)
+			if low := strings.ToLower(t); low == "contents" || low == "table of contents" {
+				break
+			}
+			if strings.Contains(t, "@") || yearRe.MatchString(t) && len(t) < 30 {
+				continue
+			}
+			authors = append(authors, t)
+		}
+		p.Authors = splitAuthors(strings.Join(authors, ", "))
+	}
+	if absAt >= 0 {
+		var abs strings.Builder
+		lines := first[absAt:]
+		// The abstract may continue onto the next page.
+		if len(pages) > 1 {
+			lines = append(lines[:len(lines):len(lines)], pages[1]...)
+		}
+		for i, l := range lines {
+			t := l.text
+			if i == 0 {
+				t = abstractRe.ReplaceAllString(t, "")
+			} else if keywordsRe.MatchString(t) || sectionRe.MatchString(t) && l.size >= lines[0].size-0.1 && (l.bold || l.size > lines[0].size) {
+				break
+			} else if i > 1 && l.bold && !lines[i-1].bold && len(t) < 60 {
+				break
+			} else if gap := lines[i-1].bottom - l.top; i > 1 && (gap > 3*max(l.top-l.bottom, 1) || gap < -50) {
+				break
+			}
+			if t != "" {
+				appendLine(&abs, t)
+			}
+		}
+		p.Abstract = strings.TrimSpace(abs.String())
+	}
+	if p.Title == "" {
+		p.Title = meta.title
+	}
+	if len(p.Authors) == 0 && meta.author != "" {
+		p.Authors = splitAuthors(meta.author)
+	}
+	if p.Abstract == "" {
+		p.Abstract = meta.subject
+	}
+
+	var early strings.Builder
+	for _, ls := range pages[:min(len(pages), 2)] {
+		for _, l := range ls {
+			early.WriteString(l.text)
+			early.WriteByte('\n')
+		}
+	}
+	txt := early.String()
+	if m := doiRe.FindString(txt); m != "" {
+		p.DOI = strings.TrimRight(m, ".,;)]}")
+	}
+	if m := arxivRe.FindStringSubmatch(txt); m != nil {
+		id := strings.TrimSpace(strings.SplitN(m[0], ":", 2)[1])
+		p.URL = "https://arxiv.org/abs/" + regexp.MustCompile(`v\d+$`).ReplaceAllString(id, "")
+		yy := m[1] + m[6]
+		if y, err := strconv.Atoi(yy); err == nil {
+			if y < 91 {
+				y += 2000
+			} else {
+				y += 1900
+			}
+			p.Year = y
+		}
+	}
+	if p.Year == 0 && len(first) > 0 {
+		var pageOne strings.Builder
+		for _, l := range first {
+			pageOne.WriteString(l.text + "\n")
+		}
+		for _, m := range yearRe.FindAllString(pageOne.String(), -1) {
+			if y, _ := strconv.Atoi(m); y <= time.Now().Year() {
+				p.Year = y
+				break
+			}
+		}
+	}
+}
+
+func titleCandidate(l line) bool {
+	t := strings.TrimSpace(l.text)
+	letters := 0
+	for _, r := range t {
+		if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r > 127 {
+			letters++
+		}
+	}
+	low := strings.ToLower(t)
+	return letters >= 4 && len(t) > 5 && !strings.Contains(low, "journal of") && !strings.Contains(low, "volume") &&
+		!strings.HasPrefix(low, "arxiv") && !doiRe.MatchString(t)
+}
+
+var authorSep = regexp.MustCompile(`\s*(?:,|;|\band\b|&|\x{00b7})\s*`)
+
+// splitAuthors splits a byline into names, dropping footnote marks.
+func splitAuthors(s string) []string {
+	var out []string
+	for _, a := range authorSep.Split(s, -1) {
+		a = strings.Trim(a, " *†‡§¶0123456789")
+		if a != "" && len(a) < 80 {
+			out = append(out, a)
+		}
+	}
+	return out
+}

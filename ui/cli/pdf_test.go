@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// vignettes is the shared folder of real PDFs, or a skip.
+func vignettes(t *testing.T) string {
+	t.Helper()
+	dir := repoFile(t, "../shared/data/r-vignettes-pdf/pdfs")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("../shared/data/r-vignettes-pdf is absent: the PDF ingest tests need its real PDFs")
+	}
+	if raceDetector {
+		t.Skip("starts PDFium, a minute under -race: .ci/run runs it without -race (go test ./ui/cli -run TestIngestPDF)")
+	}
+	return dir
+}
+
+// A folder of PDFs ingests with each PDF's own title and text; a
+// Zotero-style .bib pointing at the same PDFs gives the library's
+// metadata with the PDFs' text, and names its bad entry by line.
+func TestIngestPDFFolderAndLibrary(t *testing.T) {
+	src := vignettes(t)
+	home := t.TempDir()
+	papers := filepath.Join(home, "papers")
+	if err := os.MkdirAll(papers, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"zoo--zoo.pdf", "sandwich--sandwich.pdf"} {
+		if err := os.Symlink(filepath.Join(src, f), filepath.Join(papers, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := quire(t, home, "ingest", papers); r.code != 0 || !strings.Contains(r.stdout, "2 papers written") {
+		t.Fatalf("ingest folder: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r := quire(t, home, "search", "--mode", "bm25", "--no-server", "heteroskedasticity consistent covariance")
+	if r.code != 0 || !strings.Contains(r.stdout, "Econometric Computing with HC and HAC Covariance Matrix Estimators") ||
+		!strings.Contains(r.stdout, "sandwich--sandwich") {
+		t.Fatalf("search the PDFs' text: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	lib := filepath.Join(home, "lib.bib")
+	bib := `@article{zeileis2004zoo,
+  title = {zoo: {S3} Infrastructure for Regular and Irregular Time Series},
+  author = {Zeileis, Achim and Grothendieck, G{\'a}bor},
+  journal = {Journal of Statistical Software},
+  year = {2005},
+  keywords = {time series, R},
+  file = {Full Text PDF:` + filepath.Join(papers, "zoo--zoo.pdf") + `:application/pdf}
+}
+
+@article{broken,
+  title = {Missing its closing brace,
+  year = {2001}
+
+@article{zeileis2004sandwich,
+  title = {Econometric Computing with {HC} and {HAC} Covariance Matrix Estimators},
+  author = {Zeileis, Achim},
+  journal = {Journal of Statistical Software},
+  year = {2004},
+  file = {:papers/sandwich--sandwich.pdf:PDF}
+}
+`
+	if err := os.WriteFile(lib, []byte(bib), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := t.TempDir()
+	r = quire(t, fresh, "ingest", lib)
+	if !strings.Contains(r.stdout, "2 papers written") || !strings.Contains(r.stderr, "lib.bib:10") {
+		t.Fatalf("ingest library: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = quire(t, fresh, "search", "--mode", "bm25", "--no-server", "--json", "irregular time series index")
+	for _, want := range []string{"zeileis2004zoo", "Gábor Grothendieck", "Journal of Statistical Software", "time series"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("library search lacks %q:\n%.2000s", want, r.stdout)
+		}
+	}
+	r = quire(t, fresh, "search", "--mode", "bm25", "--no-server", "--json", "Newey-West kernel HAC estimators bandwidth")
+	if !strings.Contains(r.stdout, "zeileis2004sandwich") {
+		t.Errorf("the attached PDF's body text is not searchable:\n%.1500s", r.stdout)
+	}
+}
