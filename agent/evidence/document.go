@@ -7,18 +7,35 @@ import (
 )
 
 // SourceList lists sources as markdown items, "- [n] Title (year) — `id`",
-// marking the ones that came from the user's basket.
+// with the passage's section and pages when known, marking the ones that
+// came from the user's basket.
 func SourceList(srcs []Source) string {
 	var b strings.Builder
 	for _, s := range srcs {
 		extra := ""
+		if w := s.Passage(); w != "" {
+			extra = " · " + w
+		}
 		if s.Basket {
-			extra = " · basket"
+			extra += " · basket"
 		}
 		fmt.Fprintf(&b, "- [%d] %s — `%s`%s\n", s.N, s.Label(), s.PaperID, extra)
 	}
 	return b.String()
 }
+
+// Passage is Where for a source that is a located passage, "" for a
+// whole-paper source (its abstract), so source lists name only what helps
+// find the text.
+func (s Source) Passage() string {
+	if generic[s.Section] && s.Page <= 0 {
+		return ""
+	}
+	return s.Where()
+}
+
+// generic are the section labels of whole-paper sources, not worth listing.
+var generic = map[string]bool{"abstract": true, "full text": true, "abstract and full text": true}
 
 var sourcesHeading = regexp.MustCompile(`(?m)^##\s+Sources\s*$`)
 

@@ -31,6 +31,10 @@ type Source struct {
 	// Section names where Text comes from: "abstract", a full-text heading,
 	// or "" when unknown.
 	Section string `json:"section,omitempty"`
+	// Page and PageEnd are the 1-based pages Text comes from; 0 when
+	// unknown.
+	Page    int `json:"page,omitempty"`
+	PageEnd int `json:"page_end,omitempty"`
 	// Text is exactly what was sent, after neutralising delimiters.
 	Text string `json:"text"`
 	// Tokens is the CountTokens size of the formatted block.
@@ -53,6 +57,29 @@ func (s Source) Label() string {
 		t += fmt.Sprintf(" (%d)", s.Year)
 	}
 	return t
+}
+
+// Pages is the page reference: "p. 4", "pp. 4–5", or "" when unknown.
+func (s Source) Pages() string {
+	switch {
+	case s.Page <= 0:
+		return ""
+	case s.PageEnd > s.Page:
+		return fmt.Sprintf("pp. %d–%d", s.Page, s.PageEnd)
+	}
+	return fmt.Sprintf("p. %d", s.Page)
+}
+
+// Where says where in the paper Text comes from: "Methods, p. 4", or "".
+func (s Source) Where() string {
+	var parts []string
+	if s.Section != "" {
+		parts = append(parts, s.Section)
+	}
+	if pg := s.Pages(); pg != "" {
+		parts = append(parts, pg)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Tags Quire uses to delimit prompt parts. Text inside a source that looks
@@ -97,6 +124,13 @@ func Block(s Source) string {
 	if s.Section != "" {
 		fmt.Fprintf(&b, ` section="%s"`, attr(s.Section))
 	}
+	if s.Page > 0 {
+		fmt.Fprintf(&b, ` pages="%d`, s.Page)
+		if s.PageEnd > s.Page {
+			fmt.Fprintf(&b, `-%d`, s.PageEnd)
+		}
+		b.WriteString(`"`)
+	}
 	b.WriteString(">\n")
 	b.WriteString(s.Text)
 	b.WriteString("\n</source>")
@@ -136,6 +170,10 @@ func Parse(prompt string) []Source {
 				s.Year, _ = strconv.Atoi(a[2])
 			case "section":
 				s.Section = a[2]
+			case "pages":
+				lo, hi, _ := strings.Cut(a[2], "-")
+				s.Page, _ = strconv.Atoi(lo)
+				s.PageEnd, _ = strconv.Atoi(hi)
 			}
 		}
 		out = append(out, s)

@@ -57,12 +57,16 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 		return nil, err
 	}
 	var hl *highlighter
-	if req.Snippets {
+	if req.Snippets || req.Passages {
 		hl = x.newHighlighter(req.Query)
 	}
 	for i := range res.Hits {
-		if hl != nil {
+		if req.Snippets {
 			res.Hits[i].Snippet = hl.snippet(&res.Hits[i].Paper)
+		}
+		if req.Passages {
+			// Before Cap, which may shorten the full text the offsets index.
+			res.Hits[i].Passages = hl.passages(&res.Hits[i].Paper)
 		}
 		res.Hits[i].Cap()
 	}

@@ -18,6 +18,7 @@ type searchFlags struct {
 	limit, offset int
 	facets        string
 	noServer      bool
+	passages      bool
 }
 
 func init() {
@@ -33,6 +34,7 @@ func init() {
 			fs.IntVar(&f.limit, "limit", 0, "number of hits (default from config search.limit)")
 			fs.IntVar(&f.offset, "offset", 0, "skip this many hits (paging)")
 			fs.StringVar(&f.facets, "facets", strings.Join(search.AllFacets, ","), "facets to count, comma-separated, or 'none'")
+			fs.BoolVar(&f.passages, "passages", false, "list the matching passages of full-text papers, one row each")
 			fs.BoolVar(&f.noServer, "no-server", false, "open the index here even when 'quire serve' is running")
 			return &f
 		},
@@ -53,6 +55,7 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 	req.Snippets = true
 	req.Mode = f.mode
 	req.Explain = f.explain
+	req.Passages = f.passages
 	req.Timeout = e.cfg.Search.Timeout()
 	if f.facets != "none" && f.facets != "" {
 		req = req.WithFacets(e.cfg.Search.FacetSize, strings.Split(f.facets, ",")...)
@@ -60,6 +63,9 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 	res, err := searchIndex(e, strings.Join(args, " "), req, f.noServer)
 	if err != nil {
 		return err
+	}
+	if f.passages {
+		return printPassages(e.stdout, res, f.json, isTerminal(e.stdout) && e.getenv("NO_COLOR") == "")
 	}
 	if f.json {
 		enc := json.NewEncoder(e.stdout)
@@ -201,4 +207,45 @@ func rankScore(rank int, score float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("#%d (%.4g)", rank, score)
+}
+
+// passageRow is one line of `search --passages`: a passage with the paper
+// it comes from.
+type passageRow struct {
+	PaperID string `json:"paper_id"`
+	Title   string `json:"title"`
+	search.Passage
+}
+
+// printPassages lists passages directly, in the order of their papers and
+// then of their scores; papers without full text have none.
+func printPassages(w io.Writer, res *search.Result, asJSON, color bool) error {
+	rows := []passageRow{}
+	for _, h := range res.Hits {
+		for _, p := range h.Passages {
+			rows = append(rows, passageRow{PaperID: h.ID, Title: h.Paper.Title, Passage: p})
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	st := newStyle(color)
+	fmt.Fprintf(w, "%d passages from %d papers (%s)\n", len(rows), len(res.Hits), res.Mode)
+	for i, r := range rows {
+		where := []string{r.PaperID}
+		if r.Section != "" {
+			where = append(where, oneLine(r.Section))
+		}
+		switch {
+		case r.Page > 0 && r.PageEnd > r.Page:
+			where = append(where, fmt.Sprintf("pp. %d-%d", r.Page, r.PageEnd))
+		case r.Page > 0:
+			where = append(where, fmt.Sprintf("p. %d", r.Page))
+		}
+		fmt.Fprintf(w, "\n%3d. %s  %s\n", i+1, st.bold(oneLine(r.Title)), st.dim(strings.Join(where, " · ")))
+		fmt.Fprintf(w, "     %s\n", st.marked(r.Text))
+	}
+	return nil
 }

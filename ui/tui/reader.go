@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/glamour/v2"
 	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search"
 )
 
 // readerPane shows one paper rendered as markdown.
@@ -25,6 +26,13 @@ type readerPane struct {
 	loading bool
 	err     error
 	seq     uint64
+	// passages of the hit it was opened from (openHit), best first; at is
+	// the current one, passageText its text and passageLine where it
+	// starts in lines (-1: not found).
+	passages    []search.Passage
+	passageText []string
+	passageLine []int
+	at          int
 }
 
 type readerMsg struct {
@@ -46,6 +54,7 @@ func (m *Model) openReader(id string, p *corpus.Paper, focus bool) tea.Cmd {
 	}
 	m.detail = FocusReader
 	m.relayout()
+	m.reader.passages, m.reader.passageText, m.reader.passageLine, m.reader.at = nil, nil, nil, 0
 	if m.reader.id == id && !m.reader.loading && m.reader.err == nil && m.reader.width == m.layout.Detail.W && m.reader.style == m.styles.P.Glamour {
 		return nil
 	}
@@ -81,6 +90,8 @@ func (m *Model) onReader(msg readerMsg) {
 		return
 	}
 	m.reader.paper, m.reader.lines, m.reader.width, m.reader.style = msg.paper, msg.lines, msg.width, msg.style
+	m.reader.locate()
+	m.reader.toPassage()
 }
 
 // previewSelected shows the selected hit in the reader when the detail
@@ -93,7 +104,7 @@ func (m *Model) previewSelected() tea.Cmd {
 	if !ok || h.ID == m.reader.id {
 		return nil
 	}
-	return m.openReader(h.ID, &h.Paper, false)
+	return m.openHit(h, false)
 }
 
 func renderMarkdown(md, style string, w int) ([]string, error) {
@@ -171,6 +182,9 @@ func (rp *readerPane) View(m *Model, w, h int, focused bool) []string {
 	title := "Reader"
 	if rp.paper != nil && rp.paper.Title != "" {
 		title = "Reader · " + rp.paper.Title
+	}
+	if l := rp.passageLabel(); l != "" {
+		title = "Reader · " + l + strings.TrimPrefix(title, "Reader")
 	}
 	lines = append(lines, paneHeader(st, title, w, focused))
 	switch {
@@ -253,7 +267,11 @@ func systemOpen(url string) error {
 }
 
 // bibtex formats a paper as a BibTeX entry.
-func bibtex(p *corpus.Paper) string {
+func bibtex(p *corpus.Paper) string { return bibtexPages(p, "") }
+
+// bibtexPages is bibtex with a pages field ("4--5") when pages is known:
+// the pages of the passages cited.
+func bibtexPages(p *corpus.Paper, pages string) string {
 	key := "paper"
 	if len(p.Authors) > 0 {
 		f := strings.Fields(p.Authors[0])
@@ -284,6 +302,7 @@ func bibtex(p *corpus.Paper) string {
 		field("year", fmt.Sprint(p.Year))
 	}
 	field("journal", p.Venue)
+	field("pages", pages)
 	field("doi", p.DOI)
 	field("url", p.URL)
 	b.WriteString("}\n")

@@ -100,7 +100,7 @@ func (m *Model) startSearch() tea.Cmd {
 	m.searchStart = m.now()
 	m.searching = true
 	seq, b := m.seq, m.backend
-	hitsReq := search.Request{Query: q, Limit: m.results.pageSize, Snippets: true}
+	hitsReq := search.Request{Query: q, Limit: m.results.pageSize, Snippets: true, Passages: true}
 	facetReq := search.Request{Query: q, Facets: search.AllFacets, FacetSize: m.opts.FacetSize}
 	return tea.Batch(
 		func() tea.Msg {
@@ -122,7 +122,7 @@ func (m *Model) fetchPage(page int) tea.Cmd {
 	}
 	m.results.inflight[page] = true
 	ctx, seq, b, size := m.searchCtx, m.seq, m.backend, m.results.pageSize
-	req := search.Request{Query: q, Limit: size, Offset: page * size, Snippets: true}
+	req := search.Request{Query: q, Limit: size, Offset: page * size, Snippets: true, Passages: true}
 	return func() tea.Msg {
 		res, err := b.Search(ctx, req)
 		if err != nil {

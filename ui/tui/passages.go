@@ -1,0 +1,201 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/quire-research/quire/search"
+)
+
+// The reader's passages: a hit opened from the results carries its best
+// matching passages; the reader scrolls to the first and n/N step through
+// them. Rendering is glamour's, so a passage is found in the rendered
+// lines by its first words rather than by byte offset.
+
+// openHit opens a search hit in the reader at its best passage.
+func (m *Model) openHit(h *search.Hit, focus bool) tea.Cmd {
+	cmd := m.openReader(h.ID, &h.Paper, focus)
+	rp := &m.reader
+	rp.passages, rp.at = h.Passages, 0
+	rp.passageText = make([]string, len(h.Passages))
+	for i, ps := range h.Passages {
+		t := ps.Text.Text
+		if ps.Start >= 0 && ps.Start < ps.End && ps.End <= len(h.Paper.FullText) {
+			t = h.Paper.FullText[ps.Start:ps.End]
+		}
+		rp.passageText[i] = t
+	}
+	if cmd == nil { // already rendered: place the passages now
+		rp.locate()
+		rp.toPassage()
+	}
+	return cmd
+}
+
+// locate finds the rendered line each passage starts on (-1 when not found).
+func (rp *readerPane) locate() {
+	rp.passageLine = make([]int, len(rp.passages))
+	type word struct {
+		w    string
+		line int
+	}
+	var words []word
+	from := 0
+	for i, l := range rp.lines {
+		plain := ansi.Strip(l)
+		if from == 0 && isFullTextHeading(plain) {
+			from = len(words) // passages are in the full text, not the abstract
+		}
+		for _, w := range normWords(plain) {
+			words = append(words, word{w, i})
+		}
+	}
+	for i := range rp.passages {
+		rp.passageLine[i] = -1
+		want := normWords(rp.passageText[i])
+		want = want[:min(6, len(want))]
+		if len(want) == 0 {
+			continue
+		}
+	search:
+		for s := from; s+len(want) <= len(words); s++ {
+			for j, w := range want {
+				if words[s+j].w != w {
+					continue search
+				}
+			}
+			rp.passageLine[i] = words[s].line
+			break
+		}
+	}
+}
+
+// normWords splits text into lowercase alphanumeric words, so markdown
+// escapes, styling and wrapping do not stop a match.
+func normWords(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// toPassage scrolls to the current passage, one line of context above.
+func (rp *readerPane) toPassage() {
+	if rp.at < 0 || rp.at >= len(rp.passageLine) || rp.passageLine[rp.at] < 0 {
+		return
+	}
+	rp.scroll = max(0, rp.passageLine[rp.at]-1)
+}
+
+// stepPassage moves to the next (dir 1) or previous (dir -1) passage,
+// wrapping at the ends and saying so.
+func (m *Model) stepPassage(dir int) {
+	rp := &m.reader
+	n := len(rp.passages)
+	if n == 0 {
+		m.setStatus("no matching passages in this paper: " + m.keyHelp(actFullText) + " shows the full text")
+		return
+	}
+	at := rp.at + dir
+	wrapped := at < 0 || at >= n
+	rp.at = (at + n) % n
+	rp.toPassage()
+	s := fmt.Sprintf("passage %d of %d", rp.at+1, n)
+	if wrapped && n > 1 {
+		s += " (wrapped)"
+	}
+	if rp.at < len(rp.passageLine) && rp.passageLine[rp.at] < 0 {
+		s += ": not found in the text shown"
+	}
+	m.setStatus(s)
+}
+
+// fullText scrolls to the start of the paper's full text.
+func (m *Model) fullText() {
+	rp := &m.reader
+	for i, l := range rp.lines {
+		if isFullTextHeading(ansi.Strip(l)) {
+			rp.scroll = i
+			return
+		}
+	}
+	if rp.paper != nil && rp.paper.FullText == "" {
+		m.setStatus("this paper has no full text; the abstract is all there is")
+	}
+}
+
+// isFullTextHeading reports whether a rendered line is paperMarkdown's
+// "## Full text" heading (styles may keep the hashes).
+func isFullTextHeading(plain string) bool { return strings.Trim(plain, " #") == "Full text" }
+
+// passageLabel is the header's "passage 1/3 · Results, pp. 4–5".
+func (rp *readerPane) passageLabel() string {
+	if rp.at < 0 || rp.at >= len(rp.passages) {
+		return ""
+	}
+	ps := rp.passages[rp.at]
+	s := fmt.Sprintf("passage %d/%d", rp.at+1, len(rp.passages))
+	if w := sourceWhere(Source{Section: ps.Section, Page: ps.Page, PageEnd: ps.PageEnd}); w != "" {
+		s += " · " + w
+	}
+	return s
+}
+
+// readerPages is the BibTeX pages of the reader's current passage when
+// paper id is the one shown, else "".
+func (m *Model) readerPages(id string) string {
+	rp := &m.reader
+	if rp.id != id || rp.at < 0 || rp.at >= len(rp.passages) {
+		return ""
+	}
+	ps := rp.passages[rp.at]
+	return bibRange(ps.Page, max(ps.Page, ps.PageEnd))
+}
+
+func bibRange(lo, hi int) string {
+	switch {
+	case lo <= 0:
+		return ""
+	case hi > lo:
+		return fmt.Sprintf("%d--%d", lo, hi)
+	}
+	return fmt.Sprint(lo)
+}
+
+// sourcesBibTeX is one BibTeX entry per cited paper, in source order, its
+// pages spanning the passages of it that were sent. It runs in a Cmd.
+func sourcesBibTeX(b Backend, srcs []Source) (string, error) {
+	type span struct{ lo, hi int }
+	pages := map[string]span{}
+	var ids []string
+	for _, s := range srcs {
+		sp, seen := pages[s.ID]
+		if !seen {
+			ids = append(ids, s.ID)
+		}
+		if s.Page > 0 {
+			hi := max(s.Page, s.PageEnd)
+			if sp.lo == 0 || s.Page < sp.lo {
+				sp.lo = s.Page
+			}
+			sp.hi = max(sp.hi, hi)
+		}
+		pages[s.ID] = sp
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out strings.Builder
+	for i, id := range ids {
+		p, err := b.Get(ctx, id)
+		if err != nil {
+			return "", fmt.Errorf("export BibTeX: source %s: %w", id, err)
+		}
+		if i > 0 {
+			out.WriteString("\n")
+		}
+		out.WriteString(bibtexPages(p, bibRange(pages[id].lo, pages[id].hi)))
+	}
+	return out.String(), nil
+}
