@@ -13,6 +13,7 @@ import (
 	"github.com/quire-research/quire/agent/extract"
 	"github.com/quire-research/quire/agent/llm"
 	"github.com/quire-research/quire/agent/prompt"
+	"github.com/quire-research/quire/agent/tools"
 	"github.com/quire-research/quire/config"
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
@@ -36,6 +37,10 @@ type Options struct {
 
 	MaxSteps       int // agent mode: model calls per run; default 6
 	MaxAgentTokens int // agent mode: tokens (in+out) per run; default 60000
+	// ExtraTools, when set, adds tools to agent mode (MCP servers' tools,
+	// wrapped with their policy); called once per run so per-run bounds
+	// start afresh.
+	ExtraTools func() []tools.Tool
 
 	// Chunk splits full texts so only their best passages are sent.
 	Chunk corpus.ChunkOptions
@@ -180,7 +185,7 @@ func (a *Agent) Retrieve(ctx context.Context, question, q string, basket []strin
 	}
 	sq := pq
 	sq.Text = text
-	res, err := a.eng.Search(ctx, search.Request{Query: sq, Limit: k + len(seen)})
+	res, err := a.eng.Search(ctx, search.Request{Query: sq, Limit: k + len(seen), Passages: true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -190,11 +195,19 @@ func (a *Agent) Retrieve(ctx context.Context, question, q string, basket []strin
 			continue
 		}
 		seen[h.ID] = true
-		p := h.Paper
-		s := a.sourceOf(&p, question+" "+pq.Text)
-		s.Score = h.Score
-		var ok bool
-		if srcs, ok = budget.Add(srcs, s); !ok {
+		ss := passageSources(h)
+		if len(ss) == 0 {
+			p := h.Paper
+			ss = []Source{a.sourceOf(&p, question+" "+pq.Text)}
+		}
+		ok := true
+		for _, s := range ss {
+			s.Score = h.Score
+			if srcs, ok = budget.Add(srcs, s); !ok {
+				break
+			}
+		}
+		if !ok {
 			warns = append(warns, fmt.Sprintf("the context budget (%d tokens) is full: %d of %d papers sent", a.opts.ContextTokens, added, min(k, len(res.Hits))))
 			break
 		}
@@ -218,8 +231,30 @@ func plainWords(s string) string {
 	return strings.Join(out, " ")
 }
 
+// passageSources makes one unnumbered source per retrieved passage of a
+// hit, best first, each with its section and pages, so a citation points
+// at the passage and not just the paper. Nil when the hit has none.
+func passageSources(h search.Hit) []Source {
+	var out []Source
+	for _, ps := range h.Passages {
+		text := ps.Text.Text
+		if ps.Start >= 0 && ps.Start < ps.End && ps.End <= len(h.Paper.FullText) {
+			// The whole passage, not its highlighted excerpt.
+			text = h.Paper.FullText[ps.Start:ps.End]
+		}
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		s := evidence.FromPaper(&h.Paper)
+		s.Text, s.Section, s.Page, s.PageEnd = evidence.Neutralize(strings.TrimSpace(text)), ps.Section, ps.Page, ps.PageEnd
+		out = append(out, s)
+	}
+	return out
+}
+
 // sourceOf makes an unnumbered source of a paper: its abstract, plus its
-// two full-text passages that share most words with the question.
+// two full-text passages that share most words with the question. It is
+// the fallback for hits the engine gave no passages for.
 func (a *Agent) sourceOf(p *corpus.Paper, question string) Source {
 	s := evidence.FromPaper(p)
 	if p.FullText == "" {
@@ -310,6 +345,7 @@ func (a *Agent) Ask(ctx context.Context, req AskRequest) (*Stream, error) {
 			MaxTokens:   a.opts.MaxTokens,
 			Temperature: a.opts.Temperature,
 		}
+		r.turn.System, r.turn.Input = systemPrompt, user
 		if req.Tools && !IsExtractive(a.llm) {
 			return r.loop(ctx, lreq, req.Basket)
 		}

@@ -41,12 +41,15 @@ const (
 	// EventRetry: Retry says the provider refused for now (throttling or
 	// a server fault) and when the call is tried again.
 	EventRetry
+	// EventApproval: Approval is a tool call waiting for the user's
+	// answer; the run waits until Approval.Answer is called.
+	EventApproval
 )
 
 var kindNames = map[EventKind]string{
 	EventSources: "sources", EventDelta: "delta", EventSection: "section", EventToolCall: "tool_call",
 	EventToolResult: "tool_result", EventBasket: "basket", EventUsage: "usage", EventWarning: "warning", EventDone: "done",
-	EventRetry: "retry",
+	EventRetry: "retry", EventApproval: "approval",
 }
 
 func (k EventKind) String() string {
@@ -85,6 +88,7 @@ type Event struct {
 	Citation int        `json:"citation,omitempty"`
 	Done     *Done      `json:"done,omitempty"`
 	Retry    *Retry     `json:"retry,omitempty"`
+	Approval *Approval  `json:"approval,omitempty"`
 }
 
 // Retry is a provider call about to be tried again.

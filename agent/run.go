@@ -228,6 +228,15 @@ func (r *run) loop(ctx context.Context, req llm.Request, basket []string) error 
 	if err != nil {
 		return err
 	}
+	// Tools that need the user's approval ask through this run's events.
+	ctx = context.WithValue(ctx, approverKey{}, r.emit)
+	if r.a.opts.ExtraTools != nil {
+		for _, t := range r.a.opts.ExtraTools() {
+			if err := reg.Register(t); err != nil {
+				return err
+			}
+		}
+	}
 	var stop llm.StopReason
 	for step := 1; ; step++ {
 		last := step >= r.a.opts.MaxSteps

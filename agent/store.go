@@ -42,6 +42,25 @@ type Turn struct {
 	// Stopped is true when the run was cancelled: Answer holds what had
 	// arrived.
 	Stopped bool `json:"stopped,omitempty"`
+	// System and Input are the system prompt and the last user message
+	// exactly as sent to the model (sources included), so fine-tuning
+	// exports never re-render them.
+	System string `json:"system,omitempty"`
+	Input  string `json:"input,omitempty"`
+	// Rating is the user's verdict on Answer: +1, -1 or 0 (unrated).
+	Rating int `json:"rating,omitempty"`
+	// Edited is the user's rewrite of Answer (the $EDITOR round trip).
+	Edited string `json:"edited,omitempty"`
+	// Alternatives are earlier generations for the same input, kept when
+	// the user regenerates.
+	Alternatives []Alternative `json:"alternatives,omitempty"`
+}
+
+// Alternative is one earlier generation of a turn's answer.
+type Alternative struct {
+	At     time.Time `json:"at"`
+	Answer string    `json:"answer"`
+	Rating int       `json:"rating,omitempty"`
 }
 
 // Record is a saved conversation (several turns) or draft (one turn).
@@ -235,6 +254,39 @@ func (s *Store) Rename(kind, id, title string) error {
 		return err
 	}
 	r.Title = title
+	_, err = s.Save(r)
+	return err
+}
+
+// Rate records the user's verdict (+1, -1, or 0 to clear) on a record's
+// last turn, for fine-tuning exports.
+func (s *Store) Rate(kind, id string, rating int) error {
+	if rating < -1 || rating > 1 {
+		return fmt.Errorf("rating %d: want -1, 0 or 1", rating)
+	}
+	r, err := s.Load(kind, id)
+	if err != nil {
+		return err
+	}
+	if len(r.Turns) == 0 {
+		return fmt.Errorf("%s: no turn to rate", s.Path(kind, id))
+	}
+	r.Turns[len(r.Turns)-1].Rating = rating
+	_, err = s.Save(r)
+	return err
+}
+
+// KeepEdit stores the user's rewrite of a record's last answer beside the
+// original, which stays as generated.
+func (s *Store) KeepEdit(kind, id, edited string) error {
+	r, err := s.Load(kind, id)
+	if err != nil {
+		return err
+	}
+	if len(r.Turns) == 0 {
+		return fmt.Errorf("%s: no turn to edit", s.Path(kind, id))
+	}
+	r.Turns[len(r.Turns)-1].Edited = edited
 	_, err = s.Save(r)
 	return err
 }

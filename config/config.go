@@ -83,6 +83,7 @@ type Config struct {
 	S3     S3     `toml:"s3"`
 	Embed  Embed  `toml:"embed"`
 	LLM    LLM    `toml:"llm"`
+	MCP    MCP    `toml:"mcp"`
 
 	// Vectors is where the embedded engine keeps its vectors.
 	Vectors Vectors `toml:"vectors"`
@@ -350,6 +351,7 @@ func Default() Config {
 			FirstByteTimeoutSeconds: 120,
 			IdleTimeoutSeconds:      30,
 		},
+		MCP: MCP{MaxCalls: 8, CallTimeoutSeconds: 30},
 	}
 }
 
@@ -432,6 +434,7 @@ func (c Config) problems(dirs bool) []*Error {
 	if err := checkEndpoint(c.S3.EndpointURL); err != nil {
 		errs = append(errs, &Error{Key: "s3.endpoint_url", Err: err})
 	}
+	errs = append(errs, c.MCP.problems()...)
 	for action, keys := range sortedMap(c.Keys) {
 		check(action != "" && keys != "", "keys", "%q = %q: both sides must be non-empty", action, keys)
 	}

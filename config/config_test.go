@@ -451,7 +451,7 @@ func TestSettingsTable(t *testing.T) {
 	seen := make(map[string]string)
 	for _, s := range settings(&c) {
 		if s.env == "" {
-			if s.val.Kind() != reflect.Map {
+			if k := s.val.Kind(); k != reflect.Map && k != reflect.Slice {
 				t.Errorf("%s has no env tag", s.key)
 			}
 			continue

@@ -17,6 +17,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -80,6 +81,12 @@ type Prompt struct {
 	Temperature *float64   `yaml:"temperature" json:"temperature,omitempty"`
 	Variables   []Variable `yaml:"variables" json:"variables,omitempty"`
 	Sections    []Section  `yaml:"sections" json:"sections,omitempty"`
+	// Tools names the tools the prompt may call; a name may be a glob
+	// ("usage.*"). Empty means the caller's default set.
+	Tools []string `yaml:"tools" json:"tools,omitempty"`
+	// Steps make the prompt a workflow (see agent/workflow): each step's
+	// output is {{.Steps.name}} to the steps after it.
+	Steps []Step `yaml:"steps" json:"steps,omitempty"`
 
 	// Body is the template text; File is where the prompt came from
 	// ("builtin/prfaq.md" or a path); Builtin says which.
@@ -91,7 +98,23 @@ type Prompt struct {
 
 	bodyLine int // line of the file where Body starts
 	tmpl     *template.Template
+	stepTmpl []*template.Template // per step; nil for a step that names a prompt
 }
+
+// Step is one named prompt of a workflow: an inline Body template or a
+// reference to a saved Prompt. With Foreach it fans out over the list an
+// earlier step wrote, once per item (bound to {{.Item}}), at most Limit
+// items.
+type Step struct {
+	Name    string `yaml:"name" json:"name"`
+	Body    string `yaml:"body" json:"body,omitempty"`
+	Prompt  string `yaml:"prompt" json:"prompt,omitempty"`
+	Foreach string `yaml:"foreach" json:"foreach,omitempty"`
+	Limit   int    `yaml:"limit" json:"limit,omitempty"`
+}
+
+// MaxForeach caps a step's fan-out whatever its limit says.
+const MaxForeach = 50
 
 // Data is what a body template sees.
 type Data struct {
@@ -101,6 +124,8 @@ type Data struct {
 	Sources   []evidence.Source // the same sources as values
 	Selection string            // text or paper the user selected
 	Vars      map[string]string // variables, defaults filled
+	Steps     map[string]string // outputs of a workflow's earlier steps
+	Item      string            // the item a foreach step runs for
 }
 
 // Error is a problem in a prompt file, at a line (0 when unknown).
@@ -211,6 +236,14 @@ func Parse(file string, data []byte) (*Prompt, error) {
 		if _, err := template.New("hint").Funcs(funcs).Parse(s.Hint); err != nil {
 			return nil, &Error{File: file, Line: at("sections"), Msg: fmt.Sprintf("section %q: hint: %v", s.Title, err)}
 		}
+	}
+	for _, g := range p.Tools {
+		if _, err := path.Match(g, ""); err != nil || strings.TrimSpace(g) == "" {
+			return nil, &Error{File: file, Line: at("tools"), Msg: fmt.Sprintf("tools: %q is not a tool name or glob", g)}
+		}
+	}
+	if err := p.parseSteps(&root); err != nil {
+		return nil, err
 	}
 	if strings.TrimSpace(body) == "" {
 		return nil, &Error{File: file, Line: bodyLine, Msg: "the prompt has no body after the front matter"}
@@ -430,4 +463,90 @@ func (l *Library) Names() []string {
 		out = append(out, p.Name)
 	}
 	return out
+}
+
+// parseSteps checks the steps and compiles their bodies; errors point at
+// the step's line.
+func (p *Prompt) parseSteps(root *yaml.Node) error {
+	seen := map[string]bool{}
+	for i, s := range p.Steps {
+		line := itemLine(root, "steps", i)
+		fail := func(format string, a ...any) error {
+			return &Error{File: p.File, Line: line, Msg: fmt.Sprintf("step %d: ", i+1) + fmt.Sprintf(format, a...)}
+		}
+		if s.Name == "" || strings.ContainsAny(s.Name, " \t.") {
+			return fail("name %q: use letters, digits, dashes and underscores", s.Name)
+		}
+		if seen[s.Name] {
+			return fail("name %q is used by an earlier step", s.Name)
+		}
+		if (s.Body == "") == (s.Prompt == "") {
+			return fail("give either body (a template) or prompt (a saved prompt's name)")
+		}
+		if s.Foreach != "" && !seen[s.Foreach] {
+			return fail("foreach %q: name an earlier step", s.Foreach)
+		}
+		if s.Limit < 0 || s.Limit > MaxForeach {
+			return fail("limit %d: use 1..%d (0 for no limit below %d)", s.Limit, MaxForeach, MaxForeach)
+		}
+		if s.Limit > 0 && s.Foreach == "" {
+			return fail("limit needs foreach")
+		}
+		var t *template.Template
+		if s.Body != "" {
+			var err error
+			if t, err = template.New("step").Funcs(funcs).Option("missingkey=zero").Parse(s.Body); err != nil {
+				return fail("body: %v", err)
+			}
+		}
+		seen[s.Name] = true
+		p.stepTmpl = append(p.stepTmpl, t)
+	}
+	return nil
+}
+
+// itemLine is the 1-based file line of item i of a top-level list key
+// (the front matter starts on line 2).
+func itemLine(root *yaml.Node, key string, i int) int {
+	if root == nil || len(root.Content) == 0 {
+		return 0
+	}
+	m := root.Content[0]
+	for j := 0; j+1 < len(m.Content); j += 2 {
+		if m.Content[j].Value == key {
+			if v := m.Content[j+1]; i < len(v.Content) {
+				return v.Content[i].Line + 1
+			}
+			return m.Content[j].Line + 1
+		}
+	}
+	return 0
+}
+
+// RenderStep runs step i's body template; a step that names a saved
+// prompt renders to "".
+func (p *Prompt) RenderStep(i int, d Data) (string, error) {
+	t := p.stepTmpl[i]
+	if t == nil {
+		return "", nil
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return "", &Error{File: p.File, Msg: fmt.Sprintf("step %s: %v", p.Steps[i].Name, err)}
+	}
+	return b.String(), nil
+}
+
+// AllowsTool says whether the prompt's tools list admits name; an empty
+// list admits every tool.
+func (p *Prompt) AllowsTool(name string) bool {
+	if len(p.Tools) == 0 {
+		return true
+	}
+	for _, g := range p.Tools {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -12,18 +12,19 @@ import (
 
 func TestBuiltinsParseAndRender(t *testing.T) {
 	lib := Builtin()
-	want := []string{"investigate", "literature-review", "method-comparison", "prfaq", "related-work", "research-gaps", "reviewer-critique"}
+	want := []string{"investigate", "literature-review", "method-comparison", "prfaq", "related-work", "research-gaps", "reviewer-critique", "roadmap"}
 	if strings.Join(lib.Names(), ",") != strings.Join(want, ",") {
 		t.Fatalf("names %v", lib.Names())
 	}
 	srcs := []evidence.Source{{N: 1, PaperID: "p", Text: "t"}}
 	for _, p := range lib.List() {
 		vars, err := p.Vars(map[string]string{})
-		if p.Name == "investigate" {
+		if p.Name == "investigate" || p.Name == "roadmap" {
 			if err == nil {
 				t.Error("investigate: required question not enforced")
 			}
-			vars, err = p.Vars(map[string]string{"question": "why"})
+			required := map[string]string{"investigate": "question", "roadmap": "product"}[p.Name]
+			vars, err = p.Vars(map[string]string{required: "why"})
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", p.Name, err)
@@ -120,5 +121,54 @@ func TestVarsEmptyTakesDefault(t *testing.T) {
 	}
 	if _, err := p.Vars(map[string]string{"who": "x", "what": ""}); err == nil || !strings.Contains(err.Error(), "the product") {
 		t.Fatalf("empty required: %v", err)
+	}
+}
+
+func TestStepsToolsParse(t *testing.T) {
+	src := "---\nname: wf\ntools: [search, usage.*]\nsteps:\n  - name: gather\n    body: \"list pains for {{.Vars.product}}\"\n  - name: each\n    foreach: gather\n    limit: 3\n    prompt: prfaq\n  - name: sum\n    body: \"{{.Steps.gather}} / {{.Item}}\"\nvariables:\n  - name: product\n---\nbody\n"
+	p, err := Parse("wf.md", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Steps) != 3 || p.Steps[1].Foreach != "gather" || p.Steps[1].Limit != 3 {
+		t.Fatalf("steps %+v", p.Steps)
+	}
+	if !p.AllowsTool("usage.query") || !p.AllowsTool("search") || p.AllowsTool("ingest") {
+		t.Error("tool globs")
+	}
+	out, err := p.RenderStep(2, Data{Steps: map[string]string{"gather": "A"}, Item: "B"})
+	if err != nil || out != "A / B" {
+		t.Errorf("render step: %q %v", out, err)
+	}
+	if out, _ := p.RenderStep(1, Data{}); out != "" {
+		t.Errorf("prompt step rendered %q", out)
+	}
+
+	bad := []struct {
+		name, steps string
+		line        int
+		msg         string
+	}{
+		{"both", "  - name: a\n    body: x\n    prompt: prfaq\n", 4, "either body"},
+		{"neither", "  - name: a\n", 4, "either body"},
+		{"dup", "  - name: a\n    body: x\n  - name: a\n    body: y\n", 6, "earlier step"},
+		{"forward foreach", "  - name: a\n    body: x\n    foreach: b\n  - name: b\n    body: y\n", 4, "foreach \"b\""},
+		{"limit", "  - name: a\n    body: x\n  - name: b\n    body: y\n    foreach: a\n    limit: 500\n", 6, "limit 500"},
+		{"limit without foreach", "  - name: a\n    body: x\n    limit: 2\n", 4, "limit needs foreach"},
+		{"bad name", "  - name: a b\n    body: x\n", 4, "name \"a b\""},
+		{"template", "  - name: a\n    body: \"{{.Item\"\n", 4, "body"},
+		{"unknown key", "  - name: a\n    bdy: x\n", 5, "bdy"},
+	}
+	for _, c := range bad {
+		_, err := Parse("wf.md", []byte("---\nname: wf\nsteps:\n"+c.steps+"---\nbody\n"))
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Line != c.line || !strings.Contains(pe.Msg, c.msg) || pe.File != "wf.md" {
+			t.Errorf("%s: got %v, want line %d with %q", c.name, err, c.line, c.msg)
+		}
+	}
+	_, err = Parse("wf.md", []byte("---\nname: wf\n\ntools: [\"a[\"]\n---\nbody\n"))
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Line != 4 || !strings.Contains(pe.Msg, "tools") {
+		t.Errorf("bad glob: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/quire-research/quire/agent"
 	"github.com/quire-research/quire/agent/prompt"
+	"github.com/quire-research/quire/agent/tools"
 )
 
 type askFlags struct {
@@ -20,6 +21,7 @@ type askFlags struct {
 	basket       string
 	json         bool
 	tools        bool
+	allowTools   string
 	conversation string
 	noSave       bool
 }
@@ -40,6 +42,7 @@ func init() {
 			fs.StringVar(&f.basket, "basket", "", "file of paper IDs, one per line (# comments), always sent first; 'app' for the basket marked in the app")
 			fs.BoolVar(&f.json, "json", false, "print JSON-lines events instead of markdown")
 			fs.BoolVar(&f.tools, "tools", false, "agent mode: let the model search, read and add to the basket first")
+			fs.StringVar(&f.allowTools, "allow-tools", "", "with --tools: MCP tools (server.tool, comma-separated) allowed although their policy is ask; other ask tools are denied")
 			fs.StringVar(&f.conversation, "continue", "", "continue the saved conversation with this ID")
 			fs.BoolVar(&f.noSave, "no-save", false, "do not save the conversation under llm.data_dir")
 			return &f
@@ -52,11 +55,27 @@ func runAsk(e *env, fs *flag.FlagSet, f *askFlags, args []string) error {
 	if len(args) == 0 {
 		return usagef("ask needs a question (try: quire ask \"what limits CRISPR off-target effects?\" -f year:2018..)")
 	}
+	allow, err := splitAllow(f.allowTools)
+	if err != nil {
+		return err
+	}
+	if len(allow) > 0 && !f.tools {
+		return usagef("--allow-tools needs --tools (MCP tools are offered in agent mode only)")
+	}
 	basket, err := basketFor(e, f.basket)
 	if err != nil {
 		return err
 	}
-	a, closeIndex, err := newAgent(e, f.noSave)
+	var extra func() []tools.Tool
+	if f.tools {
+		// No one to ask here: "ask" tools are denied unless allowed.
+		var closeMCP func()
+		var problems []string
+		extra, closeMCP, problems = connectMCP(e, allow, false)
+		defer closeMCP()
+		warnMCP(e, problems)
+	}
+	a, closeIndex, err := newAgent(e, f.noSave, func(o *agent.Options) { o.ExtraTools = extra })
 	if err != nil {
 		return err
 	}
@@ -111,7 +130,7 @@ func loadPrompts(e *env) *prompt.Library {
 
 // newAgent opens the index read-only and builds the agent the
 // configuration describes.
-func newAgent(e *env, noSave bool) (*agent.Agent, func(), error) {
+func newAgent(e *env, noSave bool, edits ...func(*agent.Options)) (*agent.Agent, func(), error) {
 	p, err := agent.NewProvider(e.cfg.LLM, e.getenv)
 	if err != nil {
 		return nil, nil, err
@@ -124,6 +143,9 @@ func newAgent(e *env, noSave bool) (*agent.Agent, func(), error) {
 	o.Prompts = loadPrompts(e)
 	if noSave {
 		o.Store = nil
+	}
+	for _, edit := range edits {
+		edit(&o)
 	}
 	return agent.New(x, p, o), func() { _ = x.Close() }, nil
 }
@@ -178,14 +200,14 @@ func printStream(e *env, st *agent.Stream, out io.Writer, asJSON bool) error {
 			}
 		case agent.EventToolCall:
 			ownLine()
-			fmt.Fprintf(e.stderr, "→ %s %s\n", ev.Tool.Name, string(ev.Tool.Input))
+			fmt.Fprintf(e.stderr, "→ %s %s\n", toolDisplayName(ev.Tool.Name), string(ev.Tool.Input))
 		case agent.EventToolResult:
 			ownLine()
 			status := "ok"
 			if ev.Tool.IsError {
 				status = "error"
 			}
-			fmt.Fprintf(e.stderr, "← %s %s: %s\n", ev.Tool.Name, status, firstLine(ev.Tool.Output))
+			fmt.Fprintf(e.stderr, "← %s %s: %s\n", toolDisplayName(ev.Tool.Name), status, firstLine(ev.Tool.Output))
 		case agent.EventBasket:
 			ownLine()
 			fmt.Fprintf(e.stderr, "basket: %s\n", strings.Join(ev.Basket, ", "))

@@ -49,6 +49,8 @@ type env struct {
 	// openCluster, when set, opens a cluster collection instead of
 	// openWeaviate: tests substitute an in-memory engine.
 	openCluster func(e *env, collection string) (search.Engine, error)
+	// mcp is the app's MCP servers (mcptools.go); nil outside the app.
+	mcp *appMCP
 }
 
 // oneEngine refuses a list of engines where only one can run.

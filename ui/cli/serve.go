@@ -86,11 +86,17 @@ func runServe(e *env, f *serveFlags, args []string) error {
 // warmAgent opens the index read-only and builds the agent the
 // configuration describes, for a process that serves many requests.
 func warmAgent(e *env) (search.Engine, *agent.Agent, error) {
+	return warmAgentRW(e, true)
+}
+
+// warmAgentRW is warmAgent opening the index for writing when readOnly
+// is false (quire mcp --allow-write).
+func warmAgentRW(e *env, readOnly bool) (search.Engine, *agent.Agent, error) {
 	p, err := agent.NewProvider(e.cfg.LLM, e.getenv)
 	if err != nil {
 		return nil, nil, err
 	}
-	x, err := openEngine(e, true)
+	x, err := openEngine(e, readOnly)
 	if err != nil {
 		return nil, nil, err
 	}

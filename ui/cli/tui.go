@@ -31,6 +31,8 @@ func runTUI(e *env) error {
 	if !readerIsTerminal(e.stdin) || !isTerminal(e.stdout) {
 		return fmt.Errorf("the app needs a terminal on stdin and stdout; in scripts use 'quire search', 'quire ask' or 'quire draft'")
 	}
+	e.mcp = &appMCP{}
+	defer e.mcp.Close()
 	o := tuiOptions(e, nil)
 	x, err := openEngine(e, true)
 	if err == nil {
@@ -100,6 +102,9 @@ func appBackend(e *env, x search.Engine, at place) tui.Backend {
 	if p, err := agent.NewProvider(e.cfg.LLM, e.getenv); err == nil {
 		o := agent.OptionsFromConfig(e.cfg.LLM)
 		o.Prompts = loadPrompts(e)
+		if e.mcp != nil {
+			o.ExtraTools = e.mcp.extra
+		}
 		return newAgentBackend(b, agent.New(x, p, o))
 	}
 	return b
@@ -113,7 +118,12 @@ func tuiOptions(e *env, b tui.Backend) tui.Options {
 		editor = e.getenv("EDITOR")
 	}
 	state := appStateDir(e)
+	var connect func() []string
+	if e.mcp != nil && len(e.cfg.MCP.Servers) > 0 {
+		connect = func() []string { return e.mcp.connect(e) }
+	}
 	return tui.Options{
+		Connect:   connect,
 		Backend:   b,
 		Theme:     e.cfg.Theme,
 		NoColor:   e.getenv("NO_COLOR") != "",

@@ -10,6 +10,7 @@ import (
 
 // The agent backend keeps the app's conversations in the agent's store.
 var _ tui.ConversationStore = (*agentBackend)(nil)
+var _ tui.Rater = (*agentBackend)(nil)
 
 var errNotSaved = errors.New("conversations are not saved (set llm.data_dir to keep them)")
 
@@ -47,7 +48,7 @@ func (b *agentBackend) Conversation(_ context.Context, id string) (*tui.Conversa
 	}
 	c := &tui.Conversation{ID: r.ID, Title: r.Title}
 	for _, t := range r.Turns {
-		c.Turns = append(c.Turns, tui.ConversationTurn{Question: t.Question, Answer: t.Answer, Sources: tuiSources(t.Sources)})
+		c.Turns = append(c.Turns, tui.ConversationTurn{Question: t.Question, Answer: t.Answer, Sources: tuiSources(t.Sources), Rating: t.Rating})
 	}
 	return c, nil
 }
@@ -58,6 +59,32 @@ func (b *agentBackend) RenameConversation(_ context.Context, id, title string) e
 		return err
 	}
 	return s.Rename(agent.KindConversation, id, title)
+}
+
+// Rate keeps the user's verdict with the saved run, for fine-tuning exports.
+func (b *agentBackend) Rate(_ context.Context, id string, draft bool, rating int) error {
+	s, err := b.store()
+	if err != nil {
+		return err
+	}
+	kind := agent.KindConversation
+	if draft {
+		kind = agent.KindDraft
+	}
+	return s.Rate(kind, id, rating)
+}
+
+// KeepEdit stores the user's rewrite beside the generated answer.
+func (b *agentBackend) KeepEdit(_ context.Context, id string, draft bool, edited string) error {
+	s, err := b.store()
+	if err != nil {
+		return err
+	}
+	kind := agent.KindConversation
+	if draft {
+		kind = agent.KindDraft
+	}
+	return s.KeepEdit(kind, id, edited)
 }
 
 func (b *agentBackend) DeleteConversation(_ context.Context, id string) error {

@@ -14,7 +14,6 @@ import (
 	"sync"
 
 	"github.com/quire-research/quire/agent"
-	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/ui/tui"
 )
@@ -82,10 +81,13 @@ func (s *agentStream) Next() bool {
 				out.Kind = tui.EventToolResult
 			}
 			if ev.Tool != nil {
-				out.Text = ev.Tool.Name + " " + string(ev.Tool.Input)
+				name := toolDisplayName(ev.Tool.Name)
+				out.Text = name + " " + string(ev.Tool.Input)
 				if ev.Kind == agent.EventToolResult {
-					out.Text = ev.Tool.Name + ": " + ev.Tool.Output
+					out.Text = name + ": " + ev.Tool.Output
 				}
+				out.Tool = &tui.ToolCall{Name: name, Input: string(ev.Tool.Input), Output: ev.Tool.Output,
+					IsError: ev.Tool.IsError, Done: ev.Kind == agent.EventToolResult}
 			}
 		case agent.EventUsage:
 			out.Kind = tui.EventUsage
@@ -103,6 +105,13 @@ func (s *agentStream) Next() bool {
 			out = tui.Event{Kind: tui.EventBasket, Basket: ev.Basket}
 		case agent.EventRetry:
 			out = tui.Event{Kind: tui.EventRetry, Retry: tuiRetry(ev.Retry)}
+		case agent.EventApproval:
+			ap := ev.Approval
+			if ap == nil {
+				continue
+			}
+			out = tui.Event{Kind: tui.EventApproval, Approval: &tui.Approval{Name: ap.Name, Input: string(ap.Input),
+				Answer: func(d tui.Decision) { ap.Answer(agentDecision(d)) }}}
 		default:
 			continue
 		}
@@ -120,7 +129,8 @@ func (s *agentStream) Close() error       { return s.st.Close() }
 func tuiSources(srcs []agent.Source) []tui.Source {
 	out := make([]tui.Source, 0, len(srcs))
 	for _, s := range srcs {
-		out = append(out, tui.Source{N: s.N, ID: s.PaperID, Title: s.Title, Year: s.Year, Basket: s.Basket})
+		out = append(out, tui.Source{N: s.N, ID: s.PaperID, Title: s.Title, Year: s.Year, Basket: s.Basket,
+			Section: s.Section, Page: s.Page, PageEnd: s.PageEnd})
 	}
 	return out
 }
@@ -212,12 +222,10 @@ func ingestPath(ctx context.Context, e *env, at place, spec string, report func(
 	var out bytes.Buffer
 	be.stdout, be.stderr = &out, io.Discard
 	spec = expandHome(spec, e.getenv("HOME"))
-	so := sourceOptions{
-		fieldMap: corpus.FieldMap(e.cfg.Ingest.FieldMap),
-		endpoint: e.cfg.S3.EndpointURL, region: e.cfg.S3.Region,
-		pathSty: e.cfg.S3.PathStyle, parallel: e.cfg.S3.Concurrency,
-		limits: ingestLimits(e.cfg.Ingest),
-	}
+	so := sourceOptionsFor(e, &ingestFlags{})
+	pdfs := &lazyPDF{}
+	defer pdfs.Close()
+	so.pdf = pdfs.read
 	src, err := openSource(ctx, spec, so)
 	if err != nil {
 		return err
@@ -323,3 +331,19 @@ Answers and drafts
 Configuration
   One TOML file at $XDG_CONFIG_HOME/quire/config.toml (quire --config FILE). The index lives at $XDG_DATA_HOME/quire/index unless --index DIR. The README in the source tree describes every part.
 `
+
+// toolDisplayName shows an MCP tool's wire name server__tool as
+// server.tool (mcpclient.WireName); Quire's own tools have no "__".
+func toolDisplayName(wire string) string {
+	return strings.Replace(wire, "__", ".", 1)
+}
+
+func agentDecision(d tui.Decision) agent.Decision {
+	switch d {
+	case tui.ApproveOnce:
+		return agent.AllowOnce
+	case tui.ApproveAlways:
+		return agent.AllowAlways
+	}
+	return agent.Deny
+}

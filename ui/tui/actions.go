@@ -23,6 +23,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
+	if m.approval != nil {
+		return m.approvalKey(msg)
+	}
 	switch m.overlay {
 	case overlayHelp:
 		m.overlay = overlayNone
@@ -228,8 +231,12 @@ func (m *Model) do(a action, arg actArg) tea.Cmd {
 			return nil
 		}
 		if h, ok := m.results.selected(); ok {
-			return m.openReader(h.ID, &h.Paper, true)
+			return m.openHit(h, true)
 		}
+	case actPassageNext, actPassagePrev:
+		m.stepPassage(map[action]int{actPassageNext: 1, actPassagePrev: -1}[a])
+	case actFullText:
+		m.fullText()
 	case actMark:
 		return m.mark()
 	case actRemoveChip:
@@ -259,6 +266,11 @@ func (m *Model) do(a action, arg actArg) tea.Cmd {
 		return m.editDraft(m.editPane())
 	case actExport:
 		return m.exportDraft(m.editPane())
+	case actRateUp, actRateDown:
+		return m.rate(m.editPane(), a == actRateUp)
+	case actToggleTools:
+		p := m.editPane()
+		p.toolsOpen = !p.toolsOpen
 	case actClearBasket:
 		m.clearBasket()
 	case actClearFilters:
@@ -453,7 +465,7 @@ func (m *Model) paperAction(a action, p *corpus.Paper) tea.Cmd {
 		return openURLCmd(m.opts.OpenURL, link)
 	case actCopyBibTeX:
 		m.setStatus("copied BibTeX to the clipboard")
-		return tea.SetClipboard(bibtex(p))
+		return tea.SetClipboard(bibtexPages(p, m.readerPages(p.ID)))
 	case actCopyCitation:
 		m.setStatus("copied the citation to the clipboard")
 		return tea.SetClipboard(plainCitation(p))

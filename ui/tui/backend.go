@@ -124,6 +124,8 @@ const (
 	// EventRetry: Retry says the provider refused for now and when the
 	// request is tried again.
 	EventRetry
+	// EventApproval: Approval is a tool call waiting for the user.
+	EventApproval
 )
 
 func (k EventKind) String() string {
@@ -148,6 +150,8 @@ func (k EventKind) String() string {
 		return "basket"
 	case EventRetry:
 		return "retry"
+	case EventApproval:
+		return "approval"
 	}
 	return "unknown"
 }
@@ -163,6 +167,10 @@ type Event struct {
 	ID     string
 	Basket []string
 	Retry  *Retry
+	// Tool is set on EventToolCall and EventToolResult (Text too, in short).
+	Tool *ToolCall
+	// Approval is set on EventApproval.
+	Approval *Approval
 }
 
 // Retry is one retry of a provider request.
@@ -180,6 +188,10 @@ type Source struct {
 	Year  int
 	// Basket is set for papers that came from the user's basket.
 	Basket bool
+	// Section and Page/PageEnd say where the passage sent comes from.
+	Section string `json:",omitempty"`
+	Page    int    `json:",omitempty"`
+	PageEnd int    `json:",omitempty"`
 }
 
 // Usage is token counts and cost. The app adds the Usage of each run's

@@ -35,6 +35,7 @@ type Conversation struct {
 type ConversationTurn struct {
 	Question, Answer string
 	Sources          []Source
+	Rating           int // the user's verdict: +1, -1 or 0
 }
 
 // convList is the conversations overlay.
@@ -196,7 +197,7 @@ func (m *Model) onConvOpened(msg convOpenedMsg) tea.Cmd {
 	}
 	stop := m.stopRun(&m.answer)
 	last := c.Turns[len(c.Turns)-1]
-	p := streamPane{kind: FocusAnswer, title: last.Question, text: last.Answer, sources: last.Sources, conv: c.ID, follow: true}
+	p := streamPane{kind: FocusAnswer, title: last.Question, text: last.Answer, sources: last.Sources, conv: c.ID, follow: true, saved: c.ID, rating: last.Rating}
 	for _, t := range c.Turns[:len(c.Turns)-1] {
 		p.turns = append(p.turns, turn{question: t.Question, text: t.Answer, sources: t.Sources})
 	}

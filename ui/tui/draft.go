@@ -26,9 +26,10 @@ type editedMsg struct {
 }
 
 type draftLoadedMsg struct {
-	pane Focus
-	text string
-	err  error
+	pane    Focus
+	text    string
+	err     error
+	keepErr error // the edit is shown but could not be stored with the run
 }
 
 type exportedMsg struct {
@@ -80,10 +81,15 @@ func (m *Model) onEdited(msg editedMsg) tea.Cmd {
 		m.setError(fmt.Errorf("editor: %w", msg.err))
 	}
 	pane, path := msg.pane, msg.path
+	keep := m.keepEdit(m.pane(pane))
 	return func() tea.Msg {
 		b, err := os.ReadFile(path)
 		os.Remove(path)
-		return draftLoadedMsg{pane: pane, text: string(b), err: err}
+		var keepErr error
+		if err == nil && keep != nil {
+			keepErr = keep(string(b))
+		}
+		return draftLoadedMsg{pane: pane, text: string(b), err: err, keepErr: keepErr}
 	}
 }
 
@@ -104,6 +110,9 @@ func (m *Model) onDraftLoaded(msg draftLoadedMsg) {
 		}
 	}
 	m.setStatus("draft updated from the editor")
+	if msg.keepErr != nil {
+		m.setError(fmt.Errorf("the edit is shown but not saved with the run: %w", msg.keepErr))
+	}
 }
 
 // exportDraft writes the pane's markdown to a new file in the export dir.
@@ -125,11 +134,22 @@ func (m *Model) exportDraft(p *streamPane) tea.Cmd {
 	}
 	text := p.document()
 	file := filepath.Join(dir, name+"-"+m.now().Format("20060102-150405")+".md")
+	srcs, b := p.sources, m.backend
 	return func() tea.Msg {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return exportedMsg{err: err}
 		}
-		err := os.WriteFile(file, []byte(text), 0o644)
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			return exportedMsg{err: err}
+		}
+		if len(srcs) == 0 {
+			return exportedMsg{path: file}
+		}
+		// The sources as BibTeX beside the markdown, with cited pages.
+		bib, err := sourcesBibTeX(b, srcs)
+		if err == nil {
+			err = os.WriteFile(strings.TrimSuffix(file, ".md")+".bib", []byte(bib), 0o644)
+		}
 		return exportedMsg{path: file, err: err}
 	}
 }
@@ -161,10 +181,17 @@ func (p *streamPane) document() string {
 func evidenceSources(srcs []Source) []evidence.Source {
 	out := make([]evidence.Source, len(srcs))
 	for i, s := range srcs {
-		out[i] = evidence.Source{N: s.N, PaperID: s.ID, Title: s.Title, Year: s.Year, Basket: s.Basket}
+		out[i] = evidence.Source{N: s.N, PaperID: s.ID, Title: s.Title, Year: s.Year, Basket: s.Basket,
+			Section: s.Section, Page: s.Page, PageEnd: s.PageEnd}
 	}
 	return out
 }
 
 // DraftDocument is the draft pane's document: what `w` exports.
 func (m *Model) DraftDocument() string { return m.draft.document() }
+
+// sourceWhere is a source's section and pages for the sources list, the
+// same words the exported document uses.
+func sourceWhere(s Source) string {
+	return evidenceSources([]Source{s})[0].Passage()
+}

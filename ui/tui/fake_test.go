@@ -31,6 +31,8 @@ type fakeBackend struct {
 	// block, when set, makes Search wait for the context (a slow engine).
 	block bool
 	convs []*Conversation
+	// passages are the hits' passages, by paper ID, when asked for.
+	passages map[string][]search.Passage
 }
 
 type timedEvent struct {
@@ -158,6 +160,9 @@ func (b *fakeBackend) Search(ctx context.Context, req search.Request) (*search.R
 		h := search.Hit{ID: p.ID, Score: score, Paper: *p}
 		if req.Snippets {
 			h.Snippet = snippetFor(p.Abstract, req.Query.Text)
+		}
+		if req.Passages {
+			h.Passages = b.passages[p.ID]
 		}
 		hits = append(hits, h)
 	}

@@ -43,8 +43,14 @@ type KeyMap struct {
 	Toggle key.Binding
 	// Reader (and results, for the selected paper).
 	MoreLike, OpenURL, CopyBibTeX, CopyCitation key.Binding
+	// Reader: a hit's matching passages, and its full text.
+	PassageNext, PassagePrev, FullText key.Binding
 	// Answer and draft panes.
 	Close, Cite, NextCite, Edit, Export key.Binding
+	// Tool calls in the answer and draft panes: one line each, or in full.
+	ToggleTools key.Binding
+	// Rate the answer or draft (kept for fine-tuning exports).
+	RateUp, RateDown key.Binding
 	// Palette and other one-line prompts.
 	MenuUp, MenuDown, Accept, Cancel key.Binding
 }
@@ -103,11 +109,20 @@ func DefaultKeyMap() KeyMap {
 		CopyBibTeX:   b(k("y"), "y", "copy BibTeX"),
 		CopyCitation: b(k("Y"), "Y", "copy citation"),
 
+		PassageNext: b(k("n"), "n", "next passage"),
+		PassagePrev: b(k("N"), "N", "previous passage"),
+		FullText:    b(k("f"), "f", "full text"),
+
 		Close:    b(k("esc"), "esc", "stop / close"),
 		Cite:     b(k("1", "2", "3", "4", "5", "6", "7", "8", "9"), "1-9", "read source N"),
 		NextCite: b(k("c"), "c", "next source"),
 		Edit:     b(k("e"), "e", "edit in $EDITOR"),
 		Export:   b(k("w"), "w", "export markdown"),
+
+		ToggleTools: b(k("t"), "t", "show/hide tool calls"),
+
+		RateUp:   b(k("+"), "+", "rate good"),
+		RateDown: b(k("-"), "-", "rate bad"),
 
 		MenuUp:   b(k("up", "ctrl+k"), "↑", "up"),
 		MenuDown: b(k("down", "ctrl+j"), "↓", "down"),
@@ -178,6 +193,12 @@ const (
 	actCitePrev
 	actCiteOpen
 	actRefresh
+	actToggleTools
+	actPassageNext
+	actPassagePrev
+	actFullText
+	actRateUp
+	actRateDown
 )
 
 type actionDef struct {
@@ -214,6 +235,10 @@ func (k *KeyMap) defs() []actionDef {
 		{actCopyBibTeX, "paper.copy_bibtex", &k.CopyBibTeX}, {actCopyCitation, "paper.copy_citation", &k.CopyCitation},
 		{actClose, "pane.close", &k.Close}, {actCite, "answer.cite", &k.Cite}, {actNextCite, "answer.next_cite", &k.NextCite},
 		{actEdit, "draft.edit", &k.Edit}, {actExport, "draft.export", &k.Export},
+		{actToggleTools, "answer.toggle_tools", &k.ToggleTools},
+		{actRateUp, "answer.rate_up", &k.RateUp}, {actRateDown, "answer.rate_down", &k.RateDown},
+		{actPassageNext, "reader.next_passage", &k.PassageNext}, {actPassagePrev, "reader.prev_passage", &k.PassagePrev},
+		{actFullText, "reader.full_text", &k.FullText},
 		{actMenuUp, "menu.up", &k.MenuUp}, {actMenuDown, "menu.down", &k.MenuDown},
 		{actAccept, "menu.accept", &k.Accept}, {actCancel, "menu.cancel", &k.Cancel},
 	}
@@ -320,11 +345,11 @@ func paneActions(f Focus) []action {
 	case FocusFacets:
 		return cat(navActions, []action{actToggle, actRemoveChip, actClose})
 	case FocusReader:
-		return cat(navActions, []action{actMark, actClose}, paperActions)
+		return cat(navActions, []action{actMark, actClose, actPassageNext, actPassagePrev, actFullText}, paperActions)
 	case FocusAnswer:
-		return cat(navActions, []action{actClose, actCite, actNextCite, actCiteNext, actCitePrev, actCiteOpen, actEdit, actExport, actNewConversation})
+		return cat(navActions, []action{actClose, actCite, actNextCite, actCiteNext, actCitePrev, actCiteOpen, actEdit, actExport, actNewConversation, actToggleTools, actRateUp, actRateDown})
 	case FocusDraft:
-		return cat(navActions, []action{actClose, actCite, actNextCite, actCiteNext, actCitePrev, actCiteOpen, actEdit, actExport})
+		return cat(navActions, []action{actClose, actCite, actNextCite, actCiteNext, actCitePrev, actCiteOpen, actEdit, actExport, actToggleTools, actRateUp, actRateDown})
 	case FocusBasket:
 		return cat(navActions, []action{actOpen, actMark, actClose})
 	}
@@ -842,7 +867,7 @@ func (k KeyMap) helpFor(f Focus, prompts []key.Binding) keyMapView {
 	case FocusFacets:
 		v.short = pick(actToggle, actRemoveChip, actFocusSearch, actHelp)
 	case FocusReader:
-		v.short = pick(actMoreLike, actOpenURL, actCopyBibTeX, actClose, actHelp)
+		v.short = pick(actPassageNext, actFullText, actMoreLike, actOpenURL, actCopyBibTeX, actClose, actHelp)
 	case FocusAnswer:
 		v.short = pick(actCiteNext, actCiteOpen, actCite, actClose, actAsk, actHelp)
 	case FocusDraft:

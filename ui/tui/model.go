@@ -82,6 +82,9 @@ type Options struct {
 	// IndexPoll is how often a backend that is an IndexWatcher is asked
 	// whether the index changed (default 1 s; negative: never).
 	IndexPoll time.Duration
+	// Connect, when set, starts the MCP servers; the app runs it once in
+	// a tea.Cmd at start and shows the lines it returns (servers left out).
+	Connect func() []string
 }
 
 // Model is the root model.
@@ -148,6 +151,8 @@ type Model struct {
 	md *mdRenderer // glamour renderer for streamed panes, per width/style
 
 	initCmds []tea.Cmd
+	// approval is a tool call waiting for y/a/n (approve.go).
+	approval *Approval
 	drafts   []savedDraft
 
 	// first is the first-run screen, shown while there is no index.
@@ -200,6 +205,9 @@ func New(o Options) *Model {
 	}
 	if m.theme == "auto" && !o.NoColor {
 		m.initCmds = append(m.initCmds, tea.RequestBackgroundColor)
+	}
+	if o.Connect != nil {
+		m.initCmds = append(m.initCmds, connectCmd(o.Connect))
 	}
 	return m
 }

@@ -21,6 +21,8 @@ type streamPane struct {
 	sources   []Source
 	warnings  []string
 	tools     []string
+	calls     []ToolCall // tool calls with their results, shown in head
+	toolsOpen bool       // calls shown in full, not one line each
 	usage     Usage
 	streaming bool
 	stopped   bool
@@ -54,6 +56,11 @@ type streamPane struct {
 	shown     []string // histLines and lines() with their markers styled
 
 	retry *Retry // the provider's last refusal, until it answers
+
+	// saved is the ID the current run was saved under (conversation or
+	// draft) and rating the user's verdict on it (+1, -1, 0).
+	saved  string
+	rating int
 }
 
 // String reads "retrying in 2s (HTTP 429, attempt 2 of 4)".
@@ -311,11 +318,15 @@ func (m *Model) onStreamEvent(msg streamEventMsg) tea.Cmd {
 		// every heading twice.
 	case EventToolCall, EventToolResult:
 		p.tools = append(p.tools, ev.Text)
+		p.onToolEvent(ev)
+	case EventApproval:
+		m.onApproval(ev.Approval)
 	case EventUsage:
 		p.usage = ev.Usage
 	case EventWarning:
 		p.warnings = append(p.warnings, ev.Text)
 	case EventDone:
+		p.saved = ev.ID
 		if ev.ID != "" && p.kind == FocusAnswer {
 			p.conv = ev.ID
 		}
@@ -346,6 +357,7 @@ func (m *Model) onStreamEnd(msg streamEndMsg) tea.Cmd {
 	if p.cancel != nil {
 		p.cancel()
 	}
+	m.dropApproval()
 	m.usage.In += p.usage.In
 	m.usage.Out += p.usage.Out
 	m.usage.CostUSD += p.usage.CostUSD
@@ -406,6 +418,9 @@ func (p *streamPane) View(m *Model, w, h int, focused bool) []string {
 				mark = "› "
 			}
 			row := fmt.Sprintf("%s%s %s", mark, st.Key.Render(fmt.Sprintf("[%d]", s.N)), s.Title)
+			if w := sourceWhere(s); w != "" {
+				row += st.Muted.Render(" · " + w)
+			}
 			if s.Basket {
 				row += st.Muted.Render(" · from your basket")
 			}
@@ -451,6 +466,7 @@ func (p *streamPane) head(m *Model) []string {
 	for _, wr := range p.warnings {
 		body = append(body, st.Accent.Render(" ⚠ "+wr))
 	}
+	body = append(body, p.toolLines(m)...)
 	if p.streaming && p.retry != nil {
 		body = append(body, st.Accent.Render(" ⟳ "+p.retry.String()))
 	} else if p.text == "" && p.err == nil && p.streaming {

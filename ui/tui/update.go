@@ -41,6 +41,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onClick(msg.Mouse())
 	case tea.MouseWheelMsg:
 		return m, m.onWheel(msg.Mouse())
+	case connectedMsg:
+		m.onConnected(msg)
 	case hitsMsg:
 		return m, m.onHits(msg)
 	case facetsMsg:
@@ -73,6 +75,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onConvOpened(msg)
 	case convChangedMsg:
 		return m, m.onConvChanged(msg)
+	case ratedMsg:
+		m.onRated(msg)
+		return m, nil
 	case openedMsg:
 		if msg.err != nil {
 			m.setError(msg.err)
