@@ -56,3 +56,16 @@ func TestPageAt(t *testing.T) {
 		t.Errorf("chunk pages: %+v", c)
 	}
 }
+
+func TestBibTeX(t *testing.T) {
+	p := Paper{Title: "The {Analytical} Engine", Authors: []string{"Ada Lovelace", "C. Babbage"}, Year: 1843, Venue: "Notes", DOI: "10.1/x"}
+	got := p.BibTeX("4--5")
+	for _, want := range []string{"@article{lovelace1843analytical,", "title = {The (Analytical) Engine}", "author = {Ada Lovelace and C. Babbage}", "pages = {4--5}", "doi = {10.1/x}"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("BibTeX lacks %q:\n%s", want, got)
+		}
+	}
+	if got := (&Paper{Title: "x"}).BibTeX(""); !strings.HasPrefix(got, "@misc{paper,") || strings.Contains(got, "pages") {
+		t.Errorf("no venue, authors or pages:\n%s", got)
+	}
+}

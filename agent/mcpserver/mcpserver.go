@@ -376,56 +376,11 @@ func Markdown(p *corpus.Paper) string {
 	if p.Abstract != "" {
 		fmt.Fprintf(&b, "\n## Abstract\n\n%s\n", strings.TrimSpace(p.Abstract))
 	}
-	fmt.Fprintf(&b, "\n## BibTeX\n\n```bibtex\n%s```\n", bibtex(p))
+	fmt.Fprintf(&b, "\n## BibTeX\n\n```bibtex\n%s```\n", p.BibTeX(""))
 	return b.String()
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func bibtex(p *corpus.Paper) string {
-	key := "paper"
-	if len(p.Authors) > 0 {
-		if f := strings.Fields(p.Authors[0]); len(f) > 0 {
-			key = strings.ToLower(strings.Map(alnum, f[len(f)-1]))
-		}
-	}
-	if p.Year != 0 {
-		key += fmt.Sprint(p.Year)
-	}
-	if w := strings.Fields(p.Title); len(w) > 0 {
-		key += strings.ToLower(strings.Map(alnum, w[0]))
-	}
-	kind := "article"
-	if p.Venue == "" {
-		kind = "misc"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "@%s{%s,\n", kind, key)
-	field := func(k, v string) {
-		if v != "" {
-			// Braces would end the field early.
-			v = strings.NewReplacer("{", "(", "}", ")").Replace(oneLine(v))
-			fmt.Fprintf(&b, "  %s = {%s},\n", k, v)
-		}
-	}
-	field("title", p.Title)
-	field("author", strings.Join(p.Authors, " and "))
-	if p.Year != 0 {
-		field("year", fmt.Sprint(p.Year))
-	}
-	field("journal", p.Venue)
-	field("doi", p.DOI)
-	field("url", p.URL)
-	b.WriteString("}\n")
-	return b.String()
-}
-
-func alnum(r rune) rune {
-	if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-		return r
-	}
-	return -1
-}
 
 // queryArg is the extra argument every prompt takes: the search that
 // selects its evidence.

@@ -267,54 +267,11 @@ func systemOpen(url string) error {
 }
 
 // bibtex formats a paper as a BibTeX entry.
-func bibtex(p *corpus.Paper) string { return bibtexPages(p, "") }
+func bibtex(p *corpus.Paper) string { return p.BibTeX("") }
 
 // bibtexPages is bibtex with a pages field ("4--5") when pages is known:
 // the pages of the passages cited.
-func bibtexPages(p *corpus.Paper, pages string) string {
-	key := "paper"
-	if len(p.Authors) > 0 {
-		f := strings.Fields(p.Authors[0])
-		if len(f) > 0 {
-			key = strings.ToLower(strings.Map(keepAlnum, f[len(f)-1]))
-		}
-	}
-	if p.Year != 0 {
-		key += fmt.Sprint(p.Year)
-	}
-	if w := strings.Fields(titleTerms(p.Title)); len(w) > 0 {
-		key += strings.Map(keepAlnum, w[0])
-	}
-	kind := "article"
-	if p.Venue == "" {
-		kind = "misc"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "@%s{%s,\n", kind, key)
-	field := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(&b, "  %s = {%s},\n", k, v)
-		}
-	}
-	field("title", p.Title)
-	field("author", strings.Join(p.Authors, " and "))
-	if p.Year != 0 {
-		field("year", fmt.Sprint(p.Year))
-	}
-	field("journal", p.Venue)
-	field("pages", pages)
-	field("doi", p.DOI)
-	field("url", p.URL)
-	b.WriteString("}\n")
-	return b.String()
-}
-
-func keepAlnum(r rune) rune {
-	if unicode.IsLetter(r) || unicode.IsDigit(r) {
-		return r
-	}
-	return -1
-}
+func bibtexPages(p *corpus.Paper, pages string) string { return p.BibTeX(pages) }
 
 // plainCitation is "Authors (Year). Title. Venue. link".
 func plainCitation(p *corpus.Paper) string {
