@@ -127,7 +127,7 @@ func (f *Folder) visit(fsys fs.FS, p string, d fs.DirEntry, err error) error {
 		}
 		return nil
 	}
-	if hidden || !isDocumentName(d.Name()) && !isPDFName(d.Name()) {
+	if hidden || !isDocumentName(d.Name()) && !IsPDFName(d.Name()) {
 		return nil
 	}
 	// Stat follows symbolic links, so a linked paper is read like any other.
@@ -162,9 +162,6 @@ func isDocumentName(name string) bool {
 	}
 	return false
 }
-
-// isPDFName reports whether a file name is a PDF, ignoring case.
-func isPDFName(name string) bool { return strings.EqualFold(path.Ext(name), ".pdf") }
 
 // Name is the folder path.
 func (f *Folder) Name() string { return f.dir }
@@ -212,7 +209,7 @@ func (f *Folder) Papers(ctx context.Context, from Cursor) iter.Seq2[Record, erro
 				case <-ctx.Done():
 					return
 				}
-				if isPDFName(file.rel) {
+				if IsPDFName(file.rel) {
 					go func() {
 						rec, err := f.read(ctx, i, file, done)
 						ch <- result{rec, err}
@@ -248,7 +245,7 @@ func (f *Folder) read(ctx context.Context, unit int, file docFile, bytesSoFar in
 	if err != nil {
 		return Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err}
 	}
-	if isPDFName(file.rel) {
+	if IsPDFName(file.rel) {
 		return f.readPDF(ctx, file.rel, name, data, cur, bytesSoFar)
 	}
 	p, err := DecodeDocument(file.rel, data, f.source)
@@ -258,30 +255,43 @@ func (f *Folder) read(ctx context.Context, unit int, file docFile, bytesSoFar in
 	return documentRecord(p, name, cur, bytesSoFar, f.Limits)
 }
 
-// readPDF makes a paper of a PDF: its ID the path without .pdf, as for
-// other files; its title the file name when the first page gave none.
+// readPDF makes a paper of a PDF (DecodePDF) and records it.
 func (f *Folder) readPDF(ctx context.Context, rel, name string, data []byte, cur Cursor, bytesSoFar int64) (Record, error) {
-	if f.PDF == nil {
-		return Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: errors.New("PDFs are not read by this source")}
-	}
-	p, warns, err := f.PDF(ctx, rel, data)
+	p, warns, err := DecodePDF(ctx, rel, data, f.source, f.PDF)
 	if err != nil {
-		return Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err}
-	}
-	p.ID = strings.TrimSuffix(rel, path.Ext(rel))
-	p.Source = f.source
-	if strings.TrimSpace(p.Title) == "" {
-		p.Title = strings.TrimSuffix(path.Base(rel), path.Ext(rel))
-		warns = append(warns, "no title found on the first page; the file name is used")
-	}
-	p.Normalize()
-	if err := p.Validate(); err != nil {
 		return Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err}
 	}
 	rec, err := documentRecord(p, name, cur, bytesSoFar, f.Limits)
 	rec.Warnings = append(warns, rec.Warnings...)
 	return rec, err
 }
+
+// DecodePDF makes a paper of the PDF named rel inside its collection, as
+// DecodeDocument does for text: its ID is rel without .pdf; its title the
+// first page's, else the file name, with a warning.
+func DecodePDF(ctx context.Context, rel string, data []byte, source string, read PDFReader) (Paper, []string, error) {
+	if read == nil {
+		return Paper{}, nil, errors.New("PDFs are not read by this source")
+	}
+	p, warns, err := read(ctx, rel, data)
+	if err != nil {
+		return Paper{}, nil, err
+	}
+	p.ID = strings.TrimSuffix(rel, path.Ext(rel))
+	p.Source = source
+	if strings.TrimSpace(p.Title) == "" {
+		p.Title = strings.TrimSuffix(path.Base(rel), path.Ext(rel))
+		warns = append(warns, "no title found on the first page; the file name is used")
+	}
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		return Paper{}, nil, err
+	}
+	return p, warns, nil
+}
+
+// IsPDFName reports whether a file name is a PDF, ignoring case.
+func IsPDFName(name string) bool { return strings.EqualFold(path.Ext(name), ".pdf") }
 
 func documentRecord(p Paper, name string, cur Cursor, bytesSoFar int64, lim Limits) (Record, error) {
 	capped, err := lim.Cap(&p)

@@ -75,7 +75,7 @@ type Options struct {
 	// Tick is how often pending files are checked (default Settle/6).
 	Tick time.Duration
 	// Match says which files are documents, by slash-separated relative
-	// path (default: .md, .markdown and .txt). Hidden files and folders
+	// path (default: .md, .markdown, .txt and .pdf). Hidden files and folders
 	// (a name starting with ".") are always skipped, as corpus.Folder does.
 	Match func(rel string) bool
 }
@@ -86,7 +86,7 @@ const DefaultSettle = 300 * time.Millisecond
 // IsDocument is the default Match: the extensions corpus.Folder reads.
 func IsDocument(rel string) bool {
 	switch strings.ToLower(path.Ext(rel)) {
-	case ".md", ".markdown", ".txt":
+	case ".md", ".markdown", ".txt", ".pdf":
 		return true
 	}
 	return false

@@ -85,7 +85,7 @@ func TestListsFilesAtStart(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "a.md"), "# A")
 	write(t, filepath.Join(dir, "sub", "b.txt"), "B")
-	write(t, filepath.Join(dir, "notes.pdf"), "x")
+	write(t, filepath.Join(dir, "notes.png"), "x")
 	write(t, filepath.Join(dir, ".hidden", "c.md"), "C")
 	w := start(t, dir)
 	files := w.Files()
@@ -116,7 +116,7 @@ func TestCreateModifyDelete(t *testing.T) {
 		t.Fatalf("delete: %v", b)
 	}
 	// Not documents, and hidden files, are never reported.
-	write(t, filepath.Join(dir, "x.pdf"), "x")
+	write(t, filepath.Join(dir, "x.png"), "x")
 	write(t, filepath.Join(dir, ".a.md.swp"), "x")
 	quiet(t, w)
 }

@@ -31,7 +31,8 @@ func init() {
 		args: "[flags] SOURCE... | --retrain",
 		summary: "Read papers into the index. SOURCE is a JSONL file (plain or .gz: BEIR corpus,\n" +
 			"arXiv metadata snapshot, OpenAlex works, or any JSONL through --map), a BEIR\n" +
-			"collection folder, a folder of JSONL files, a folder of Markdown/text papers, or\n" +
+			"collection folder, a folder of JSONL files, a folder of Markdown/text/PDF papers,\n" +
+			"a reference library (.bib, .ris, CSL-JSON), or\n" +
 			"s3://bucket/prefix, or sqs://QUEUE_URL to index S3 event notifications as objects\n" +
 			"land (runs until Ctrl-C; see docs/sqs.md). Bad records are reported with\n" +
 			"file:line and skipped. Ctrl-C stops cleanly; running the same command again\n" +
@@ -51,7 +52,7 @@ func init() {
 			fs.StringVar(&f.errorsLog, "errors", "", "write every bad record to this file as well")
 			fs.IntVar(&f.maxShown, "show-errors", 20, "bad records printed per source; the rest are counted")
 			fs.BoolVar(&f.retrain, "retrain", false, "after reading any SOURCE, learn the local embedder again and re-embed every paper")
-			fs.BoolVar(&f.watch, "watch", false, "after ingesting a folder of .md/.txt papers, keep watching it: new, changed and\nremoved files are indexed as their writes settle, until Ctrl-C (docs/watch.md)")
+			fs.BoolVar(&f.watch, "watch", false, "after ingesting a folder of .md/.txt/.pdf papers, keep watching it: new, changed and\nremoved files are indexed as their writes settle, until Ctrl-C (docs/watch.md)")
 			return &f
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error { return runIngest(e, &f, args) },

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,4 +85,26 @@ func TestIngestPDFFolderAndLibrary(t *testing.T) {
 	if !strings.Contains(r.stdout, "zeileis2004sandwich") {
 		t.Errorf("the attached PDF's body text is not searchable:\n%.1500s", r.stdout)
 	}
+}
+
+// A PDF copied into a watched folder becomes searchable by its body
+// text, and removing it removes the paper.
+func TestIngestPDFWatch(t *testing.T) {
+	src := vignettes(t)
+	home, dir := t.TempDir(), t.TempDir()
+	seedFolder(t, dir, 60, rand.New(rand.NewPCG(3, 4)))
+	startWatch(t, home, dir)
+	r := reader{t, indexDirOf(home)}
+	data, err := os.ReadFile(filepath.Join(src, "sandwich--sandwich.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sandwich.pdf"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("heteroskedasticity", "sandwich")
+	if err := os.Remove(filepath.Join(dir, "sandwich.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	r.eventually("heteroskedasticity")
 }

@@ -45,6 +45,7 @@ type watchRun struct {
 	dir   string // absolute
 	label string
 	lim   corpus.Limits
+	pdf   corpus.PDFReader // started on the first PDF met
 	// manifest maps each document file (slash-separated, relative to dir)
 	// to what was indexed from it. Saved after every commit, so it never
 	// claims more than the index holds; what it misses is redone (upserts
@@ -67,7 +68,7 @@ type watchCommit struct {
 
 func runWatch(e *env, f *ingestFlags, args []string, so sourceOptions) error {
 	if len(args) != 1 || f.retrain {
-		return usagef("--watch takes one folder of Markdown/text papers (and no --retrain)")
+		return usagef("--watch takes one folder of Markdown, text or PDF papers (and no --retrain)")
 	}
 	dir, err := filepath.Abs(args[0])
 	if err != nil {
@@ -76,13 +77,15 @@ func runWatch(e *env, f *ingestFlags, args []string, so sourceOptions) error {
 	if fi, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("--watch: %w", err)
 	} else if !fi.IsDir() {
-		return usagef("--watch: %s is not a folder (only folders of .md/.txt papers can be watched)", args[0])
+		return usagef("--watch: %s is not a folder (only folders of .md, .txt and .pdf papers can be watched)", args[0])
 	}
 	label := f.label
 	if label == "" {
 		label = filepath.Base(dir)
 	}
-	r := &watchRun{e: e, f: f, dir: dir, label: label, lim: so.limits}
+	pdfs := &lazyPDF{}
+	defer pdfs.Close()
+	r := &watchRun{e: e, f: f, dir: dir, label: label, lim: so.limits, pdf: pdfs.read}
 	return r.run(e.ctx)
 }
 
@@ -208,7 +211,7 @@ func (r *watchRun) firstIngest(ctx context.Context, files map[string]watch.Stat)
 	if err != nil {
 		return err
 	}
-	src.Limits = r.lim
+	src.Limits, src.PDF = r.lim, r.pdf
 	if _, err := ingestOne(r.e, x, src, r.f, nil); err != nil {
 		return err
 	}
@@ -234,7 +237,12 @@ func (r *watchRun) read(rel string) (corpus.Paper, error) {
 	if err != nil {
 		return corpus.Paper{}, err
 	}
-	p, err := corpus.DecodeDocument(rel, data, r.label)
+	var p corpus.Paper
+	if corpus.IsPDFName(rel) {
+		p, _, err = corpus.DecodePDF(r.e.ctx, rel, data, r.label, r.pdf)
+	} else {
+		p, err = corpus.DecodeDocument(rel, data, r.label)
+	}
 	if err != nil {
 		return corpus.Paper{}, err
 	}
