@@ -59,6 +59,8 @@ type S3Options struct {
 	Client *s3.Client
 	// Limits bound each record; zero means DefaultLimits.
 	Limits Limits
+	// PDF reads .pdf objects; nil reports each as an error.
+	PDF PDFReader
 }
 
 // Reading ahead: each object fetched ahead holds at most this much in
@@ -91,6 +93,7 @@ type S3Source struct {
 	size      int64
 	decode    LineDecoder // nil when there is no JSON object
 	docSource string
+	pdf       PDFReader
 	docDir    string // see setDocDir
 	conc      int
 	lim       Limits
@@ -139,7 +142,7 @@ func NewS3(ctx context.Context, location string, o S3Options) (*S3Source, error)
 		return nil, fmt.Errorf("%s at %s holds no .jsonl, .json, .ndjson, .gz, .md, .markdown or .txt object", s.Name(), s.where)
 	}
 	s.setDocDir()
-	s.docSource = o.Source
+	s.docSource, s.pdf = o.Source, o.PDF
 	if s.docSource == "" {
 		s.docSource = bucket
 	}
@@ -254,7 +257,7 @@ func s3ObjectKind(key string) (doc, ok bool) {
 	if strings.HasSuffix(key, "/") {
 		return false, false
 	}
-	if isDocumentName(key) {
+	if isDocumentName(key) || IsPDFName(key) {
 		return true, true
 	}
 	name := strings.ToLower(key)
@@ -496,6 +499,15 @@ func (s *S3Source) readObject(ctx context.Context, f *s3Fetch, from Cursor, yiel
 	data, err := readDocumentBytes(f.reader())
 	if err != nil {
 		return yield(Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err})
+	}
+	if IsPDFName(f.obj.key) {
+		p, warns, err := DecodePDF(ctx, s.docName(f.obj.key), data, s.docSource, s.pdf)
+		if err != nil {
+			return yield(Record{}, &RecordError{Pos: Position{File: name}, Cursor: cur, Err: err})
+		}
+		rec, err := documentRecord(p, name, cur, f.obj.offset+f.obj.size, s.lim)
+		rec.Warnings = append(warns, rec.Warnings...)
+		return yield(rec, err)
 	}
 	p, err := DecodeDocument(s.docName(f.obj.key), data, s.docSource)
 	if err != nil {

@@ -478,3 +478,32 @@ func TestS3DefaultClient(t *testing.T) {
 		t.Errorf("anonymous: %v", err)
 	}
 }
+
+// PDF objects are read through the PDFReader, their ID from the key;
+// a PDF the reader refuses is one bad record, and the rest go on.
+func TestS3ReadsPDFs(t *testing.T) {
+	t.Parallel()
+	f := newFakeS3(t)
+	f.bucket(t, "lib")
+	f.put(t, "lib", "pdfs/a.pdf", []byte("%PDF-a"))
+	f.put(t, "lib", "pdfs/b.pdf", []byte("%PDF-broken"))
+	f.put(t, "lib", "pdfs/c.PDF", []byte("%PDF-c"))
+	read := func(_ context.Context, name string, data []byte) (Paper, []string, error) {
+		if strings.Contains(string(data), "broken") {
+			return Paper{}, nil, fmt.Errorf("%s: damaged PDF", name)
+		}
+		return Paper{Title: "Title of " + string(data), FullText: "text"}, []string{"a warning"}, nil
+	}
+	src, err := NewS3(context.Background(), "s3://lib/pdfs/", S3Options{Client: f.client, PDF: read})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, recs, bad := s3Items(t, src, Cursor{})
+	if len(recs) != 2 || recs[0].Paper.ID != "a" || recs[0].Paper.Title != "Title of %PDF-a" || recs[1].Paper.ID != "c" ||
+		recs[0].Paper.Source != "lib" || !slices.Contains(recs[0].Warnings, "a warning") {
+		t.Fatalf("records %+v", recs)
+	}
+	if len(bad) != 1 || bad[0].Pos.String() != "s3://lib/pdfs/b.pdf" || !strings.Contains(bad[0].Error(), "damaged PDF") {
+		t.Fatalf("bad %+v", bad)
+	}
+}

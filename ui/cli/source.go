@@ -62,7 +62,7 @@ func openSourceKind(ctx context.Context, spec string, o sourceOptions) (corpus.S
 		return corpus.NewS3(ctx, spec, corpus.S3Options{
 			Endpoint: o.endpoint, Region: o.region, PathStyle: o.pathSty,
 			Concurrency: o.parallel, Format: o.format, FieldMap: o.fieldMap, Source: o.label,
-			Limits: o.limits,
+			Limits: o.limits, PDF: o.pdf,
 		})
 	}
 	fi, err := os.Stat(spec)
