@@ -1,0 +1,92 @@
+package embedded
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/corpus/pdf"
+	"github.com/quire-research/quire/search"
+)
+
+// A known-item test on the shared real PDFs: a sentence from a paper's
+// body must find that paper first, and the hit's best passage must hold
+// the sentence. Sentences are drawn at random (fixed seed) from
+// paragraphs of 12 to 40 words. Logged, not asserted: a measurement.
+func TestKnownItemPDFs(t *testing.T) {
+	if os.Getenv("QUIRE_MEASURE") == "" {
+		t.Skip("a measurement over 110 real PDFs: set QUIRE_MEASURE=1 to run it")
+	}
+	dir := filepath.Join(sharedData(t), "r-vignettes-pdf", "pdfs")
+	ctx := context.Background()
+	ex, err := pdf.New(ctx, pdf.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.Close()
+	src, err := corpus.NewFolder(dir, "vignettes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.PDF = ex.Paper
+	var papers []corpus.Paper
+	for rec, err := range src.Papers(ctx, corpus.Cursor{}) {
+		if err == nil {
+			papers = append(papers, rec.Paper)
+		}
+	}
+	x, err := Open(filepath.Join(t.TempDir(), "idx"), Options{LocalEmbedder: true, Adaptive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if err := x.Apply(ctx, &search.Batch{Upserts: papers}); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(20, 26))
+	sentence := regexp.MustCompile(`[A-Z][^.!?]{60,240}[.!?]`)
+	space := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	for _, mode := range []string{search.ModeBM25, search.ModeHybrid} {
+		var n, first, inPassage int
+		for _, p := range papers {
+			cands := sentence.FindAllString(p.FullText, -1)
+			for range min(3, len(cands)) {
+				s := space(cands[rng.IntN(len(cands))])
+				if w := len(strings.Fields(s)); w < 12 || w > 40 {
+					continue
+				}
+				q := strings.NewReplacer(`"`, " ", ":", " ", "(", " ", ")", " ", "-", " ").Replace(s)
+				req, err := search.NewRequest(q, 10)
+				if err != nil {
+					continue
+				}
+				req.Mode, req.Passages = mode, true
+				res, err := x.Search(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+				if len(res.Hits) > 0 && res.Hits[0].ID == p.ID {
+					first++
+					h := res.Hits[0]
+					if len(h.Passages) > 0 {
+						ps := h.Passages[0]
+						if strings.Contains(space(h.Paper.FullText[ps.Start:ps.End]), s) {
+							inPassage++
+						}
+					}
+				}
+			}
+		}
+		t.Logf("%s: %d sentences from %d PDFs: paper first %d (%.1f%%), its best passage holds the sentence %d (%.1f%%)",
+			mode, n, len(papers), first, 100*float64(first)/float64(n), inPassage, 100*float64(inPassage)/float64(n))
+	}
+}
