@@ -17,6 +17,7 @@ import (
 	"github.com/quire-research/quire/agent/prompt"
 	"github.com/quire-research/quire/agent/tools"
 	"github.com/quire-research/quire/agent/workflow"
+	"github.com/quire-research/quire/config/suggest"
 	"github.com/quire-research/quire/ui/termtext"
 )
 
@@ -59,8 +60,14 @@ func runWorkflow(e *env, f *runFlags, args []string) error {
 	if len(args) != 1 {
 		return usagef("run needs one workflow name (try: quire run roadmap --var product=Quire)")
 	}
-	p, ok := loadPrompts(e).Get(args[0])
+	lib := loadPrompts(e)
+	p, ok := lib.Get(args[0])
 	if !ok {
+		for _, n := range lib.Names() {
+			if suggest.Distance(strings.ToLower(args[0]), strings.ToLower(n)) <= 2 {
+				return usagef("run: no prompt %q: did you mean %s?", args[0], n)
+			}
+		}
 		return usagef("run: no prompt %q ('quire prompts' lists them)", args[0])
 	}
 	if len(p.Steps) == 0 {

@@ -162,3 +162,10 @@ func TestRunCancelKeepsIndex(t *testing.T) {
 		t.Errorf("index after stop: %v\n%s", err, index)
 	}
 }
+
+func TestRunUnknownWorkflowSuggests(t *testing.T) {
+	r := quire(t, t.TempDir(), "run", "roadmp")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "did you mean roadmap?") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
