@@ -405,9 +405,11 @@ func TestS3VectorsFilteredSearch(t *testing.T) {
 		t.Fatalf("%q: Get-and-score hits %v, want the nearest allowed %v", q2, got, want)
 	}
 	// The same through QueryVectors (getBelow 0): post-filtered, a
-	// subset of the nearest allowed, in their order.
+	// subset of the nearest allowed, in their order. A filter the
+	// service cannot apply asks three times as deep, so the remote fans
+	// out over several shard parts (one call each).
 	res3, _ := run(q2, 0)
-	if nq, ng := calls(); nq != 1 || ng != 0 {
+	if nq, ng := calls(); nq < 2 || ng != 0 {
 		t.Fatalf("%q with getBelow 0: %d QueryVectors, %d GetVectors", q2, nq, ng)
 	}
 	if got := ids(res3); !slices.Equal(got, ids(res2)[:len(got)]) {
@@ -416,7 +418,7 @@ func TestS3VectorsFilteredSearch(t *testing.T) {
 
 	// Alone, the exclusion allows too many to fetch: post-filtered query.
 	res4, allowed4 := run(text+" -"+word, DefaultRemoteGetBelow)
-	if nq, _ := calls(); len(allowed4) <= DefaultRemoteGetBelow || nq != 1 {
+	if nq, _ := calls(); len(allowed4) <= DefaultRemoteGetBelow || nq < 2 {
 		t.Fatalf("-%s allows %d papers; %d QueryVectors calls", word, len(allowed4), nq)
 	}
 	for _, h := range append(res4.Hits, res2.Hits...) {
