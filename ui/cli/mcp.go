@@ -17,7 +17,6 @@ import (
 
 	"github.com/quire-research/quire/agent/mcpserver"
 	"github.com/quire-research/quire/agent/tools"
-	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/ui/serve"
 )
@@ -140,18 +139,5 @@ func ingestTool(e *env, x search.Engine) tools.Tool {
 			}
 			return report.String(), nil
 		},
-	}
-}
-
-// sourceOptionsFor are the source options of an ingest with flags f and
-// the configuration's defaults (PDFs are read by ingestAll).
-func sourceOptionsFor(e *env, f *ingestFlags) sourceOptions {
-	return sourceOptions{
-		format: f.format, fieldMap: corpus.FieldMap(e.cfg.Ingest.FieldMap), label: f.label,
-		endpoint: firstNonEmpty(f.endpoint, e.cfg.S3.EndpointURL),
-		region:   firstNonEmpty(f.region, e.cfg.S3.Region),
-		pathSty:  f.pathStyle || e.cfg.S3.PathStyle,
-		parallel: firstPositive(f.parallel, e.cfg.S3.Concurrency),
-		limits:   ingestLimits(e.cfg.Ingest),
 	}
 }

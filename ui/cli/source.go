@@ -29,6 +29,19 @@ type sourceOptions struct {
 	pdf corpus.PDFReader
 }
 
+// sourceOptionsFor are the source options of an ingest with flags f and
+// the configuration's defaults (PDFs are read by ingestAll).
+func sourceOptionsFor(e *env, f *ingestFlags) sourceOptions {
+	return sourceOptions{
+		format: f.format, fieldMap: corpus.FieldMap(e.cfg.Ingest.FieldMap), label: f.label,
+		endpoint: firstNonEmpty(f.endpoint, e.cfg.S3.EndpointURL),
+		region:   firstNonEmpty(f.region, e.cfg.S3.Region),
+		pathSty:  f.pathStyle || e.cfg.S3.PathStyle,
+		parallel: firstPositive(f.parallel, e.cfg.S3.Concurrency),
+		limits:   ingestLimits(e.cfg.Ingest),
+	}
+}
+
 // ingestLimits maps the [ingest] size limits onto a source's Limits.
 func ingestLimits(in config.Ingest) corpus.Limits {
 	return corpus.Limits{MaxLineBytes: in.MaxLineBytes, MaxTextBytes: in.MaxFieldBytes,

@@ -67,11 +67,7 @@ func (b *agentBackend) Rate(_ context.Context, id string, draft bool, rating int
 	if err != nil {
 		return err
 	}
-	kind := agent.KindConversation
-	if draft {
-		kind = agent.KindDraft
-	}
-	return s.Rate(kind, id, rating)
+	return s.Rate(runKind(draft), id, rating)
 }
 
 // KeepEdit stores the user's rewrite beside the generated answer.
@@ -80,11 +76,15 @@ func (b *agentBackend) KeepEdit(_ context.Context, id string, draft bool, edited
 	if err != nil {
 		return err
 	}
-	kind := agent.KindConversation
+	return s.KeepEdit(runKind(draft), id, edited)
+}
+
+// runKind is the store kind of a saved answer or draft.
+func runKind(draft bool) string {
 	if draft {
-		kind = agent.KindDraft
+		return agent.KindDraft
 	}
-	return s.KeepEdit(kind, id, edited)
+	return agent.KindConversation
 }
 
 func (b *agentBackend) DeleteConversation(_ context.Context, id string) error {
