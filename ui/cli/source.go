@@ -68,6 +68,9 @@ func openSource(ctx context.Context, spec string, o sourceOptions) (corpus.Sourc
 }
 
 func openSourceKind(ctx context.Context, spec string, o sourceOptions) (corpus.Source, error) {
+	if strings.TrimSpace(spec) == "" {
+		return nil, errors.New("empty source: give a file, a folder, s3://bucket/prefix or sqs://QUEUE_URL")
+	}
 	if isSQSSpec(spec) {
 		return nil, errors.New("an sqs:// source is a queue that runs until stopped: run quire ingest sqs://… on its own")
 	}
