@@ -151,7 +151,11 @@ func (x *Index) lexicalHits(ctx context.Context, snap *scorch.IndexSnapshot, q q
 
 // rank fills lx.top with the best want hits, best first.
 func (lx *lexical) rank(ctx context.Context, want int) error {
-	top := &sharedTop{want: want}
+	depth := want
+	if want > 0 && lx.p.hasBody() {
+		depth = max(want, passageRerankDepth) // rescored by passage (rerank.go)
+	}
+	top := &sharedTop{want: depth}
 	top.theta.Store(math.Float64bits(-1))
 	if want > 0 {
 		var err error
@@ -169,7 +173,23 @@ func (lx *lexical) rank(ctx context.Context, want int) error {
 	for i := len(h) - 1; i >= 0; i-- {
 		lx.top[i] = heap.Pop(&h).(scored)
 	}
+	if want > 0 && lx.p.hasBody() {
+		if err := lx.p.rerankPassages(ctx, lx.top); err != nil {
+			return err
+		}
+		lx.top = lx.top[:min(len(lx.top), want)]
+	}
 	return nil
+}
+
+// hasBody is true when some query term occurs in a full text.
+func (p *plan) hasBody() bool {
+	for _, t := range p.terms {
+		if t.field == fBody {
+			return true
+		}
+	}
+	return false
 }
 
 // prepareTerms analyses the free text and computes each clause's idf and

@@ -1,0 +1,148 @@
+package embedded
+
+import (
+	"cmp"
+	"context"
+	"runtime"
+	"slices"
+
+	"github.com/quire-research/quire/corpus"
+)
+
+// A full text is one long field, and BM25 over it rewards a paper whose
+// words are spread over forty pages as much as one that holds them in one
+// paragraph. The best hits are therefore rescored passage by passage: each
+// one's full-text clause is replaced by the BM25 of its best passage (a
+// passage weighs like the abstract, since it is about as long). A sentence
+// from a paper's body then finds that paper first where the whole-body
+// score left it at rank 2–20 (TestKnownItemPDFs).
+//
+// This ranks what the full-text field found; passages are not yet an
+// index of their own (issue 20), so a paper outside the first
+// passageRerankDepth by whole-body BM25 is not lifted.
+
+const (
+	// passageRerankDepth is how many of the best BM25 hits are rescored.
+	passageRerankDepth = 50
+	// passageWeight is a passage clause's boost, as the abstract's.
+	passageWeight = 1.0
+)
+
+// bestPassage is the outcome of rescoring one paper.
+type bestPassage struct {
+	body    float64 // the paper's whole-body clause score
+	passage float64 // its best passage's score, before passageWeight
+	length  int     // the passage's analysed tokens
+}
+
+// rerankPassages rescores top[:passageRerankDepth] in place and re-sorts
+// top. It does nothing when the query has no full-text clause.
+func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
+	var body []*qterm
+	for i := range p.terms {
+		if p.terms[i].field == fBody {
+			body = append(body, &p.terms[i])
+		}
+	}
+	n := min(len(top), passageRerankDepth)
+	if len(body) == 0 || n == 0 {
+		return nil
+	}
+	best := make([]bestPassage, n)
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/8))
+	err := parallel(ctx, workers, n, func(_, i int) error {
+		h, err := p.load(top[i])
+		if err != nil {
+			return err
+		}
+		best[i] = p.passageScores(&h.Paper, body)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, b := range best {
+		if b.length > 0 {
+			top[i].score += b.passage - b.body
+		}
+	}
+	slices.SortStableFunc(top, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+	return nil
+}
+
+// passageScores analyses a paper's full text once and returns its
+// whole-body clause score and its best passage's. A passage's length is
+// normalised by the paper's average passage: the chunker cuts passages to
+// one budget, so that is close to the corpus's.
+func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
+	if paper.FullText == "" {
+		return bestPassage{}
+	}
+	toks := p.x.an.prose.Analyze([]byte(paper.FullText))
+	want := make(map[string]int, len(body))
+	for i, q := range body {
+		want[string(q.term)] = i
+	}
+	// starts holds the tokens' byte offsets, to find which tokens a
+	// passage holds; hits the tokens of the query's terms.
+	tf := make([]int, len(body))
+	starts := make([]int, len(toks))
+	hits := make([][2]int, 0, 64) // (token index, clause)
+	for i, t := range toks {
+		starts[i] = t.Start
+		if k, ok := want[string(t.Term)]; ok {
+			tf[k]++
+			hits = append(hits, [2]int{i, k})
+		}
+	}
+	var out bestPassage
+	for k, q := range body {
+		if tf[k] > 0 {
+			out.body += p.bm25(q.weight*q.idf, float64(tf[k]), float64(len(toks)), q.avgLen)
+		}
+	}
+	chunks := corpus.ChunkPaper(paper, corpus.ChunkOptions{})
+	lens := make([]int, 0, len(chunks))
+	type span struct{ lo, hi int } // token indexes [lo, hi)
+	spans := make([]span, 0, len(chunks))
+	for _, c := range chunks {
+		if c.Start < 0 || c.End > len(paper.FullText) || c.Start >= c.End || paper.FullText[c.Start:c.End] != c.Text {
+			continue // the title+abstract chunk of a paper without body text
+		}
+		lo, _ := slices.BinarySearch(starts, c.Start)
+		hi, _ := slices.BinarySearch(starts, c.End)
+		if hi > lo {
+			spans = append(spans, span{lo, hi})
+			lens = append(lens, hi-lo)
+		}
+	}
+	if len(spans) == 0 {
+		return out
+	}
+	var avg float64
+	for _, l := range lens {
+		avg += float64(l)
+	}
+	avg /= float64(len(lens))
+	ptf := make([]int, len(body))
+	for _, s := range spans {
+		clear(ptf)
+		a, _ := slices.BinarySearchFunc(hits, s.lo, func(h [2]int, t int) int { return cmp.Compare(h[0], t) })
+		for _, h := range hits[a:] {
+			if h[0] >= s.hi {
+				break
+			}
+			ptf[h[1]]++
+		}
+		var sc float64
+		for k, q := range body {
+			if ptf[k] > 0 {
+				sc += p.bm25(passageWeight/bodyBoost*q.weight*q.idf, float64(ptf[k]), float64(s.hi-s.lo), avg)
+			}
+		}
+		if sc > out.passage {
+			out.passage, out.length = sc, s.hi-s.lo
+		}
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search"
+)
+
+// A paper that holds the query in one paragraph ranks above one that
+// mentions its words more often but far apart: whole-body BM25 alone
+// would put the scattered one first (more occurrences, same length).
+func TestPassageRerankPrefersOneParagraph(t *testing.T) {
+	t.Parallel()
+	x := newTestIndex(t)
+	filler := func(i int) string {
+		return fmt.Sprintf("Section %d discusses sampling plots weather stations and field notes in region %d. ", i, i)
+	}
+	var scattered, together strings.Builder
+	words := []string{"glacier", "moraine", "lichen", "chronology"}
+	for i := range 24 {
+		// Each section names one of the words twice; every word occurs
+		// twelve times in the paper, never two in the same paragraph.
+		fmt.Fprintf(&scattered, "## %d Part\n\n%s%s %s here.\n\n", i+1,
+			strings.Repeat(filler(i), 4), words[i%4], words[i%4])
+		if i == 11 {
+			fmt.Fprintf(&together, "## %d Part\n\n%sThe glacier moraine lichen chronology dates the retreat.\n\n", i+1, strings.Repeat(filler(i), 4))
+		} else {
+			fmt.Fprintf(&together, "## %d Part\n\n%sNothing of note was seen here.\n\n", i+1, strings.Repeat(filler(i), 4))
+		}
+	}
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{
+		{ID: "scattered", Title: "Field campaign report A", Abstract: "A report.", FullText: scattered.String()},
+		{ID: "together", Title: "Field campaign report B", Abstract: "A report.", FullText: together.String()},
+	}})
+	req, err := search.NewRequest("glacier moraine lichen chronology", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Mode, req.Passages = search.ModeBM25, true
+	res, err := x.Search(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 2 || res.Hits[0].ID != "together" {
+		var got []string
+		for _, h := range res.Hits {
+			got = append(got, fmt.Sprintf("%s %.3f", h.ID, h.Score))
+		}
+		t.Fatalf("hits %v: want the paper holding the query in one paragraph first", got)
+	}
+	ps := res.Hits[0].Passages
+	if len(ps) == 0 || !strings.Contains(res.Hits[0].Paper.FullText[ps[0].Start:ps[0].End], "glacier moraine lichen chronology") {
+		t.Fatalf("best passage %+v does not hold the paragraph", ps)
+	}
+}
