@@ -111,6 +111,27 @@ func New(eng search.Engine, p llm.Provider, o Options) *Agent {
 	return &Agent{eng: eng, llm: p, opts: o}
 }
 
+// Narrowed is the agent offering only the outside tools (Options.ExtraTools)
+// whose display names keep admits: a workflow's tools: list. It shares
+// everything else with a.
+func (a *Agent) Narrowed(keep func(name string) bool) *Agent {
+	if a.opts.ExtraTools == nil {
+		return a
+	}
+	b := *a
+	all := a.opts.ExtraTools
+	b.opts.ExtraTools = func() []tools.Tool {
+		var ts []tools.Tool
+		for _, t := range all() {
+			if keep(t.Name) {
+				ts = append(ts, t)
+			}
+		}
+		return ts
+	}
+	return &b
+}
+
 // Provider is the model the agent uses.
 func (a *Agent) Provider() llm.Provider { return a.llm }
 

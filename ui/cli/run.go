@@ -15,7 +15,6 @@ import (
 	"github.com/quire-research/quire/agent"
 	"github.com/quire-research/quire/agent/evidence"
 	"github.com/quire-research/quire/agent/prompt"
-	"github.com/quire-research/quire/agent/tools"
 	"github.com/quire-research/quire/agent/workflow"
 	"github.com/quire-research/quire/config/suggest"
 	"github.com/quire-research/quire/ui/termtext"
@@ -84,9 +83,6 @@ func runWorkflow(e *env, f *runFlags, args []string) error {
 	if out == "" {
 		out = p.Name + "-out"
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
 	var allow []string
 	if f.allow != "" {
 		allow = strings.Split(f.allow, ",")
@@ -94,25 +90,82 @@ func runWorkflow(e *env, f *runFlags, args []string) error {
 	extra, closeMCP, problems := connectMCP(e, allow, false)
 	defer closeMCP()
 	warnMCP(e, problems)
-	// The workflow's tools: list narrows the outside tools it is offered.
-	var offered func() []tools.Tool
-	if extra != nil {
-		offered = func() []tools.Tool {
-			var ts []tools.Tool
-			for _, t := range extra() {
-				if p.AllowsTool(toolDisplayName(t.Name)) {
-					ts = append(ts, t)
-				}
-			}
-			return ts
-		}
-	}
-	a, closeIndex, err := newAgent(e, f.noSave, func(o *agent.Options) { o.ExtraTools = offered })
+	a, closeIndex, err := newAgent(e, f.noSave, func(o *agent.Options) { o.ExtraTools = extra })
 	if err != nil {
 		return err
 	}
+	a = narrowToPrompt(a, p)
 	defer closeIndex()
 
+	progress := func(g workflow.Progress) {
+		item := ""
+		if g.Total > 0 {
+			item = fmt.Sprintf(" [%d/%d] %s", g.Index, g.Total, termtext.Clean(g.Item))
+		}
+		switch {
+		case !g.Done:
+			fmt.Fprintf(e.stderr, "run: %s%s …\n", g.Step, item)
+		case g.Err != nil && !errors.Is(g.Err, context.Canceled):
+			fmt.Fprintf(e.stderr, "run: %s%s failed: %v\n", g.Step, item, g.Err)
+		case g.Err == nil:
+			fmt.Fprintf(e.stderr, "run: %s%s done\n", g.Step, item)
+		}
+	}
+	event := func(ev agent.Event) {
+		switch ev.Kind {
+		case agent.EventWarning:
+			fmt.Fprintf(e.stderr, "quire: warning: %s\n", termtext.Clean(ev.Text))
+		case agent.EventToolCall:
+			fmt.Fprintf(e.stderr, "→ %s %s\n", toolDisplayName(ev.Tool.Name), termtext.Clean(string(ev.Tool.Input)))
+		}
+	}
+	w, runErr := writeWorkflow(e.ctx, workflowRun{agent: a, prompt: p, vars: vars, out: out, limit: f.limit, progress: progress, event: event})
+	if w.index == "" {
+		return runErr
+	}
+	for _, s := range w.empty {
+		fmt.Fprintf(e.stderr, "quire: warning: step %s found no list in the output of %s (a JSON array or a markdown list); nothing to draft\n", s.Name, s.Foreach)
+	}
+	fmt.Fprintf(e.stderr, "wrote %d documents and %s\n", len(w.docs), w.index)
+	if runErr != nil && errors.Is(runErr, e.ctx.Err()) {
+		return errors.New("stopped; the finished documents and their index were kept")
+	}
+	return runErr
+}
+
+// workflowRun is one run of a saved workflow whose drafts go to out; both
+// `quire run` and the app run workflows through writeWorkflow so the files
+// they leave are the same.
+type workflowRun struct {
+	agent    *agent.Agent
+	prompt   *prompt.Prompt
+	vars     map[string]string
+	out      string
+	limit    int
+	progress func(workflow.Progress)
+	// event sees every event of every step's stream (text, tool calls,
+	// warnings) as it arrives; it may be called from two goroutines at once.
+	event func(agent.Event)
+}
+
+// written is what writeWorkflow left on disk.
+type written struct {
+	index string // path of index.md; empty when nothing could be written
+	docs  []doc
+	empty []prompt.Step // foreach steps whose list was empty
+}
+
+// writeWorkflow runs w, writing each draft as soon as it finishes and then
+// index.md, which is written even when the run stops or fails.
+func writeWorkflow(ctx context.Context, w workflowRun) (written, error) {
+	if err := os.MkdirAll(w.out, 0o755); err != nil {
+		return written{}, err
+	}
+	a, out, p := w.agent, w.out, w.prompt
+	event := w.event
+	if event == nil {
+		event = func(agent.Event) {}
+	}
 	var mu sync.Mutex
 	var docs []doc
 	// Papers earlier body steps were sent go first to later steps and to
@@ -128,7 +181,7 @@ func runWorkflow(e *env, f *runFlags, args []string) error {
 			if err != nil {
 				return "", err
 			}
-			body, srcs, err := collect(e, st)
+			body, srcs, err := collect(st, event)
 			mu.Lock()
 			for _, src := range srcs {
 				if !slices.Contains(carried, src.PaperID) && len(carried) < 12 {
@@ -153,7 +206,7 @@ func runWorkflow(e *env, f *runFlags, args []string) error {
 		if err != nil {
 			return "", err
 		}
-		body, srcs, err := collect(e, st)
+		body, srcs, err := collect(st, event)
 		if err != nil {
 			return "", err
 		}
@@ -167,53 +220,39 @@ func runWorkflow(e *env, f *runFlags, args []string) error {
 		docs = append(docs, doc{step: s.Name, item: v["item"], file: name, srcs: srcs})
 		return text, nil
 	}
-	progress := func(g workflow.Progress) {
-		item := ""
-		if g.Total > 0 {
-			item = fmt.Sprintf(" [%d/%d] %s", g.Index, g.Total, termtext.Clean(g.Item))
-		}
-		switch {
-		case !g.Done:
-			fmt.Fprintf(e.stderr, "run: %s%s …\n", g.Step, item)
-		case g.Err != nil && !errors.Is(g.Err, context.Canceled):
-			fmt.Fprintf(e.stderr, "run: %s%s failed: %v\n", g.Step, item, g.Err)
-		case g.Err == nil:
-			fmt.Fprintf(e.stderr, "run: %s%s done\n", g.Step, item)
-		}
-	}
-	res, runErr := workflow.Run(e.ctx, p, vars, exec, workflow.Options{Limit: f.limit, Progress: progress})
+	res, runErr := workflow.Run(ctx, p, w.vars, exec, workflow.Options{Limit: w.limit, Progress: w.progress})
+	var empty []prompt.Step
 	for _, s := range p.Steps {
 		if _, ran := res.Items[s.Name]; ran && len(res.Items[s.Name]) == 0 {
-			fmt.Fprintf(e.stderr, "quire: warning: step %s found no list in the output of %s (a JSON array or a markdown list); nothing to draft\n", s.Name, s.Foreach)
+			empty = append(empty, s)
 		}
 	}
 	index := filepath.Join(out, "index.md")
-	if err := os.WriteFile(index, []byte(indexDoc(p, vars, res, docs)), 0o644); err != nil {
-		return err
+	if err := os.WriteFile(index, []byte(indexDoc(p, w.vars, res, docs)), 0o644); err != nil {
+		return written{}, err
 	}
-	fmt.Fprintf(e.stderr, "wrote %d documents and %s\n", len(docs), index)
-	if runErr != nil && errors.Is(runErr, e.ctx.Err()) {
-		return errors.New("stopped; the finished documents and their index were kept")
-	}
-	return runErr
+	return written{index: index, docs: docs, empty: empty}, runErr
+}
+
+// narrowToPrompt offers a workflow only the outside tools its tools: list
+// names.
+func narrowToPrompt(a *agent.Agent, p *prompt.Prompt) *agent.Agent {
+	return a.Narrowed(func(name string) bool { return p.AllowsTool(toolDisplayName(name)) })
 }
 
 // collect reads a run to its end: the text and the sources it cited from.
-func collect(e *env, st *agent.Stream) (string, []agent.Source, error) {
+func collect(st *agent.Stream, event func(agent.Event)) (string, []agent.Source, error) {
 	defer st.Close()
 	var b strings.Builder
 	var srcs []agent.Source
 	for st.Next() {
 		ev := st.Current()
+		event(ev)
 		switch ev.Kind {
 		case agent.EventSources:
 			srcs = ev.Sources
 		case agent.EventDelta:
 			b.WriteString(ev.Text)
-		case agent.EventWarning:
-			fmt.Fprintf(e.stderr, "quire: warning: %s\n", termtext.Clean(ev.Text))
-		case agent.EventToolCall:
-			fmt.Fprintf(e.stderr, "→ %s %s\n", toolDisplayName(ev.Tool.Name), termtext.Clean(string(ev.Tool.Input)))
 		}
 	}
 	return b.String(), srcs, st.Err()

@@ -105,7 +105,11 @@ func appBackend(e *env, x search.Engine, at place) tui.Backend {
 		if e.mcp != nil {
 			o.ExtraTools = e.mcp.extra
 		}
-		return newAgentBackend(b, agent.New(x, p, o))
+		ab := newAgentBackend(b, agent.New(x, p, o))
+		if e.cfg.LLM.DataDir != "" {
+			ab.runs = filepath.Join(e.cfg.LLM.DataDir, "runs")
+		}
+		return ab
 	}
 	return b
 }

@@ -23,6 +23,8 @@ import (
 type agentBackend struct {
 	*tui.EngineBackend
 	a *agent.Agent
+	// runs is the folder workflow runs write into, one subfolder each.
+	runs string
 }
 
 func newAgentBackend(eb *tui.EngineBackend, a *agent.Agent) *agentBackend {
@@ -35,7 +37,7 @@ func newAgentBackend(eb *tui.EngineBackend, a *agent.Agent) *agentBackend {
 			infos = append(infos, tui.VarInfo{Name: v.Name, Description: v.Description, Default: v.Default, Required: v.Required})
 		}
 		eb.PromptList = append(eb.PromptList, tui.PromptInfo{Name: p.Name, Description: p.Description, Key: p.Key, Builtin: p.Builtin,
-			Mode: string(p.Mode), Vars: vars, Variables: infos})
+			Mode: string(p.Mode), Vars: vars, Variables: infos, Workflow: len(p.Steps) > 0})
 	}
 	return b
 }
@@ -51,6 +53,9 @@ func (b *agentBackend) Ask(ctx context.Context, r tui.AskRequest) (tui.Stream, e
 }
 
 func (b *agentBackend) Draft(ctx context.Context, r tui.DraftRequest) (tui.Stream, error) {
+	if p, ok := b.a.Prompts().Get(r.Prompt); ok && len(p.Steps) > 0 {
+		return b.runWorkflow(ctx, p, r.Vars)
+	}
 	st, err := b.a.Draft(ctx, agent.DraftRequest{Prompt: r.Prompt, Vars: r.Vars, Query: r.Query, Basket: r.Basket})
 	if err != nil {
 		return nil, err
@@ -66,59 +71,65 @@ type agentStream struct {
 
 func (s *agentStream) Next() bool {
 	for s.st.Next() {
-		ev := s.st.Current()
-		var out tui.Event
-		switch ev.Kind {
-		case agent.EventSources:
-			out = tui.Event{Kind: tui.EventSources, Sources: tuiSources(ev.Sources)}
-		case agent.EventDelta:
-			out = tui.Event{Kind: tui.EventDelta, Text: ev.Text}
-		case agent.EventSection:
-			out = tui.Event{Kind: tui.EventSection, Section: ev.Text}
-		case agent.EventToolCall, agent.EventToolResult:
-			out.Kind = tui.EventToolCall
-			if ev.Kind == agent.EventToolResult {
-				out.Kind = tui.EventToolResult
-			}
-			if ev.Tool != nil {
-				name := toolDisplayName(ev.Tool.Name)
-				out.Text = name + " " + string(ev.Tool.Input)
-				if ev.Kind == agent.EventToolResult {
-					out.Text = name + ": " + ev.Tool.Output
-				}
-				out.Tool = &tui.ToolCall{Name: name, Input: string(ev.Tool.Input), Output: ev.Tool.Output,
-					IsError: ev.Tool.IsError, Done: ev.Kind == agent.EventToolResult}
-			}
-		case agent.EventUsage:
-			out.Kind = tui.EventUsage
-			if u := ev.Usage; u != nil {
-				out.Usage = tui.Usage{In: u.Session.InputTokens, Out: u.Session.OutputTokens, CostUSD: u.SessionCostUSD}
-			}
-		case agent.EventWarning:
-			out = tui.Event{Kind: tui.EventWarning, Text: ev.Text}
-		case agent.EventDone:
-			out.Kind = tui.EventDone
-			if ev.Done != nil {
-				out.ID = ev.Done.ID
-			}
-		case agent.EventBasket:
-			out = tui.Event{Kind: tui.EventBasket, Basket: ev.Basket}
-		case agent.EventRetry:
-			out = tui.Event{Kind: tui.EventRetry, Retry: tuiRetry(ev.Retry)}
-		case agent.EventApproval:
-			ap := ev.Approval
-			if ap == nil {
-				continue
-			}
-			out = tui.Event{Kind: tui.EventApproval, Approval: &tui.Approval{Name: ap.Name, Input: string(ap.Input),
-				Answer: func(d tui.Decision) { ap.Answer(agentDecision(d)) }}}
-		default:
-			continue
+		if out, ok := tuiEvent(s.st.Current()); ok {
+			s.cur = out
+			return true
 		}
-		s.cur = out
-		return true
 	}
 	return false
+}
+
+// tuiEvent converts one agent event; false for kinds the app does not show.
+func tuiEvent(ev agent.Event) (tui.Event, bool) {
+	var out tui.Event
+	switch ev.Kind {
+	case agent.EventSources:
+		out = tui.Event{Kind: tui.EventSources, Sources: tuiSources(ev.Sources)}
+	case agent.EventDelta:
+		out = tui.Event{Kind: tui.EventDelta, Text: ev.Text}
+	case agent.EventSection:
+		out = tui.Event{Kind: tui.EventSection, Section: ev.Text}
+	case agent.EventToolCall, agent.EventToolResult:
+		out.Kind = tui.EventToolCall
+		if ev.Kind == agent.EventToolResult {
+			out.Kind = tui.EventToolResult
+		}
+		if ev.Tool != nil {
+			name := toolDisplayName(ev.Tool.Name)
+			out.Text = name + " " + string(ev.Tool.Input)
+			if ev.Kind == agent.EventToolResult {
+				out.Text = name + ": " + ev.Tool.Output
+			}
+			out.Tool = &tui.ToolCall{Name: name, Input: string(ev.Tool.Input), Output: ev.Tool.Output,
+				IsError: ev.Tool.IsError, Done: ev.Kind == agent.EventToolResult}
+		}
+	case agent.EventUsage:
+		out.Kind = tui.EventUsage
+		if u := ev.Usage; u != nil {
+			out.Usage = tui.Usage{In: u.Session.InputTokens, Out: u.Session.OutputTokens, CostUSD: u.SessionCostUSD}
+		}
+	case agent.EventWarning:
+		out = tui.Event{Kind: tui.EventWarning, Text: ev.Text}
+	case agent.EventDone:
+		out.Kind = tui.EventDone
+		if ev.Done != nil {
+			out.ID = ev.Done.ID
+		}
+	case agent.EventBasket:
+		out = tui.Event{Kind: tui.EventBasket, Basket: ev.Basket}
+	case agent.EventRetry:
+		out = tui.Event{Kind: tui.EventRetry, Retry: tuiRetry(ev.Retry)}
+	case agent.EventApproval:
+		ap := ev.Approval
+		if ap == nil {
+			return tui.Event{}, false
+		}
+		out = tui.Event{Kind: tui.EventApproval, Approval: &tui.Approval{Name: ap.Name, Input: string(ap.Input),
+			Answer: func(d tui.Decision) { ap.Answer(agentDecision(d)) }}}
+	default:
+		return tui.Event{}, false
+	}
+	return out, true
 }
 
 func (s *agentStream) Current() tui.Event { return s.cur }

@@ -62,6 +62,9 @@ type PromptInfo struct {
 	Builtin bool
 	// Mode is the prompt's mode ("draft", "ask", ...), shown in the palette.
 	Mode string
+	// Workflow is set for a prompt with steps: Draft runs the whole
+	// workflow, streaming its progress, and writes its documents to files.
+	Workflow bool
 	// Vars are the names of the variables the prompt asks for, in order;
 	// the app asks for each before it starts.
 	Vars []string

@@ -39,3 +39,25 @@ func TestPromptVariablesShowDescriptionAndDefault(t *testing.T) {
 		t.Fatalf("draft request %+v", b.drafts)
 	}
 }
+
+// A prompt with steps is offered as a workflow to run, and starts like a
+// draft once its variables are given (the backend runs the steps).
+func TestPaletteOffersWorkflowRun(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {140, 45}} {
+		m, b := newTestModel(t, size[0], size[1])
+		b.prompts = append(b.prompts, PromptInfo{Name: "roadmap", Mode: "draft", Workflow: true, Vars: []string{"product"},
+			Variables: []VarInfo{{Name: "product", Required: true}}})
+		m.prompts = b.prompts
+		press(t, m, "enter", "ctrl+p")
+		typeText(t, m, "roadmap")
+		if s := screen(m); !strings.Contains(s, "Run workflow: roadmap") || strings.Contains(s, "Draft: roadmap") {
+			t.Fatalf("%dx%d palette:\n%s", size[0], size[1], s)
+		}
+		press(t, m, "enter")
+		typeText(t, m, "Quire")
+		press(t, m, "enter")
+		if len(b.drafts) != 1 || b.drafts[0].Prompt != "roadmap" || b.drafts[0].Vars["product"] != "Quire" {
+			t.Fatalf("%dx%d: request %+v", size[0], size[1], b.drafts)
+		}
+	}
+}

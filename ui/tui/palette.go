@@ -43,7 +43,11 @@ func (m *Model) paletteItems() []paletteItem {
 		if p.Mode != "" {
 			desc = "[" + p.Mode + "] " + desc
 		}
-		items = append(items, paletteItem{title: "Draft: " + p.Name, desc: desc, key: m.promptKeys.label[p.Name], act: actRunPrompt, arg: actArg{prompt: p.Name}})
+		title := "Draft: " + p.Name
+		if p.Workflow {
+			title = "Run workflow: " + p.Name
+		}
+		items = append(items, paletteItem{title: title, desc: desc, key: m.promptKeys.label[p.Name], act: actRunPrompt, arg: actArg{prompt: p.Name}})
 	}
 	// The sources of the answer or draft on screen, by number.
 	if src := m.citePane().sources; isDetail(m.detail) && m.detail != FocusReader {
