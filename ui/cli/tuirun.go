@@ -75,7 +75,11 @@ func (b *agentBackend) runWorkflow(ctx context.Context, p *prompt.Prompt, given 
 			send(tui.Event{Kind: tui.EventWarning, Text: fmt.Sprintf("step %s found no list in the output of %s; nothing to draft", st.Name, st.Foreach)})
 		}
 		if w.index != "" {
-			delta("\n**Wrote %d documents** and their index `%s`:\n\n", len(w.docs), w.index)
+			docs := "documents"
+			if len(w.docs) == 1 {
+				docs = "document"
+			}
+			delta("\n**Wrote %d %s** and their index `%s`:\n\n", len(w.docs), docs, w.index)
 			for _, d := range w.docs {
 				delta("- `%s`\n", filepath.Join(out, d.file))
 			}
