@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/quire-research/quire/agent/evidence"
@@ -28,6 +29,10 @@ type DraftRequest struct {
 	Selection string
 	// K overrides the prompt's k.
 	K int
+	// Regenerate names a saved draft this run replaces: the new draft is
+	// saved under its ID, and its answer (with its rating) joins the
+	// alternatives kept with the new one, for preference exports.
+	Regenerate string
 }
 
 // OfflineLabel opens a draft written without a model.
@@ -72,6 +77,9 @@ func (a *Agent) Draft(ctx context.Context, req DraftRequest) (*Stream, error) {
 	return newStream(ctx, func(ctx context.Context, emit func(Event) bool) error {
 		r := a.newRun(emit, rec)
 		r.turn.Question, r.turn.Query, r.turn.Basket = question, q, req.Basket
+		if err := a.regenerates(rec, r.turn, req.Regenerate); err != nil {
+			return err
+		}
 		defer r.save()
 		srcs, warns, err := a.Retrieve(ctx, firstNonEmpty(question, req.Selection), q, req.Basket, k)
 		if err != nil {
@@ -224,4 +232,24 @@ func oneLine(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// regenerates makes rec replace the saved draft id, carrying its answers
+// into turn's alternatives so no generation is lost.
+func (a *Agent) regenerates(rec *Record, turn *Turn, id string) error {
+	if id == "" || a.opts.Store == nil {
+		return nil
+	}
+	old, err := a.opts.Store.Load(KindDraft, id)
+	if err != nil {
+		return fmt.Errorf("regenerate: %w", err)
+	}
+	if len(old.Turns) == 0 {
+		return nil
+	}
+	prev := old.Turns[len(old.Turns)-1]
+	rec.ID, rec.Created = old.ID, old.Created
+	turn.Alternatives = append(slices.Clone(prev.Alternatives),
+		Alternative{At: old.Updated, Answer: prev.Answer, Rating: prev.Rating, Edited: prev.Edited})
+	return nil
 }

@@ -61,6 +61,7 @@ type Alternative struct {
 	At     time.Time `json:"at"`
 	Answer string    `json:"answer"`
 	Rating int       `json:"rating,omitempty"`
+	Edited string    `json:"edited,omitempty"`
 }
 
 // Record is a saved conversation (several turns) or draft (one turn).

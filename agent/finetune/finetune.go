@@ -244,8 +244,9 @@ func history(prev []agent.Turn, input string) []Message {
 
 func msg(role, text string) Message { return Message{Role: role, Content: []Text{{text}}} }
 
-// pairs are the preferences a turn holds: an edit beats the original; a
-// liked answer beats unliked alternatives; a liked alternative beats a
+// pairs are the preferences a turn holds: an edit beats the original (an
+// earlier generation's edit beats that generation); a liked answer beats
+// unliked alternatives; a liked alternative beats a
 // disliked answer.
 func pairs(t agent.Turn) []Pair {
 	var out []Pair
@@ -253,6 +254,9 @@ func pairs(t agent.Turn) []Pair {
 		out = append(out, Pair{Chosen: t.Edited, Rejected: t.Answer})
 	}
 	for _, a := range t.Alternatives {
+		if a.Edited != "" && a.Edited != a.Answer {
+			out = append(out, Pair{Chosen: a.Edited, Rejected: a.Answer})
+		}
 		switch {
 		case t.Rating > 0 && a.Rating <= 0 && a.Answer != final(t):
 			out = append(out, Pair{Chosen: final(t), Rejected: a.Answer})

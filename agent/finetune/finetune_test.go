@@ -260,3 +260,13 @@ func TestValidateRoles(t *testing.T) {
 		t.Error("wrong schema passed")
 	}
 }
+
+// An earlier generation's edit beats that generation, whatever the
+// current turn's rating.
+func TestAlternativeEditIsAPair(t *testing.T) {
+	turn := agent.Turn{Answer: "new", Alternatives: []agent.Alternative{{Answer: "old", Edited: "old, fixed"}}}
+	ps := pairs(turn)
+	if len(ps) != 1 || ps[0].Chosen != "old, fixed" || ps[0].Rejected != "old" {
+		t.Fatalf("pairs %+v", ps)
+	}
+}

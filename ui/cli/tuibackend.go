@@ -56,7 +56,7 @@ func (b *agentBackend) Draft(ctx context.Context, r tui.DraftRequest) (tui.Strea
 	if p, ok := b.a.Prompts().Get(r.Prompt); ok && len(p.Steps) > 0 {
 		return b.runWorkflow(ctx, p, r.Vars)
 	}
-	st, err := b.a.Draft(ctx, agent.DraftRequest{Prompt: r.Prompt, Vars: r.Vars, Query: r.Query, Basket: r.Basket})
+	st, err := b.a.Draft(ctx, agent.DraftRequest{Prompt: r.Prompt, Vars: r.Vars, Query: r.Query, Basket: r.Basket, Regenerate: r.Regenerate})
 	if err != nil {
 		return nil, err
 	}

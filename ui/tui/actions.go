@@ -268,6 +268,8 @@ func (m *Model) do(a action, arg actArg) tea.Cmd {
 		return m.exportDraft(m.editPane())
 	case actRateUp, actRateDown:
 		return m.rate(m.editPane(), a == actRateUp)
+	case actRegenerate:
+		return m.regenerate()
 	case actToggleTools:
 		p := m.editPane()
 		p.toolsOpen = !p.toolsOpen

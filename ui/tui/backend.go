@@ -46,6 +46,9 @@ type DraftRequest struct {
 	Vars   map[string]string
 	Query  string
 	Basket []string
+	// Regenerate names the saved draft this run replaces; the backend
+	// keeps the replaced text as an alternative.
+	Regenerate string
 }
 
 // PromptInfo describes a saved prompt.

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -195,7 +196,35 @@ func (m *Model) startDraft(p PromptInfo, vars map[string]string, useBasket bool)
 	if useBasket {
 		req.Basket = m.basket.IDs()
 	}
+	return m.runDraft(req)
+}
+
+func (m *Model) runDraft(req DraftRequest) tea.Cmd {
 	b := m.backend
-	m.draft.prompt = p.Name
-	return m.startRun(FocusDraft, p.Name, func(ctx context.Context) (Stream, error) { return b.Draft(ctx, req) })
+	m.draft.prompt = req.Prompt
+	cmd := m.startRun(FocusDraft, req.Prompt, func(ctx context.Context) (Stream, error) { return b.Draft(ctx, req) })
+	m.draft.req = &req
+	return cmd
+}
+
+// regenerate runs the draft on screen again with the same prompt,
+// variables, query and basket. A saved draft is replaced, and the backend
+// keeps its text as an alternative (for preference exports).
+func (m *Model) regenerate() tea.Cmd {
+	p := &m.draft
+	switch {
+	case p.streaming:
+		m.setError(errors.New("wait for the draft to finish (or esc to stop it) before regenerating"))
+		return nil
+	case p.req == nil:
+		m.setError(errors.New("nothing to regenerate: this draft was not started in this session"))
+		return nil
+	}
+	req := *p.req
+	req.Regenerate = p.saved
+	cmd := m.runDraft(req)
+	if req.Regenerate != "" {
+		m.setStatus("regenerating; the previous version is kept as an alternative")
+	}
+	return cmd
 }

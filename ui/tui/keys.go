@@ -51,6 +51,7 @@ type KeyMap struct {
 	ToggleTools key.Binding
 	// Rate the answer or draft (kept for fine-tuning exports).
 	RateUp, RateDown key.Binding
+	Regenerate       key.Binding
 	// Palette and other one-line prompts.
 	MenuUp, MenuDown, Accept, Cancel key.Binding
 }
@@ -123,6 +124,8 @@ func DefaultKeyMap() KeyMap {
 
 		RateUp:   b(k("+"), "+", "rate good"),
 		RateDown: b(k("-"), "-", "rate bad"),
+
+		Regenerate: b(k("R"), "R", "regenerate"),
 
 		MenuUp:   b(k("up", "ctrl+k"), "↑", "up"),
 		MenuDown: b(k("down", "ctrl+j"), "↓", "down"),
@@ -199,6 +202,7 @@ const (
 	actFullText
 	actRateUp
 	actRateDown
+	actRegenerate
 )
 
 type actionDef struct {
@@ -237,6 +241,7 @@ func (k *KeyMap) defs() []actionDef {
 		{actEdit, "draft.edit", &k.Edit}, {actExport, "draft.export", &k.Export},
 		{actToggleTools, "answer.toggle_tools", &k.ToggleTools},
 		{actRateUp, "answer.rate_up", &k.RateUp}, {actRateDown, "answer.rate_down", &k.RateDown},
+		{actRegenerate, "draft.regenerate", &k.Regenerate},
 		{actPassageNext, "reader.next_passage", &k.PassageNext}, {actPassagePrev, "reader.prev_passage", &k.PassagePrev},
 		{actFullText, "reader.full_text", &k.FullText},
 		{actMenuUp, "menu.up", &k.MenuUp}, {actMenuDown, "menu.down", &k.MenuDown},
@@ -349,7 +354,7 @@ func paneActions(f Focus) []action {
 	case FocusAnswer:
 		return cat(navActions, []action{actClose, actCite, actNextCite, actCiteNext, actCitePrev, actCiteOpen, actEdit, actExport, actNewConversation, actToggleTools, actRateUp, actRateDown})
 	case FocusDraft:
-		return cat(navActions, []action{actClose, actCite, actNextCite, actCiteNext, actCitePrev, actCiteOpen, actEdit, actExport, actToggleTools, actRateUp, actRateDown})
+		return cat(navActions, []action{actClose, actCite, actNextCite, actCiteNext, actCitePrev, actCiteOpen, actEdit, actExport, actToggleTools, actRateUp, actRateDown, actRegenerate})
 	case FocusBasket:
 		return cat(navActions, []action{actOpen, actMark, actClose})
 	}

@@ -102,3 +102,34 @@ func TestEditIsKeptWithTheRun(t *testing.T) {
 		t.Fatalf("edits %q text %q", rb.edits, m.answer.text)
 	}
 }
+
+// R on a finished draft runs the same request again, naming the saved
+// draft it replaces; while a draft streams, R only says to wait.
+func TestRegenerateDraft(t *testing.T) {
+	m, b := newTestModel(t, 100, 30)
+	press(t, m, "enter")
+	b.script = turnScript("d1", "First take [1].", 1)
+	press(t, m, "ctrl+p")
+	typeText(t, m, "lit-review")
+	press(t, m, "enter")
+	if m.focus != FocusDraft || m.draft.saved != "d1" || len(b.drafts) != 1 {
+		t.Fatalf("focus %v saved %q drafts %d", m.focus, m.draft.saved, len(b.drafts))
+	}
+	b.script = turnScript("d1", "Second take [1].", 1)
+	press(t, m, "R")
+	if len(b.drafts) != 2 {
+		t.Fatalf("R sent %d draft requests", len(b.drafts))
+	}
+	first, again := b.drafts[0], b.drafts[1]
+	if again.Prompt != first.Prompt || again.Query != first.Query || again.Regenerate != "d1" || first.Regenerate != "" {
+		t.Fatalf("regenerated %+v from %+v", again, first)
+	}
+	if !strings.Contains(m.draft.text, "Second take") {
+		t.Errorf("pane shows %q", m.draft.text)
+	}
+	m.draft.streaming = true
+	press(t, m, "R")
+	if len(b.drafts) != 2 || !strings.Contains(m.status, "wait for the draft") {
+		t.Errorf("R while streaming: %d requests, status %q", len(b.drafts), m.status)
+	}
+}

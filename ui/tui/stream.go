@@ -14,9 +14,11 @@ import (
 
 // streamPane is the answer or the draft pane: markdown that streams in.
 type streamPane struct {
-	kind      Focus
-	title     string // the question, or the prompt's name
-	prompt    string // draft prompt name
+	kind   Focus
+	title  string // the question, or the prompt's name
+	prompt string // draft prompt name
+	// req is the draft request that started the run, for regenerating it.
+	req       *DraftRequest
 	text      string
 	sources   []Source
 	warnings  []string
