@@ -90,6 +90,9 @@ type plan struct {
 	// matching some term are hits, even if no term is in the index.
 	hasText bool
 	k1, b   float64
+	// seq is the free text's analysed terms in order, repeats kept: its
+	// neighbours are the bigrams passage rescoring looks for (rerank.go).
+	seq []string
 }
 
 func (x *Index) snapshot() (*scorch.IndexSnapshot, error) {
@@ -204,6 +207,7 @@ func (p *plan) prepareTerms(q query.Query) error {
 	var order []string
 	for _, t := range p.x.an.prose.Analyze([]byte(text)) {
 		s := string(t.Term)
+		p.seq = append(p.seq, s)
 		if counts[s] == 0 {
 			if len(order) == maxQueryTerms {
 				return fmt.Errorf("search: the query has more than %d distinct words (shorten it, or search for its key words)", maxQueryTerms)

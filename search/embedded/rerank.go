@@ -26,6 +26,11 @@ const (
 	passageRerankDepth = 50
 	// passageWeight is a passage clause's boost, as the abstract's.
 	passageWeight = 1.0
+	// bigramWeight weighs a pair of query terms found side by side in the
+	// passage, in the query's order, against a single term: the ordered
+	// window of Metzler and Croft's sequential dependence model, at its
+	// published weights (0.10 against 0.85), not tuned here.
+	bigramWeight = 0.10 / 0.85
 )
 
 // bestPassage is the outcome of rescoring one paper.
@@ -83,6 +88,16 @@ func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
 	for i, q := range body {
 		want[string(q.term)] = i
 	}
+	// The query's bigrams, as pairs of clauses; a pair's idf is the mean
+	// of its terms'.
+	bigrams := map[[2]int]bool{}
+	for i := 1; i < len(p.seq); i++ {
+		a, okA := want[p.seq[i-1]]
+		b, okB := want[p.seq[i]]
+		if okA && okB {
+			bigrams[[2]int{a, b}] = true
+		}
+	}
 	// starts holds the tokens' byte offsets, to find which tokens a
 	// passage holds; hits the tokens of the query's terms.
 	tf := make([]int, len(body))
@@ -125,20 +140,32 @@ func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
 	}
 	avg /= float64(len(lens))
 	ptf := make([]int, len(body))
+	btf := map[[2]int]int{}
 	for _, s := range spans {
 		clear(ptf)
+		clear(btf)
 		a, _ := slices.BinarySearchFunc(hits, s.lo, func(h [2]int, t int) int { return cmp.Compare(h[0], t) })
-		for _, h := range hits[a:] {
+		for j, h := range hits[a:] {
 			if h[0] >= s.hi {
 				break
 			}
 			ptf[h[1]]++
+			if j > 0 {
+				if prev := hits[a+j-1]; prev[0] == h[0]-1 && bigrams[[2]int{prev[1], h[1]}] {
+					btf[[2]int{prev[1], h[1]}]++
+				}
+			}
 		}
 		var sc float64
+		length := float64(s.hi - s.lo)
 		for k, q := range body {
 			if ptf[k] > 0 {
-				sc += p.bm25(passageWeight/bodyBoost*q.weight*q.idf, float64(ptf[k]), float64(s.hi-s.lo), avg)
+				sc += p.bm25(passageWeight/bodyBoost*q.weight*q.idf, float64(ptf[k]), length, avg)
 			}
+		}
+		for pair, n := range btf {
+			idf := (body[pair[0]].idf + body[pair[1]].idf) / 2
+			sc += p.bm25(bigramWeight*passageWeight*idf, float64(n), length, avg)
 		}
 		if sc > out.passage {
 			out.passage, out.length = sc, s.hi-s.lo

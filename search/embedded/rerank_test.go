@@ -57,3 +57,29 @@ func TestPassageRerankPrefersOneParagraph(t *testing.T) {
 		t.Fatalf("best passage %+v does not hold the paragraph", ps)
 	}
 }
+
+// Of two passages holding the same query words as often, the one holding
+// them side by side in the query's order ranks first.
+func TestPassageRerankPrefersQueryOrder(t *testing.T) {
+	t.Parallel()
+	x := newTestIndex(t)
+	pad := strings.Repeat("Field notes were kept daily by the survey team at each station. ", 6)
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{
+		{ID: "apart", Title: "Survey report A", Abstract: "A report.",
+			FullText: "## 1 Notes\n\n" + pad + "Chronology of the moraine, then the glacier, lichen everywhere.\n"},
+		{ID: "inorder", Title: "Survey report B", Abstract: "A report.",
+			FullText: "## 1 Notes\n\n" + pad + "The glacier moraine lichen chronology was then written down.\n"},
+	}})
+	req, err := search.NewRequest("glacier moraine lichen chronology", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Mode = search.ModeBM25
+	res, err := x.Search(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 2 || res.Hits[0].ID != "inorder" || res.Hits[0].Score <= res.Hits[1].Score {
+		t.Fatalf("hits %+v: want the words in query order first", res.Hits)
+	}
+}
