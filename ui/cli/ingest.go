@@ -93,12 +93,13 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 		defer lf.Close()
 		log = lf
 	}
-	x, err := openEngine(e, false)
+	x, l, err := openIngestEngine(e, args)
 	if err != nil {
 		return err
 	}
 	if _, ok := x.(retrainer); f.retrain && !ok {
 		x.Close()
+		l.close()
 		return notSupported(e, "ingest --retrain")
 	}
 	var tot ingestTotals
@@ -108,6 +109,8 @@ func runIngest(e *env, f *ingestFlags, args []string) error {
 	if cerr := slowStep(e, "write the index to disk", x.Close); cerr != nil && err == nil {
 		err = cerr
 	}
+	l.committed(int(tot.papers), 0, 0, time.Now().UTC())
+	l.close()
 	printDurable(e, x)
 	var sk skippedError
 	if err != nil && tot.err == nil && !errors.As(err, &sk) {

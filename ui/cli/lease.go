@@ -139,6 +139,9 @@ func (l *lease) take() error {
 
 // close lets go of the index and the status file.
 func (l *lease) close() error {
+	if l == nil {
+		return nil
+	}
 	err := l.closeEngine()
 	if l.lock != nil {
 		l.status.PID = 0
@@ -239,6 +242,9 @@ func (l *lease) counting() bool { return l.lock != nil }
 
 // committed records a written batch in the status file.
 func (l *lease) committed(added, changed, removed int, at time.Time) {
+	if l == nil {
+		return
+	}
 	l.status.Seq++
 	l.status.Added += int64(added)
 	l.status.Changed += int64(changed)
@@ -319,4 +325,32 @@ func watcherRunning(indexDir string) (watchStatus, bool) {
 		return st, false // nobody holds it: a writer ran once and stopped
 	}
 	return st, true
+}
+
+// openIngestEngine opens the index for a one-shot 'quire ingest'. On an
+// embedded index it is a writer like a follower: it takes the status file,
+// so a running app or 'quire serve' lets go of its read handle, and waits
+// for them to (acquire) instead of failing at once. The lease it returns
+// is closed by the caller after the engine (nil-safe on every path). When
+// a follower already holds the status file, the ingest opens the index as
+// before and meets the follower's lock, or its gap.
+func openIngestEngine(e *env, args []string) (search.Engine, *lease, error) {
+	names := make([]string, len(args))
+	for i, a := range args {
+		names[i] = followName(a)
+	}
+	l := newLease(e, "ingest "+strings.Join(names, " "))
+	if l.dir == "" || l.take() != nil {
+		x, err := openEngine(e, false)
+		return x, nil, err
+	}
+	x, err := l.acquire(e.ctx)
+	if err != nil {
+		l.close()
+		return nil, nil, err
+	}
+	// The caller closes the engine itself (closing waits for the disk and
+	// is timed); the lease keeps only the status file.
+	l.x = nil
+	return x, l, nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/quire-research/quire/agent"
 	"github.com/quire-research/quire/agent/mcpserver"
@@ -57,7 +59,7 @@ func runServe(e *env, f *serveFlags, args []string) error {
 	if err := serve.CheckBind(f.addr, token, f.allowRemote); err != nil {
 		return usagef("%v", err)
 	}
-	x, a, err := warmAgent(e)
+	x, a, err := serveAgent(e)
 	if err != nil {
 		return err
 	}
@@ -83,10 +85,53 @@ func runServe(e *env, f *serveFlags, args []string) error {
 	return err
 }
 
-// warmAgent opens the index read-only and builds the agent the
-// configuration describes, for a process that serves many requests.
-func warmAgent(e *env) (search.Engine, *agent.Agent, error) {
-	return warmAgentRW(e, true)
+// serveAgent opens the index read-only and builds the agent the
+// configuration describes, for a process that serves many requests. An
+// embedded index is held through a leaseEngine, as the app holds it: a
+// writer ('quire ingest', one-shot or following) announces itself in the
+// status file and the server lets go of the index until its batch is
+// written, then answers from the new state (see followWriters).
+func serveAgent(e *env) (search.Engine, *agent.Agent, error) {
+	if e.weaviate() || e.bedrockKB() {
+		return warmAgentRW(e, true)
+	}
+	p, err := agent.NewProvider(e.cfg.LLM, e.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	x, err := openEngine(e, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	l := newLeaseEngine(e, e.home(), x)
+	go followWriters(e.ctx, l, writerPoll)
+	o := agent.OptionsFromConfig(e.cfg.LLM)
+	o.Prompts = loadPrompts(e)
+	return l, agent.New(l, p, o), nil
+}
+
+// writerPoll is how often a server reads the status file: a writer that
+// waits for the index waits about this long plus appLetGo at most.
+const writerPoll = 100 * time.Millisecond
+
+// followWriters does for a server what the app's poll of IndexChanges
+// does: it keeps l told whether a writer runs, so l lets go of the index
+// when idle, and at once when the writer waits for it.
+func followWriters(ctx context.Context, l *leaseEngine, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if st, running := watcherRunning(l.at.dir); running && st.Want {
+			_ = l.Refresh(ctx) // closes the handle unless a request uses it
+			continue
+		}
+		_, _ = l.IndexChanges(ctx)
+	}
 }
 
 // warmAgentRW is warmAgent opening the index for writing when readOnly

@@ -26,6 +26,7 @@ import (
 
 	"github.com/quire-research/quire/agent"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embedded"
 )
 
 // Options say what the server serves.
@@ -210,7 +211,7 @@ func (a api) search(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := a.o.Engine.Search(r.Context(), req)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, errBody(err.Error()))
+		writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -222,7 +223,7 @@ func (a api) paper(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, search.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, errBody(fmt.Sprintf("no paper with id %q", r.PathValue("id"))))
 	case err != nil:
-		writeJSON(w, http.StatusInternalServerError, errBody(err.Error()))
+		writeErr(w, err)
 	default:
 		writeJSON(w, http.StatusOK, p)
 	}
@@ -312,6 +313,18 @@ func decode(r *http.Request, v any) error {
 		return fmt.Errorf("bad request body: %v", err)
 	}
 	return nil
+}
+
+// writeErr answers a failed read: 503 while a writer holds the index past
+// lock_wait_seconds (an ingest is writing it; the client may retry), 500
+// otherwise.
+func writeErr(w http.ResponseWriter, err error) {
+	if errors.Is(err, embedded.ErrLocked) {
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, errBody("an ingest is writing the index; try again when its batch is done: "+err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusInternalServerError, errBody(err.Error()))
 }
 
 func errBody(msg string) map[string]string { return map[string]string{"error": msg} }
