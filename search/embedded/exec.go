@@ -154,9 +154,10 @@ func (x *Index) lexicalHits(ctx context.Context, snap *scorch.IndexSnapshot, q q
 
 // rank fills lx.top with the best want hits, best first.
 func (lx *lexical) rank(ctx context.Context, want int) error {
+	rescore := want > 0 && lx.p.hasBody() // by passage (rerank.go)
 	depth := want
-	if want > 0 && lx.p.hasBody() {
-		depth = max(want, passageRerankDepth) // rescored by passage (rerank.go)
+	if rescore {
+		depth = max(want, passageRerankDepth)
 	}
 	top := &sharedTop{want: depth}
 	top.theta.Store(math.Float64bits(-1))
@@ -176,7 +177,7 @@ func (lx *lexical) rank(ctx context.Context, want int) error {
 	for i := len(h) - 1; i >= 0; i-- {
 		lx.top[i] = heap.Pop(&h).(scored)
 	}
-	if want > 0 && lx.p.hasBody() {
+	if rescore {
 		if err := lx.p.rerankPassages(ctx, lx.top); err != nil {
 			return err
 		}

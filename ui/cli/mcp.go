@@ -69,7 +69,7 @@ func runMCP(e *env, f *mcpFlags, args []string) error {
 			return usagef("%v", err)
 		}
 	}
-	x, a, err := warmAgentRW(e, !f.allowWrite)
+	x, a, err := warmAgent(e, !f.allowWrite, nil)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 func TestMCPIngestTool(t *testing.T) {
 	home := t.TempDir()
 	e := cmdEnv(t, home)
-	x, _, err := warmAgentRW(e, false)
+	x, _, err := warmAgent(e, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

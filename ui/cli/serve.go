@@ -93,21 +93,13 @@ func runServe(e *env, f *serveFlags, args []string) error {
 // written, then answers from the new state (see followWriters).
 func serveAgent(e *env) (search.Engine, *agent.Agent, error) {
 	if e.weaviate() || e.bedrockKB() {
-		return warmAgentRW(e, true)
+		return warmAgent(e, true, nil)
 	}
-	p, err := agent.NewProvider(e.cfg.LLM, e.getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	x, err := openEngine(e, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	l := newLeaseEngine(e, e.home(), x)
-	go followWriters(e.ctx, l, writerPoll)
-	o := agent.OptionsFromConfig(e.cfg.LLM)
-	o.Prompts = loadPrompts(e)
-	return l, agent.New(l, p, o), nil
+	return warmAgent(e, true, func(x search.Engine) search.Engine {
+		l := newLeaseEngine(e, e.home(), x)
+		go followWriters(e.ctx, l, writerPoll)
+		return l
+	})
 }
 
 // writerPoll is how often a server reads the status file: a writer that
@@ -134,9 +126,11 @@ func followWriters(ctx context.Context, l *leaseEngine, every time.Duration) {
 	}
 }
 
-// warmAgentRW is warmAgent opening the index for writing when readOnly
-// is false (quire mcp --allow-write).
-func warmAgentRW(e *env, readOnly bool) (search.Engine, *agent.Agent, error) {
+// warmAgent opens the index (for writing unless readOnly: quire mcp
+// --allow-write) and builds the agent the configuration describes, for a
+// process that serves many requests. wrap, when set, stands between the
+// agent and the engine.
+func warmAgent(e *env, readOnly bool, wrap func(search.Engine) search.Engine) (search.Engine, *agent.Agent, error) {
 	p, err := agent.NewProvider(e.cfg.LLM, e.getenv)
 	if err != nil {
 		return nil, nil, err
@@ -144,6 +138,9 @@ func warmAgentRW(e *env, readOnly bool) (search.Engine, *agent.Agent, error) {
 	x, err := openEngine(e, readOnly)
 	if err != nil {
 		return nil, nil, err
+	}
+	if wrap != nil {
+		x = wrap(x)
 	}
 	o := agent.OptionsFromConfig(e.cfg.LLM)
 	o.Prompts = loadPrompts(e)

@@ -11,37 +11,6 @@ import (
 	"github.com/quire-research/quire/search"
 )
 
-// startServe runs 'quire serve' in process on home's index and waits for
-// its server file.
-func startServe(t *testing.T, home string) *env {
-	t.Helper()
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan runResult, 1)
-	go func() { served <- quireCtx(ctx, home, "serve", "--addr", "127.0.0.1:0") }()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case <-served:
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	e := cmdEnv(t, home)
-	for end := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(serverFile(e)); err == nil {
-			return e
-		}
-		select {
-		case r := <-served:
-			t.Fatalf("serve ended: %d\n%s", r.code, r.stderr)
-		default:
-		}
-		if time.Now().After(end) {
-			t.Fatal("no server file")
-		}
-	}
-}
-
 // servedIDs searches q through the running server and returns the hits'
 // IDs, sorted; it fails the test when the server does not answer.
 func servedIDs(t *testing.T, e *env, q string) []string {
@@ -72,7 +41,7 @@ func TestServeLetsOneShotIngestWrite(t *testing.T) {
 	if r := quire(t, home, "ingest", repoFile(t, "search/enginetest/testdata/papers.jsonl")); r.code != 0 {
 		t.Fatalf("ingest: %d\n%s", r.code, r.stderr)
 	}
-	e := startServe(t, home)
+	e, _ := startServe(t, home)
 	if ids := servedIDs(t, e, "zymurgy"); len(ids) != 0 {
 		t.Fatalf("before the ingest: %v", ids)
 	}
@@ -109,7 +78,7 @@ func TestServeFollowsWatcher(t *testing.T) {
 	if r := quire(t, home, "ingest", repoFile(t, "search/enginetest/testdata/papers.jsonl")); r.code != 0 {
 		t.Fatalf("ingest: %d\n%s", r.code, r.stderr)
 	}
-	e := startServe(t, home)
+	e, _ := startServe(t, home)
 	dir := t.TempDir()
 	w := startWatch(t, home, dir)
 	if err := os.WriteFile(filepath.Join(dir, "new.md"), []byte("# Zymurgy notes\n\nAbstract: zymurgy of ale yeast.\n"), 0o644); err != nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,27 +23,8 @@ func TestSearchUsesRunningServerWithSameOutput(t *testing.T) {
 	if r := quire(t, home, "ingest", repoFile(t, "search/enginetest/testdata/papers.jsonl")); r.code != 0 {
 		t.Fatalf("ingest: %d\n%s", r.code, r.stderr)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	served := make(chan runResult, 1)
-	go func() {
-		served <- quireCtx(ctx, home, "serve", "--addr", "127.0.0.1:0")
-	}()
-	e := cmdEnv(t, home)
+	e, stop := startServe(t, home)
 	info := serverFile(e)
-	for end := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(info); err == nil {
-			break
-		}
-		select {
-		case r := <-served:
-			t.Fatalf("serve ended: %d\n%s", r.code, r.stderr)
-		default:
-		}
-		if time.Now().After(end) {
-			t.Fatal("no server file")
-		}
-	}
 	req, err := search.NewRequest("crispr year:2018..", 5)
 	if err != nil {
 		t.Fatal(err)
@@ -74,20 +56,52 @@ func TestSearchUsesRunningServerWithSameOutput(t *testing.T) {
 	if r := quire(t, home, "search", "year:20x"); r.code != exitUsage {
 		t.Errorf("bad query via server: exit %d", r.code)
 	}
-	stop()
-	select {
-	case r := <-served:
-		if r.code != exitStopped {
-			t.Errorf("serve stopped with %d\n%s", r.code, r.stderr)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop")
+	if r := stop(); r.code != exitStopped {
+		t.Errorf("serve stopped with %d\n%s", r.code, r.stderr)
 	}
 	if _, err := os.Stat(info); !os.IsNotExist(err) {
 		t.Errorf("server file left behind: %v", err)
 	}
 	if r := quire(t, home, "search", "crispr"); r.code != 0 || !strings.Contains(r.stdout, "CRISPR") {
 		t.Errorf("after the server stopped: %d\n%s", r.code, r.stderr)
+	}
+}
+
+// startServe runs 'quire serve' in process on home's index and waits for
+// its server file. stop ends it and returns how it exited; it also runs
+// at cleanup.
+func startServe(t *testing.T, home string) (*env, func() runResult) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan runResult, 1)
+	go func() { served <- quireCtx(ctx, home, "serve", "--addr", "127.0.0.1:0") }()
+	var once sync.Once
+	var res runResult
+	stop := func() runResult {
+		once.Do(func() {
+			cancel()
+			select {
+			case res = <-served:
+			case <-time.After(10 * time.Second):
+				t.Error("serve did not stop")
+			}
+		})
+		return res
+	}
+	t.Cleanup(func() { stop() })
+	e := cmdEnv(t, home)
+	for end := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(serverFile(e)); err == nil {
+			return e, stop
+		}
+		select {
+		case r := <-served:
+			t.Fatalf("serve ended: %d\n%s", r.code, r.stderr)
+		default:
+		}
+		if time.Now().After(end) {
+			t.Fatal("no server file")
+		}
 	}
 }
 

@@ -65,9 +65,7 @@ func (b *agentBackend) runWorkflow(ctx context.Context, p *prompt.Prompt, given 
 		}
 	}
 	a := narrowToPrompt(b.a, p)
-	s.wg.Add(1)
 	go func() {
-		defer s.wg.Done()
 		defer close(s.events)
 		delta("## Workflow %s\n\nWriting to `%s`.\n\n", p.Name, out)
 		w, err := writeWorkflow(ctx, workflowRun{agent: a, prompt: p, vars: vars, out: out, progress: progress, event: event})
@@ -100,7 +98,6 @@ func (b *agentBackend) runWorkflow(ctx context.Context, p *prompt.Prompt, given 
 type runStream struct {
 	events chan tui.Event
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
 	mu     sync.Mutex
 	err    error
 	cur    tui.Event
@@ -128,11 +125,11 @@ func (s *runStream) setErr(err error) {
 	s.mu.Unlock()
 }
 
-// Close stops the run and waits until it has written what it finished.
+// Close stops the run and waits until it has written what it finished:
+// the run closes events last.
 func (s *runStream) Close() error {
 	s.cancel()
 	for range s.events {
 	}
-	s.wg.Wait()
 	return nil
 }
