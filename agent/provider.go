@@ -29,7 +29,7 @@ func NewProvider(cfg config.LLM, getenv func(string) string) (llm.Provider, erro
 		}
 		return p, nil
 	case "bedrock":
-		p, err := bedrock.New(context.Background(), bedrock.Options{Region: cfg.Region, Model: cfg.Model, MaxTokens: cfg.MaxTokens, Timeouts: timeouts(cfg)})
+		p, err := bedrock.New(context.Background(), bedrock.Options{Region: cfg.Region, EndpointURL: cfg.EndpointURL, Model: cfg.Model, MaxTokens: cfg.MaxTokens, Timeouts: timeouts(cfg)})
 		if err != nil {
 			return nil, fmt.Errorf("llm provider bedrock: %w", err)
 		}

@@ -212,6 +212,9 @@ type LLM struct {
 	APIKeyEnv string `toml:"api_key_env" env:"LLM_API_KEY_ENV"`
 	// Region is the AWS region for Bedrock; empty lets the SDK decide.
 	Region string `toml:"region" env:"LLM_REGION"`
+	// EndpointURL replaces Bedrock's regional endpoint (a VPC endpoint or
+	// a gateway that speaks the Bedrock Runtime protocol); empty for AWS.
+	EndpointURL string `toml:"endpoint_url" env:"LLM_ENDPOINT_URL"`
 	// MaxTokens bounds one response.
 	MaxTokens int `toml:"max_tokens" env:"LLM_MAX_TOKENS"`
 	// Temperature for sampling, in [0, 2].
@@ -433,6 +436,9 @@ func (c Config) problems(dirs bool) []*Error {
 	check(intIn(c.S3.Concurrency, 1, 256), "s3.concurrency", "%d is outside 1..256", c.S3.Concurrency)
 	if err := checkEndpoint(c.S3.EndpointURL); err != nil {
 		errs = append(errs, &Error{Key: "s3.endpoint_url", Err: err})
+	}
+	if err := checkEndpoint(lm.EndpointURL); err != nil {
+		errs = append(errs, &Error{Key: "llm.endpoint_url", Err: err})
 	}
 	errs = append(errs, c.MCP.problems()...)
 	for action, keys := range sortedMap(c.Keys) {

@@ -39,12 +39,16 @@ type Options struct {
 	// Allow lists server.tool names approved for the session up front
 	// (quire ask --allow-tools).
 	Allow []string
+	// LogDir keeps each stdio server's stderr as mcp-NAME.log; "" keeps
+	// it in a temporary file removed by Close.
+	LogDir string
 }
 
 // Client holds the connected servers for a session.
 type Client struct {
 	opts     Options
 	sessions []*mcp.ClientSession
+	logs     []*serverLog
 	tools    []remote
 
 	mu     sync.Mutex
@@ -55,6 +59,7 @@ type remote struct {
 	server  config.MCPServer
 	timeout time.Duration
 	sess    *mcp.ClientSession
+	log     *serverLog // nil for HTTP servers
 	tool    *mcp.Tool
 	name    string // server.tool
 	wire    string // the name the model sees
@@ -72,6 +77,7 @@ func Connect(ctx context.Context, o Options) (*Client, []string) {
 	}
 	type result struct {
 		sess  *mcp.ClientSession
+		log   *serverLog
 		tools []remote
 		err   error
 	}
@@ -82,7 +88,7 @@ func Connect(ctx context.Context, o Options) (*Client, []string) {
 		go func() {
 			defer wg.Done()
 			r := &res[i]
-			r.sess, r.tools, r.err = c.connect(ctx, s)
+			r.sess, r.log, r.tools, r.err = c.connect(ctx, s)
 		}()
 	}
 	wg.Wait()
@@ -95,6 +101,7 @@ func Connect(ctx context.Context, o Options) (*Client, []string) {
 			continue
 		}
 		c.sessions = append(c.sessions, r.sess)
+		c.logs = append(c.logs, r.log)
 		for _, t := range r.tools {
 			if seen[t.wire] {
 				problems = append(problems, fmt.Sprintf("mcp server %s: tool %s clashes with another after renaming; left out", name, t.name))
@@ -107,19 +114,24 @@ func Connect(ctx context.Context, o Options) (*Client, []string) {
 	return c, problems
 }
 
-func (c *Client) connect(ctx context.Context, s config.MCPServer) (*mcp.ClientSession, []remote, error) {
+func (c *Client) connect(ctx context.Context, s config.MCPServer) (*mcp.ClientSession, *serverLog, []remote, error) {
 	timeout := seconds(c.opts.Config.Timeout(s))
 	var t mcp.Transport
+	var log *serverLog
 	if s.URL != "" {
 		tok := ""
 		if s.TokenEnv != "" {
 			if tok = strings.TrimSpace(c.opts.Getenv(s.TokenEnv)); tok == "" {
-				return nil, nil, fmt.Errorf("token_env %s is not set", s.TokenEnv)
+				return nil, nil, nil, fmt.Errorf("token_env %s is not set", s.TokenEnv)
 			}
 		}
 		t = &mcp.StreamableClientTransport{Endpoint: s.URL, MaxRetries: -1, DisableStandaloneSSE: true,
 			HTTPClient: &http.Client{Transport: bearer{token: tok}}}
 	} else {
+		var err error
+		if log, err = openServerLog(c.opts.LogDir, s); err != nil {
+			return nil, nil, nil, err
+		}
 		// Not CommandContext: the server lives for the session, not for
 		// the connect timeout; Close ends it.
 		cmd := exec.Command(s.Command, s.Args...)
@@ -127,25 +139,32 @@ func (c *Client) connect(ctx context.Context, s config.MCPServer) (*mcp.ClientSe
 		for k, v := range s.Env {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
+		// Never the terminal: the app's screen would tear.
+		cmd.Stderr = log.f
 		t = &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}
+	}
+	fail := func(err error) (*mcp.ClientSession, *serverLog, []remote, error) {
+		err = log.explain(err)
+		log.close()
+		return nil, nil, nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cl := mcp.NewClient(&mcp.Implementation{Name: "quire", Version: "1"}, nil)
 	sess, err := cl.Connect(cctx, t, nil)
 	if err != nil {
-		return nil, nil, startErr(cctx, err, timeout)
+		return fail(startErr(cctx, err, timeout))
 	}
 	var out []remote
 	for tool, err := range sess.Tools(cctx, nil) {
 		if err != nil {
 			sess.Close()
-			return nil, nil, startErr(cctx, err, timeout)
+			return fail(startErr(cctx, err, timeout))
 		}
-		out = append(out, remote{server: s, timeout: timeout, sess: sess, tool: tool,
+		out = append(out, remote{server: s, timeout: timeout, sess: sess, log: log, tool: tool,
 			name: s.Name + "." + tool.Name, wire: WireName(s.Name, tool.Name)})
 	}
-	return sess, out, nil
+	return sess, log, out, nil
 }
 
 func startErr(ctx context.Context, err error, d time.Duration) error {
@@ -160,6 +179,9 @@ func (c *Client) Close() error {
 	var errs []error
 	for _, s := range c.sessions {
 		errs = append(errs, s.Close())
+	}
+	for _, l := range c.logs {
+		l.close()
 	}
 	return errors.Join(errs...)
 }
@@ -271,7 +293,7 @@ func (r remote) call(ctx context.Context, in json.RawMessage) (string, error) {
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return "", fmt.Errorf("%s: no answer within %v", r.name, r.timeout)
 		}
-		return "", fmt.Errorf("%s: %v", r.name, oneLine(err.Error()))
+		return "", r.log.explain(fmt.Errorf("%s: %v", r.name, oneLine(err.Error())))
 	}
 	text := Text(res.Content)
 	if res.IsError {

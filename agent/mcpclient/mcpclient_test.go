@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -57,6 +58,7 @@ func testServer(stdio bool) *mcp.Server {
 	if stdio {
 		mcp.AddTool(s, &mcp.Tool{Name: "crash", Description: "Exits."},
 			func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+				fmt.Fprintln(os.Stderr, "usage db: table locked by pid 42")
 				os.Exit(3)
 				return nil, nil, nil
 			})
@@ -264,9 +266,46 @@ func TestFailingServersAreReportedAndOthersWork(t *testing.T) {
 	if out, err := r.Call(context.Background(), "good__usage_table", json.RawMessage(`{"year":7}`)); err != nil || !strings.Contains(out, "p1\t7") {
 		t.Errorf("after timeout: %q, %v", out, err)
 	}
-	// A crash is an error for that call, not a hang nor a panic.
-	if _, err := r.Call(context.Background(), "good__crash", nil); err == nil || !strings.HasPrefix(err.Error(), "good.crash") {
+	// A crash is an error for that call, not a hang nor a panic, and it
+	// quotes what the server said last.
+	if _, err := r.Call(context.Background(), "good__crash", nil); err == nil || !strings.HasPrefix(err.Error(), "good.crash") ||
+		!strings.Contains(err.Error(), "its stderr ends: usage db: table locked by pid 42") {
 		t.Errorf("crash: %v", err)
+	}
+}
+
+// TestStartFailureQuotesStderr: a server that dies at start says why, in
+// the problem line and in its log, with secrets from its env hidden.
+func TestStartFailureQuotesStderr(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	broken := config.MCPServer{Name: "py", Command: "sh", Env: map[string]string{"DB_PASSWORD": "hunter2hunter2"},
+		Args: []string{"-c", `echo "connecting with $DB_PASSWORD" >&2; echo "Authorization: Bearer sk-live-123456" >&2; echo "ModuleNotFoundError: No module named 'mcp'" >&2; exit 1`}}
+	c, problems := connect(t, Options{Config: config.MCP{Servers: []config.MCPServer{broken}}, LogDir: dir})
+	if len(c.Names()) != 0 || len(problems) != 1 {
+		t.Fatalf("tools %v, problems %q", c.Names(), problems)
+	}
+	p := problems[0]
+	log := filepath.Join(dir, "mcp-py.log")
+	for _, want := range []string{"mcp server py:", "ModuleNotFoundError: No module named 'mcp'", "connecting with ***", "Bearer ***", "(all of it in " + log + ")"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("problem lacks %q:\n%s", want, p)
+		}
+	}
+	for _, secret := range []string{"hunter2hunter2", "sk-live-123456"} {
+		if strings.Contains(p, secret) {
+			t.Errorf("problem shows %s:\n%s", secret, p)
+		}
+	}
+	b, err := os.ReadFile(log)
+	if err != nil || !strings.Contains(string(b), "ModuleNotFoundError") {
+		t.Errorf("log %s: %v\n%s", log, err, b)
+	}
+	// A second start appends, and quotes only its own run.
+	broken.Args = []string{"-c", "echo second run failed >&2; exit 1"}
+	_, problems = connect(t, Options{Config: config.MCP{Servers: []config.MCPServer{broken}}, LogDir: dir})
+	if len(problems) != 1 || !strings.Contains(problems[0], "its stderr ends: second run failed (all") {
+		t.Errorf("second run: %q", problems)
 	}
 }
 

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"path/filepath"
+
 	"github.com/quire-research/quire/agent"
 	"github.com/quire-research/quire/agent/mcpclient"
 	"github.com/quire-research/quire/agent/tools"
@@ -14,6 +16,9 @@ func connectMCP(e *env, allow []string, interactive bool) (func() []tools.Tool, 
 		return nil, func() {}, nil
 	}
 	o := mcpclient.Options{Config: e.cfg.MCP, Getenv: e.getenv, Allow: allow}
+	if e.cfg.LLM.DataDir != "" {
+		o.LogDir = filepath.Join(e.cfg.LLM.DataDir, "logs")
+	}
 	if interactive {
 		o.Ask = agent.Approve
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,12 +14,61 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 )
 
 // roadmapLLM scripts the model through the roadmap workflow: the gather
 // step calls the usage tool, then writes; rank lists three pain points;
-// each PR/FAQ cites source 1.
+// each PR/FAQ cites source 1. It speaks OpenAI's chat completions stream.
 func roadmapLLM(t *testing.T, block <-chan struct{}) (url string, bodies func() []string) {
+	return scriptedRoadmap(t, block, func(w http.ResponseWriter, text string, tool bool) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		if tool {
+			fmt.Fprint(w, `data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"usage__usage_table","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`+"\n\n")
+		}
+		if text != "" {
+			fmt.Fprintf(w, "data: %s\n\n", chunk(text))
+			fmt.Fprint(w, `data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\n")
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	})
+}
+
+// roadmapBedrock is roadmapLLM speaking Bedrock's ConverseStream event
+// stream.
+func roadmapBedrock(t *testing.T) (url string, bodies func() []string) {
+	return scriptedRoadmap(t, nil, func(w http.ResponseWriter, text string, tool bool) {
+		w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
+		enc := eventstream.NewEncoder()
+		event := func(typ, payload string) {
+			var h eventstream.Headers
+			h.Set(":event-type", eventstream.StringValue(typ))
+			h.Set(":content-type", eventstream.StringValue("application/json"))
+			h.Set(":message-type", eventstream.StringValue("event"))
+			if err := enc.Encode(w, eventstream.Message{Headers: h, Payload: []byte(payload)}); err != nil {
+				t.Error(err)
+			}
+		}
+		event("messageStart", `{"role":"assistant"}`)
+		stop := "end_turn"
+		if tool {
+			event("contentBlockStart", `{"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"tu_1","name":"usage__usage_table"}}}`)
+			event("contentBlockDelta", `{"contentBlockIndex":0,"delta":{"toolUse":{"input":"{}"}}}`)
+			stop = "tool_use"
+		} else {
+			b, _ := json.Marshal(text)
+			event("contentBlockDelta", `{"contentBlockIndex":0,"delta":{"text":`+string(b)+`}}`)
+		}
+		event("contentBlockStop", `{"contentBlockIndex":0}`)
+		event("messageStop", `{"stopReason":"`+stop+`"}`)
+		event("metadata", `{"usage":{"inputTokens":10,"outputTokens":5,"totalTokens":15},"metrics":{"latencyMs":1}}`)
+	})
+}
+
+// scriptedRoadmap decides each reply of the roadmap script from the
+// request body; reply writes it in one wire protocol.
+func scriptedRoadmap(t *testing.T, block <-chan struct{}, reply func(w http.ResponseWriter, text string, tool bool)) (url string, bodies func() []string) {
 	var mu sync.Mutex
 	var got []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -27,15 +77,13 @@ func roadmapLLM(t *testing.T, block <-chan struct{}) (url string, bodies func() 
 		mu.Lock()
 		got = append(got, body)
 		mu.Unlock()
-		w.Header().Set("Content-Type", "text/event-stream")
-		text := ""
 		switch {
 		case strings.Contains(body, "Rank the pain points"):
-			text = `["slow search", "hard setup", "no export"]`
+			reply(w, `["slow search", "hard setup", "no export"]`, false)
 		case strings.Contains(body, "Gather evidence of pain points") && !strings.Contains(body, "downloads_total 42"):
-			fmt.Fprint(w, `data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"usage__usage_table","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`+"\n\n")
+			reply(w, "", true)
 		case strings.Contains(body, "Gather evidence of pain points"):
-			text = "Search is slow [1]. Setup is hard. Nothing exports."
+			reply(w, "Search is slow [1]. Setup is hard. Nothing exports.", false)
 		default:
 			if block != nil {
 				select {
@@ -44,13 +92,8 @@ func roadmapLLM(t *testing.T, block <-chan struct{}) (url string, bodies func() 
 					return
 				}
 			}
-			text = "## Headline\n\nQuire answers faster [1].\n"
+			reply(w, "## Headline\n\nQuire answers faster [1].\n", false)
 		}
-		if text != "" {
-			fmt.Fprintf(w, "data: %s\n\n", chunk(text))
-			fmt.Fprint(w, `data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\n")
-		}
-		fmt.Fprint(w, "data: [DONE]\n\n")
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
@@ -167,5 +210,61 @@ func TestRunUnknownWorkflowSuggests(t *testing.T) {
 	r := quire(t, t.TempDir(), "run", "roadmp")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "did you mean roadmap?") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestRunRoadmapOverBedrock runs the same workflow with the model behind
+// Bedrock's wire protocol (llm.endpoint_url pointing at a loopback
+// server), so the tool loop, fan-out and citations hold for both.
+func TestRunRoadmapOverBedrock(t *testing.T) {
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKIDRUNTEST", "AWS_SECRET_ACCESS_KEY": "runSecretNeverShown", "AWS_REGION": "us-east-1",
+		"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_PROFILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	home := agentHome(t)
+	url, bodies := roadmapBedrock(t)
+	cfg, base := roadmapEnv(t, home, url)
+	over := map[string]string{"QUIRE_LLM_PROVIDER": "bedrock", "QUIRE_LLM_BASE_URL": "", "QUIRE_LLM_ENDPOINT_URL": url,
+		"QUIRE_LLM_MODEL": "anthropic.claude-test", "QUIRE_LLM_REGION": "us-east-1"}
+	getenv := func(k string) string {
+		if v, ok := over[k]; ok {
+			return v
+		}
+		return base(k)
+	}
+	out := filepath.Join(home, "roadmap")
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), []string{"--config", cfg, "run", "roadmap", "--no-save", "--var", "product=Quire",
+		"--out", out, "--allow-tools", "usage.usage_table"}, strings.NewReader(""), &stdout, &stderr, getenv)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "→ usage.usage_table {}") || !strings.Contains(stderr.String(), "wrote 3 documents") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	if strings.Contains(stderr.String()+stdout.String(), "runSecretNeverShown") {
+		t.Error("the secret key reached the output")
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "prfaq-*.md"))
+	if len(files) != 3 {
+		t.Fatalf("%d PR/FAQ files: %v", len(files), files)
+	}
+	for _, f := range files {
+		if b, _ := os.ReadFile(f); !strings.Contains(string(b), "faster [1]") || !strings.Contains(string(b), "- [1] ") {
+			t.Errorf("%s not cited:\n%s", f, b)
+		}
+	}
+	// The tool's result went back to the model as a Bedrock toolResult.
+	var sawResult bool
+	for _, b := range bodies() {
+		if strings.Contains(b, `"toolResult"`) && strings.Contains(b, "downloads_total 42") {
+			sawResult = true
+		}
+	}
+	if !sawResult {
+		t.Error("no request carried the usage table back as a toolResult")
 	}
 }
