@@ -163,6 +163,25 @@ func isDocumentName(name string) bool {
 	return false
 }
 
+// Without drops the listed files whose absolute path is in abs (a
+// library's attachments, read through its entries instead) and reports
+// how many it dropped. Call it before Papers: it renumbers the units.
+func (f *Folder) Without(abs map[string]bool) int {
+	dir, err := filepath.Abs(f.dir)
+	if err != nil {
+		return 0
+	}
+	n := len(f.files)
+	f.files = slices.DeleteFunc(f.files, func(d docFile) bool {
+		if abs[filepath.Join(dir, filepath.FromSlash(d.rel))] {
+			f.size -= d.size
+			return true
+		}
+		return false
+	})
+	return n - len(f.files)
+}
+
 // Name is the folder path.
 func (f *Folder) Name() string { return f.dir }
 
@@ -210,6 +229,7 @@ func (f *Folder) Papers(ctx context.Context, from Cursor) iter.Seq2[Record, erro
 					return
 				}
 				if IsPDFName(file.rel) {
+					done := done // the loop moves on while this PDF is read
 					go func() {
 						rec, err := f.read(ctx, i, file, done)
 						ch <- result{rec, err}

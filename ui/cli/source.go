@@ -49,8 +49,9 @@ func ingestLimits(in config.Ingest) corpus.Limits {
 }
 
 // openSource turns one command-line argument into a source: an s3:// URL, a
-// BEIR collection folder, a folder of JSONL files, a folder of Markdown or
-// text papers, or one JSONL file (plain or gzip).
+// BEIR collection folder, a folder of JSONL files, a folder with reference
+// libraries at its top (refs.Shelf), a folder of Markdown, text or PDF
+// papers, a library file, or one JSONL file (plain or gzip).
 func openSource(ctx context.Context, spec string, o sourceOptions) (corpus.Source, error) {
 	src, err := openSourceKind(ctx, spec, o)
 	if err != nil {
@@ -63,6 +64,8 @@ func openSource(ctx context.Context, spec string, o sourceOptions) (corpus.Sourc
 		s.Limits, s.PDF = o.limits, o.pdf
 	case *refs.Library:
 		s.PDF = o.pdf
+	case *refs.Shelf:
+		s.SetReaders(o.pdf, o.limits)
 	}
 	return src, nil
 }
@@ -103,6 +106,11 @@ func openSourceKind(ctx context.Context, spec string, o sourceOptions) (corpus.S
 	}
 	if jsonl := jsonlFiles(spec); len(jsonl) > 0 && o.format != "folder" {
 		return corpus.OpenJSONL(jsonl, o.format, o.fieldMap, o.label)
+	}
+	if libs := refs.Libraries(spec); len(libs) > 0 && (o.format == "" || o.format == "auto") {
+		// A Zotero or JabRef export: the library's metadata, the PDFs'
+		// text. --format folder reads the files alone.
+		return refs.OpenShelf(spec, libs, o.label)
 	}
 	label := o.label
 	if label == "" {
