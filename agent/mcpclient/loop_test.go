@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/quire-research/quire/agent"
 	"github.com/quire-research/quire/agent/llm"
 	"github.com/quire-research/quire/agent/llm/bedrock"
+	"github.com/quire-research/quire/agent/llm/bedrock/bedrocktest"
 	"github.com/quire-research/quire/agent/llm/openai"
 	"github.com/quire-research/quire/config"
 	"github.com/quire-research/quire/corpus"
@@ -65,18 +65,11 @@ func (s *scripted) openai(w http.ResponseWriter, r *http.Request) {
 
 func (s *scripted) bedrock(w http.ResponseWriter, r *http.Request) {
 	n := s.record(r)
-	w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
-	w.WriteHeader(http.StatusOK)
-	enc := eventstream.NewEncoder()
+	send := bedrocktest.Events(w)
 	event := func(typ, payload string) {
-		var h eventstream.Headers
-		h.Set(":event-type", eventstream.StringValue(typ))
-		h.Set(":content-type", eventstream.StringValue("application/json"))
-		h.Set(":message-type", eventstream.StringValue("event"))
-		if err := enc.Encode(w, eventstream.Message{Headers: h, Payload: []byte(payload)}); err != nil {
+		if err := send(typ, payload); err != nil {
 			panic(err)
 		}
-		w.(http.Flusher).Flush()
 	}
 	event("messageStart", `{"role":"assistant"}`)
 	if n == 1 {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
+	"github.com/quire-research/quire/agent/llm/bedrock/bedrocktest"
 )
 
 // roadmapLLM scripts the model through the roadmap workflow: the gather
@@ -39,14 +39,9 @@ func roadmapLLM(t *testing.T, block <-chan struct{}) (url string, bodies func() 
 // stream.
 func roadmapBedrock(t *testing.T) (url string, bodies func() []string) {
 	return scriptedRoadmap(t, nil, func(w http.ResponseWriter, text string, tool bool) {
-		w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
-		enc := eventstream.NewEncoder()
+		send := bedrocktest.Events(w)
 		event := func(typ, payload string) {
-			var h eventstream.Headers
-			h.Set(":event-type", eventstream.StringValue(typ))
-			h.Set(":content-type", eventstream.StringValue("application/json"))
-			h.Set(":message-type", eventstream.StringValue("event"))
-			if err := enc.Encode(w, eventstream.Message{Headers: h, Payload: []byte(payload)}); err != nil {
+			if err := send(typ, payload); err != nil {
 				t.Error(err)
 			}
 		}
@@ -114,17 +109,25 @@ func roadmapEnv(t *testing.T, home, llmURL string) (cfg string, getenv func(stri
 	return cfg, func(k string) string { return envs[k] }
 }
 
+// runRoadmap runs `quire run roadmap` into out and fails t unless it
+// exits 0.
+func runRoadmap(t *testing.T, cfg, out string, getenv func(string) string) (stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	code := Run(context.Background(), []string{"--config", cfg, "run", "roadmap", "--no-save", "--var", "product=Quire",
+		"--out", out, "--allow-tools", "usage.usage_table"}, strings.NewReader(""), stdout, stderr, getenv)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	return stdout, stderr
+}
+
 func TestRunRoadmapWritesCitedPRFAQsAndIndex(t *testing.T) {
 	home := agentHome(t)
 	url, bodies := roadmapLLM(t, nil)
 	cfg, getenv := roadmapEnv(t, home, url)
 	out := filepath.Join(home, "roadmap")
-	var stdout, stderr bytes.Buffer
-	code := Run(context.Background(), []string{"--config", cfg, "run", "roadmap", "--no-save", "--var", "product=Quire",
-		"--out", out, "--allow-tools", "usage.usage_table"}, strings.NewReader(""), &stdout, &stderr, getenv)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
-	}
+	stdout, stderr := runRoadmap(t, cfg, out, getenv)
 	if !strings.Contains(stderr.String(), "→ usage.usage_table {}") {
 		t.Errorf("usage tool not called:\n%s", stderr.String())
 	}
@@ -168,8 +171,8 @@ func TestRunRoadmapWritesCitedPRFAQsAndIndex(t *testing.T) {
 	// --limit caps the fan-out.
 	out2 := filepath.Join(home, "roadmap2")
 	stderr.Reset()
-	code = Run(context.Background(), []string{"--config", cfg, "run", "roadmap", "--no-save", "--var", "product=Quire",
-		"--out", out2, "--limit", "1", "--allow-tools", "usage.usage_table"}, strings.NewReader(""), &stdout, &stderr, getenv)
+	code := Run(context.Background(), []string{"--config", cfg, "run", "roadmap", "--no-save", "--var", "product=Quire",
+		"--out", out2, "--limit", "1", "--allow-tools", "usage.usage_table"}, strings.NewReader(""), stdout, stderr, getenv)
 	if files, _ := filepath.Glob(filepath.Join(out2, "prfaq-*.md")); code != 0 || len(files) != 1 {
 		t.Errorf("--limit 1: exit %d, %d files\n%s", code, len(files), stderr.String())
 	}
@@ -236,12 +239,7 @@ func TestRunRoadmapOverBedrock(t *testing.T) {
 		return base(k)
 	}
 	out := filepath.Join(home, "roadmap")
-	var stdout, stderr bytes.Buffer
-	code := Run(context.Background(), []string{"--config", cfg, "run", "roadmap", "--no-save", "--var", "product=Quire",
-		"--out", out, "--allow-tools", "usage.usage_table"}, strings.NewReader(""), &stdout, &stderr, getenv)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
-	}
+	stdout, stderr := runRoadmap(t, cfg, out, getenv)
 	if !strings.Contains(stderr.String(), "→ usage.usage_table {}") || !strings.Contains(stderr.String(), "wrote 3 documents") {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
