@@ -144,7 +144,7 @@ func (c *Client) connect(ctx context.Context, s config.MCPServer) (*mcp.ClientSe
 		t = &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}
 	}
 	fail := func(err error) (*mcp.ClientSession, *serverLog, []remote, error) {
-		err = log.explain(err)
+		err = log.explain("", err)
 		log.close()
 		return nil, nil, nil, err
 	}
@@ -293,7 +293,7 @@ func (r remote) call(ctx context.Context, in json.RawMessage) (string, error) {
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return "", fmt.Errorf("%s: no answer within %v", r.name, r.timeout)
 		}
-		return "", r.log.explain(fmt.Errorf("%s: %v", r.name, oneLine(err.Error())))
+		return "", r.log.explain(r.name, errors.New(oneLine(err.Error())))
 	}
 	text := Text(res.Content)
 	if res.IsError {

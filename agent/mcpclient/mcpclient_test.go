@@ -269,7 +269,7 @@ func TestFailingServersAreReportedAndOthersWork(t *testing.T) {
 	// A crash is an error for that call, not a hang nor a panic, and it
 	// quotes what the server said last.
 	if _, err := r.Call(context.Background(), "good__crash", nil); err == nil || !strings.HasPrefix(err.Error(), "good.crash") ||
-		!strings.Contains(err.Error(), "its stderr ends: usage db: table locked by pid 42") {
+		!strings.Contains(err.Error(), "good.crash: usage db: table locked by pid 42 (") {
 		t.Errorf("crash: %v", err)
 	}
 }
@@ -287,7 +287,7 @@ func TestStartFailureQuotesStderr(t *testing.T) {
 	}
 	p := problems[0]
 	log := filepath.Join(dir, "mcp-py.log")
-	for _, want := range []string{"mcp server py:", "ModuleNotFoundError: No module named 'mcp'", "connecting with ***", "Bearer ***", "(all of it in " + log + ")"} {
+	for _, want := range []string{"mcp server py: ModuleNotFoundError: No module named 'mcp' (", "connecting with ***", "Bearer ***", "; all of it in " + log + ")"} {
 		if !strings.Contains(p, want) {
 			t.Errorf("problem lacks %q:\n%s", want, p)
 		}
@@ -304,7 +304,7 @@ func TestStartFailureQuotesStderr(t *testing.T) {
 	// A second start appends, and quotes only its own run.
 	broken.Args = []string{"-c", "echo second run failed >&2; exit 1"}
 	_, problems = connect(t, Options{Config: config.MCP{Servers: []config.MCPServer{broken}}, LogDir: dir})
-	if len(problems) != 1 || !strings.Contains(problems[0], "its stderr ends: second run failed (all") {
+	if len(problems) != 1 || !strings.Contains(problems[0], "mcp server py: second run failed (") || strings.Contains(problems[0], "before that") {
 		t.Errorf("second run: %q", problems)
 	}
 }

@@ -94,18 +94,33 @@ func (l *serverLog) lastWords() string {
 // tokens, key=value secrets and AWS access key IDs.
 var tokenish = regexp.MustCompile(`(?i)((?:bearer\s+|(?:token|secret|password|api[_-]?key)\s*[=:]\s*))\S+|AKIA[0-9A-Z]{16}`)
 
-// explain adds the server's last words and where the rest is to err.
-func (l *serverLog) explain(err error) error {
-	if l == nil || err == nil {
-		return err
+// explain puts the server's last stderr line before err, where a
+// one-line status bar still shows it, and the lines before it after;
+// name (a tool, or "") leads.
+func (l *serverLog) explain(name string, err error) error {
+	if err == nil {
+		return nil
 	}
-	if w := l.lastWords(); w != "" {
-		if l.temp {
-			return fmt.Errorf("%w; its stderr ends: %s", err, w)
-		}
-		return fmt.Errorf("%w; its stderr ends: %s (all of it in %s)", err, w, l.path)
+	lead := ""
+	if name != "" {
+		lead = name + ": "
 	}
-	return err
+	w := l.lastWords()
+	if w == "" {
+		return fmt.Errorf("%s%w", lead, err)
+	}
+	last, before := w, ""
+	if i := strings.LastIndex(w, " | "); i >= 0 {
+		last, before = w[i+3:], w[:i]
+	}
+	where := ""
+	if !l.temp {
+		where = "; all of it in " + l.path
+	}
+	if before != "" {
+		return fmt.Errorf("%s%s (%w; its stderr before that: %s%s)", lead, last, err, before, where)
+	}
+	return fmt.Errorf("%s%s (%w%s)", lead, last, err, where)
 }
 
 func (l *serverLog) close() {
