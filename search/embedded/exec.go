@@ -93,6 +93,8 @@ type plan struct {
 	// seq is the free text's analysed terms in order, repeats kept: its
 	// neighbours are the bigrams passage rescoring looks for (rerank.go).
 	seq []string
+	// best holds the text of each rescored hit's best passage.
+	best map[hitKey]string
 }
 
 func (x *Index) snapshot() (*scorch.IndexSnapshot, error) {

@@ -135,6 +135,18 @@ func (m *lexMatches) items(top []scored) ([]fusion.Item, error) {
 	return items, nil
 }
 
+// BestPassages gives the text of the best passage of each paper whose BM25
+// score was taken from its passages, "" for the others (hybrid.Passages).
+func (m *lexMatches) BestPassages(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		if at, ok := m.h.where[id]; ok {
+			out[i] = at.p.best[hitKey{at.s.seg, at.s.local}]
+		}
+	}
+	return out
+}
+
 // Expand builds the RM3 relevance model (expand.go).
 func (m *lexMatches) Expand(ctx context.Context, text string, feedback []string) ([]hybrid.Term, error) {
 	ets, err := m.lx.p.expansion(text, feedback)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
+	"github.com/quire-research/quire/search/embed/local"
 	"github.com/quire-research/quire/search/hybrid"
 )
 
@@ -52,7 +53,9 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 		}
 		x.vec.mu.RUnlock()
 	}
-	res, err := hybrid.Plan(ctx, req, newLexHalf(x, snap), vec, emb, x.policy(mode))
+	pol := x.policy(mode)
+	pol.PassageVectors = pol.PassageVectors && inProcess(emb)
+	res, err := hybrid.Plan(ctx, req, newLexHalf(x, snap), vec, emb, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +84,26 @@ func (x *Index) policy(mode string) hybrid.Policy {
 		Feedback: x.opts.Feedback, FeedbackWeight: feedbackWeight, Fusion: x.opts.Fusion}
 	if mode == search.ModeHybrid {
 		p.Fusion, p.Expand = x.fusionFor(x.calibration())
+		p.PassageVectors = true // where the embedder allows (inProcess)
 	}
 	return p
+}
+
+// inProcess reports whether e computes vectors here (the local model or a
+// Model2Vec file) rather than over the network, where embedding each
+// query's best passages would add a round trip and a bill.
+func inProcess(e embed.Embedder) bool {
+	for e != nil {
+		switch t := e.(type) {
+		case *local.Model, *embed.Model2Vec:
+			return true
+		case interface{ Unwrap() embed.Embedder }:
+			e = t.Unwrap()
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // HasVectors reports whether vector and hybrid searches can run.

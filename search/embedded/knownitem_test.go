@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/pdf"
@@ -17,7 +19,8 @@ import (
 // A known-item test on the shared real PDFs: a sentence from a paper's
 // body must find that paper first, and the hit's best passage must hold
 // the sentence. Sentences are drawn at random (fixed seed) from
-// paragraphs of 12 to 40 words. Logged, not asserted: a measurement.
+// paragraphs of 12 to 40 words. Logged, not asserted: a measurement (and
+// its latencies, on a machine busy with nothing else).
 func TestKnownItemPDFs(t *testing.T) {
 	if os.Getenv("QUIRE_MEASURE") == "" {
 		t.Skip("a measurement over 110 real PDFs: set QUIRE_MEASURE=1 to run it")
@@ -56,6 +59,7 @@ func TestKnownItemPDFs(t *testing.T) {
 	space := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	for _, mode := range []string{search.ModeBM25, search.ModeHybrid} {
 		var n, first, inPassage int
+		var took []time.Duration
 		for _, p := range papers {
 			cands := sentence.FindAllString(p.FullText, -1)
 			for range min(3, len(cands)) {
@@ -69,10 +73,12 @@ func TestKnownItemPDFs(t *testing.T) {
 					continue
 				}
 				req.Mode, req.Passages = mode, true
+				start := time.Now()
 				res, err := x.Search(ctx, req)
 				if err != nil {
 					t.Fatal(err)
 				}
+				took = append(took, time.Since(start))
 				n++
 				if len(res.Hits) > 0 && res.Hits[0].ID == p.ID {
 					first++
@@ -86,7 +92,9 @@ func TestKnownItemPDFs(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%s: %d sentences from %d PDFs: paper first %d (%.1f%%), its best passage holds the sentence %d (%.1f%%)",
-			mode, n, len(papers), first, 100*float64(first)/float64(n), inPassage, 100*float64(inPassage)/float64(n))
+		slices.Sort(took)
+		t.Logf("%s: %d sentences from %d PDFs: paper first %d (%.1f%%), its best passage holds the sentence %d (%.1f%%); latency p50 %v, p99 %v",
+			mode, n, len(papers), first, 100*float64(first)/float64(n), inPassage, 100*float64(inPassage)/float64(n),
+			took[len(took)/2].Round(time.Millisecond), took[len(took)*99/100].Round(time.Millisecond))
 	}
 }

@@ -38,6 +38,13 @@ type bestPassage struct {
 	body    float64 // the paper's whole-body clause score
 	passage float64 // its best passage's score, before passageWeight
 	length  int     // the passage's analysed tokens
+	text    string  // the passage, for the vector half (BestPassages)
+}
+
+// hitKey names a hit within one plan's snapshot.
+type hitKey struct {
+	seg   int
+	local uint64
 }
 
 // rerankPassages rescores top[:passageRerankDepth] in place and re-sorts
@@ -66,8 +73,12 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
 	if err != nil {
 		return err
 	}
+	if p.best == nil {
+		p.best = make(map[hitKey]string, n)
+	}
 	for i, b := range best {
 		if b.length > 0 {
+			p.best[hitKey{top[i].seg, top[i].local}] = b.text
 			top[i].score += b.passage - b.body
 		}
 	}
@@ -118,7 +129,10 @@ func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
 	}
 	chunks := corpus.ChunkPaper(paper, corpus.ChunkOptions{})
 	lens := make([]int, 0, len(chunks))
-	type span struct{ lo, hi int } // token indexes [lo, hi)
+	type span struct {
+		lo, hi int // token indexes [lo, hi)
+		text   string
+	}
 	spans := make([]span, 0, len(chunks))
 	for _, c := range chunks {
 		if c.Start < 0 || c.End > len(paper.FullText) || c.Start >= c.End || paper.FullText[c.Start:c.End] != c.Text {
@@ -127,7 +141,7 @@ func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
 		lo, _ := slices.BinarySearch(starts, c.Start)
 		hi, _ := slices.BinarySearch(starts, c.End)
 		if hi > lo {
-			spans = append(spans, span{lo, hi})
+			spans = append(spans, span{lo, hi, c.Text})
 			lens = append(lens, hi-lo)
 		}
 	}
@@ -168,7 +182,7 @@ func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
 			sc += p.bm25(bigramWeight*passageWeight*idf, float64(n), length, avg)
 		}
 		if sc > out.passage {
-			out.passage, out.length = sc, s.hi-s.lo
+			out.passage, out.length, out.text = sc, s.hi-s.lo, s.text
 		}
 	}
 	return out

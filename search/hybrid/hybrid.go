@@ -143,6 +143,13 @@ type Vectors interface {
 	Vectors(ctx context.Context, ids []string) ([][]float32, error)
 }
 
+// Passages is implemented by Matches whose BM25 ranking scored papers by
+// their best passage. BestPassages gives that passage's text for each id,
+// "" where there is none.
+type Passages interface {
+	BestPassages(ids []string) []string
+}
+
 // Vector is one paper's embedding.
 type Vector struct {
 	ID  string

@@ -32,6 +32,8 @@ type memLex struct {
 	counted []string
 	// pages makes Match's answers PageRankers.
 	pages bool
+	// passages are the papers' best passages, by id, for BestPassages.
+	passages map[string]string
 }
 
 func newMemLex(papers []corpus.Paper) *memLex {
@@ -133,6 +135,14 @@ func (m *memMatches) score(p *corpus.Paper) float64 {
 		}
 	}
 	return s
+}
+
+func (m *memMatches) BestPassages(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = m.l.passages[id]
+	}
+	return out
 }
 
 func (m *memMatches) Total() uint64 { return uint64(len(m.hits)) }
@@ -302,14 +312,6 @@ func (v *memVec) Vectors(ctx context.Context, ids []string) ([][]float32, error)
 		}
 	}
 	return out, nil
-}
-
-func dot(a, b []float32) float64 {
-	var s float64
-	for i := range a {
-		s += float64(a[i]) * float64(b[i])
-	}
-	return s
 }
 
 // memEmbedder embeds a text as counts of a few vocabulary words,

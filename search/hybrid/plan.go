@@ -1,6 +1,7 @@
 package hybrid
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -68,6 +69,8 @@ type run struct {
 	vecItems []fusion.Item
 	fused    []fusion.Fused
 	added    []string // expansion terms the query did not have
+	// passageVec caches the vectors of BM25's best passages by paper.
+	passageVec map[string][]float32
 }
 
 // parse reads what the stages need from the request.
@@ -238,7 +241,79 @@ func (r *run) rankVectors(ctx context.Context) ([]fusion.Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vector search: %w", err)
 	}
+	if r.mode == search.ModeHybrid && r.pol.PassageVectors {
+		return r.passageVectors(ctx, q, items)
+	}
 	return items, nil
+}
+
+// passageVectors lets the vector half see the full text, which paper
+// vectors (title and abstract) do not: each BM25 hit's best passage is
+// embedded and the paper scored by the nearer of its own vector and that
+// passage's. A sentence from a paper's body then agrees in both halves
+// instead of the vector half pulling toward papers whose abstracts are
+// about the same subject. The passages are the ones BM25 chose, so this
+// ranks what BM25 found and adds no paper outside its hits.
+func (r *run) passageVectors(ctx context.Context, q []float32, items []fusion.Item) ([]fusion.Item, error) {
+	ps, ok := r.m.(Passages)
+	if !ok || len(r.lexItems) == 0 {
+		return items, nil
+	}
+	if r.passageVec == nil {
+		r.passageVec = map[string][]float32{}
+	}
+	var ids []string
+	for _, it := range r.lexItems {
+		if _, done := r.passageVec[it.ID]; !done {
+			ids = append(ids, it.ID)
+		}
+	}
+	var todo, texts []string
+	for i, t := range ps.BestPassages(ids) {
+		if t != "" {
+			todo, texts = append(todo, ids[i]), append(texts, t)
+		}
+	}
+	if len(texts) > 0 {
+		vs, err := r.emb.Embed(ctx, texts, embed.Passage)
+		if err == nil && len(vs) != len(texts) {
+			err = fmt.Errorf("%d vectors for %d passages", len(vs), len(texts))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("embed passages with %s: %w", r.emb.Name(), err)
+		}
+		for i, id := range todo {
+			r.passageVec[id] = vs[i]
+		}
+	}
+	at := make(map[string]int, len(items))
+	for i, it := range items {
+		at[it.ID] = i
+	}
+	out := slices.Clone(items)
+	for _, it := range r.lexItems {
+		v := r.passageVec[it.ID]
+		if v == nil {
+			continue
+		}
+		s := dot(q, v)
+		if i, ok := at[it.ID]; !ok {
+			at[it.ID] = len(out)
+			out = append(out, fusion.Item{ID: it.ID, Score: s})
+		} else if s > out[i].Score {
+			out[i].Score = s
+		}
+	}
+	slices.SortStableFunc(out, func(a, b fusion.Item) int { return cmp.Compare(b.Score, a.Score) })
+	return out, nil
+}
+
+func dot(a, b []float32) float64 {
+	var s float64
+	for i := range min(len(a), len(b)) {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
 }
 
 // feedback adds the vectors of the Policy.Feedback best BM25 hits to the

@@ -462,3 +462,64 @@ func TestRestrict(t *testing.T) {
 		t.Errorf("Restrict is not idempotent: %q then %q", r.String(), r2.String())
 	}
 }
+
+// With PassageVectors a BM25 hit's best passage scores it on the vector
+// half: a paper with no vector of its own gains a rank there, one whose
+// passage is nearer the query rises, and a farther passage never lowers
+// a paper's own score.
+func TestPassageVectors(t *testing.T) {
+	run := func(on bool) (*fixture, map[string]*search.Explain) {
+		f := newFixture()
+		f.pol.Feedback = 0
+		f.pol.Fusion.Weight = 1
+		f.pol.PassageVectors = on
+		delete(f.vec.vecs, "p1") // graph neural networks
+		f.lex.passages = map[string]string{
+			"p1": "graph protein",       // as near the query as p3's title
+			"p2": "quantum",             // farther than p2's title
+			"p6": "graph protein graph", // not a BM25 hit: never asked
+		}
+		res := f.plan(t, "graph protein", search.ModeHybrid, 8)
+		ex := map[string]*search.Explain{}
+		for _, h := range res.Hits {
+			ex[h.ID] = h.Explain
+		}
+		return f, ex
+	}
+
+	f, off := run(false)
+	if off["p1"] != nil && off["p1"].VectorRank != 0 {
+		t.Errorf("off: p1 has no vector but vector rank %d", off["p1"].VectorRank)
+	}
+	if len(f.emb.texts) != 1 {
+		t.Errorf("off: embedded %q, want only the query", f.emb.texts)
+	}
+
+	f, on := run(true)
+	if on["p1"] == nil || on["p1"].VectorRank != 2 || on["p1"].VectorScore < 0.999 {
+		t.Errorf("on: p1 explained %+v, want vector rank 2 with its passage's score 1", on["p1"])
+	}
+	if on["p3"].VectorRank != 1 {
+		t.Errorf("on: p3 vector rank %d, want 1 (its own vector, ahead of the tie)", on["p3"].VectorRank)
+	}
+	if got, want := on["p2"].VectorScore, off["p2"].VectorScore; got != want {
+		t.Errorf("on: p2 vector score %v, want its own %v (the passage is farther)", got, want)
+	}
+	for _, s := range f.emb.texts {
+		if strings.Contains(s, "graph protein graph") {
+			t.Errorf("embedded p6's passage %q though p6 is no BM25 hit", s)
+		}
+	}
+	if !slices.Contains(f.emb.texts, "graph protein") || !slices.Contains(f.emb.texts, "quantum") {
+		t.Errorf("on: embedded %q, want the BM25 hits' passages", f.emb.texts)
+	}
+
+	// Vector mode has no BM25 hits to take passages from.
+	f = newFixture()
+	f.pol.PassageVectors = true
+	f.lex.passages = map[string]string{"p1": "graph protein"}
+	f.plan(t, "graph protein", search.ModeVector, 8)
+	if len(f.emb.texts) != 1 {
+		t.Errorf("vector mode embedded %q, want only the query", f.emb.texts)
+	}
+}

@@ -22,6 +22,10 @@ type Policy struct {
 	// Expand runs the expansion round in hybrid mode (RM3 from the best
 	// fused papers): set where the vector half is the stronger one.
 	Expand bool
+	// PassageVectors scores a hybrid search's BM25 hits on the vector half
+	// by their best passage too (see passageVectors): set where embedding
+	// a few dozen passages a query is cheap, as with a local embedder.
+	PassageVectors bool
 }
 
 // ExpandDocs is how many of the best fused papers the expansion round's
