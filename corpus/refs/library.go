@@ -149,4 +149,23 @@ func (l *Library) Papers(ctx context.Context, from corpus.Cursor) iter.Seq2[corp
 	}
 }
 
+// Entries parses the library without reading its attachments: each
+// entry's paper (metadata only) and attached files, made absolute. An
+// unreadable file is an error; bad entries are left to Papers to report.
+func (l *Library) Entries() ([]Entry, error) {
+	data, err := os.ReadFile(l.path)
+	if err != nil {
+		return nil, fmt.Errorf("library: %w", err)
+	}
+	entries, _ := l.parse(l.path, data)
+	for i := range entries {
+		for j, f := range entries[i].Files {
+			if abs, err := filepath.Abs(f); err == nil {
+				entries[i].Files[j] = abs
+			}
+		}
+	}
+	return entries, nil
+}
+
 func lineCount(data []byte) int { return bytes.Count(data, []byte("\n")) + 1 }

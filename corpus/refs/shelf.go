@@ -51,14 +51,10 @@ func OpenShelf(dir string, libs []string, source string) (*Shelf, error) {
 			return nil, err
 		}
 		s.libs = append(s.libs, l)
-		if data, err := os.ReadFile(path); err == nil {
-			entries, _ := l.parse(path, data) // bad entries are reported by Papers
-			for _, e := range entries {
-				for _, f := range e.Files {
-					if abs, err := filepath.Abs(f); err == nil {
-						attached[abs] = true
-					}
-				}
+		entries, _ := l.Entries() // an unreadable library is reported by Papers
+		for _, e := range entries {
+			for _, f := range e.Files {
+				attached[f] = true
 			}
 		}
 	}

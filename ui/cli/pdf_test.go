@@ -4,8 +4,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/quire-research/quire/search"
 )
 
 // vignettes is the shared folder of real PDFs, or a skip.
@@ -107,4 +110,65 @@ func TestIngestPDFWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.eventually("heteroskedasticity")
+}
+
+// A watched Zotero-style folder: the library's entries are the papers,
+// with their attached PDFs' text, and an attached PDF is no paper of its
+// own. Editing the library re-reads it: a new title (the text kept), a
+// PDF newly attached, a bad entry saved mid-edit (nothing deleted), and
+// an entry gone (its PDF a paper of its own again).
+func TestIngestPDFWatchLibrary(t *testing.T) {
+	src := vignettes(t)
+	home, dir := t.TempDir(), t.TempDir()
+	seedFolder(t, dir, 60, rand.New(rand.NewPCG(7, 8)))
+	for from, to := range map[string]string{"zoo--zoo.pdf": "zoo.pdf", "sandwich--sandwich.pdf": "sandwich.pdf"} {
+		data, err := os.ReadFile(filepath.Join(src, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "files"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "files", to), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zoo := func(title string) string {
+		return "@article{zeileis2004zoo,\n  title = {" + title + "},\n  author = {Zeileis, Achim},\n  year = {2005},\n  file = {:files/zoo.pdf:PDF}\n}\n"
+	}
+	sandwich := func(title string) string {
+		return "@article{zeileis2006sandwich,\n  title = {" + title + "},\n  year = {2006},\n  file = {files/sandwich.pdf}\n}\n"
+	}
+	lib := filepath.Join(dir, "lib.bib")
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(lib, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(zoo("Zookeeping for time series"))
+	w := startWatch(t, home, dir)
+	r := reader{t, indexDirOf(home)}
+	r.eventually("zookeeping", "zeileis2004zoo")
+	r.eventually("zooreg", "zeileis2004zoo")
+	r.eventually("heteroskedasticity", "files/sandwich")
+
+	write(zoo("A menagerie of time series") + "\n" + sandwich("Sandwich estimators"))
+	r.eventually("menagerie", "zeileis2004zoo")
+	r.eventually("zookeeping")
+	r.eventually("zooreg", "zeileis2004zoo") // the text, kept from the index
+	r.eventually("heteroskedasticity", "zeileis2006sandwich")
+
+	// Mid-edit: the zoo entry cut, a broken one pasted. Nothing goes.
+	write("@article{broken,\n  title = {No closing brace,\n\n" + sandwich("Carnival of estimators"))
+	r.eventually("carnival", "zeileis2006sandwich")
+	w.waitErr(t, "lib.bib:1")
+	if got, _ := r.ids("menagerie", search.ModeBM25); !slices.Equal(got, []string{"zeileis2004zoo"}) {
+		t.Errorf("a bad entry in the library deleted the others: menagerie finds %v", got)
+	}
+
+	write(sandwich("Carnival of estimators"))
+	r.eventually("menagerie")
+	r.eventually("zooreg", "files/zoo")
+	r.eventually("heteroskedasticity", "zeileis2006sandwich")
 }

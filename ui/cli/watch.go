@@ -9,18 +9,21 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/corpus/refs"
 	"github.com/quire-research/quire/corpus/watch"
 	"github.com/quire-research/quire/search"
 )
 
 // 'quire ingest --watch DIR' keeps an index in step with a folder of
-// Markdown and text papers (docs/watch.md).
+// Markdown, text and PDF papers and reference libraries (docs/watch.md,
+// docs/libraries.md).
 //
 // The watcher holds the index only while it writes a batch (a lease, see
 // lease.go) and takes no new batch during the readers' gap after it:
@@ -37,6 +40,20 @@ type manifestEntry struct {
 	ID      string    `json:"id"`
 	Size    int64     `json:"size"`
 	ModTime time.Time `json:"mtime"`
+	// Library marks a reference library; IDs are its entries' papers.
+	Library bool     `json:"library,omitempty"`
+	IDs     []string `json:"ids,omitempty"`
+	// Via is the library one of whose entries attaches this file: ID is
+	// that entry's paper, which has the file's text.
+	Via string `json:"via,omitempty"`
+}
+
+// applyState is one batch being built from settled changes.
+type applyState struct {
+	b       *search.Batch
+	c       watchCommit
+	next    map[string]*manifestEntry // by file; nil: gone
+	deleted map[string]bool           // paper IDs
 }
 
 type watchRun struct {
@@ -46,6 +63,9 @@ type watchRun struct {
 	label string
 	lim   corpus.Limits
 	pdf   corpus.PDFReader // started on the first PDF met
+	// attached maps each file a library entry attaches (relative) to
+	// that entry (watchlib.go).
+	attached map[string]attachment
 	// manifest maps each document file (slash-separated, relative to dir)
 	// to what was indexed from it. Saved after every commit, so it never
 	// claims more than the index holds; what it misses is redone (upserts
@@ -97,10 +117,11 @@ func (r *watchRun) run(ctx context.Context) error {
 	defer r.lease.close()
 	// The watch starts before the catch-up, so nothing written meanwhile
 	// is missed (it may be indexed twice: upserts).
-	w, err := watch.New(ctx, r.dir, watch.Options{})
+	w, err := watch.New(ctx, r.dir, watch.Options{Match: watchMatch})
 	if err != nil {
 		return err
 	}
+	r.findAttachments()
 	defer func() { <-w.Done() }()
 	err = r.catchUp(ctx, w.Files())
 	// Readers may open the index until the first change settles.
@@ -207,11 +228,22 @@ func (r *watchRun) firstIngest(ctx context.Context, files map[string]watch.Stat)
 	if err != nil {
 		return err
 	}
-	src, err := corpus.NewFolder(r.dir, r.label)
-	if err != nil {
-		return err
+	var src corpus.Source
+	if libs := refs.Libraries(r.dir); len(libs) > 0 {
+		s, err := refs.OpenShelf(r.dir, libs, r.f.label)
+		if err != nil {
+			return err
+		}
+		s.SetReaders(r.pdf, r.lim)
+		src = s
+	} else {
+		f, err := corpus.NewFolder(r.dir, r.label)
+		if err != nil {
+			return err
+		}
+		f.Limits, f.PDF = r.lim, r.pdf
+		src = f
 	}
-	src.Limits, src.PDF = r.lim, r.pdf
 	if _, err := ingestOne(r.e, x, src, r.f, nil); err != nil {
 		return err
 	}
@@ -219,14 +251,22 @@ func (r *watchRun) firstIngest(ctx context.Context, files map[string]watch.Stat)
 		return err
 	}
 	for rel, st := range files {
-		p, err := r.read(rel)
-		id := ""
-		if err == nil {
-			id = p.ID
+		en := manifestEntry{Size: st.Size, ModTime: st.ModTime}
+		if a, ok := r.attached[rel]; ok {
+			en.ID, en.Via = a.id, a.lib
+		} else if libraryName(rel) {
+			if es, _, err := r.entries(rel); err == nil && refs.IsLibrary(r.abs(rel)) {
+				en.Library = true
+				for _, e := range es {
+					en.IDs = append(en.IDs, e.Paper.ID)
+				}
+			}
+		} else if p, err := r.read(rel); err == nil {
+			en.ID = p.ID
 		}
 		// A file that failed is recorded too (without an ID): it is read
 		// again when it changes, not at every start.
-		r.manifest[rel] = manifestEntry{ID: id, Size: st.Size, ModTime: st.ModTime}
+		r.manifest[rel] = en
 	}
 	return nil
 }
@@ -277,20 +317,27 @@ func (r *watchRun) abs(rel string) string { return filepath.Join(r.dir, filepath
 // records it in the manifest and the watch file. A file that cannot be
 // read or decoded is reported and left out; the rest of the batch goes on.
 func (r *watchRun) apply(ctx context.Context, changes []watch.Change) error {
-	b := &search.Batch{}
-	var c watchCommit
-	next := make(map[string]*manifestEntry, len(changes)) // nil: removed
-	deleted := map[string]bool{}
+	st := &applyState{b: &search.Batch{}, next: make(map[string]*manifestEntry, len(changes)), deleted: map[string]bool{}}
+	b, c, next, deleted := st.b, &st.c, st.next, st.deleted
 	for _, ch := range changes {
 		c.LastWrite = maxTime(c.LastWrite, ch.Settled)
+	}
+	changes, err := r.libraries(ctx, changes, st)
+	if err != nil {
+		return err
+	}
+	for _, ch := range changes {
 		old, had := r.manifest[ch.Rel]
+		if old.Via != "" {
+			had = false // its ID is its library entry's, which stays
+		}
 		if ch.Op == watch.Remove {
-			if had {
+			if _, known := r.manifest[ch.Rel]; known {
 				next[ch.Rel] = nil
-				if old.ID != "" {
-					deleted[old.ID] = true
-					c.Removed++
-				}
+			}
+			if had && old.ID != "" {
+				deleted[old.ID] = true
+				c.Removed++
 			}
 			continue
 		}
@@ -366,20 +413,22 @@ func (r *watchRun) apply(ctx context.Context, changes []watch.Change) error {
 		}
 	}
 	if r.onCommit != nil {
-		r.onCommit(c)
+		r.onCommit(*c)
 	}
 	return nil
 }
 
-// idStillUsed reports whether another file (after this batch) holds id.
+// idStillUsed reports whether another file (after this batch) holds id:
+// a document's paper, or a library's entry.
 func (r *watchRun) idStillUsed(id string, next map[string]*manifestEntry) bool {
+	holds := func(en *manifestEntry) bool { return en.ID == id || slices.Contains(en.IDs, id) }
 	for _, en := range next {
-		if en != nil && en.ID == id {
+		if en != nil && holds(en) {
 			return true
 		}
 	}
 	for rel, en := range r.manifest {
-		if _, changing := next[rel]; !changing && en.ID == id {
+		if _, changing := next[rel]; !changing && holds(&en) {
 			return true
 		}
 	}
