@@ -80,18 +80,22 @@ func (m *Model) renderReader() tea.Cmd {
 	}
 }
 
-func (m *Model) onReader(msg readerMsg) {
+// onReader takes a rendered paper and reports whether it replaced the
+// same paper rendered for another width (the window was resized).
+func (m *Model) onReader(msg readerMsg) (resized bool) {
 	if msg.seq != m.reader.seq {
-		return
+		return false
 	}
 	m.reader.loading = false
 	m.reader.err = msg.err
 	if msg.err != nil {
-		return
+		return false
 	}
+	resized = m.reader.lines != nil && m.reader.paper != nil && m.reader.paper.ID == msg.id && m.reader.width != msg.width
 	m.reader.paper, m.reader.lines, m.reader.width, m.reader.style = msg.paper, msg.lines, msg.width, msg.style
 	m.reader.locate()
 	m.reader.toPassage()
+	return resized
 }
 
 // previewSelected shows the selected hit in the reader when the detail

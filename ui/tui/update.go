@@ -56,7 +56,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.papers = msg.stats.Papers
 		}
 	case readerMsg:
-		m.onReader(msg)
+		if m.onReader(msg) {
+			// Rendered again for a new size: repaint the whole screen, as
+			// the terminal may still hold cells of the frames drawn while
+			// the window was changing (seen in tmux as stray "…" at the
+			// right edge).
+			return m, tea.ClearScreen
+		}
 	case indexChangesMsg:
 		return m, m.onIndexChanges(msg)
 	case refreshedMsg:
