@@ -159,12 +159,16 @@ func TestIngestPDFWatchLibrary(t *testing.T) {
 	r.eventually("zooreg", "zeileis2004zoo") // the text, kept from the index
 	r.eventually("heteroskedasticity", "zeileis2006sandwich")
 
-	// Mid-edit: the zoo entry cut, a broken one pasted. Nothing goes.
+	// Mid-edit: the zoo entry cut, a broken one pasted. Nothing goes, and
+	// zoo.pdf does not become a paper of its own meanwhile.
 	write("@article{broken,\n  title = {No closing brace,\n\n" + sandwich("Carnival of estimators"))
 	r.eventually("carnival", "zeileis2006sandwich")
 	w.waitErr(t, "lib.bib:1")
 	if got, _ := r.ids("menagerie", search.ModeBM25); !slices.Equal(got, []string{"zeileis2004zoo"}) {
 		t.Errorf("a bad entry in the library deleted the others: menagerie finds %v", got)
+	}
+	if got, _ := r.ids("zooreg", search.ModeBM25); !slices.Equal(got, []string{"zeileis2004zoo"}) {
+		t.Errorf("while the library has a bad entry its attachments must stay its own: zooreg finds %v", got)
 	}
 
 	write(sandwich("Carnival of estimators"))

@@ -131,7 +131,7 @@ func (r *watchRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(r.e.stdout, "watching %s (%d papers); Ctrl-C to stop\n", r.dir, len(r.manifest))
+	fmt.Fprintf(r.e.stdout, "watching %s (%d papers); Ctrl-C to stop\n", r.dir, r.papers())
 	// The loop ends only with an error (Ctrl-C included); a failed
 	// release is reported beside it.
 	err = r.loop(ctx, w)
@@ -416,6 +416,20 @@ func (r *watchRun) apply(ctx context.Context, changes []watch.Change) error {
 		r.onCommit(*c)
 	}
 	return nil
+}
+
+// papers counts the papers the manifest's files gave.
+func (r *watchRun) papers() int {
+	ids := map[string]bool{}
+	for _, en := range r.manifest {
+		if en.ID != "" {
+			ids[en.ID] = true
+		}
+		for _, id := range en.IDs {
+			ids[id] = true
+		}
+	}
+	return len(ids)
 }
 
 // idStillUsed reports whether another file (after this batch) holds id:

@@ -209,6 +209,15 @@ func (r *watchRun) readLibrary(ctx context.Context, lib string, st *applyState) 
 
 	now := map[string]attachment{}
 	r.attach(lib, es, now)
+	if !clean {
+		// A bad entry's files stay attached until it parses again, or
+		// they would be indexed twice meanwhile.
+		for rel, a := range r.attached {
+			if _, ok := now[rel]; a.lib == lib && !ok {
+				now[rel] = a
+			}
+		}
+	}
 	var freed []watch.Change
 	for rel, a := range r.attached {
 		if _, still := now[rel]; a.lib != lib || still {
