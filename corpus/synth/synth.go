@@ -38,6 +38,10 @@ type Options struct {
 	// the same whatever StartID a run begins at, so shards made with
 	// StartID 0 and 1,000,000 join into one larger corpus.
 	StartID int
+	// FullText gives every paper a body (see body): numbered sections of
+	// paragraphs, about 5,000 words. Everything else about a paper is the
+	// same as without it.
+	FullText bool
 }
 
 // Source is the Paper.Source of every generated paper.
@@ -57,6 +61,7 @@ func Generate(o Options, yield func(corpus.Paper) error) error {
 		return err
 	}
 	g := newGenerator(o.Seed)
+	g.fullText = o.FullText
 	for n := o.StartID; n < o.StartID+o.Papers; n++ {
 		if err := yield(g.paper(n)); err != nil {
 			return err
@@ -79,6 +84,7 @@ func WriteJSONL(w io.Writer, o Options, progress func(done int)) error {
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	g := newGenerator(o.Seed)
+	g.fullText = o.FullText
 	var line []byte
 	for i := range o.Papers {
 		p := g.paper(o.StartID + i)
@@ -109,6 +115,9 @@ type generator struct {
 	picks []int
 	order []int
 	focus [3]string // the terms this paper is mostly about
+	// fullText makes bodies too; body is their scratch buffer.
+	fullText bool
+	body     []byte
 }
 
 func newGenerator(seed int64) *generator {
@@ -149,7 +158,60 @@ func (g *generator) paper(n int) corpus.Paper {
 		g.focus[i] = t.terms[t.termPick.sample(g.pcg)]
 	}
 	p.Title, p.Abstract = g.prose(t)
+	if g.fullText {
+		// Drawn last, so the rest of the paper is as without a body.
+		g.body = g.fullBody(g.body[:0], t)
+		p.FullText = string(g.body)
+	}
 	return p
+}
+
+// sectionNames are the body's section titles, in order; a paper has the
+// first and last and a run of the middle ones.
+var sectionNames = []string{"Introduction", "Background", "Related Work", "Problem Setting", "Method",
+	"Data", "Experimental Setup", "Results", "Ablations", "Analysis", "Limitations", "Discussion", "Conclusion"}
+
+// fullBody writes 7–10 numbered sections ("3 Method") of 4–8 paragraphs of
+// 5–9 sentences, drawn from the abstract's sentence patterns, about 5,000
+// words: some 30 passages at the chunker's 256 tokens, as a real paper
+// gives. Each section moves two of the paper's three focus terms, so its
+// passages differ from one another as a real paper's sections do, while
+// the first focus term runs through the whole paper.
+func (g *generator) fullBody(b []byte, t *topic) []byte {
+	n := 7 + g.intn(4)
+	mid := sectionNames[1 : len(sectionNames)-1]
+	skip := g.intn(len(mid) - (n - 2) + 1)
+	for s := range n {
+		name := sectionNames[0]
+		switch {
+		case s == n-1:
+			name = sectionNames[len(sectionNames)-1]
+		case s > 0:
+			name = mid[skip+s-1]
+		}
+		for i := 1; i < len(g.focus); i++ {
+			g.focus[i] = t.terms[t.termPick.sample(g.pcg)]
+		}
+		if s > 0 {
+			b = append(b, "\n\n"...)
+		}
+		b = strconv.AppendInt(b, int64(s+1), 10)
+		b = append(b, ' ')
+		b = append(b, name...)
+		for range 4 + g.intn(5) {
+			b = append(b, "\n\n"...)
+			for k := range 5 + g.intn(5) {
+				if k > 0 {
+					b = append(b, ' ')
+				}
+				pats := g.m.stages[g.intn(len(g.m.stages))]
+				start := len(b)
+				b = g.fill(b, t, pats[g.intn(len(pats))])
+				b[start] = upper(b[start])
+			}
+		}
+	}
+	return b
 }
 
 // identifiers makes the ID, DOI and URL as parts of one string: one

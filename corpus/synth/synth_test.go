@@ -317,3 +317,55 @@ func BenchmarkGenerate(b *testing.B) {
 type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// Full text adds a body and changes nothing else; the body has the
+// numbered sections the chunker finds, paragraphs, and about as many
+// passages as a real paper.
+func TestFullText(t *testing.T) {
+	t.Parallel()
+	plain := generateAll(t, Options{Papers: 60, Seed: 3})
+	full := generateAll(t, Options{Papers: 60, Seed: 3, FullText: true})
+	again := writeAll(t, Options{Papers: 60, Seed: 3, FullText: true})
+	if !bytes.Equal(again, writeAll(t, Options{Papers: 60, Seed: 3, FullText: true})) {
+		t.Fatal("full text is not deterministic")
+	}
+	var words, passages int
+	for i := range full {
+		p := full[i]
+		if p.FullText == "" {
+			t.Fatalf("%s: no full text", p.ID)
+		}
+		body := p.FullText
+		p.FullText = ""
+		if !reflect.DeepEqual(p, plain[i]) {
+			t.Fatalf("%s: full text changed the rest of the paper", p.ID)
+		}
+		p.FullText = body
+		if err := p.Validate(); err != nil {
+			t.Fatalf("%s: %v", p.ID, err)
+		}
+		words += len(strings.Fields(body))
+		chunks := corpus.ChunkPaper(&p, corpus.ChunkOptions{})
+		passages += len(chunks)
+		sections := map[string]bool{}
+		for _, c := range chunks {
+			sections[c.Section] = true
+		}
+		if len(sections) < 7 || len(sections) > 11 {
+			t.Errorf("%s: the chunker found %d sections, want 7–10 (%v)", p.ID, len(sections), sections)
+		}
+		if !sections["1 Introduction"] || !strings.Contains(body, " Conclusion\n\n") {
+			t.Errorf("%s: no Introduction first and Conclusion last: %v", p.ID, sections)
+		}
+		if n := strings.Count(body, "\n\n"); n < 7*5 {
+			t.Errorf("%s: %d blank lines, want a section heading and 4–8 paragraphs a section", p.ID, n)
+		}
+	}
+	if avg := words / len(full); avg < 3500 || avg > 7000 {
+		t.Errorf("mean body %d words, want about 5,000", avg)
+	}
+	if avg := float64(passages) / float64(len(full)); avg < 20 || avg > 45 {
+		t.Errorf("mean %.1f passages a paper, want 20–45", avg)
+	}
+	t.Logf("mean %d words and %.1f passages a paper", words/len(full), float64(passages)/float64(len(full)))
+}

@@ -28,6 +28,7 @@ type benchFlags struct {
 	papers, queries int
 	corpusPath      string
 	json            bool
+	fullText        bool
 }
 
 func init() {
@@ -43,6 +44,7 @@ func init() {
 			fs.IntVar(&f.queries, "queries", 500, "queries per latency measurement")
 			fs.StringVar(&f.corpusPath, "corpus", "", "JSONL corpus to use instead of generating one (cached under the cache dir)")
 			fs.BoolVar(&f.json, "json", false, "print the results as JSON")
+			fs.BoolVar(&f.fullText, "full-text", false, "papers with bodies ('quire gen --full-text'); adds searches that return passages, and body sentences as queries")
 			return &f
 		},
 		run: func(e *env, fs *flag.FlagSet, args []string) error { return runBench(e, fs, &f) },
@@ -71,13 +73,20 @@ type latencies struct {
 	P50, P90, P99, Max time.Duration
 	Queries            int
 	MeanHits           float64
+	// First is the share of sentence queries whose own paper ranked
+	// first (a known-item measure; full-text runs only).
+	First float64 `json:",omitempty"`
 }
 
 func runBench(e *env, fs *flag.FlagSet, f *benchFlags) error {
 	path := f.corpusPath
 	if path == "" {
-		path = filepath.Join(e.cfg.CacheDir, "bench", fmt.Sprintf("synthetic-%d.jsonl", f.papers))
-		if err := ensureSynthetic(e, path, f.papers, 1); err != nil {
+		name := fmt.Sprintf("synthetic-%d.jsonl", f.papers)
+		if f.fullText {
+			name = fmt.Sprintf("synthetic-full-%d.jsonl", f.papers)
+		}
+		path = filepath.Join(e.cfg.CacheDir, "bench", name)
+		if err := ensureSynthetic(e, path, synth.Options{Papers: f.papers, Seed: 1, FullText: f.fullText}); err != nil {
 			return err
 		}
 	}
@@ -212,35 +221,46 @@ func benchOne(e *env, f *benchFlags, path string) (benchResult, []benchRun, erro
 
 	r.Latency = map[string]latencies{}
 	runs := []benchRun{
-		{"bm25", func(q string) search.Request {
+		{name: "bm25", build: func(q string) search.Request {
 			return search.Request{Query: query.Query{Text: q}, Limit: 10, Mode: search.ModeBM25}
 		}},
-		{"bm25+facets(year,field)", func(q string) search.Request {
+		{name: "bm25+facets(year,field)", build: func(q string) search.Request {
 			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: []string{search.FacetYear, search.FacetField}, FacetSize: 10, Mode: search.ModeBM25}
 		}},
-		{"bm25+filters(year,field)", func(q string) search.Request {
+		{name: "bm25+filters(year,field)", build: func(q string) search.Request {
 			pq, _ := query.Parse(q + " year:2015..2024 field:\"Computer Science\"")
 			return search.Request{Query: pq, Limit: 10, Mode: search.ModeBM25}
 		}},
-		{"bm25+all-facets+snippets", func(q string) search.Request {
+		{name: "bm25+all-facets+snippets", build: func(q string) search.Request {
 			return search.Request{Query: query.Query{Text: q}, Limit: 10, Facets: search.AllFacets, FacetSize: 10, Snippets: true, Mode: search.ModeBM25}
 		}},
 	}
 	if hasVectors(e.ctx, x) {
 		for _, mode := range []string{search.ModeVector, search.ModeHybrid} {
-			runs = append(runs, benchRun{mode, func(q string) search.Request {
+			runs = append(runs, benchRun{name: mode, build: func(q string) search.Request {
 				return search.Request{Query: query.Query{Text: q}, Limit: 10, Mode: mode}
-			}}, benchRun{mode + "+filters(year,field)", func(q string) search.Request {
+			}}, benchRun{name: mode + "+filters(year,field)", build: func(q string) search.Request {
 				pq, _ := query.Parse(q + " year:2015..2024 field:\"Computer Science\"")
 				return search.Request{Query: pq, Limit: 10, Mode: mode}
-			}}, benchRun{mode + "+filters+facets", func(q string) search.Request {
+			}}, benchRun{name: mode + "+filters+facets", build: func(q string) search.Request {
 				pq, _ := query.Parse(q + " year:2015..2024 field:\"Computer Science\"")
 				return search.Request{Query: pq, Limit: 10, Mode: mode, Facets: []string{search.FacetYear, search.FacetField}, FacetSize: 10}
 			}})
 		}
 	}
+	var sentences, from []string
+	if f.fullText {
+		runs = append(runs, passageRuns(hasVectors(e.ctx, x))...)
+		if sentences, from, err = benchSentences(path, f.queries); err != nil {
+			return r, nil, err
+		}
+	}
 	for _, run := range runs {
-		l, err := measure(e, x, queries, run.build)
+		qs, want := queries, []string(nil)
+		if run.sentences {
+			qs, want = sentences, from
+		}
+		l, err := measure(e, x, qs, want, run.build)
 		if err != nil {
 			return r, nil, err
 		}
@@ -286,6 +306,11 @@ func printBench(e *env, r benchResult, runs []benchRun) {
 		l := r.Latency[run.name]
 		fmt.Fprintf(w, "%-28s %8s %8s %8s %8s %10.0f\n", run.name, ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max), l.MeanHits)
 	}
+	for _, run := range runs {
+		if run.sentences {
+			fmt.Fprintf(w, "known item, %s: its paper first for %.1f%% of %d sentences\n", run.name, 100*r.Latency[run.name].First, r.Latency[run.name].Queries)
+		}
+	}
 }
 
 // printRatios sets each engine against the first: ingest rate and latency
@@ -319,20 +344,46 @@ func ratio(a, b time.Duration) float64 {
 type benchRun struct {
 	name  string
 	build func(q string) search.Request
+	// sentences runs it on sentences from the bodies, not title words.
+	sentences bool
+}
+
+// passageRuns are the searches a full-text corpus adds: hits with their
+// best passages, for title-word queries and for sentences taken from the
+// bodies (the known-item kind of query, long and specific).
+func passageRuns(vectors bool) []benchRun {
+	modes := []string{search.ModeBM25}
+	if vectors {
+		modes = append(modes, search.ModeHybrid)
+	}
+	var out []benchRun
+	for _, sentences := range []bool{false, true} {
+		for _, mode := range modes {
+			name := mode + "+passages"
+			if sentences {
+				name += " (sentence)"
+			}
+			out = append(out, benchRun{name: name, sentences: sentences, build: func(q string) search.Request {
+				return search.Request{Query: query.Query{Text: q}, Limit: 10, Mode: mode, Passages: true}
+			}})
+		}
+	}
+	return out
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
 
-// measure runs every query once to warm caches, then again timed.
-func measure(e *env, x search.Engine, queries []string, build func(string) search.Request) (latencies, error) {
+// measure runs every query once to warm caches, then again timed. With
+// want (each query's own paper) it also counts how often that ranked first.
+func measure(e *env, x search.Engine, queries, want []string, build func(string) search.Request) (latencies, error) {
 	for _, q := range queries[:min(len(queries), 50)] {
 		if _, err := x.Search(e.ctx, build(q)); err != nil {
 			return latencies{}, err
 		}
 	}
 	d := make([]time.Duration, 0, len(queries))
-	var hits float64
-	for _, q := range queries {
+	var hits, first float64
+	for i, q := range queries {
 		t := time.Now()
 		res, err := x.Search(e.ctx, build(q))
 		if err != nil {
@@ -340,10 +391,14 @@ func measure(e *env, x search.Engine, queries []string, build func(string) searc
 		}
 		d = append(d, time.Since(t))
 		hits += float64(res.Total)
+		if want != nil && len(res.Hits) > 0 && res.Hits[0].ID == want[i] {
+			first++
+		}
 	}
 	slices.Sort(d)
 	pct := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
-	return latencies{P50: pct(0.50), P90: pct(0.90), P99: pct(0.99), Max: d[len(d)-1], Queries: len(d), MeanHits: hits / float64(len(d))}, nil
+	return latencies{P50: pct(0.50), P90: pct(0.90), P99: pct(0.99), Max: d[len(d)-1], Queries: len(d),
+		MeanHits: hits / float64(len(d)), First: first / float64(len(d))}, nil
 }
 
 // benchQueries draws 1–4 word queries from paper titles, the way people
@@ -360,15 +415,12 @@ func benchQueries(path string, n int) ([]string, error) {
 	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	var out []string
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() && len(out) < n {
-		if rng.IntN(20) != 0 {
-			continue
-		}
+	// Lines passed over, for a corpus too small to give n at one in 20.
+	var spare [][]byte
+	take := func(line []byte) {
 		var p struct{ Title string }
-		if json.Unmarshal(sc.Bytes(), &p) != nil {
-			continue
+		if json.Unmarshal(line, &p) != nil {
+			return
 		}
 		var words []string
 		for _, w := range strings.Fields(p.Title) {
@@ -378,16 +430,75 @@ func benchQueries(path string, n int) ([]string, error) {
 			}
 		}
 		if len(words) == 0 {
-			continue
+			return
 		}
 		k := 1 + rng.IntN(min(4, len(words)))
 		start := rng.IntN(len(words) - k + 1)
 		out = append(out, strings.Join(words[start:start+k], " "))
 	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() && len(out) < n {
+		if rng.IntN(20) != 0 {
+			if len(spare) < n {
+				spare = append(spare, slices.Clone(sc.Bytes()))
+			}
+			continue
+		}
+		take(sc.Bytes())
+	}
+	for _, line := range spare {
+		if len(out) >= n {
+			break
+		}
+		take(line)
+	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no titles to draw queries from", path)
 	}
 	return out, sc.Err()
+}
+
+// benchSentences draws n sentences of 12–40 words from the bodies of
+// papers spread over the corpus, one a paper, with the papers' IDs.
+func benchSentences(path string, n int) (sentences, ids []string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	in, err := corpus.Decompress(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	rng := rand.New(rand.NewPCG(13, 17))
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() && len(sentences) < n {
+		if rng.IntN(5) != 0 {
+			continue
+		}
+		var p struct {
+			ID       string `json:"id"`
+			FullText string `json:"full_text"`
+		}
+		if json.Unmarshal(sc.Bytes(), &p) != nil {
+			continue
+		}
+		var cands []string
+		for _, s := range strings.SplitAfter(p.FullText, ". ") {
+			if w := len(strings.Fields(s)); w >= 12 && w <= 40 && !strings.Contains(s, "\n") {
+				cands = append(cands, strings.TrimSpace(s))
+			}
+		}
+		if len(cands) > 0 {
+			sentences, ids = append(sentences, cands[rng.IntN(len(cands))]), append(ids, p.ID)
+		}
+	}
+	if len(sentences) == 0 {
+		return nil, nil, fmt.Errorf("%s: no full text to draw sentences from (generate it with 'quire gen --full-text')", path)
+	}
+	return sentences, ids, sc.Err()
 }
 
 // peakRSS reads the process's high-water resident set size (Linux).

@@ -273,3 +273,37 @@ func TestFlagsAfterArguments(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// 'gen --full-text' writes bodies, and 'bench --full-text' times searches
+// that return passages, for title words and for body sentences, with the
+// known-item share of the sentences.
+func TestGenAndBenchFullText(t *testing.T) {
+	home := t.TempDir()
+	r := quire(t, home, "gen", "--full-text", "--papers", "3")
+	if r.code != 0 || strings.Count(r.stdout, `"full_text":"1 Introduction\n\n`) != 3 {
+		t.Fatalf("gen --full-text: exit %d\n%.500s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = quire(t, home, "bench", "--full-text", "--papers", "100", "--queries", "3", "--json")
+	if r.code != 0 {
+		t.Fatalf("bench --full-text: exit %d\n%s", r.code, r.stderr)
+	}
+	var res benchResult
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	for _, name := range []string{"bm25+passages", "bm25+passages (sentence)"} {
+		l, ok := res.Latency[name]
+		if !ok || l.Queries == 0 || l.Queries > 3 || l.P50 <= 0 {
+			t.Errorf("%s: %+v (present %v), want up to 3 timed queries", name, l, ok)
+		}
+		if l.First < 0 || l.First > 1 {
+			t.Errorf("%s: known-item share %v", name, l.First)
+		}
+	}
+	if l := res.Latency["bm25+passages (sentence)"]; l.First == 0 {
+		t.Errorf("no body sentence found its own paper first among 100: %+v", l)
+	}
+	if f := res.Latency["bm25"].First; f != 0 {
+		t.Errorf("title-word queries have no known item, yet First is %v", f)
+	}
+}

@@ -138,7 +138,7 @@ func buildDemo(ctx context.Context, e *env, at place, report func(step)) error {
 		be.stdout, be.stderr = io.Discard, io.Discard
 	}
 	path := demoCorpus(&be)
-	if err := ensureSynthetic(&be, path, demoPapers, 1); err != nil {
+	if err := ensureSynthetic(&be, path, synth.Options{Papers: demoPapers, Seed: 1}); err != nil {
 		return err
 	}
 	x, err := openEngineAt(&be, at, false)
