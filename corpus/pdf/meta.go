@@ -66,7 +66,7 @@ func fillMeta(p *corpus.Paper, pages [][]line, meta info) {
 			if low := strings.ToLower(t); low == "contents" || low == "table of contents" {
 				break
 			}
-			if strings.Contains(t, "@") || yearRe.MatchString(t) && len(t) < 30 {
+			if strings.Contains(t, "@") || yearRe.MatchString(t) && len(t) < 30 || codeLike(t) || affiliationRe.MatchString(t) {
 				continue
 			}
 			authors = append(authors, t)
@@ -157,6 +157,18 @@ func titleCandidate(l line) bool {
 	return letters >= 4 && len(t) > 5 && !strings.Contains(low, "journal of") && !strings.Contains(low, "volume") &&
 		!strings.HasPrefix(low, "arxiv") && !doiRe.MatchString(t)
 }
+
+// codeLike reports a line no byline has: R or shell output and code
+// ("Call:", "lm(formula = y ~ x)"), met where a document has no abstract
+// and code follows its title.
+func codeLike(t string) bool {
+	return strings.HasSuffix(t, ":") || strings.ContainsAny(t, "=(){}[]<>|\\$~") || strings.Contains(t, "<-")
+}
+
+// affiliationRe matches the lines of a byline that name a place, not a
+// person: institutions and street or postal addresses. JSS-style title
+// pages put them on their own lines below the names.
+var affiliationRe = regexp.MustCompile(`(?i)(universit|institut|\bdepartment|\bdept\b|\bcollege\b|\bschool\b|\bcent(er|re)\b|laborator|\bagency\b|\bclinic\b|hospital|foundation|\binc\b|\bgmbh\b|\bltd\b|corporation|\bfaculty\b|\bacademy\b|\d{3,})`)
 
 var authorSep = regexp.MustCompile(`\s*(?:,|;|\band\b|&|\x{00b7})\s*`)
 

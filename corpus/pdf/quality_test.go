@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -149,6 +150,7 @@ func TestVignetteQuality(t *testing.T) {
 	type res struct {
 		titleOK, hasTitle bool
 		sur, surFound     int
+		names, namesTrue  int // extracted author names; those holding a true surname
 		absTok, absFound  int
 		pages             int
 	}
@@ -186,12 +188,22 @@ func TestVignetteQuality(t *testing.T) {
 						got[w] = true
 					}
 				}
+				truth := map[string]bool{}
 				for _, s := range surnames(r.Author) {
+					truth[s] = true
 					o.sur++
 					if got[s] {
 						o.surFound++
 					} else {
 						t.Logf("author %s: %q not in %q", r.File, s, p.Authors)
+					}
+				}
+				for _, a := range p.Authors {
+					o.names++
+					if slices.ContainsFunc(tokens(a), func(w string) bool { return truth[w] }) {
+						o.namesTrue++
+					} else {
+						t.Logf("author %s: %q is none of %q", r.File, a, r.Author)
 					}
 				}
 			}
@@ -218,7 +230,7 @@ func TestVignetteQuality(t *testing.T) {
 	}
 	wg.Wait()
 	el := time.Since(start)
-	var titles, titleOK, sur, surFound, absTok, absFound, pages int
+	var titles, titleOK, sur, surFound, names, namesTrue, absTok, absFound, pages int
 	for _, o := range results {
 		if o.hasTitle {
 			titles++
@@ -228,6 +240,8 @@ func TestVignetteQuality(t *testing.T) {
 		}
 		sur += o.sur
 		surFound += o.surFound
+		names += o.names
+		namesTrue += o.namesTrue
 		absTok += o.absTok
 		absFound += o.absFound
 		pages += o.pages
@@ -235,8 +249,9 @@ func TestVignetteQuality(t *testing.T) {
 	tr := float64(titleOK) / float64(max(titles, 1))
 	sr := float64(surFound) / float64(max(sur, 1))
 	ar := float64(absFound) / float64(max(absTok, 1))
-	t.Logf("files %d, pages %d in %v (%.1f pages/s); title exact %d/%d = %.3f; surname recall %d/%d = %.3f; abstract token recall %d/%d = %.3f",
-		len(rows), pages, el.Round(time.Millisecond), float64(pages)/el.Seconds(), titleOK, titles, tr, surFound, sur, sr, absFound, absTok, ar)
+	t.Logf("files %d, pages %d in %v (%.1f pages/s); title exact %d/%d = %.3f; surname recall %d/%d = %.3f; author precision %d/%d = %.3f; abstract token recall %d/%d = %.3f",
+		len(rows), pages, el.Round(time.Millisecond), float64(pages)/el.Seconds(), titleOK, titles, tr, surFound, sur, sr,
+		namesTrue, names, float64(namesTrue)/float64(max(names, 1)), absFound, absTok, ar)
 	if !full {
 		// Too few files for the bars to mean anything: a smoke floor.
 		if titleOK*2 < titles || sr < 0.5 || ar < 0.5 {
