@@ -29,11 +29,16 @@ type Library struct {
 // IsLibrary reports whether name is a reference library by its extension
 // (.json only when it holds a JSON array: CSL-JSON).
 func IsLibrary(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return HasLibraryExt(name) && (ext != ".json" || isJSONArray(name))
+}
+
+// HasLibraryExt reports whether name has a library's extension (.bib, .ris
+// or .json), without reading it.
+func HasLibraryExt(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
-	case ".bib", ".ris":
+	case ".bib", ".ris", ".json":
 		return true
-	case ".json":
-		return isJSONArray(name)
 	}
 	return false
 }

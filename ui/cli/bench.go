@@ -404,15 +404,6 @@ func measure(e *env, x search.Engine, queries, want []string, build func(string)
 // benchQueries draws 1–4 word queries from paper titles, the way people
 // type them: words of the same title, skipping short glue words.
 func benchQueries(path string, n int) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	in, err := corpus.Decompress(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	var out []string
 	// Lines passed over, for a corpus too small to give n at one in 20.
@@ -436,16 +427,18 @@ func benchQueries(path string, n int) ([]string, error) {
 		start := rng.IntN(len(words) - k + 1)
 		out = append(out, strings.Join(words[start:start+k], " "))
 	}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() && len(out) < n {
+	err := eachLine(path, func(line []byte) bool {
 		if rng.IntN(20) != 0 {
 			if len(spare) < n {
-				spare = append(spare, slices.Clone(sc.Bytes()))
+				spare = append(spare, slices.Clone(line))
 			}
-			continue
+		} else {
+			take(line)
 		}
-		take(sc.Bytes())
+		return len(out) < n
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, line := range spare {
 		if len(out) >= n {
@@ -456,34 +449,42 @@ func benchQueries(path string, n int) ([]string, error) {
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no titles to draw queries from", path)
 	}
-	return out, sc.Err()
+	return out, nil
+}
+
+// eachLine passes the corpus file's lines (gzip or plain) to fn until fn
+// returns false.
+func eachLine(path string, fn func(line []byte) bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	in, err := corpus.Decompress(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() && fn(sc.Bytes()) {
+	}
+	return sc.Err()
 }
 
 // benchSentences draws n sentences of 12–40 words from the bodies of
 // papers spread over the corpus, one a paper, with the papers' IDs.
 func benchSentences(path string, n int) (sentences, ids []string, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	in, err := corpus.Decompress(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
 	rng := rand.New(rand.NewPCG(13, 17))
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() && len(sentences) < n {
+	err = eachLine(path, func(line []byte) bool {
 		if rng.IntN(5) != 0 {
-			continue
+			return true
 		}
 		var p struct {
 			ID       string `json:"id"`
 			FullText string `json:"full_text"`
 		}
-		if json.Unmarshal(sc.Bytes(), &p) != nil {
-			continue
+		if json.Unmarshal(line, &p) != nil {
+			return true
 		}
 		var cands []string
 		for _, s := range strings.SplitAfter(p.FullText, ". ") {
@@ -494,11 +495,15 @@ func benchSentences(path string, n int) (sentences, ids []string, err error) {
 		if len(cands) > 0 {
 			sentences, ids = append(sentences, cands[rng.IntN(len(cands))]), append(ids, p.ID)
 		}
+		return len(sentences) < n
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(sentences) == 0 {
 		return nil, nil, fmt.Errorf("%s: no full text to draw sentences from (generate it with 'quire gen --full-text')", path)
 	}
-	return sentences, ids, sc.Err()
+	return sentences, ids, nil
 }
 
 // peakRSS reads the process's high-water resident set size (Linux).

@@ -57,6 +57,12 @@ func openSource(ctx context.Context, spec string, o sourceOptions) (corpus.Sourc
 	if err != nil {
 		return nil, err
 	}
+	setReaders(src, o)
+	return src, nil
+}
+
+// setReaders gives src the limits and PDF reader of o, where it has them.
+func setReaders(src corpus.Source, o sourceOptions) {
 	switch s := src.(type) {
 	case *corpus.JSONLFiles:
 		s.Limits = o.limits
@@ -67,7 +73,6 @@ func openSource(ctx context.Context, spec string, o sourceOptions) (corpus.Sourc
 	case *refs.Shelf:
 		s.SetReaders(o.pdf, o.limits)
 	}
-	return src, nil
 }
 
 func openSourceKind(ctx context.Context, spec string, o sourceOptions) (corpus.Source, error) {
@@ -107,16 +112,22 @@ func openSourceKind(ctx context.Context, spec string, o sourceOptions) (corpus.S
 	if jsonl := jsonlFiles(spec); len(jsonl) > 0 && o.format != "folder" {
 		return corpus.OpenJSONL(jsonl, o.format, o.fieldMap, o.label)
 	}
-	if libs := refs.Libraries(spec); len(libs) > 0 && (o.format == "" || o.format == "auto") {
+	return openFolder(spec, o)
+}
+
+// openFolder reads dir as a folder of Markdown, text and PDF papers, or as
+// a shelf when reference libraries sit at its top.
+func openFolder(dir string, o sourceOptions) (corpus.Source, error) {
+	if libs := refs.Libraries(dir); len(libs) > 0 && (o.format == "" || o.format == "auto") {
 		// A Zotero or JabRef export: the library's metadata, the PDFs'
 		// text. --format folder reads the files alone.
-		return refs.OpenShelf(spec, libs, o.label)
+		return refs.OpenShelf(dir, libs, o.label)
 	}
 	label := o.label
 	if label == "" {
-		label = filepath.Base(spec)
+		label = filepath.Base(dir)
 	}
-	return corpus.NewFolder(spec, label)
+	return corpus.NewFolder(dir, label)
 }
 
 func jsonlFiles(dir string) []string {

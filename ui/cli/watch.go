@@ -228,22 +228,12 @@ func (r *watchRun) firstIngest(ctx context.Context, files map[string]watch.Stat)
 	if err != nil {
 		return err
 	}
-	var src corpus.Source
-	if libs := refs.Libraries(r.dir); len(libs) > 0 {
-		s, err := refs.OpenShelf(r.dir, libs, r.f.label)
-		if err != nil {
-			return err
-		}
-		s.SetReaders(r.pdf, r.lim)
-		src = s
-	} else {
-		f, err := corpus.NewFolder(r.dir, r.label)
-		if err != nil {
-			return err
-		}
-		f.Limits, f.PDF = r.lim, r.pdf
-		src = f
+	o := sourceOptions{label: r.f.label, limits: r.lim, pdf: r.pdf}
+	src, err := openFolder(r.dir, o)
+	if err != nil {
+		return err
 	}
+	setReaders(src, o)
 	if _, err := ingestOne(r.e, x, src, r.f, nil); err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,14 +32,7 @@ type attachment struct{ lib, id string }
 // libraryName reports whether rel may be a library: a .bib, .ris or .json
 // at the folder's top (refs.Libraries reads no deeper).
 func libraryName(rel string) bool {
-	if strings.Contains(rel, "/") {
-		return false
-	}
-	switch strings.ToLower(path.Ext(rel)) {
-	case ".bib", ".ris", ".json":
-		return true
-	}
-	return false
+	return !strings.Contains(rel, "/") && refs.HasLibraryExt(rel)
 }
 
 // watchMatch is the watcher's Match: documents and libraries.
