@@ -169,7 +169,11 @@ func TestPaginationAndGrouping(t *testing.T) {
 	if len(res.Hits) != len(papers) {
 		t.Fatalf("%d papers, want %d (all of them, grouped from %d passages)", len(res.Hits), len(papers), len(srv.Chunks))
 	}
-	reqs := srv.Requests()
+	// A page the SDK sent again (a response lost to a loaded machine) is
+	// a retry, not a step: collapse repeats before checking the tokens.
+	reqs := slices.CompactFunc(srv.Requests(), func(a, b kbtest.Request) bool {
+		return a.NextToken == b.NextToken && a.N == b.N && a.SearchType == b.SearchType
+	})
 	if len(reqs) < len(srv.Chunks)/7 {
 		t.Errorf("%d requests for %d passages 7 at a time", len(reqs), len(srv.Chunks))
 	}
