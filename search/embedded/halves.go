@@ -63,6 +63,15 @@ func (h *lexHalf) Paper(ctx context.Context, id string) (*corpus.Paper, error) {
 	return h.x.Get(ctx, id)
 }
 
+// bestPassage is the text of the passage whose BM25 scored the ranked
+// hit id, or "" when its score is the whole record's (rerank.go).
+func (h *lexHalf) bestPassage(id string) string {
+	if at, ok := h.where[id]; ok {
+		return at.p.best[hitKey{at.s.seg, at.s.local}]
+	}
+	return ""
+}
+
 // lexMatches is one query's hits on a lexHalf.
 type lexMatches struct {
 	h  *lexHalf
@@ -107,12 +116,16 @@ func (m *lexMatches) RankPage(ctx context.Context, offset, limit int) ([]search.
 		return nil, nil
 	}
 	hits := make([]search.Hit, 0, len(m.lx.top)-offset)
+	if m.h.where == nil {
+		m.h.where = make(map[string]located, len(m.lx.top)-offset)
+	}
 	for _, s := range m.lx.top[offset:] {
 		hit, err := m.lx.p.load(s)
 		if err != nil {
 			return nil, err
 		}
 		hits = append(hits, hit)
+		m.h.where[hit.ID] = located{m.lx.p, s}
 	}
 	return hits, nil
 }
@@ -140,9 +153,7 @@ func (m *lexMatches) items(top []scored) ([]fusion.Item, error) {
 func (m *lexMatches) BestPassages(ids []string) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		if at, ok := m.h.where[id]; ok {
-			out[i] = at.p.best[hitKey{at.s.seg, at.s.local}]
-		}
+		out[i] = m.h.bestPassage(id)
 	}
 	return out
 }

@@ -55,7 +55,8 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 	}
 	pol := x.policy(mode)
 	pol.PassageVectors = pol.PassageVectors && inProcess(emb)
-	res, err := hybrid.Plan(ctx, req, newLexHalf(x, snap), vec, emb, pol)
+	lex := newLexHalf(x, snap)
+	res, err := hybrid.Plan(ctx, req, lex, vec, emb, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +70,7 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 		}
 		if req.Passages {
 			// Before Cap, which may shorten the full text the offsets index.
-			res.Hits[i].Passages = hl.passages(&res.Hits[i].Paper)
+			res.Hits[i].Passages = hl.passages(&res.Hits[i].Paper, lex.bestPassage(res.Hits[i].ID))
 		}
 		res.Hits[i].Cap()
 	}

@@ -16,8 +16,10 @@ const maxPassages = 3
 // is cut by the default chunker and each chunk is scored by the query terms
 // it holds (each distinct term counts more than a repeat, as in snippets).
 // This is a stop-gap until passages are indexed in both halves (issue 20):
-// it does not change which papers are found or their order.
-func (h *highlighter) passages(p *corpus.Paper) []search.Passage {
+// it does not change which papers are found or their order. best, when
+// not empty, is the passage whose BM25 scored the paper (rerank.go): it
+// comes first, so the passage shown is the one that found the paper.
+func (h *highlighter) passages(p *corpus.Paper, best string) []search.Passage {
 	if p.FullText == "" || len(h.terms) == 0 {
 		return nil
 	}
@@ -54,6 +56,16 @@ func (h *highlighter) passages(p *corpus.Paper) []search.Passage {
 	}
 	// Stable, so equal scores keep the passages in reading order.
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	if best != "" {
+		for i := range out {
+			if p.FullText[out[i].Start:out[i].End] == best {
+				ps := out[i]
+				copy(out[1:i+1], out[:i])
+				out[0] = ps
+				break
+			}
+		}
+	}
 	if len(out) > maxPassages {
 		out = out[:maxPassages]
 	}

@@ -31,6 +31,11 @@ const (
 	// window of Metzler and Croft's sequential dependence model, at its
 	// published weights (0.10 against 0.85), not tuned here.
 	bigramWeight = 0.10 / 0.85
+	// windowWeight weighs a pair of neighbouring query terms found, in
+	// either order, within window tokens of each other: the model's
+	// unordered window (#uw8), again at its published weight.
+	windowWeight = 0.05 / 0.85
+	window       = 8
 )
 
 // bestPassage is the outcome of rescoring one paper.
@@ -155,9 +160,11 @@ func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
 	avg /= float64(len(lens))
 	ptf := make([]int, len(body))
 	btf := map[[2]int]int{}
+	wtf := map[[2]int]int{}
 	for _, s := range spans {
 		clear(ptf)
 		clear(btf)
+		clear(wtf)
 		a, _ := slices.BinarySearchFunc(hits, s.lo, func(h [2]int, t int) int { return cmp.Compare(h[0], t) })
 		for j, h := range hits[a:] {
 			if h[0] >= s.hi {
@@ -167,6 +174,17 @@ func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
 			if j > 0 {
 				if prev := hits[a+j-1]; prev[0] == h[0]-1 && bigrams[[2]int{prev[1], h[1]}] {
 					btf[[2]int{prev[1], h[1]}]++
+				}
+			}
+			// Each window counts once, at its first term.
+			for _, g := range hits[a+j+1:] {
+				if g[0] >= s.hi || g[0]-h[0] >= window {
+					break
+				}
+				if pair := [2]int{h[1], g[1]}; bigrams[pair] {
+					wtf[pair]++
+				} else if pair = [2]int{g[1], h[1]}; bigrams[pair] {
+					wtf[pair]++
 				}
 			}
 		}
@@ -180,6 +198,10 @@ func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
 		for pair, n := range btf {
 			idf := (body[pair[0]].idf + body[pair[1]].idf) / 2
 			sc += p.bm25(bigramWeight*passageWeight*idf, float64(n), length, avg)
+		}
+		for pair, n := range wtf {
+			idf := (body[pair[0]].idf + body[pair[1]].idf) / 2
+			sc += p.bm25(windowWeight*passageWeight*idf, float64(n), length, avg)
 		}
 		if sc > out.passage {
 			out.passage, out.length, out.text = sc, s.hi-s.lo, s.text

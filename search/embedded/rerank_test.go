@@ -83,3 +83,70 @@ func TestPassageRerankPrefersQueryOrder(t *testing.T) {
 		t.Fatalf("hits %+v: want the words in query order first", res.Hits)
 	}
 }
+
+// Of two passages holding the same query words as often, none side by
+// side in the query's order, the one holding them within a few words of
+// each other ranks first (the unordered window).
+func TestPassageRerankPrefersNearbyWords(t *testing.T) {
+	t.Parallel()
+	x := newTestIndex(t)
+	pad := strings.Repeat("Field notes were kept daily by the survey team at each station. ", 6)
+	gap := " basalt ridge cairn scree talus boulder outwash delta kettle "
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{
+		// Listed first so that a tie would rank it first.
+		{ID: "far", Title: "Survey report A", Abstract: "A report.",
+			FullText: "## 1 Notes\n\n" + pad + "Moraine stood" + gap + "glacier went" + gap + "chronology came" + gap + "lichen.\n"},
+		{ID: "near", Title: "Survey report B", Abstract: "A report.",
+			FullText: "## 1 Notes\n\n" + pad + "Moraine stood glacier went chronology came lichen." + gap + gap + gap + "\n"},
+	}})
+	req, err := search.NewRequest("glacier moraine lichen chronology", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Mode = search.ModeBM25
+	res, err := x.Search(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 2 || res.Hits[0].ID != "near" || res.Hits[0].Score <= res.Hits[1].Score {
+		t.Fatalf("hits %+v: want the words near each other first", res.Hits)
+	}
+}
+
+// A hit's first passage is the one that scored the paper, even where the
+// snippet count (distinct words, then repeats) prefers another.
+func TestHitPassagesLeadWithScoringPassage(t *testing.T) {
+	t.Parallel()
+	x := newTestIndex(t)
+	pad := func(s string) string { return strings.Repeat(s+" ", 10) }
+	full := "## 1 Setting\n\n" + pad("Field notes were kept daily by the survey team at each station.") +
+		"The glacier moraine lichen chronology dates the retreat.\n\n" +
+		"## 2 Samples\n\n" + pad("Samples were dried and weighed before the assays began.") +
+		"Glacier glacier glacier glacier ice met moraine moraine moraine moraine till.\n"
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{
+		{ID: "ft", Title: "Survey report", Abstract: "A report.", FullText: full},
+		{ID: "other", Title: "Glacier moraines", Abstract: "Moraines left by a glacier."},
+	}})
+	req, err := search.NewRequest("glacier moraine lichen chronology", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Mode, req.Passages = search.ModeBM25, true
+	res, err := x.Search(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range res.Hits {
+		if h.ID != "ft" {
+			continue
+		}
+		if len(h.Passages) < 2 {
+			t.Fatalf("passages %+v, want both sections", h.Passages)
+		}
+		if p := h.Passages[0]; !strings.Contains(full[p.Start:p.End], "lichen chronology") {
+			t.Errorf("first passage %q (snippet score %.0f against %.0f), want the one holding the query", full[p.Start:p.End], p.Score, h.Passages[1].Score)
+		}
+		return
+	}
+	t.Fatalf("hits %+v lack the full-text paper", res.Hits)
+}
