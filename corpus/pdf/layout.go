@@ -36,7 +36,14 @@ type line struct {
 	size        float64
 	bold        bool
 	col         int // 0 full width, 1 left, 2 right
+	// cells is the text cut where a gap wider than wideGap ems parts its
+	// spans (names side by side in a byline), nil when there is none.
+	cells []string
 }
+
+// wideGap is the gap, in ems, that parts the cells of a line: a word space
+// is about a third of an em, a byline's column gutter two or more.
+const wideGap = 1.5
 
 // lines groups a page's spans into lines in reading order: full-width
 // lines above the columns, the left column, the right column, then
@@ -125,9 +132,13 @@ func joinLines(spans []span, col int) []line {
 		// The line's size is that of most of its text, so a large
 		// initial or a superscript does not decide it.
 		bySize := map[float64]int{}
+		cellAt := []int{0} // byte offsets in b where a cell starts
 		for i, s := range g {
 			if i > 0 {
 				gap := s.x0 - g[i-1].x1
+				if gap > wideGap*max(s.size, 1) {
+					cellAt = append(cellAt, b.Len())
+				}
 				if gap > 0.15*max(s.size, 1) && !strings.HasSuffix(b.String(), " ") && !strings.HasPrefix(s.text, " ") {
 					b.WriteByte(' ')
 				}
@@ -149,7 +160,18 @@ func joinLines(spans []span, col int) []line {
 				l.size, most = sz, n
 			}
 		}
-		l.text = clean(b.String())
+		raw := b.String()
+		l.text = clean(raw)
+		for i := 1; i < len(cellAt); i++ {
+			if i == 1 {
+				l.cells = append(l.cells, clean(raw[:cellAt[1]]))
+			}
+			end := len(raw)
+			if i+1 < len(cellAt) {
+				end = cellAt[i+1]
+			}
+			l.cells = append(l.cells, clean(raw[cellAt[i]:end]))
+		}
 		if l.text != "" {
 			out = append(out, l)
 		}

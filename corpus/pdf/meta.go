@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/quire-research/quire/corpus"
 )
@@ -66,12 +68,26 @@ func fillMeta(p *corpus.Paper, pages [][]line, meta info) {
 			if low := strings.ToLower(t); low == "contents" || low == "table of contents" {
 				break
 			}
-			if strings.Contains(t, "@") || yearRe.MatchString(t) && len(t) < 30 || codeLike(t) || affiliationRe.MatchString(t) {
-				continue
+			// Names set side by side are cells of one line; each is
+			// judged alone, so one author's affiliation does not drop
+			// the name beside it.
+			cells := l.cells
+			if cells == nil {
+				cells = []string{t}
 			}
-			authors = append(authors, t)
+			for _, c := range cells {
+				c = strings.TrimSpace(c)
+				if c == "" || strings.Contains(c, "@") || yearRe.MatchString(c) && len(c) < 30 || codeLike(c) || affiliationRe.MatchString(c) {
+					continue
+				}
+				for _, a := range splitAuthors(c) {
+					if personLike(a) {
+						authors = append(authors, a)
+					}
+				}
+			}
 		}
-		p.Authors = splitAuthors(strings.Join(authors, ", "))
+		p.Authors = authors
 	}
 	if absAt >= 0 {
 		var abs strings.Builder
@@ -170,16 +186,53 @@ func codeLike(t string) bool {
 // pages put them on their own lines below the names.
 var affiliationRe = regexp.MustCompile(`(?i)(universit|institut|\bdepartment|\bdept\b|\bcollege\b|\bschool\b|\bcent(er|re)\b|laborator|\bagency\b|\bclinic\b|hospital|foundation|\binc\b|\bgmbh\b|\bltd\b|corporation|\bfaculty\b|\bacademy\b|\d{3,})`)
 
-var authorSep = regexp.MustCompile(`\s*(?:,|;|\band\b|&|\x{00b7})\s*`)
+var (
+	authorSep = regexp.MustCompile(`(?i)\s*(?:,|;|\band\b|&|\x{00b7})\s*`)
+	byPrefix  = regexp.MustCompile(`(?i)^by\s+`)
+)
 
 // splitAuthors splits a byline into names, dropping footnote marks.
 func splitAuthors(s string) []string {
 	var out []string
-	for _, a := range authorSep.Split(s, -1) {
-		a = strings.Trim(a, " *†‡§¶0123456789")
+	for _, a := range authorSep.Split(byPrefix.ReplaceAllString(strings.TrimSpace(s), ""), -1) {
+		a = strings.Trim(a, " *∗†‡§¶0123456789")
 		if a != "" && len(a) < 80 {
 			out = append(out, a)
 		}
 	}
 	return out
+}
+
+// groupRe ends the name of a group author.
+var groupRe = regexp.MustCompile(`^(Team|Group|Consortium|Collaboration|Project)$`)
+
+// particles are the lower-case words a personal name may hold.
+var particles = map[string]bool{"van": true, "von": true, "de": true, "der": true, "den": true, "del": true,
+	"della": true, "da": true, "di": true, "du": true, "dos": true, "le": true, "la": true, "ten": true, "ter": true, "y": true, "bin": true}
+
+// personLike reports whether a byline entry reads as a name: no word in
+// lower case but a particle ("van de Wiel"), and, in Latin script, more
+// than one word. That drops what a document with no abstract sets below
+// its title ("Introduction", "Multi-state models", a first sentence) and
+// the bare places of an address ("Austria"), and keeps group authors
+// ("R Core Team", "xts Development Team") and scripts without case.
+func personLike(a string) bool {
+	var words []string
+	for _, w := range strings.Fields(a) {
+		if strings.IndexFunc(w, unicode.IsLetter) >= 0 { // not a stray accent or mark
+			words = append(words, w)
+		}
+	}
+	if len(words) > 1 && groupRe.MatchString(words[len(words)-1]) {
+		return true // "xts Development Team"
+	}
+	latin := false
+	for _, w := range words {
+		r, _ := utf8.DecodeRuneInString(w)
+		if unicode.IsLower(r) && !particles[w] {
+			return false
+		}
+		latin = latin || strings.IndexFunc(w, func(r rune) bool { return r < unicode.MaxASCII && unicode.IsLetter(r) }) >= 0
+	}
+	return len(words) > 1 || !latin && len(words) == 1
 }
