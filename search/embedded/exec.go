@@ -92,9 +92,11 @@ type plan struct {
 	k1, b   float64
 	// seq is the free text's analysed terms in order, repeats kept: its
 	// neighbours are the bigrams passage rescoring looks for (rerank.go).
-	seq []string
-	// best holds the text of each rescored hit's best passage.
-	best map[hitKey]string
+	// seqPos are their positions, stop words counted.
+	seq    []string
+	seqPos []int
+	// best holds each rescored hit's best passages.
+	best map[hitKey]bestPassage
 }
 
 func (x *Index) snapshot() (*scorch.IndexSnapshot, error) {
@@ -211,6 +213,7 @@ func (p *plan) prepareTerms(q query.Query) error {
 	for _, t := range p.x.an.prose.Analyze([]byte(text)) {
 		s := string(t.Term)
 		p.seq = append(p.seq, s)
+		p.seqPos = append(p.seqPos, t.Position)
 		if counts[s] == 0 {
 			if len(order) == maxQueryTerms {
 				return fmt.Errorf("search: the query has more than %d distinct words (shorten it, or search for its key words)", maxQueryTerms)
@@ -616,6 +619,36 @@ func (p *plan) load(s scored) (search.Hit, error) {
 	}
 	hit.ID = hit.Paper.ID
 	return hit, nil
+}
+
+// loadPassages reads a hit's stored record and, when it was indexed with
+// them, its passage bounds (nil otherwise).
+func (p *plan) loadPassages(s scored) (corpus.Paper, []chunkRef, error) {
+	var src, chunks []byte
+	err := p.segs[s.seg].VisitDocument(s.local, func(field string, _ byte, value []byte, _ []uint64) bool {
+		switch field {
+		case fSrc:
+			src = append([]byte(nil), value...)
+		case fChunks:
+			chunks = append([]byte(nil), value...)
+		}
+		return true
+	})
+	var paper corpus.Paper
+	if err != nil {
+		return paper, nil, err
+	}
+	if err := json.Unmarshal(src, &paper); err != nil {
+		return paper, nil, fmt.Errorf("stored record in segment %d doc %d: %w", s.seg, s.local, err)
+	}
+	if chunks == nil {
+		return paper, nil, nil
+	}
+	refs := []chunkRef{}
+	if err := json.Unmarshal(chunks, &refs); err != nil {
+		return paper, nil, fmt.Errorf("stored passages of %s: %w", paper.ID, err)
+	}
+	return paper, refs, nil
 }
 
 // loadID reads only a hit's paper ID. (Not with a visitor that stops at

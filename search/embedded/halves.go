@@ -63,13 +63,13 @@ func (h *lexHalf) Paper(ctx context.Context, id string) (*corpus.Paper, error) {
 	return h.x.Get(ctx, id)
 }
 
-// bestPassage is the text of the passage whose BM25 scored the ranked
-// hit id, or "" when its score is the whole record's (rerank.go).
-func (h *lexHalf) bestPassage(id string) string {
+// bestPassages are the passages whose BM25 scored the ranked hit id, best
+// first; none when its score is the whole record's (rerank.go).
+func (h *lexHalf) bestPassages(id string) bestPassage {
 	if at, ok := h.where[id]; ok {
 		return at.p.best[hitKey{at.s.seg, at.s.local}]
 	}
-	return ""
+	return bestPassage{}
 }
 
 // lexMatches is one query's hits on a lexHalf.
@@ -153,7 +153,7 @@ func (m *lexMatches) items(top []scored) ([]fusion.Item, error) {
 func (m *lexMatches) BestPassages(ids []string) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = m.h.bestPassage(id)
+		out[i] = m.h.bestPassages(id).text
 	}
 	return out
 }

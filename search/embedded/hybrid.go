@@ -70,7 +70,7 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 		}
 		if req.Passages {
 			// Before Cap, which may shorten the full text the offsets index.
-			res.Hits[i].Passages = hl.passages(&res.Hits[i].Paper, lex.bestPassage(res.Hits[i].ID))
+			res.Hits[i].Passages = hl.passages(&res.Hits[i].Paper, lex.bestPassages(res.Hits[i].ID).ranked)
 		}
 		res.Hits[i].Cap()
 	}

@@ -40,6 +40,10 @@ const (
 	fAuthTxt  = "author_text"
 	fDOI      = "doi"
 	fSrc      = "_src" // the paper as JSON, stored only
+	// fChunks holds the full text's passage bounds as JSON, stored only.
+	// With the body's term vectors it lets rescoring read passages from
+	// the index instead of cutting and analysing each hit (rerank.go).
+	fChunks = "_chunks"
 )
 
 // Analyzer names registered in the mapping.
@@ -137,7 +141,14 @@ func (a analyzers) buildDocument(p *corpus.Paper) (*document.Document, error) {
 	}
 	add(fTitle, p.Title, a.prose)
 	add(fText, joinNonEmpty(p.Title, p.Abstract), a.prose)
-	add(fBody, p.FullText, a.prose)
+	if p.FullText != "" {
+		d.AddField(document.NewTextFieldCustom(fBody, nil, []byte(p.FullText), indexed|index.IncludeTermVectors, a.prose))
+		chunks, err := json.Marshal(bodyChunks(p))
+		if err != nil {
+			return nil, err
+		}
+		d.AddField(document.NewTextFieldWithIndexingOptions(fChunks, nil, chunks, index.StoreField))
+	}
 	if p.Year != 0 {
 		add(fYear, strconv.Itoa(p.Year), a.keyword)
 	}
@@ -174,4 +185,30 @@ func joinNonEmpty(a, b string) string {
 		return a
 	}
 	return a + "\n" + b
+}
+
+// chunkRef is a passage's place in a full text: a corpus.Chunk without
+// its text, as stored in fChunks.
+type chunkRef struct {
+	Index   int    `json:"i"`
+	Section string `json:"s,omitempty"`
+	Start   int    `json:"a"`
+	End     int    `json:"b"`
+	Tokens  int    `json:"t"`
+	Page    int    `json:"p,omitempty"`
+	PageEnd int    `json:"q,omitempty"`
+}
+
+// bodyChunks cuts a full text into passages with the default chunker,
+// leaving out the title+abstract chunk of a paper without body text.
+func bodyChunks(p *corpus.Paper) []chunkRef {
+	out := []chunkRef{}
+	for _, c := range corpus.ChunkPaper(p, corpus.ChunkOptions{}) {
+		if c.Start < 0 || c.End > len(p.FullText) || c.Start >= c.End || p.FullText[c.Start:c.End] != c.Text {
+			continue
+		}
+		out = append(out, chunkRef{Index: c.Index, Section: c.Section, Start: c.Start, End: c.End,
+			Tokens: c.Tokens, Page: c.Page, PageEnd: c.PageEnd})
+	}
+	return out
 }

@@ -12,62 +12,65 @@ import (
 // maxPassages is how many passages a hit carries (search.Hit.Passages).
 const maxPassages = 3
 
-// passages picks a hit's best passages at query time: the paper's full text
-// is cut by the default chunker and each chunk is scored by the query terms
-// it holds (each distinct term counts more than a repeat, as in snippets).
-// This is a stop-gap until passages are indexed in both halves (issue 20):
-// it does not change which papers are found or their order. best, when
-// not empty, is the passage whose BM25 scored the paper (rerank.go): it
-// comes first, so the passage shown is the one that found the paper.
-func (h *highlighter) passages(p *corpus.Paper, best string) []search.Passage {
+// passages gives a hit's best passages with the query's words marked.
+// ranked, when not empty, are the passages whose BM25 rescored the hit
+// (rerank.go), so what is shown is what found the paper, and only they
+// are analysed. A hit not rescored (a vector-only hit, one past the
+// rescoring depth) has its full text cut here and each chunk scored by
+// the query terms it holds (each distinct term counts more than a
+// repeat, as in snippets).
+func (h *highlighter) passages(p *corpus.Paper, ranked []rankedChunk) []search.Passage {
 	if p.FullText == "" || len(h.terms) == 0 {
 		return nil
 	}
+	if len(ranked) > 0 {
+		out := make([]search.Passage, 0, len(ranked))
+		for _, r := range ranked {
+			text := p.FullText[r.Start:r.End]
+			hits, _ := h.matches(text)
+			out = append(out, h.passage(r.chunkRef, text, r.score, hits))
+		}
+		return out
+	}
 	var out []search.Passage
-	for _, c := range corpus.ChunkPaper(p, corpus.ChunkOptions{}) {
-		if c.Start < 0 || c.End > len(p.FullText) || c.Start >= c.End || p.FullText[c.Start:c.End] != c.Text {
-			continue // the title+abstract chunk of a paper without body text
+	for _, c := range bodyChunks(p) {
+		text := p.FullText[c.Start:c.End]
+		hits, score := h.matches(text)
+		if score > 0 {
+			out = append(out, h.passage(c, text, score, hits))
 		}
-		text := c.Text
-		var hits []*analysis.Token
-		seen := map[string]bool{}
-		score := 0.0
-		for _, t := range h.an.Analyze([]byte(text)) {
-			if !h.terms[string(t.Term)] {
-				continue
-			}
-			hits = append(hits, t)
-			if !seen[string(t.Term)] {
-				seen[string(t.Term)] = true
-				score += 2
-			} else {
-				score++
-			}
-		}
-		if score == 0 {
-			continue
-		}
-		start := 0
-		if len(hits) > 0 {
-			start = bestWindow(hits)
-		}
-		out = append(out, search.Passage{Index: c.Index, Section: c.Section, Page: c.Page,
-			PageEnd: c.PageEnd, Start: c.Start, End: c.End, Score: score, Text: cut(text, start, hits)})
 	}
 	// Stable, so equal scores keep the passages in reading order.
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
-	if best != "" {
-		for i := range out {
-			if p.FullText[out[i].Start:out[i].End] == best {
-				ps := out[i]
-				copy(out[1:i+1], out[:i])
-				out[0] = ps
-				break
-			}
+	return out[:min(len(out), maxPassages)]
+}
+
+// matches finds the query's terms in text, and counts each distinct one
+// twice and each repeat once.
+func (h *highlighter) matches(text string) ([]*analysis.Token, float64) {
+	var hits []*analysis.Token
+	seen := map[string]bool{}
+	score := 0.0
+	for _, t := range h.an.Analyze([]byte(text)) {
+		if !h.terms[string(t.Term)] {
+			continue
+		}
+		hits = append(hits, t)
+		if !seen[string(t.Term)] {
+			seen[string(t.Term)] = true
+			score += 2
+		} else {
+			score++
 		}
 	}
-	if len(out) > maxPassages {
-		out = out[:maxPassages]
+	return hits, score
+}
+
+func (h *highlighter) passage(c chunkRef, text string, score float64, hits []*analysis.Token) search.Passage {
+	start := 0
+	if len(hits) > 0 {
+		start = bestWindow(hits)
 	}
-	return out
+	return search.Passage{Index: c.Index, Section: c.Section, Page: c.Page, PageEnd: c.PageEnd,
+		Start: c.Start, End: c.End, Score: score, Text: cut(text, start, hits)}
 }

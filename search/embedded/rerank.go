@@ -5,8 +5,6 @@ import (
 	"context"
 	"runtime"
 	"slices"
-
-	"github.com/quire-research/quire/corpus"
 )
 
 // A full text is one long field, and BM25 over it rewards a paper whose
@@ -17,19 +15,23 @@ import (
 // from a paper's body then finds that paper first where the whole-body
 // score left it at rank 2–20 (TestKnownItemPDFs).
 //
-// This ranks what the full-text field found; passages are not yet an
-// index of their own (issue 20), so a paper outside the first
-// passageRerankDepth by whole-body BM25 is not lifted.
+// Passages are indexed at ingest as positions, not as documents: the body
+// field keeps term vectors and each record stores its passage bounds
+// (mapping.go), so rescoring reads where the query's terms are instead of
+// cutting and analysing each body, about ten times cheaper. This ranks
+// what the full-text field found, so a paper outside the first
+// passageRerankDepth by whole-body BM25 is not lifted (issue 20).
 
 const (
 	// passageRerankDepth is how many of the best BM25 hits are rescored.
 	passageRerankDepth = 50
 	// passageWeight is a passage clause's boost, as the abstract's.
 	passageWeight = 1.0
-	// bigramWeight weighs a pair of query terms found side by side in the
-	// passage, in the query's order, against a single term: the ordered
-	// window of Metzler and Croft's sequential dependence model, at its
-	// published weights (0.10 against 0.85), not tuned here.
+	// bigramWeight weighs a pair of neighbouring query terms found in the
+	// passage in the query's order, no further apart than in the query,
+	// against a single term: the ordered window of Metzler and Croft's
+	// sequential dependence model, at its published weights (0.10 against
+	// 0.85), not tuned here.
 	bigramWeight = 0.10 / 0.85
 	// windowWeight weighs a pair of neighbouring query terms found, in
 	// either order, within window tokens of each other: the model's
@@ -42,8 +44,17 @@ const (
 type bestPassage struct {
 	body    float64 // the paper's whole-body clause score
 	passage float64 // its best passage's score, before passageWeight
-	length  int     // the passage's analysed tokens
+	length  int     // the passage's tokens
 	text    string  // the passage, for the vector half (BestPassages)
+	// ranked are the best maxPassages passages, best first: the ones a
+	// hit shows (passages.go).
+	ranked []rankedChunk
+}
+
+// rankedChunk is a passage and its score.
+type rankedChunk struct {
+	chunkRef
+	score float64
 }
 
 // hitKey names a hit within one plan's snapshot.
@@ -52,38 +63,37 @@ type hitKey struct {
 	local uint64
 }
 
+// occ is one occurrence of a full-text query clause in a paper.
+type occ struct {
+	pos   int // token position, stop words counted (bleve's Position)
+	start int // byte offset in the full text
+	k     int // which clause
+}
+
 // rerankPassages rescores top[:passageRerankDepth] in place and re-sorts
 // top. It does nothing when the query has no full-text clause.
 func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
-	var body []*qterm
-	for i := range p.terms {
-		if p.terms[i].field == fBody {
-			body = append(body, &p.terms[i])
-		}
-	}
+	c := p.bodyClauses()
 	n := min(len(top), passageRerankDepth)
-	if len(body) == 0 || n == 0 {
+	if len(c.body) == 0 || n == 0 {
 		return nil
 	}
 	best := make([]bestPassage, n)
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/8))
 	err := parallel(ctx, workers, n, func(_, i int) error {
-		h, err := p.load(top[i])
-		if err != nil {
-			return err
-		}
-		best[i] = p.passageScores(&h.Paper, body)
-		return nil
+		var err error
+		best[i], err = p.rescore(top[i], c)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	if p.best == nil {
-		p.best = make(map[hitKey]string, n)
+		p.best = make(map[hitKey]bestPassage, n)
 	}
 	for i, b := range best {
 		if b.length > 0 {
-			p.best[hitKey{top[i].seg, top[i].local}] = b.text
+			p.best[hitKey{top[i].seg, top[i].local}] = b
 			top[i].score += b.passage - b.body
 		}
 	}
@@ -91,105 +101,182 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
 	return nil
 }
 
-// passageScores analyses a paper's full text once and returns its
-// whole-body clause score and its best passage's. A passage's length is
-// normalised by the paper's average passage: the chunker cuts passages to
-// one budget, so that is close to the corpus's.
-func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
-	if paper.FullText == "" {
-		return bestPassage{}
+// clauses are a query's full-text clauses and their bigrams, as pairs of
+// clauses (a pair's idf is the mean of its terms').
+type clauses struct {
+	body []*qterm
+	want map[string]int // term → clause
+	// bigrams maps each pair of neighbouring clauses to how far apart
+	// the query has them: more than 1 where stop words part them ("R
+	// objects such as vectors" pairs object and vector at 3), so a
+	// sentence quoted whole matches its own bigrams.
+	bigrams map[[2]int]int
+	maxGap  int
+}
+
+func (p *plan) bodyClauses() clauses {
+	c := clauses{want: map[string]int{}, bigrams: map[[2]int]int{}}
+	for i := range p.terms {
+		if p.terms[i].field == fBody {
+			c.want[string(p.terms[i].term)] = len(c.body)
+			c.body = append(c.body, &p.terms[i])
+		}
 	}
-	toks := p.x.an.prose.Analyze([]byte(paper.FullText))
-	want := make(map[string]int, len(body))
-	for i, q := range body {
-		want[string(q.term)] = i
-	}
-	// The query's bigrams, as pairs of clauses; a pair's idf is the mean
-	// of its terms'.
-	bigrams := map[[2]int]bool{}
 	for i := 1; i < len(p.seq); i++ {
-		a, okA := want[p.seq[i-1]]
-		b, okB := want[p.seq[i]]
+		a, okA := c.want[p.seq[i-1]]
+		b, okB := c.want[p.seq[i]]
 		if okA && okB {
-			bigrams[[2]int{a, b}] = true
+			gap := min(p.seqPos[i]-p.seqPos[i-1], window-1)
+			pair := [2]int{a, b}
+			c.bigrams[pair] = max(c.bigrams[pair], gap)
+			c.maxGap = max(c.maxGap, gap)
 		}
 	}
-	// starts holds the tokens' byte offsets, to find which tokens a
-	// passage holds; hits the tokens of the query's terms.
-	tf := make([]int, len(body))
-	starts := make([]int, len(toks))
-	hits := make([][2]int, 0, 64) // (token index, clause)
-	for i, t := range toks {
-		starts[i] = t.Start
-		if k, ok := want[string(t.Term)]; ok {
-			tf[k]++
-			hits = append(hits, [2]int{i, k})
-		}
+	return c
+}
+
+// rescore finds one hit's whole-body clause score and its best passage's.
+// A record indexed with its passages (mapping.go) is read from the
+// postings' positions and the stored passage bounds; an older one is
+// analysed and cut here, to the same scores.
+func (p *plan) rescore(s scored, c clauses) (bestPassage, error) {
+	paper, chunks, err := p.loadPassages(s)
+	if err != nil || paper.FullText == "" {
+		return bestPassage{}, err
 	}
-	var out bestPassage
+	var occs []occ
+	var whole float64
+	if chunks != nil {
+		occs, whole, err = p.postedOccurrences(s, c.body)
+		if err != nil {
+			return bestPassage{}, err
+		}
+	} else {
+		chunks = bodyChunks(&paper)
+		occs, whole = p.analysedOccurrences(paper.FullText, c)
+	}
+	ranked := p.scorePassages(occs, chunks, c)
+	if len(ranked) == 0 {
+		return bestPassage{}, nil
+	}
+	b := ranked[0]
+	return bestPassage{body: whole, passage: b.score, length: max(b.Tokens, 1),
+		text: paper.FullText[b.Start:b.End], ranked: ranked}, nil
+}
+
+// postedOccurrences reads the body clauses' positions in one record from
+// the segment's postings, and scores its whole body as the executor did.
+func (p *plan) postedOccurrences(s scored, body []*qterm) ([]occ, float64, error) {
+	d, err := p.segs[s.seg].Segment().Dictionary(fBody)
+	if err != nil {
+		return nil, 0, err
+	}
+	var occs []occ
+	var whole float64
 	for k, q := range body {
+		pl, err := d.PostingsList(q.term, nil, nil)
+		if err != nil {
+			return nil, 0, err
+		}
+		pst, err := pl.Iterator(true, true, true, nil).Advance(s.local)
+		if err != nil {
+			return nil, 0, err
+		}
+		if pst == nil || pst.Number() != s.local {
+			continue
+		}
+		norm := pst.Norm()
+		whole += p.bm25(q.weight*q.idf, float64(pst.Frequency()), 1/(norm*norm), q.avgLen)
+		for _, l := range pst.Locations() {
+			occs = append(occs, occ{pos: int(l.Pos()), start: int(l.Start()), k: k})
+		}
+	}
+	slices.SortFunc(occs, func(a, b occ) int { return cmp.Compare(a.pos, b.pos) })
+	return occs, whole, nil
+}
+
+// analysedOccurrences finds the body clauses in a full text by analysing
+// it, for records stored before passages were indexed.
+func (p *plan) analysedOccurrences(text string, c clauses) ([]occ, float64) {
+	toks := p.x.an.prose.Analyze([]byte(text))
+	tf := make([]int, len(c.body))
+	var occs []occ
+	for _, t := range toks {
+		if k, ok := c.want[string(t.Term)]; ok {
+			tf[k]++
+			occs = append(occs, occ{pos: t.Position, start: t.Start, k: k})
+		}
+	}
+	var whole float64
+	for k, q := range c.body {
 		if tf[k] > 0 {
-			out.body += p.bm25(q.weight*q.idf, float64(tf[k]), float64(len(toks)), q.avgLen)
+			whole += p.bm25(q.weight*q.idf, float64(tf[k]), float64(len(toks)), q.avgLen)
 		}
 	}
-	chunks := corpus.ChunkPaper(paper, corpus.ChunkOptions{})
-	lens := make([]int, 0, len(chunks))
-	type span struct {
-		lo, hi int // token indexes [lo, hi)
-		text   string
+	return occs, whole
+}
+
+// scorePassages scores each passage by the clauses it holds, and pairs of
+// neighbouring query terms side by side or within a window (the
+// sequential dependence model). A passage's length is normalised by the
+// paper's average passage: the chunker cuts passages to one budget, so
+// that is close to the corpus's. occs must be in position order. It
+// returns the best maxPassages passages that hold a clause, best first
+// (in reading order among equals).
+func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) []rankedChunk {
+	body, bigrams := cl.body, cl.bigrams
+	if len(chunks) == 0 || len(occs) == 0 {
+		return nil
 	}
-	spans := make([]span, 0, len(chunks))
-	for _, c := range chunks {
-		if c.Start < 0 || c.End > len(paper.FullText) || c.Start >= c.End || paper.FullText[c.Start:c.End] != c.Text {
-			continue // the title+abstract chunk of a paper without body text
-		}
-		lo, _ := slices.BinarySearch(starts, c.Start)
-		hi, _ := slices.BinarySearch(starts, c.End)
-		if hi > lo {
-			spans = append(spans, span{lo, hi, c.Text})
-			lens = append(lens, hi-lo)
-		}
-	}
-	if len(spans) == 0 {
-		return out
-	}
+	var out []rankedChunk
 	var avg float64
-	for _, l := range lens {
-		avg += float64(l)
+	for _, c := range chunks {
+		avg += float64(max(c.Tokens, 1))
 	}
-	avg /= float64(len(lens))
+	avg /= float64(len(chunks))
 	ptf := make([]int, len(body))
 	btf := map[[2]int]int{}
 	wtf := map[[2]int]int{}
-	for _, s := range spans {
+	for _, c := range chunks {
 		clear(ptf)
 		clear(btf)
 		clear(wtf)
-		a, _ := slices.BinarySearchFunc(hits, s.lo, func(h [2]int, t int) int { return cmp.Compare(h[0], t) })
-		for j, h := range hits[a:] {
-			if h[0] >= s.hi {
+		a, _ := slices.BinarySearchFunc(occs, c.Start, func(o occ, t int) int { return cmp.Compare(o.start, t) })
+		in := occs[a:]
+		for j, o := range in {
+			if o.start >= c.End {
+				in = in[:j]
 				break
 			}
-			ptf[h[1]]++
-			if j > 0 {
-				if prev := hits[a+j-1]; prev[0] == h[0]-1 && bigrams[[2]int{prev[1], h[1]}] {
-					btf[[2]int{prev[1], h[1]}]++
+		}
+		if len(in) == 0 {
+			continue
+		}
+		for j, o := range in {
+			ptf[o.k]++
+			// An ordered pair: an earlier term of the pair no further
+			// back than the query has it.
+			for i := j - 1; i >= 0 && o.pos-in[i].pos <= cl.maxGap; i-- {
+				pair := [2]int{in[i].k, o.k}
+				if gap, ok := bigrams[pair]; ok && o.pos-in[i].pos <= gap {
+					btf[pair]++
+					break
 				}
 			}
 			// Each window counts once, at its first term.
-			for _, g := range hits[a+j+1:] {
-				if g[0] >= s.hi || g[0]-h[0] >= window {
+			for _, g := range in[j+1:] {
+				if g.pos-o.pos >= window {
 					break
 				}
-				if pair := [2]int{h[1], g[1]}; bigrams[pair] {
+				if pair := [2]int{o.k, g.k}; bigrams[pair] > 0 {
 					wtf[pair]++
-				} else if pair = [2]int{g[1], h[1]}; bigrams[pair] {
+				} else if pair = [2]int{g.k, o.k}; bigrams[pair] > 0 {
 					wtf[pair]++
 				}
 			}
 		}
 		var sc float64
-		length := float64(s.hi - s.lo)
+		length := float64(max(c.Tokens, 1))
 		for k, q := range body {
 			if ptf[k] > 0 {
 				sc += p.bm25(passageWeight/bodyBoost*q.weight*q.idf, float64(ptf[k]), length, avg)
@@ -203,9 +290,8 @@ func (p *plan) passageScores(paper *corpus.Paper, body []*qterm) bestPassage {
 			idf := (body[pair[0]].idf + body[pair[1]].idf) / 2
 			sc += p.bm25(windowWeight*passageWeight*idf, float64(n), length, avg)
 		}
-		if sc > out.passage {
-			out.passage, out.length, out.text = sc, s.hi-s.lo, s.text
-		}
+		out = append(out, rankedChunk{c, sc})
 	}
-	return out
+	slices.SortStableFunc(out, func(a, b rankedChunk) int { return cmp.Compare(b.score, a.score) })
+	return out[:min(len(out), maxPassages)]
 }

@@ -3,11 +3,15 @@ package embedded
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/corpus/synth"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/query"
 )
 
 // A paper that holds the query in one paragraph ranks above one that
@@ -149,4 +153,99 @@ func TestHitPassagesLeadWithScoringPassage(t *testing.T) {
 		return
 	}
 	t.Fatalf("hits %+v lack the full-text paper", res.Hits)
+}
+
+// Passages read from the index (term positions and stored bounds) score
+// exactly as the full text cut and analysed at query time, the path
+// records stored before passages were indexed take.
+func TestIndexedPassagesMatchAnalysed(t *testing.T) {
+	t.Parallel()
+	x := newTestIndex(t)
+	var papers []corpus.Paper
+	if err := synth.Generate(synth.Options{Papers: 60, Seed: 5, FullText: true}, func(p corpus.Paper) error {
+		papers = append(papers, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, x, &search.Batch{Upserts: papers[:30]}) // two segments
+	apply(t, x, &search.Batch{Upserts: papers[30:]})
+	ctx := context.Background()
+	sentence := strings.SplitAfter(papers[7].FullText, ". ")[3]
+	for _, qs := range []string{papers[3].Title, sentence, "model data results"} {
+		snap, err := x.snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := query.Parse(strings.NewReplacer(":", " ", "(", " ", ")", " ", "-", " ", `"`, " ").Replace(qs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lx, err := x.lexicalHits(ctx, snap, q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lx.rank(ctx, 20); err != nil {
+			t.Fatal(err)
+		}
+		p, c := lx.p, lx.p.bodyClauses()
+		if len(lx.top) == 0 || len(c.body) == 0 {
+			t.Fatalf("%q: %d hits, %d body clauses", qs, len(lx.top), len(c.body))
+		}
+		for _, s := range lx.top {
+			paper, chunks, err := p.loadPassages(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if chunks == nil {
+				t.Fatalf("%s: no stored passages", paper.ID)
+			}
+			if want := bodyChunks(&paper); !slices.Equal(chunks, want) {
+				t.Fatalf("%s: stored passages %v, cut now %v", paper.ID, chunks, want)
+			}
+			posted, wholeP, err := p.postedOccurrences(s, c.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			analysed, wholeA := p.analysedOccurrences(paper.FullText, c)
+			if !slices.Equal(posted, analysed) {
+				t.Fatalf("%q %s: %d occurrences from postings, %d analysed", qs, paper.ID, len(posted), len(analysed))
+			}
+			if math.Abs(wholeP-wholeA) > 1e-3*wholeA {
+				t.Errorf("%q %s: whole-body score %g from postings, %g analysed", qs, paper.ID, wholeP, wholeA)
+			}
+			if a, b := p.scorePassages(posted, chunks, c), p.scorePassages(analysed, bodyChunks(&paper), c); !slices.Equal(a, b) {
+				t.Errorf("%q %s: best passage %+v from the index, %+v analysed", qs, paper.ID, a, b)
+			}
+		}
+		snap.Close()
+	}
+}
+
+// A quoted sentence's pairs keep the stop words between them: "glacier
+// of the moraine" is an ordered pair three positions apart, and a
+// passage holding it so ranks above one with the pair reversed.
+func TestPassageRerankPairsAcrossStopWords(t *testing.T) {
+	t.Parallel()
+	x := newTestIndex(t)
+	pad := strings.Repeat("Field notes were kept daily by the survey team at each station. ", 6)
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{
+		// Listed first so that a tie would rank it first.
+		{ID: "reversed", Title: "Survey report A", Abstract: "A report.",
+			FullText: "## 1 Notes\n\n" + pad + "The moraine of the glacier was mapped.\n"},
+		{ID: "quoted", Title: "Survey report B", Abstract: "A report.",
+			FullText: "## 1 Notes\n\n" + pad + "The glacier of the moraine was mapped.\n"},
+	}})
+	req, err := search.NewRequest("glacier of the moraine", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Mode = search.ModeBM25
+	res, err := x.Search(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 2 || res.Hits[0].ID != "quoted" || res.Hits[0].Score <= res.Hits[1].Score {
+		t.Fatalf("hits %+v: want the pair in the query's order first", res.Hits)
+	}
 }
