@@ -36,8 +36,9 @@ type line struct {
 	size        float64
 	bold        bool
 	col         int // 0 full width, 1 left, 2 right
-	// cells is the text cut where a gap wider than wideGap ems parts its
-	// spans (names side by side in a byline), nil when there is none.
+	// cells is the raw text cut where a gap wider than wideGap ems parts
+	// its spans (names side by side in a byline), nil when there is none;
+	// only a byline's are cleaned (fillMeta), so other lines cost nothing.
 	cells []string
 }
 
@@ -162,15 +163,11 @@ func joinLines(spans []span, col int) []line {
 		}
 		raw := b.String()
 		l.text = clean(raw)
-		for i := 1; i < len(cellAt); i++ {
-			if i == 1 {
-				l.cells = append(l.cells, clean(raw[:cellAt[1]]))
+		if len(cellAt) > 1 {
+			cellAt = append(cellAt, len(raw))
+			for i := 1; i < len(cellAt); i++ {
+				l.cells = append(l.cells, strings.TrimSpace(raw[cellAt[i-1]:cellAt[i]]))
 			}
-			end := len(raw)
-			if i+1 < len(cellAt) {
-				end = cellAt[i+1]
-			}
-			l.cells = append(l.cells, clean(raw[cellAt[i]:end]))
 		}
 		if l.text != "" {
 			out = append(out, l)

@@ -76,7 +76,7 @@ func fillMeta(p *corpus.Paper, pages [][]line, meta info) {
 				cells = []string{t}
 			}
 			for _, c := range cells {
-				c = strings.TrimSpace(c)
+				c = strings.TrimSpace(clean(c))
 				if c == "" || strings.Contains(c, "@") || yearRe.MatchString(c) && len(c) < 30 || codeLike(c) || affiliationRe.MatchString(c) {
 					continue
 				}

@@ -614,11 +614,19 @@ func (p *plan) load(s scored) (search.Hit, error) {
 		return search.Hit{}, err
 	}
 	hit := search.Hit{Score: s.score}
-	if err := json.Unmarshal(src, &hit.Paper); err != nil {
-		return search.Hit{}, fmt.Errorf("stored record in segment %d doc %d: %w", s.seg, s.local, err)
+	if err := s.decode(src, &hit.Paper); err != nil {
+		return search.Hit{}, err
 	}
 	hit.ID = hit.Paper.ID
 	return hit, nil
+}
+
+// decode reads the stored record src of hit s into paper.
+func (s scored) decode(src []byte, paper *corpus.Paper) error {
+	if err := json.Unmarshal(src, paper); err != nil {
+		return fmt.Errorf("stored record in segment %d doc %d: %w", s.seg, s.local, err)
+	}
+	return nil
 }
 
 // loadPassages reads a hit's stored record and, when it was indexed with
@@ -638,8 +646,8 @@ func (p *plan) loadPassages(s scored) (corpus.Paper, []chunkRef, error) {
 	if err != nil {
 		return paper, nil, err
 	}
-	if err := json.Unmarshal(src, &paper); err != nil {
-		return paper, nil, fmt.Errorf("stored record in segment %d doc %d: %w", s.seg, s.local, err)
+	if err := s.decode(src, &paper); err != nil {
+		return paper, nil, err
 	}
 	if chunks == nil {
 		return paper, nil, nil

@@ -42,12 +42,11 @@ const (
 
 // bestPassage is the outcome of rescoring one paper.
 type bestPassage struct {
-	body    float64 // the paper's whole-body clause score
-	passage float64 // its best passage's score, before passageWeight
-	length  int     // the passage's tokens
-	text    string  // the passage, for the vector half (BestPassages)
-	// ranked are the best maxPassages passages, best first: the ones a
-	// hit shows (passages.go).
+	body float64 // the paper's whole-body clause score
+	text string  // the best passage, for the vector half (BestPassages)
+	// ranked are the best maxPassages passages, best first, scored before
+	// passageWeight: the ones a hit shows (passages.go). None when no
+	// passage holds a clause.
 	ranked []rankedChunk
 }
 
@@ -92,9 +91,9 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
 		p.best = make(map[hitKey]bestPassage, n)
 	}
 	for i, b := range best {
-		if b.length > 0 {
+		if len(b.ranked) > 0 {
 			p.best[hitKey{top[i].seg, top[i].local}] = b
-			top[i].score += b.passage - b.body
+			top[i].score += b.ranked[0].score - b.body
 		}
 	}
 	slices.SortStableFunc(top, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
@@ -159,9 +158,7 @@ func (p *plan) rescore(s scored, c clauses) (bestPassage, error) {
 	if len(ranked) == 0 {
 		return bestPassage{}, nil
 	}
-	b := ranked[0]
-	return bestPassage{body: whole, passage: b.score, length: max(b.Tokens, 1),
-		text: paper.FullText[b.Start:b.End], ranked: ranked}, nil
+	return bestPassage{body: whole, text: paper.FullText[ranked[0].Start:ranked[0].End], ranked: ranked}, nil
 }
 
 // postedOccurrences reads the body clauses' positions in one record from
@@ -229,9 +226,10 @@ func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) []ranked
 		return nil
 	}
 	var out []rankedChunk
+	length := func(c chunkRef) float64 { return float64(max(c.Tokens, 1)) }
 	var avg float64
 	for _, c := range chunks {
-		avg += float64(max(c.Tokens, 1))
+		avg += length(c)
 	}
 	avg /= float64(len(chunks))
 	ptf := make([]int, len(body))
@@ -241,14 +239,10 @@ func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) []ranked
 		clear(ptf)
 		clear(btf)
 		clear(wtf)
-		a, _ := slices.BinarySearchFunc(occs, c.Start, func(o occ, t int) int { return cmp.Compare(o.start, t) })
-		in := occs[a:]
-		for j, o := range in {
-			if o.start >= c.End {
-				in = in[:j]
-				break
-			}
-		}
+		at := func(o occ, t int) int { return cmp.Compare(o.start, t) }
+		a, _ := slices.BinarySearchFunc(occs, c.Start, at)
+		b, _ := slices.BinarySearchFunc(occs, c.End, at)
+		in := occs[a:b]
 		if len(in) == 0 {
 			continue
 		}
@@ -276,19 +270,19 @@ func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) []ranked
 			}
 		}
 		var sc float64
-		length := float64(max(c.Tokens, 1))
+		n := length(c)
 		for k, q := range body {
 			if ptf[k] > 0 {
-				sc += p.bm25(passageWeight/bodyBoost*q.weight*q.idf, float64(ptf[k]), length, avg)
+				sc += p.bm25(passageWeight/bodyBoost*q.weight*q.idf, float64(ptf[k]), n, avg)
 			}
 		}
-		for pair, n := range btf {
+		for pair, tf := range btf {
 			idf := (body[pair[0]].idf + body[pair[1]].idf) / 2
-			sc += p.bm25(bigramWeight*passageWeight*idf, float64(n), length, avg)
+			sc += p.bm25(bigramWeight*passageWeight*idf, float64(tf), n, avg)
 		}
-		for pair, n := range wtf {
+		for pair, tf := range wtf {
 			idf := (body[pair[0]].idf + body[pair[1]].idf) / 2
-			sc += p.bm25(windowWeight*passageWeight*idf, float64(n), length, avg)
+			sc += p.bm25(windowWeight*passageWeight*idf, float64(tf), n, avg)
 		}
 		out = append(out, rankedChunk{c, sc})
 	}
