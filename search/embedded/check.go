@@ -156,25 +156,19 @@ func (x *Index) checkPapers(ctx context.Context, r *CheckReport) (map[string]boo
 				r.problem("paper %s is live twice", id)
 			}
 			lex[id] = true
-			var src, origin []byte
-			err = ss.VisitDocument(doc, func(field string, _ byte, value []byte, _ []uint64) bool {
-				switch field {
-				case fSrc:
-					src = append([]byte(nil), value...)
-				case fOrigin:
-					origin = append([]byte(nil), value...)
-				}
-				return true
-			})
+			rec, err := readStored(ss, doc, true)
 			var p corpus.Paper
 			switch {
 			case err != nil:
 				err = fmt.Errorf("stored fields: %w", err)
-			case src == nil:
+			case rec.src == nil:
 				err = fmt.Errorf("no stored record")
 			default:
-				if err = json.Unmarshal(src, &p); err == nil && p.ID != id {
+				if err = json.Unmarshal(rec.src, &p); err == nil && p.ID != id {
 					err = fmt.Errorf("stored record has id %q", p.ID)
+				}
+				if err == nil {
+					err = checkPassages(rec)
 				}
 			}
 			if err != nil {
@@ -184,7 +178,7 @@ func (x *Index) checkPapers(ctx context.Context, r *CheckReport) (map[string]boo
 				continue
 			}
 			var o search.Origin
-			if origin != nil && json.Unmarshal(origin, &o) == nil {
+			if rec.origin != nil && json.Unmarshal(rec.origin, &o) == nil {
 				byInput[o.Fingerprint]++
 			}
 		}
@@ -361,4 +355,22 @@ func (x *Index) checkFacets(ctx context.Context, r *CheckReport) ([]string, erro
 		}
 	}
 	return bad, nil
+}
+
+// checkPassages checks that a record's stored passage bounds decode and
+// lie within its stored full text.
+func checkPassages(rec stored) error {
+	if rec.chunks == nil || rec.body == "" {
+		return nil
+	}
+	var refs []chunkRef
+	if err := json.Unmarshal(rec.chunks, &refs); err != nil {
+		return fmt.Errorf("stored passages: %w", err)
+	}
+	for _, c := range refs {
+		if c.Start < 0 || c.Start >= c.End || c.End > len(rec.body) {
+			return fmt.Errorf("stored passage %d spans %d–%d of a %d-byte full text", c.Index, c.Start, c.End, len(rec.body))
+		}
+	}
+	return nil
 }

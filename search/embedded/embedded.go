@@ -531,18 +531,18 @@ func (x *Index) Get(ctx context.Context, id string) (*corpus.Paper, error) {
 	if d == nil {
 		return nil, fmt.Errorf("%w: %s", search.ErrNotFound, id)
 	}
-	var src []byte
+	var r stored
 	d.VisitFields(func(f index.Field) {
-		if f.Name() == fSrc {
-			src = f.Value()
+		switch f.Name() {
+		case fSrc:
+			r.src = f.Value()
+		case fBody:
+			r.body = string(f.Value())
 		}
 	})
-	if src == nil {
-		return nil, fmt.Errorf("paper %s has no stored record", id)
-	}
-	var p corpus.Paper
-	if err := json.Unmarshal(src, &p); err != nil {
-		return nil, fmt.Errorf("paper %s: stored record: %w", id, err)
+	p, err := r.paper("paper " + id)
+	if err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

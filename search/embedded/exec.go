@@ -600,63 +600,43 @@ func parallel(ctx context.Context, workers, n int, fn func(w, i int) error) erro
 	return ctx.Err()
 }
 
-// load reads a hit's stored record.
-func (p *plan) load(s scored) (search.Hit, error) {
-	var src []byte
-	err := p.segs[s.seg].VisitDocument(s.local, func(field string, _ byte, value []byte, _ []uint64) bool {
-		if field == fSrc {
-			src = append([]byte(nil), value...)
-			return false
-		}
-		return true
-	})
+// load reads a hit's stored record, with its full text when withBody.
+func (p *plan) load(s scored, withBody bool) (search.Hit, error) {
+	r, err := readStored(p.segs[s.seg], s.local, withBody)
 	if err != nil {
 		return search.Hit{}, err
 	}
 	hit := search.Hit{Score: s.score}
-	if err := s.decode(src, &hit.Paper); err != nil {
+	if hit.Paper, err = r.paper(s.where()); err != nil {
 		return search.Hit{}, err
 	}
 	hit.ID = hit.Paper.ID
 	return hit, nil
 }
 
-// decode reads the stored record src of hit s into paper.
-func (s scored) decode(src []byte, paper *corpus.Paper) error {
-	if err := json.Unmarshal(src, paper); err != nil {
-		return fmt.Errorf("stored record in segment %d doc %d: %w", s.seg, s.local, err)
-	}
-	return nil
-}
+// where names hit s in an error.
+func (s scored) where() string { return fmt.Sprintf("segment %d doc %d", s.seg, s.local) }
 
-// loadPassages reads a hit's stored record and, when it was indexed with
-// them, its passage bounds (nil otherwise).
+// loadPassages reads a hit's full text and, when it was indexed with them,
+// its passage bounds (nil otherwise). The metadata is decoded only when
+// the full text or the bounds are not stored apart (record.go).
 func (p *plan) loadPassages(s scored) (corpus.Paper, []chunkRef, error) {
-	var src, chunks []byte
-	err := p.segs[s.seg].VisitDocument(s.local, func(field string, _ byte, value []byte, _ []uint64) bool {
-		switch field {
-		case fSrc:
-			src = append([]byte(nil), value...)
-		case fChunks:
-			chunks = append([]byte(nil), value...)
-		}
-		return true
-	})
-	var paper corpus.Paper
+	r, err := readStored(p.segs[s.seg], s.local, true)
 	if err != nil {
-		return paper, nil, err
+		return corpus.Paper{}, nil, err
 	}
-	if err := s.decode(src, &paper); err != nil {
-		return paper, nil, err
-	}
-	if chunks == nil {
-		return paper, nil, nil
+	if r.body == "" || r.chunks == nil {
+		paper, err := r.paper(s.where())
+		if err != nil || r.chunks == nil {
+			return paper, nil, err
+		}
+		r.body = paper.FullText
 	}
 	refs := []chunkRef{}
-	if err := json.Unmarshal(chunks, &refs); err != nil {
-		return paper, nil, fmt.Errorf("stored passages of %s: %w", paper.ID, err)
+	if err := json.Unmarshal(r.chunks, &refs); err != nil {
+		return corpus.Paper{}, nil, fmt.Errorf("%s: stored passages: %w", s.where(), err)
 	}
-	return paper, refs, nil
+	return corpus.Paper{FullText: r.body}, refs, nil
 }
 
 // loadID reads only a hit's paper ID. (Not with a visitor that stops at
@@ -907,4 +887,43 @@ func orInto(b *roaring.Bitmap, pl segment.PostingsList) {
 		}
 		b.Add(uint32(pst.Number()))
 	}
+}
+
+// bySegment groups the hits top by segment, each group's indexes into top
+// in document order, for sweep.
+func bySegment(top []scored) map[int][]int {
+	out := map[int][]int{}
+	for i, s := range top {
+		out[s.seg] = append(out[s.seg], i)
+	}
+	for _, at := range out {
+		slices.SortFunc(at, func(a, b int) int { return cmp.Compare(top[a].local, top[b].local) })
+	}
+	return out
+}
+
+// sweep walks one postings list once for the hits at (one segment's, in
+// document order, from bySegment), calling fn with each hit's posting.
+// Advancing a fresh iterator per hit would walk the list from its start
+// each time.
+func sweep(pl segment.PostingsList, top []scored, at []int, locations bool, fn func(i int, pst segment.Posting)) error {
+	it := pl.Iterator(true, true, locations, nil)
+	var pst segment.Posting
+	var err error
+	for _, i := range at {
+		// An Advance that overshot has already read the posting a later
+		// hit may want.
+		if pst == nil || pst.Number() < top[i].local {
+			if pst, err = it.Advance(top[i].local); err != nil {
+				return err
+			}
+			if pst == nil {
+				return nil
+			}
+		}
+		if pst.Number() == top[i].local {
+			fn(i, pst)
+		}
+	}
+	return nil
 }

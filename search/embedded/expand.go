@@ -3,10 +3,9 @@ package embedded
 import (
 	"cmp"
 	"context"
-	"runtime"
 	"slices"
 
-	"github.com/blevesearch/bleve/v2/analysis"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // Query expansion for hybrid search on corpora where the vector half is the
@@ -111,49 +110,47 @@ func (p *plan) expansion(text string, feedback []string) ([]expansionTerm, error
 
 // rescored reorders the BM25 half's hits for the expanded query: each hit
 // keeps expandKeep of its score and gains the expansion terms' BM25 over
-// its title and abstract, counted in the stored paper. Only the hits
-// already found are reordered: ranking the whole index with ten more
-// terms took 90 ms a filtered query at a million papers (zap's postings
-// advance by walking), and on the dev collections reordering alone
-// measured as well (docs/measurements.md). The total and facet counts stay
-// those of the original query.
+// its title and abstract, read from the postings (a hit's tf and, from
+// its norm, its field length). Only the hits already found are reordered:
+// ranking the whole index with ten more terms took 90 ms a filtered query
+// at a million papers (zap's postings advance by walking), and on the dev
+// collections reordering alone measured as well (docs/measurements.md).
+// The total and facet counts stay those of the original query.
 func (lx *lexical) rescored(ctx context.Context, terms []expansionTerm) (*lexical, error) {
 	p := lx.p
-	an := p.x.an.prose
 	stats := p.x.lengthStats()
-	avgLen := [2]float64{stats.avg(fText), stats.avg(fTitle)}
-	boost := [2]float64{1, p.x.opts.TitleBoost}
 	top := slices.Clone(lx.top)
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(top)/16))
-	err := parallel(ctx, workers, len(top), func(_, i int) error {
-		h, err := p.load(top[i])
-		if err != nil {
-			return err
+	for i := range top {
+		top[i].score *= expandKeep
+	}
+	for seg, at := range bySegment(top) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		// The title+abstract field's tokens are the title's and then the
-		// abstract's, so each is analysed once.
-		title := an.Analyze([]byte(h.Paper.Title))
-		text := append(title[:len(title):len(title)], an.Analyze([]byte(h.Paper.Abstract))...)
-		s := expandKeep * top[i].score
-		for f, toks := range [2]analysis.TokenStream{text, title} {
-			if len(toks) == 0 {
-				continue
+		for f, field := range [2]string{fText, fTitle} {
+			d, err := p.segs[seg].Segment().Dictionary(field)
+			if err != nil {
+				return nil, err
 			}
-			tf := make(map[string]int, len(terms))
-			for _, t := range toks {
-				tf[string(t.Term)]++
-			}
+			boost := [2]float64{1, p.x.opts.TitleBoost}[f]
 			for _, t := range terms {
-				if c := tf[t.term]; c > 0 && t.idf[f] > 0 {
-					s += p.bm25(boost[f]*t.weight*t.idf[f], float64(c), float64(len(toks)), avgLen[f])
+				if t.idf[f] == 0 {
+					continue
+				}
+				pl, err := d.PostingsList([]byte(t.term), nil, nil)
+				if err != nil {
+					return nil, err
+				}
+				w := boost * t.weight * t.idf[f]
+				err = sweep(pl, top, at, false, func(i int, pst segment.Posting) {
+					norm := pst.Norm()
+					top[i].score += p.bm25(w, float64(pst.Frequency()), 1/(norm*norm), stats.avg(field))
+				})
+				if err != nil {
+					return nil, err
 				}
 			}
 		}
-		top[i].score = s
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	slices.SortStableFunc(top, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
 	out := *lx

@@ -112,7 +112,19 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 // analyzers resolved once from the mapping, for building documents directly.
 type analyzers struct {
 	prose, name, lower, keyword analysis.Analyzer
+	// legacy, set only by tests, writes records as older versions did, so
+	// that reading them stays tested (record.go).
+	legacy recordFormat
 }
+
+// recordFormat is how a record keeps its full text.
+type recordFormat int
+
+const (
+	recordSplit      recordFormat = iota // body stored raw, with passage bounds
+	recordBodyInSrc                      // body inside fSrc, with passage bounds
+	recordNoPassages                     // body inside fSrc, no passage bounds
+)
 
 func resolveAnalyzers(im *mapping.IndexMappingImpl) analyzers {
 	return analyzers{
@@ -129,7 +141,11 @@ const indexed = index.IndexField
 // walk of mapping.MapDocument, and without the _all composite field, which
 // would double the tokens analysed per paper.
 func (a analyzers) buildDocument(p *corpus.Paper) (*document.Document, error) {
-	src, err := json.Marshal(p)
+	rec, bodyOpts := withoutBody(p), indexed|index.StoreField|index.IncludeTermVectors
+	if a.legacy != recordSplit {
+		rec, bodyOpts = p, indexed|index.IncludeTermVectors
+	}
+	src, err := json.Marshal(rec) // the body is stored raw (record.go)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +158,9 @@ func (a analyzers) buildDocument(p *corpus.Paper) (*document.Document, error) {
 	add(fTitle, p.Title, a.prose)
 	add(fText, joinNonEmpty(p.Title, p.Abstract), a.prose)
 	if p.FullText != "" {
-		d.AddField(document.NewTextFieldCustom(fBody, nil, []byte(p.FullText), indexed|index.IncludeTermVectors, a.prose))
+		d.AddField(document.NewTextFieldCustom(fBody, nil, []byte(p.FullText), bodyOpts, a.prose))
+	}
+	if p.FullText != "" && a.legacy != recordNoPassages {
 		chunks, err := json.Marshal(bodyChunks(p))
 		if err != nil {
 			return nil, err

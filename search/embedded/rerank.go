@@ -5,6 +5,8 @@ import (
 	"context"
 	"runtime"
 	"slices"
+
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
 
 // A full text is one long field, and BM25 over it rewards a paper whose
@@ -77,11 +79,15 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
 	if len(c.body) == 0 || n == 0 {
 		return nil
 	}
+	occs, whole, err := p.postedOccurrences(top[:n], c.body)
+	if err != nil {
+		return err
+	}
 	best := make([]bestPassage, n)
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/8))
-	err := parallel(ctx, workers, n, func(_, i int) error {
+	err = parallel(ctx, workers, n, func(_, i int) error {
 		var err error
-		best[i], err = p.rescore(top[i], c)
+		best[i], err = p.rescore(top[i], c, occs[i], whole[i])
 		return err
 	})
 	if err != nil {
@@ -135,22 +141,16 @@ func (p *plan) bodyClauses() clauses {
 }
 
 // rescore finds one hit's whole-body clause score and its best passage's.
-// A record indexed with its passages (mapping.go) is read from the
-// postings' positions and the stored passage bounds; an older one is
-// analysed and cut here, to the same scores.
-func (p *plan) rescore(s scored, c clauses) (bestPassage, error) {
+// A record indexed with its passages (mapping.go) is scored from posted,
+// its clauses' positions, and whole, its whole-body score, as read from
+// the postings; an older one is analysed and cut here, to the same scores.
+func (p *plan) rescore(s scored, c clauses, posted []occ, whole float64) (bestPassage, error) {
 	paper, chunks, err := p.loadPassages(s)
 	if err != nil || paper.FullText == "" {
 		return bestPassage{}, err
 	}
-	var occs []occ
-	var whole float64
-	if chunks != nil {
-		occs, whole, err = p.postedOccurrences(s, c.body)
-		if err != nil {
-			return bestPassage{}, err
-		}
-	} else {
+	occs := posted
+	if chunks == nil {
 		chunks = bodyChunks(&paper)
 		occs, whole = p.analysedOccurrences(paper.FullText, c)
 	}
@@ -161,34 +161,37 @@ func (p *plan) rescore(s scored, c clauses) (bestPassage, error) {
 	return bestPassage{body: whole, text: paper.FullText[ranked[0].Start:ranked[0].End], ranked: ranked}, nil
 }
 
-// postedOccurrences reads the body clauses' positions in one record from
-// the segment's postings, and scores its whole body as the executor did.
-func (p *plan) postedOccurrences(s scored, body []*qterm) ([]occ, float64, error) {
-	d, err := p.segs[s.seg].Segment().Dictionary(fBody)
-	if err != nil {
-		return nil, 0, err
-	}
-	var occs []occ
-	var whole float64
-	for k, q := range body {
-		pl, err := d.PostingsList(q.term, nil, nil)
+// postedOccurrences reads the body clauses' positions in each of the hits
+// top from the postings, one pass over each clause's list per segment,
+// and scores each whole body as the executor did.
+func (p *plan) postedOccurrences(top []scored, body []*qterm) ([][]occ, []float64, error) {
+	occs := make([][]occ, len(top))
+	whole := make([]float64, len(top))
+	for seg, at := range bySegment(top) {
+		d, err := p.segs[seg].Segment().Dictionary(fBody)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
-		pst, err := pl.Iterator(true, true, true, nil).Advance(s.local)
-		if err != nil {
-			return nil, 0, err
-		}
-		if pst == nil || pst.Number() != s.local {
-			continue
-		}
-		norm := pst.Norm()
-		whole += p.bm25(q.weight*q.idf, float64(pst.Frequency()), 1/(norm*norm), q.avgLen)
-		for _, l := range pst.Locations() {
-			occs = append(occs, occ{pos: int(l.Pos()), start: int(l.Start()), k: k})
+		for k, q := range body {
+			pl, err := d.PostingsList(q.term, nil, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			err = sweep(pl, top, at, true, func(i int, pst segment.Posting) {
+				norm := pst.Norm()
+				whole[i] += p.bm25(q.weight*q.idf, float64(pst.Frequency()), 1/(norm*norm), q.avgLen)
+				for _, l := range pst.Locations() {
+					occs[i] = append(occs[i], occ{pos: int(l.Pos()), start: int(l.Start()), k: k})
+				}
+			})
+			if err != nil {
+				return nil, nil, err
+			}
 		}
 	}
-	slices.SortFunc(occs, func(a, b occ) int { return cmp.Compare(a.pos, b.pos) })
+	for _, o := range occs {
+		slices.SortFunc(o, func(a, b occ) int { return cmp.Compare(a.pos, b.pos) })
+	}
 	return occs, whole, nil
 }
 

@@ -192,10 +192,22 @@ func TestIndexedPassagesMatchAnalysed(t *testing.T) {
 		if len(lx.top) == 0 || len(c.body) == 0 {
 			t.Fatalf("%q: %d hits, %d body clauses", qs, len(lx.top), len(c.body))
 		}
-		for _, s := range lx.top {
-			paper, chunks, err := p.loadPassages(s)
+		postedAll, wholes, err := p.postedOccurrences(lx.top, c.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range lx.top {
+			hit, err := p.load(s, true)
 			if err != nil {
 				t.Fatal(err)
+			}
+			paper := hit.Paper
+			body, chunks, err := p.loadPassages(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body.FullText != paper.FullText {
+				t.Fatalf("%s: passages read %d bytes of full text, the record %d", paper.ID, len(body.FullText), len(paper.FullText))
 			}
 			if chunks == nil {
 				t.Fatalf("%s: no stored passages", paper.ID)
@@ -203,10 +215,7 @@ func TestIndexedPassagesMatchAnalysed(t *testing.T) {
 			if want := bodyChunks(&paper); !slices.Equal(chunks, want) {
 				t.Fatalf("%s: stored passages %v, cut now %v", paper.ID, chunks, want)
 			}
-			posted, wholeP, err := p.postedOccurrences(s, c.body)
-			if err != nil {
-				t.Fatal(err)
-			}
+			posted, wholeP := postedAll[i], wholes[i]
 			analysed, wholeA := p.analysedOccurrences(paper.FullText, c)
 			if !slices.Equal(posted, analysed) {
 				t.Fatalf("%q %s: %d occurrences from postings, %d analysed", qs, paper.ID, len(posted), len(analysed))

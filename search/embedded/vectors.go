@@ -889,23 +889,16 @@ func eachInSegment(ctx context.Context, ss *scorch.SegmentSnapshot, want func(st
 		if !want(id) {
 			continue
 		}
-		var src []byte
-		err = ss.VisitDocument(doc, func(field string, _ byte, value []byte, _ []uint64) bool {
-			if field == fSrc {
-				src = value
-				return false
-			}
-			return true
-		})
+		r, err := readStored(ss, doc, true)
 		if err != nil {
 			return err
 		}
-		if src == nil {
+		if r.src == nil {
 			continue
 		}
-		var p corpus.Paper
-		if err := json.Unmarshal(src, &p); err != nil {
-			return fmt.Errorf("paper %s: stored record: %w", id, err)
+		p, err := r.paper("paper " + id)
+		if err != nil {
+			return err
 		}
 		if err := fn(&p); err != nil {
 			return err
