@@ -8,7 +8,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2/analysis"
 
-	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/synth"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/query"
@@ -20,13 +19,7 @@ import (
 func TestExpansionRescoreMatchesAnalysedFields(t *testing.T) {
 	t.Parallel()
 	x := newTestIndex(t)
-	var papers []corpus.Paper
-	if err := synth.Generate(synth.Options{Papers: 80, Seed: 3}, func(p corpus.Paper) error {
-		papers = append(papers, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	papers := generated(t, synth.Options{Papers: 80, Seed: 3})
 	apply(t, x, &search.Batch{Upserts: papers[:40]}) // two segments
 	apply(t, x, &search.Batch{Upserts: papers[40:]})
 	ctx := context.Background()

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/synth"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/query"
@@ -19,13 +18,7 @@ import (
 // passages, and a clean check.
 func TestOlderRecordsReadTheSame(t *testing.T) {
 	t.Parallel()
-	var papers []corpus.Paper
-	if err := synth.Generate(synth.Options{Papers: 60, Seed: 9, FullText: true}, func(p corpus.Paper) error {
-		papers = append(papers, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	papers := generated(t, synth.Options{Papers: 60, Seed: 9, FullText: true})
 	ctx := context.Background()
 	sentence := strings.SplitAfter(papers[11].FullText, ". ")[2]
 	queries := []string{papers[4].Title, sentence, "model data results"}

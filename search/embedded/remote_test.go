@@ -122,8 +122,14 @@ func cosine(a, b []float32) float64 {
 
 func synthPapers(t *testing.T, n int) []corpus.Paper {
 	t.Helper()
+	return generated(t, synth.Options{Papers: n, Seed: 11})
+}
+
+// generated is the synthetic corpus o describes.
+func generated(t *testing.T, o synth.Options) []corpus.Paper {
+	t.Helper()
 	var ps []corpus.Paper
-	if err := synth.Generate(synth.Options{Papers: n, Seed: 11}, func(p corpus.Paper) error {
+	if err := synth.Generate(o, func(p corpus.Paper) error {
 		ps = append(ps, p)
 		return nil
 	}); err != nil {

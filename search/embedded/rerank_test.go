@@ -161,13 +161,7 @@ func TestHitPassagesLeadWithScoringPassage(t *testing.T) {
 func TestIndexedPassagesMatchAnalysed(t *testing.T) {
 	t.Parallel()
 	x := newTestIndex(t)
-	var papers []corpus.Paper
-	if err := synth.Generate(synth.Options{Papers: 60, Seed: 5, FullText: true}, func(p corpus.Paper) error {
-		papers = append(papers, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	papers := generated(t, synth.Options{Papers: 60, Seed: 5, FullText: true})
 	apply(t, x, &search.Batch{Upserts: papers[:30]}) // two segments
 	apply(t, x, &search.Batch{Upserts: papers[30:]})
 	ctx := context.Background()
