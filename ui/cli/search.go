@@ -232,7 +232,7 @@ func printPassages(w io.Writer, res *search.Result, asJSON, color bool) error {
 		return enc.Encode(rows)
 	}
 	st := newStyle(color)
-	fmt.Fprintf(w, "%d passages from %d papers (%s)\n", len(rows), len(res.Hits), res.Mode)
+	fmt.Fprintf(w, "%s from %s (%s)\n", counted(len(rows), "passage"), counted(len(res.Hits), "paper"), res.Mode)
 	for i, r := range rows {
 		where := []string{r.PaperID}
 		if r.Section != "" {
@@ -248,4 +248,12 @@ func printPassages(w io.Writer, res *search.Result, asJSON, color bool) error {
 		fmt.Fprintf(w, "     %s\n", st.marked(r.Text))
 	}
 	return nil
+}
+
+// counted is "1 passage", "3 passages".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

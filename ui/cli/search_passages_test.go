@@ -33,6 +33,14 @@ func TestPrintPassagesRows(t *testing.T) {
 		t.Errorf("a hit without passages was listed:\n%s", out)
 	}
 	b.Reset()
+	one := &search.Result{Mode: res.Mode, Hits: res.Hits[:1]}
+	if err := printPassages(&b, one, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(b.String(), "2 passages from 1 paper (") {
+		t.Errorf("one paper counted as %q", strings.SplitN(b.String(), "\n", 2)[0])
+	}
+	b.Reset()
 	if err := printPassages(&b, res, true, false); err != nil {
 		t.Fatal(err)
 	}
