@@ -156,7 +156,7 @@ func (x *Index) checkPapers(ctx context.Context, r *CheckReport) (map[string]boo
 				r.problem("paper %s is live twice", id)
 			}
 			lex[id] = true
-			rec, err := readStored(ss, doc, true)
+			rec, err := readStored(ss, doc)
 			var p corpus.Paper
 			switch {
 			case err != nil:

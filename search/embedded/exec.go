@@ -329,6 +329,13 @@ func (p *plan) bm25(w, tf, length, avgLen float64) float64 {
 	return w * tf * (p.k1 + 1) / (tf + p.k1*(1-p.b+p.b*length/avgLen))
 }
 
+// postedBM25 is bm25 for a posting: its term frequency, and its field
+// length from the norm bleve stores (1/sqrt(length)).
+func (p *plan) postedBM25(w float64, pst segment.Posting, avgLen float64) float64 {
+	norm := pst.Norm()
+	return p.bm25(w, float64(pst.Frequency()), 1/(norm*norm), avgLen)
+}
+
 // idf is Robertson/Sparck Jones idf over n documents, df of which hold the
 // term.
 func idf(n, df uint64) float64 {
@@ -600,9 +607,9 @@ func parallel(ctx context.Context, workers, n int, fn func(w, i int) error) erro
 	return ctx.Err()
 }
 
-// load reads a hit's stored record, with its full text when withBody.
-func (p *plan) load(s scored, withBody bool) (search.Hit, error) {
-	r, err := readStored(p.segs[s.seg], s.local, withBody)
+// load reads a hit's stored record.
+func (p *plan) load(s scored) (search.Hit, error) {
+	r, err := readStored(p.segs[s.seg], s.local)
 	if err != nil {
 		return search.Hit{}, err
 	}
@@ -621,7 +628,7 @@ func (s scored) where() string { return fmt.Sprintf("segment %d doc %d", s.seg, 
 // its passage bounds (nil otherwise). The metadata is decoded only when
 // the full text or the bounds are not stored apart (record.go).
 func (p *plan) loadPassages(s scored) (corpus.Paper, []chunkRef, error) {
-	r, err := readStored(p.segs[s.seg], s.local, true)
+	r, err := readStored(p.segs[s.seg], s.local)
 	if err != nil {
 		return corpus.Paper{}, nil, err
 	}

@@ -143,8 +143,7 @@ func (lx *lexical) rescored(ctx context.Context, terms []expansionTerm) (*lexica
 				}
 				w := boost * t.weight * t.idf[f]
 				err = sweep(pl, top, at, false, func(i int, pst segment.Posting) {
-					norm := pst.Norm()
-					top[i].score += p.bm25(w, float64(pst.Frequency()), 1/(norm*norm), stats.avg(field))
+					top[i].score += p.postedBM25(w, pst, stats.avg(field))
 				})
 				if err != nil {
 					return nil, err

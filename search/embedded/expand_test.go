@@ -43,7 +43,7 @@ func TestExpansionRescoreMatchesAnalysedFields(t *testing.T) {
 	p := lx.p
 	var feedback []string
 	for _, s := range lx.top[:3] {
-		h, err := p.load(s, false)
+		h, err := p.load(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func TestExpansionRescoreMatchesAnalysedFields(t *testing.T) {
 	an, stats := x.an.prose, x.lengthStats()
 	gained := 0
 	for _, s := range got.top {
-		h, err := p.load(s, false)
+		h, err := p.load(s)
 		if err != nil {
 			t.Fatal(err)
 		}

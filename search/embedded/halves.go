@@ -54,7 +54,7 @@ func (h *lexHalf) Match(ctx context.Context, q query.Query, facets []string) (hy
 // ID from the index.
 func (h *lexHalf) Paper(ctx context.Context, id string) (*corpus.Paper, error) {
 	if l, ok := h.where[id]; ok {
-		hit, err := l.p.load(l.s, true)
+		hit, err := l.p.load(l.s)
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +120,7 @@ func (m *lexMatches) RankPage(ctx context.Context, offset, limit int) ([]search.
 		m.h.where = make(map[string]located, len(m.lx.top)-offset)
 	}
 	for _, s := range m.lx.top[offset:] {
-		hit, err := m.lx.p.load(s, true)
+		hit, err := m.lx.p.load(s)
 		if err != nil {
 			return nil, err
 		}

@@ -12,11 +12,10 @@ import (
 
 // A paper is stored in two parts: its record without the full text, as
 // JSON (fSrc), and the full text itself, raw, in the stored body field
-// (mapping.go). Most reads want only one part: query expansion reads
-// titles and abstracts, passage rescoring one passage of the body. When the
-// body sat inside the JSON, decoding it took half of a hybrid query's CPU
-// at 2,000 full-text papers. Records written before the split hold the
-// full text in fSrc, and read the same.
+// (mapping.go). Passage rescoring then reads one passage of the body and
+// decodes no JSON record; when the body sat inside the JSON, decoding it
+// took half of a hybrid query's CPU at 2,000 full-text papers. Records
+// written before the split hold the full text in fSrc, and read the same.
 
 // stored is what a segment keeps of one paper.
 type stored struct {
@@ -29,17 +28,15 @@ type storedFields interface {
 	VisitDocument(num uint64, visitor segment.StoredFieldValueVisitor) error
 }
 
-// readStored reads doc's stored parts; the body only when withBody.
-func readStored(ss storedFields, doc uint64, withBody bool) (stored, error) {
+// readStored reads doc's stored parts.
+func readStored(ss storedFields, doc uint64) (stored, error) {
 	var r stored
 	err := ss.VisitDocument(doc, func(field string, _ byte, value []byte, _ []uint64) bool {
 		switch field {
 		case fSrc:
 			r.src = bytes.Clone(value)
 		case fBody:
-			if withBody {
-				r.body = string(value)
-			}
+			r.body = string(value)
 		case fChunks:
 			r.chunks = bytes.Clone(value)
 		case fOrigin:

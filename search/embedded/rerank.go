@@ -178,8 +178,7 @@ func (p *plan) postedOccurrences(top []scored, body []*qterm) ([][]occ, []float6
 				return nil, nil, err
 			}
 			err = sweep(pl, top, at, true, func(i int, pst segment.Posting) {
-				norm := pst.Norm()
-				whole[i] += p.bm25(q.weight*q.idf, float64(pst.Frequency()), 1/(norm*norm), q.avgLen)
+				whole[i] += p.postedBM25(q.weight*q.idf, pst, q.avgLen)
 				for _, l := range pst.Locations() {
 					occs[i] = append(occs[i], occ{pos: int(l.Pos()), start: int(l.Start()), k: k})
 				}

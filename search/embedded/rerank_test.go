@@ -191,7 +191,7 @@ func TestIndexedPassagesMatchAnalysed(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, s := range lx.top {
-			hit, err := p.load(s, true)
+			hit, err := p.load(s)
 			if err != nil {
 				t.Fatal(err)
 			}

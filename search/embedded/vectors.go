@@ -889,7 +889,7 @@ func eachInSegment(ctx context.Context, ss *scorch.SegmentSnapshot, want func(st
 		if !want(id) {
 			continue
 		}
-		r, err := readStored(ss, doc, true)
+		r, err := readStored(ss, doc)
 		if err != nil {
 			return err
 		}
