@@ -98,6 +98,21 @@ func TestCalibrationLeansWhereVectorsWin(t *testing.T) {
 	if len(bm.Expansion) != 0 {
 		t.Errorf("BM25 search expanded with %v", bm.Expansion)
 	}
+	// A sentence quoted from a paper's body is no title-like query: it is
+	// fused at the engine's own weight and not expanded.
+	sentence := "Meltwater channels beneath the northern glacier carried fine sediment toward the terminal moraine every spring"
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{{ID: "quoted", Title: "Field notes", FullText: "## 1 Notes\n\n" + sentence + ".\n"}}})
+	qs, err := query.Parse(sentence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quoted, err := x.Search(ctx, search.Request{Query: qs, Limit: 10, Mode: search.ModeHybrid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(quoted.Expansion) != 0 || len(quoted.Hits) == 0 || quoted.Hits[0].ID != "quoted" {
+		t.Errorf("quoted sentence: expansion %v, hits %v; want none and the quoted paper first", quoted.Expansion, ids(quoted))
+	}
 
 	// The verdict is kept: a reopened index has it without probing again.
 	path := filepath.Join(dir, vectorDir, calibrationFile)

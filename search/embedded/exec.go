@@ -97,6 +97,8 @@ type plan struct {
 	seqPos []int
 	// best holds each rescored hit's best passages.
 	best map[hitKey]bestPassage
+	// quoted says a rescored hit's passage quotes the query (rerank.go).
+	quoted bool
 }
 
 func (x *Index) snapshot() (*scorch.IndexSnapshot, error) {

@@ -158,6 +158,10 @@ func (m *lexMatches) BestPassages(ids []string) []string {
 	return out
 }
 
+// Quoted reports whether one of the ranked hits' passages holds the
+// query nearly word for word (hybrid.Quotations).
+func (m *lexMatches) Quoted() bool { return m.lx.p.quoted }
+
 // Expand builds the RM3 relevance model (expand.go).
 func (m *lexMatches) Expand(ctx context.Context, text string, feedback []string) ([]hybrid.Term, error) {
 	ets, err := m.lx.p.expansion(text, feedback)

@@ -85,6 +85,7 @@ func (x *Index) policy(mode string) hybrid.Policy {
 		Feedback: x.opts.Feedback, FeedbackWeight: feedbackWeight, Fusion: x.opts.Fusion}
 	if mode == search.ModeHybrid {
 		p.Fusion, p.Expand = x.fusionFor(x.calibration())
+		p.QuoteFusion = x.opts.Fusion
 		p.PassageVectors = true // where the embedder allows (inProcess)
 	}
 	return p

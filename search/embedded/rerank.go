@@ -40,6 +40,14 @@ const (
 	// unordered window (#uw8), again at its published weight.
 	windowWeight = 0.05 / 0.85
 	window       = 8
+	// A query is a quotation when one passage holds at least quoteShare
+	// of its neighbouring pairs in its order, and it has at least
+	// quotePairs of them (seven words besides stop words): what a
+	// sentence pasted from a paper gives, and a topic's few words do not.
+	// Of 281 body sentences from the shared PDFs, 276 have six pairs or
+	// more, and 233 of those are held whole by a passage.
+	quotePairs = 6
+	quoteShare = 0.75
 )
 
 // bestPassage is the outcome of rescoring one paper.
@@ -50,6 +58,9 @@ type bestPassage struct {
 	// passageWeight: the ones a hit shows (passages.go). None when no
 	// passage holds a clause.
 	ranked []rankedChunk
+	// quoted is the largest share of the query's neighbouring pairs that
+	// one passage holds in the query's order (see quotation).
+	quoted float64
 }
 
 // rankedChunk is a passage and its score.
@@ -95,6 +106,11 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
 	}
 	if p.best == nil {
 		p.best = make(map[hitKey]bestPassage, n)
+	}
+	if len(c.bigrams) >= quotePairs {
+		for _, b := range best {
+			p.quoted = p.quoted || b.quoted >= quoteShare
+		}
 	}
 	for i, b := range best {
 		if len(b.ranked) > 0 {
@@ -154,11 +170,11 @@ func (p *plan) rescore(s scored, c clauses, posted []occ, whole float64) (bestPa
 		chunks = bodyChunks(&paper)
 		occs, whole = p.analysedOccurrences(paper.FullText, c)
 	}
-	ranked := p.scorePassages(occs, chunks, c)
+	ranked, quoted := p.scorePassages(occs, chunks, c)
 	if len(ranked) == 0 {
 		return bestPassage{}, nil
 	}
-	return bestPassage{body: whole, text: paper.FullText[ranked[0].Start:ranked[0].End], ranked: ranked}, nil
+	return bestPassage{body: whole, text: paper.FullText[ranked[0].Start:ranked[0].End], ranked: ranked, quoted: quoted}, nil
 }
 
 // postedOccurrences reads the body clauses' positions in each of the hits
@@ -221,12 +237,14 @@ func (p *plan) analysedOccurrences(text string, c clauses) ([]occ, float64) {
 // paper's average passage: the chunker cuts passages to one budget, so
 // that is close to the corpus's. occs must be in position order. It
 // returns the best maxPassages passages that hold a clause, best first
-// (in reading order among equals).
-func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) []rankedChunk {
+// (in reading order among equals), and the largest share of the query's
+// pairs that one passage holds in order.
+func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) ([]rankedChunk, float64) {
 	body, bigrams := cl.body, cl.bigrams
 	if len(chunks) == 0 || len(occs) == 0 {
-		return nil
+		return nil, 0
 	}
+	var quoted float64
 	var out []rankedChunk
 	length := func(c chunkRef) float64 { return float64(max(c.Tokens, 1)) }
 	var avg float64
@@ -287,7 +305,10 @@ func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) []ranked
 			sc += p.bm25(windowWeight*passageWeight*idf, float64(tf), n, avg)
 		}
 		out = append(out, rankedChunk{c, sc})
+		if len(bigrams) > 0 {
+			quoted = max(quoted, float64(len(btf))/float64(len(bigrams)))
+		}
 	}
 	slices.SortStableFunc(out, func(a, b rankedChunk) int { return cmp.Compare(b.score, a.score) })
-	return out[:min(len(out), maxPassages)]
+	return out[:min(len(out), maxPassages)], quoted
 }

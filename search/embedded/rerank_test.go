@@ -11,6 +11,7 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/synth"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/hybrid"
 	"github.com/quire-research/quire/search/query"
 )
 
@@ -217,8 +218,10 @@ func TestIndexedPassagesMatchAnalysed(t *testing.T) {
 			if math.Abs(wholeP-wholeA) > 1e-3*wholeA {
 				t.Errorf("%q %s: whole-body score %g from postings, %g analysed", qs, paper.ID, wholeP, wholeA)
 			}
-			if a, b := p.scorePassages(posted, chunks, c), p.scorePassages(analysed, bodyChunks(&paper), c); !slices.Equal(a, b) {
-				t.Errorf("%q %s: best passage %+v from the index, %+v analysed", qs, paper.ID, a, b)
+			a, qa := p.scorePassages(posted, chunks, c)
+			b, qb := p.scorePassages(analysed, bodyChunks(&paper), c)
+			if !slices.Equal(a, b) || qa != qb {
+				t.Errorf("%q %s: best passage %+v quoting %g from the index, %+v quoting %g analysed", qs, paper.ID, a, qa, b, qb)
 			}
 		}
 		snap.Close()
@@ -250,5 +253,53 @@ func TestPassageRerankPairsAcrossStopWords(t *testing.T) {
 	}
 	if len(res.Hits) != 2 || res.Hits[0].ID != "quoted" || res.Hits[0].Score <= res.Hits[1].Score {
 		t.Fatalf("hits %+v: want the pair in the query's order first", res.Hits)
+	}
+}
+
+// A query is a quotation when a rescored hit's passage holds most of its
+// neighbouring pairs in order, and it has enough of them: a pasted
+// sentence is one, with a word or two changed; its words shuffled, a third
+// of its pairs in order, a few
+// words that occur verbatim, or a query matching only titles are not.
+func TestQuotationDetected(t *testing.T) {
+	t.Parallel()
+	x := newTestIndex(t)
+	pad := strings.Repeat("Field notes were kept daily by the survey team at each station. ", 6)
+	sentence := "Meltwater channels beneath the northern glacier carried fine sediment toward the terminal moraine every spring."
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{
+		{ID: "source", Title: "Glacier survey", Abstract: "A report.", FullText: "## 1 Notes\n\n" + pad + sentence + "\n"},
+		{ID: "other", Title: "Moraine survey", Abstract: "A report on sediment.", FullText: "## 1 Notes\n\n" + pad + "Spring sediment reached the moraine.\n"},
+		{ID: "titled", Title: "Meltwater channels beneath the northern glacier carried fine sediment", Abstract: "A report."},
+	}})
+	snap, err := x.snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	for _, c := range []struct {
+		q    string
+		want bool
+	}{
+		{sentence, true},
+		{"Meltwater channels under the northern glacier carried daily sediment toward the terminal moraine every spring", true},
+		{"meltwater channels beneath the northern glacier moraine terminal sediment fine carried spring", false}, // a third in order
+		{"moraine terminal toward sediment fine carried glacier northern beneath channels meltwater spring", false},
+		{"northern glacier carried fine sediment", false}, // four pairs: a topic's words
+		{"daily survey notes station team field", false},  // the pad's words, out of order
+	} {
+		pq, err := query.Parse(c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := newLexHalf(x, snap).Match(context.Background(), pq, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Rank(context.Background(), 10); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.(hybrid.Quotations).Quoted(); got != c.want {
+			t.Errorf("%q: quoted %v, want %v", c.q, got, c.want)
+		}
 	}
 }

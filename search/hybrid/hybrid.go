@@ -150,6 +150,13 @@ type Passages interface {
 	BestPassages(ids []string) []string
 }
 
+// Quotations is implemented by Matches that can tell a query quoting a
+// passage of one of its ranked hits nearly word for word: a sentence
+// pasted from a paper, whose source is found by its words.
+type Quotations interface {
+	Quoted() bool
+}
+
 // Vector is one paper's embedding.
 type Vector struct {
 	ID  string

@@ -34,6 +34,8 @@ type memLex struct {
 	pages bool
 	// passages are the papers' best passages, by id, for BestPassages.
 	passages map[string]string
+	// quoted is every query's answer to Quoted.
+	quoted bool
 }
 
 func newMemLex(papers []corpus.Paper) *memLex {
@@ -144,6 +146,8 @@ func (m *memMatches) BestPassages(ids []string) []string {
 	}
 	return out
 }
+
+func (m *memMatches) Quoted() bool { return m.l.quoted }
 
 func (m *memMatches) Total() uint64 { return uint64(len(m.hits)) }
 

@@ -144,6 +144,7 @@ func (r *run) both(ctx context.Context) (*search.Result, error) {
 	if err := r.rankLexical(ctx); err != nil {
 		return nil, err
 	}
+	r.quotation()
 	if embedded != nil {
 		e := <-embedded
 		if e.err != nil {
@@ -223,6 +224,16 @@ func (r *run) rankLexical(ctx context.Context) error {
 		return fmt.Errorf("rank BM25 hits: %w", err)
 	}
 	return nil
+}
+
+// quotation applies Policy.QuoteFusion when the query quotes a passage of
+// one of BM25's hits.
+func (r *run) quotation() {
+	q, ok := r.m.(Quotations)
+	if r.mode != search.ModeHybrid || r.pol.QuoteFusion.Method == "" || !ok || !q.Quoted() {
+		return
+	}
+	r.pol.Fusion, r.pol.Expand = r.pol.QuoteFusion, false
 }
 
 // rankVectors searches the vector half under the restriction; hybrid adds

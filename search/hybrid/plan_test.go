@@ -3,6 +3,7 @@ package hybrid
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -216,6 +217,55 @@ func TestExpansionResearchesOnlyWhenHeadChanged(t *testing.T) {
 	f.plan(t, "graph", search.ModeHybrid, 5)
 	if f.lex.calls["Expand"] != 0 {
 		t.Error("expanded without Policy.Expand")
+	}
+}
+
+// A query that quotes a passage is fused by Policy.QuoteFusion, without
+// the expansion round; any other query, or a policy without QuoteFusion,
+// keeps Fusion and Expand.
+func TestQuotationFusion(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		quoted, quote bool // the lexical half's answer; QuoteFusion set
+		mode          string
+		byBM25        bool // the page in BM25's order, not the vectors'
+	}{
+		{"quoted", true, true, search.ModeHybrid, true},
+		{"not quoted", false, true, search.ModeHybrid, false},
+		{"quoted, no quote fusion", true, false, search.ModeHybrid, false},
+		{"quoted, vector mode", true, true, search.ModeVector, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture()
+			f.pol.Feedback = 0
+			f.pol.Expand = true
+			f.pol.Fusion.Weight = 1 // vectors alone
+			if c.quote {
+				f.pol.QuoteFusion = fusion.Options{Method: fusion.Convex, Weight: 0} // BM25 alone
+			}
+			f.lex.quoted = c.quoted
+			res := f.plan(t, "neural protein", c.mode, 3)
+			var lexOrder, vecOrder []string
+			for _, h := range res.Hits {
+				lexOrder = append(lexOrder, fmt.Sprint(h.Explain.BM25Rank))
+				vecOrder = append(vecOrder, fmt.Sprint(h.Explain.VectorRank))
+			}
+			want := []string{"1", "2", "3"}
+			if got := vecOrder; c.byBM25 {
+				got = lexOrder
+				if !slices.Equal(got, want) {
+					t.Errorf("BM25 ranks %v, want %v", got, want)
+				}
+				if f.lex.calls["Expand"] != 0 || len(res.Expansion) != 0 {
+					t.Errorf("expanded a quotation (%d calls, %v)", f.lex.calls["Expand"], res.Expansion)
+				}
+			} else if !slices.Equal(got, want) {
+				t.Errorf("vector ranks %v, want %v", got, want)
+			}
+			if c.mode == search.ModeHybrid && !c.byBM25 && f.lex.calls["Expand"] != 1 {
+				t.Errorf("Expand called %d times, want once", f.lex.calls["Expand"])
+			}
+		})
 	}
 }
 

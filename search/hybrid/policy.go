@@ -22,6 +22,12 @@ type Policy struct {
 	// Expand runs the expansion round in hybrid mode (RM3 from the best
 	// fused papers): set where the vector half is the stronger one.
 	Expand bool
+	// QuoteFusion, when its Method is set, replaces Fusion and turns
+	// Expand off for a query that quotes a passage (Quotations). The
+	// engine's calibration leans on vectors and expands from title-like
+	// probes; a quoted sentence is not such a query, and leaning cost 27
+	// of 281 known-item sentences on the shared PDFs.
+	QuoteFusion fusion.Options
 	// PassageVectors scores a hybrid search's BM25 hits on the vector half
 	// by their best passage too (see passageVectors): set where embedding
 	// a few dozen passages a query is cheap, as with a local embedder.
