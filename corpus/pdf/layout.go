@@ -54,18 +54,7 @@ func (pg page) lines() []line {
 		return nil
 	}
 	mid := pg.width / 2
-	cross, sides := 0, [3]int{}
-	for _, s := range pg.spans {
-		switch {
-		case s.x0 < mid-4 && s.x1 > mid+4:
-			cross++
-		case s.x1 <= mid+4:
-			sides[1]++
-		default:
-			sides[2]++
-		}
-	}
-	twoCol := sides[1] > 8 && sides[2] > 8 && cross*5 < sides[1]+sides[2]
+	twoCol := pg.twoColumns()
 	groups := [3][]span{}
 	for _, s := range pg.spans {
 		c := 0
@@ -104,8 +93,48 @@ func (pg page) lines() []line {
 	return append(append(res, left...), right...)
 }
 
-// joinLines merges spans sharing a baseline, top to bottom.
-func joinLines(spans []span, col int) []line {
+// twoColumns reports whether a page is set in two columns: both halves
+// hold text on many lines, and few lines run across the middle. A line
+// runs across when a span covers the middle or the gap there is no wider
+// than a word space. Lines are counted, not spans: a PDF that writes each
+// word as a span of its own gives a full-width line a dozen spans on each
+// side of the middle and one or none across it, which read as columns
+// and interleaved the halves of every line.
+func (pg page) twoColumns() bool {
+	mid := pg.width / 2
+	var across, left, right int
+	for _, g := range baselines(slices.Clone(pg.spans)) {
+		l, r := math.Inf(-1), math.Inf(1) // the text's edges nearest the middle
+		size, crosses := 1.0, false
+		for _, s := range g {
+			size = max(size, s.size)
+			switch {
+			case s.x0 < mid-4 && s.x1 > mid+4:
+				crosses = true
+			case s.x1 <= mid+4:
+				l = max(l, s.x1)
+			default:
+				r = min(r, s.x0)
+			}
+		}
+		switch {
+		case crosses || r-l <= wideGap*size:
+			across++
+		default:
+			if !math.IsInf(l, -1) {
+				left++
+			}
+			if !math.IsInf(r, 1) {
+				right++
+			}
+		}
+	}
+	return left > 4 && right > 4 && across*5 < left+right
+}
+
+// baselines groups spans that share a baseline, top to bottom, each
+// group left to right.
+func baselines(spans []span) [][]span {
 	sort.SliceStable(spans, func(i, j int) bool { return spans[i].top > spans[j].top })
 	var groups [][]span
 	for _, s := range spans {
@@ -124,9 +153,17 @@ func joinLines(spans []span, col int) []line {
 			groups = append(groups, []span{s})
 		}
 	}
-	out := make([]line, 0, len(groups))
 	for _, g := range groups {
 		sort.Slice(g, func(i, j int) bool { return g[i].x0 < g[j].x0 })
+	}
+	return groups
+}
+
+// joinLines merges spans sharing a baseline, top to bottom.
+func joinLines(spans []span, col int) []line {
+	groups := baselines(spans)
+	out := make([]line, 0, len(groups))
+	for _, g := range groups {
 		var b strings.Builder
 		l := line{x0: g[0].x0, x1: g[0].x1, top: g[0].top, bottom: g[0].bottom, col: col}
 		bold, letters := 0, 0

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/quire-research/quire/corpus"
@@ -74,5 +75,62 @@ func TestJoinLinesCells(t *testing.T) {
 	}
 	if ls := joinLines([]span{sp("The ", 100, 118), sp("R", 121, 128), sp(" package", 130, 170)}, 0); ls[0].cells != nil {
 		t.Errorf("prose split into cells %q", ls[0].cells)
+	}
+}
+
+// wordSpans sets words as one span each from x0, as some PDFs write
+// them, on the baseline at top.
+func wordSpans(words []string, x0, top float64) []span {
+	var out []span
+	x := x0
+	for _, w := range words {
+		wd := 5 * float64(len(w)) // 10pt text: about half an em a letter
+		out = append(out, span{text: w, x0: x, x1: x + wd, top: top, bottom: top - 10, size: 10})
+		x += wd + 3 // a word space, a third of an em
+	}
+	return out
+}
+
+// A page is read as two columns only when its lines leave a gutter at the
+// middle, however finely its text is cut into spans: a full-width page
+// written word by word stays one column, and its lines come out whole.
+func TestColumnsFromLinesNotSpans(t *testing.T) {
+	sentence := strings.Fields("The quick survey of sparse matrix formats in the library shows that compressed columns suit most of the operations")
+	var one page
+	one.width = 612
+	for i := range 30 {
+		one.spans = append(one.spans, wordSpans(sentence, 72, 700-14*float64(i))...)
+	}
+	if one.twoColumns() {
+		t.Error("a full-width page written word by word read as two columns")
+	}
+	want := strings.Join(sentence, " ")
+	for _, l := range one.lines() {
+		if l.text != want {
+			t.Fatalf("line %q, want %q", l.text, want)
+		}
+	}
+
+	var two page
+	two.width = 612
+	left, right := strings.Fields("left column words here"), strings.Fields("right column words here")
+	for i := range 30 {
+		y := 700 - 14*float64(i)
+		two.spans = append(two.spans, wordSpans(left, 72, y)...)
+		two.spans = append(two.spans, wordSpans(right, 330, y)...)
+	}
+	if !two.twoColumns() {
+		t.Fatal("a two-column page written word by word read as one column")
+	}
+	ls := two.lines()
+	for i, l := range ls {
+		if wantText := strings.Join(left, " "); i >= 30 {
+			wantText = strings.Join(right, " ")
+			if l.text != wantText {
+				t.Fatalf("line %d %q, want the right column's %q after all the left's", i, l.text, wantText)
+			}
+		} else if l.text != wantText {
+			t.Fatalf("line %d %q, want the left column's %q", i, l.text, wantText)
+		}
 	}
 }
