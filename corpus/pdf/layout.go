@@ -39,7 +39,27 @@ type line struct {
 	// cells is the raw text cut where a gap wider than wideGap ems parts
 	// its spans (names side by side in a byline), nil when there is none;
 	// only a byline's are cleaned (fillMeta), so other lines cost nothing.
+	// Raised marks are left out of them, as of bare.
 	cells []string
+	// bare is the text without raised marks (see raisedMark), "" when
+	// the line has none: a byline's names without their affiliation
+	// letters ("Dirk Eddelbuettel" for "Dirk Eddelbuettelc").
+	bare string
+}
+
+// byline is the line as a byline reads it: without raised marks.
+func (l line) byline() string {
+	if l.bare != "" {
+		return l.bare
+	}
+	return l.text
+}
+
+// raisedMark reports whether s is an affiliation or footnote mark: a
+// few characters, smaller than the line's size and raised above its
+// baseline base.
+func raisedMark(s span, size, base float64) bool {
+	return s.size <= 0.8*size && s.bottom >= base+0.25*size && utf8.RuneCountInString(strings.TrimSpace(s.text)) <= 3
 }
 
 // wideGap is the gap, in ems, that parts the cells of a line: a word space
@@ -164,24 +184,12 @@ func joinLines(spans []span, col int) []line {
 	groups := baselines(spans)
 	out := make([]line, 0, len(groups))
 	for _, g := range groups {
-		var b strings.Builder
 		l := line{x0: g[0].x0, x1: g[0].x1, top: g[0].top, bottom: g[0].bottom, col: col}
 		bold, letters := 0, 0
 		// The line's size is that of most of its text, so a large
 		// initial or a superscript does not decide it.
 		bySize := map[float64]int{}
-		cellAt := []int{0} // byte offsets in b where a cell starts
-		for i, s := range g {
-			if i > 0 {
-				gap := s.x0 - g[i-1].x1
-				if gap > wideGap*max(s.size, 1) {
-					cellAt = append(cellAt, b.Len())
-				}
-				if gap > 0.15*max(s.size, 1) && !strings.HasSuffix(b.String(), " ") && !strings.HasPrefix(s.text, " ") {
-					b.WriteByte(' ')
-				}
-			}
-			b.WriteString(s.text)
+		for _, s := range g {
 			l.x1 = max(l.x1, s.x1)
 			l.top, l.bottom = max(l.top, s.top), min(l.bottom, s.bottom)
 			n := utf8.RuneCountInString(strings.TrimSpace(s.text))
@@ -198,12 +206,47 @@ func joinLines(spans []span, col int) []line {
 				l.size, most = sz, n
 			}
 		}
+		base := math.Inf(1) // the baseline of the line's own size
+		for _, s := range g {
+			if math.Round(s.size*2)/2 == l.size {
+				base = min(base, s.bottom)
+			}
+		}
+		// b is the line; bare leaves out raised marks, for a byline.
+		var b, bare strings.Builder
+		cellAt := []int{0} // byte offsets in bare where a cell starts
+		marked := false
+		for i, s := range g {
+			mark := raisedMark(s, l.size, base)
+			marked = marked || mark
+			if i > 0 {
+				gap := s.x0 - g[i-1].x1
+				if gap > wideGap*max(s.size, 1) {
+					cellAt = append(cellAt, bare.Len())
+				}
+				space := gap > 0.15*max(s.size, 1) && !strings.HasPrefix(s.text, " ")
+				if space && !strings.HasSuffix(b.String(), " ") {
+					b.WriteByte(' ')
+				}
+				if space && !mark && bare.Len() > 0 && !strings.HasSuffix(bare.String(), " ") {
+					bare.WriteByte(' ')
+				}
+			}
+			b.WriteString(s.text)
+			if !mark {
+				bare.WriteString(s.text)
+			}
+		}
 		raw := b.String()
 		l.text = clean(raw)
+		if marked {
+			l.bare = clean(bare.String())
+		}
 		if len(cellAt) > 1 {
-			cellAt = append(cellAt, len(raw))
+			braw := bare.String()
+			cellAt = append(cellAt, len(braw))
 			for i := 1; i < len(cellAt); i++ {
-				l.cells = append(l.cells, strings.TrimSpace(raw[cellAt[i-1]:cellAt[i]]))
+				l.cells = append(l.cells, strings.TrimSpace(braw[cellAt[i-1]:cellAt[i]]))
 			}
 		}
 		if l.text != "" {

@@ -64,7 +64,7 @@ func fillMeta(p *corpus.Paper, pages [][]line, meta info) {
 		}
 		var authors []string
 		for _, l := range first[titleEnd+1 : end] {
-			t := strings.TrimSpace(l.text)
+			t := strings.TrimSpace(l.byline())
 			if low := strings.ToLower(t); low == "contents" || low == "table of contents" {
 				break
 			}

@@ -134,3 +134,41 @@ func TestColumnsFromLinesNotSpans(t *testing.T) {
 		}
 	}
 }
+
+// Affiliation marks set raised and small after each name stay in the
+// line's text but not in its byline, so the authors are the names alone;
+// a lowered subscript and small text on the baseline are no marks.
+func TestBylineDropsRaisedMarks(t *testing.T) {
+	sp := func(text string, x0, x1, bottom, size float64) span {
+		return span{text: text, x0: x0, x1: x1, top: bottom + size, bottom: bottom, size: size}
+	}
+	ls := joinLines([]span{
+		sp("Binxiang Ni", 52, 95, 695, 7.9), sp("1", 95.5, 98, 700, 5.7),
+		sp(", Dirk Eddelbuettel", 98.5, 242, 695, 7.9), sp("c", 242.5, 245, 700, 5.7),
+		sp(", and Qiang Kou", 245.5, 305, 695, 7.9), sp("d", 305.5, 309, 700, 5.7),
+	}, 0)
+	if len(ls) != 1 {
+		t.Fatalf("%d lines, want 1", len(ls))
+	}
+	if got, want := ls[0].byline(), "Binxiang Ni, Dirk Eddelbuettel, and Qiang Kou"; got != want {
+		t.Errorf("byline %q, want %q", got, want)
+	}
+	if !strings.Contains(ls[0].text, "Eddelbuettelc") {
+		t.Errorf("text %q lost the mark", ls[0].text)
+	}
+	title := line{text: "Sparse Matrix Support", size: 21.9, top: 735, bottom: 715}
+	var p corpus.Paper
+	fillMeta(&p, [][]line{{title, ls[0], {text: "Abstract", size: 8, top: 660, bottom: 652}, {text: "Some words.", size: 8, top: 650, bottom: 642}}}, info{})
+	if want := []string{"Binxiang Ni", "Dirk Eddelbuettel", "Qiang Kou"}; !slices.Equal(p.Authors, want) {
+		t.Errorf("authors %q, want %q", p.Authors, want)
+	}
+
+	for _, g := range [][]span{
+		{sp("Water is H", 50, 100, 695, 10), sp("2", 101, 104, 692, 7), sp("O here", 106, 140, 695, 10)},          // lowered
+		{sp("Jane Doe", 50, 100, 695, 10), sp("PHD", 102, 118, 695, 7), sp(" and Ravi Kumar", 120, 190, 695, 10)}, // on the baseline
+	} {
+		if l := joinLines(g, 0)[0]; l.byline() != l.text {
+			t.Errorf("byline %q dropped what is no raised mark from %q", l.byline(), l.text)
+		}
+	}
+}
