@@ -163,7 +163,10 @@ func baselines(spans []span) [][]span {
 			g := groups[i][0]
 			h := max(min(g.top-g.bottom, s.top-s.bottom), 1)
 			overlap := min(g.top, s.top) - max(g.bottom, s.bottom)
-			if overlap > 0.5*h {
+			// Punctuation's box is a sliver that may hang below the
+			// words' (a comma after a word in another font): any
+			// overlap puts it on their line, not on one of its own.
+			if overlap > 0.5*h || overlap > 0 && punctuation(s.text) {
 				groups[i] = append(groups[i], s)
 				placed = true
 				break
@@ -177,6 +180,12 @@ func baselines(spans []span) [][]span {
 		sort.Slice(g, func(i, j int) bool { return g[i].x0 < g[j].x0 })
 	}
 	return groups
+}
+
+// punctuation reports whether s is punctuation and spaces only (not
+// maths: an operator's box says where it sits in a formula).
+func punctuation(s string) bool {
+	return strings.TrimSpace(s) != "" && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPunct(r) && !unicode.IsSpace(r) }) < 0
 }
 
 // joinLines merges spans sharing a baseline, top to bottom.

@@ -172,3 +172,23 @@ func TestBylineDropsRaisedMarks(t *testing.T) {
 		}
 	}
 }
+
+// A comma whose box hangs below the words' (set after a word in another
+// font) stays on their line instead of making one of its own.
+func TestPunctuationJoinsItsLine(t *testing.T) {
+	sp := func(text string, x0, x1, bottom, top float64) span {
+		return span{text: text, x0: x0, x1: x1, top: top, bottom: bottom, size: 10.5}
+	}
+	ls := joinLines([]span{
+		sp("dsTMatrix", 52.1, 103.0, 252.5, 259.2), sp(", ", 103.7, 105.5, 250.8, 253.6),
+		sp("dgRMatrix", 109.5, 160.4, 250.0, 259.2), sp(".", 161.1, 162.4, 252.4, 253.8),
+		sp("In the Armadillo library", 64.1, 180, 238.7, 246.5),
+	}, 0)
+	var got []string
+	for _, l := range ls {
+		got = append(got, l.text)
+	}
+	if want := []string{"dsTMatrix, dgRMatrix.", "In the Armadillo library"}; !slices.Equal(got, want) {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+}
