@@ -63,12 +63,15 @@ func TestPassageRerankPrefersOneParagraph(t *testing.T) {
 	}
 }
 
+// surveyNotes pads a test paper's full text with words no query asks for.
+var surveyNotes = strings.Repeat("Field notes were kept daily by the survey team at each station. ", 6)
+
 // Of two passages holding the same query words as often, the one holding
 // them side by side in the query's order ranks first.
 func TestPassageRerankPrefersQueryOrder(t *testing.T) {
 	t.Parallel()
 	x := newTestIndex(t)
-	pad := strings.Repeat("Field notes were kept daily by the survey team at each station. ", 6)
+	pad := surveyNotes
 	apply(t, x, &search.Batch{Upserts: []corpus.Paper{
 		{ID: "apart", Title: "Survey report A", Abstract: "A report.",
 			FullText: "## 1 Notes\n\n" + pad + "Chronology of the moraine, then the glacier, lichen everywhere.\n"},
@@ -95,7 +98,7 @@ func TestPassageRerankPrefersQueryOrder(t *testing.T) {
 func TestPassageRerankPrefersNearbyWords(t *testing.T) {
 	t.Parallel()
 	x := newTestIndex(t)
-	pad := strings.Repeat("Field notes were kept daily by the survey team at each station. ", 6)
+	pad := surveyNotes
 	gap := " basalt ridge cairn scree talus boulder outwash delta kettle "
 	apply(t, x, &search.Batch{Upserts: []corpus.Paper{
 		// Listed first so that a tie would rank it first.
@@ -234,7 +237,7 @@ func TestIndexedPassagesMatchAnalysed(t *testing.T) {
 func TestPassageRerankPairsAcrossStopWords(t *testing.T) {
 	t.Parallel()
 	x := newTestIndex(t)
-	pad := strings.Repeat("Field notes were kept daily by the survey team at each station. ", 6)
+	pad := surveyNotes
 	apply(t, x, &search.Batch{Upserts: []corpus.Paper{
 		// Listed first so that a tie would rank it first.
 		{ID: "reversed", Title: "Survey report A", Abstract: "A report.",
@@ -259,12 +262,12 @@ func TestPassageRerankPairsAcrossStopWords(t *testing.T) {
 // A query is a quotation when a rescored hit's passage holds most of its
 // neighbouring pairs in order, and it has enough of them: a pasted
 // sentence is one, with a word or two changed; its words shuffled, a third
-// of its pairs in order, a few
-// words that occur verbatim, or a query matching only titles are not.
+// of its pairs in order, a few words that occur verbatim, or a query
+// matching only titles are not.
 func TestQuotationDetected(t *testing.T) {
 	t.Parallel()
 	x := newTestIndex(t)
-	pad := strings.Repeat("Field notes were kept daily by the survey team at each station. ", 6)
+	pad := surveyNotes
 	sentence := "Meltwater channels beneath the northern glacier carried fine sediment toward the terminal moraine every spring."
 	apply(t, x, &search.Batch{Upserts: []corpus.Paper{
 		{ID: "source", Title: "Glacier survey", Abstract: "A report.", FullText: "## 1 Notes\n\n" + pad + sentence + "\n"},
