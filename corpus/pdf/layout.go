@@ -74,11 +74,14 @@ func (pg page) lines() []line {
 		return nil
 	}
 	mid := pg.width / 2
-	twoCol := pg.twoColumns()
+	grouped, twoCol := pg.columns()
+	if !twoCol {
+		return linesOf(grouped, 0) // most pages: grouped once
+	}
 	groups := [3][]span{}
 	for _, s := range pg.spans {
 		c := 0
-		if twoCol && (s.x1 <= mid+4 || s.x0 >= mid-4) {
+		if s.x1 <= mid+4 || s.x0 >= mid-4 {
 			c = 1
 			if s.x0 >= mid-4 {
 				c = 2
@@ -89,9 +92,6 @@ func (pg page) lines() []line {
 	var out [3][]line
 	for c := range groups {
 		out[c] = joinLines(groups[c], c)
-	}
-	if !twoCol {
-		return out[0]
 	}
 	// Full-width lines cut the page into bands; within a band the left
 	// column is read before the right.
@@ -113,17 +113,19 @@ func (pg page) lines() []line {
 	return append(append(res, left...), right...)
 }
 
-// twoColumns reports whether a page is set in two columns: both halves
-// hold text on many lines, and few lines run across the middle. A line
+// columns groups the page's spans into lines (baselines) and reports
+// whether the page is set in two columns: both halves hold text on many
+// lines, and few lines run across the middle. A line
 // runs across when a span covers the middle or the gap there is no wider
 // than a word space. Lines are counted, not spans: a PDF that writes each
 // word as a span of its own gives a full-width line a dozen spans on each
 // side of the middle and one or none across it, which read as columns
 // and interleaved the halves of every line.
-func (pg page) twoColumns() bool {
+func (pg page) columns() ([][]span, bool) {
 	mid := pg.width / 2
+	all := baselines(slices.Clone(pg.spans))
 	var across, left, right int
-	for _, g := range baselines(slices.Clone(pg.spans)) {
+	for _, g := range all {
 		l, r := math.Inf(-1), math.Inf(1) // the text's edges nearest the middle
 		size, crosses := 1.0, false
 		for _, s := range g {
@@ -149,7 +151,7 @@ func (pg page) twoColumns() bool {
 			}
 		}
 	}
-	return left > 4 && right > 4 && across*5 < left+right
+	return all, left > 4 && right > 4 && across*5 < left+right
 }
 
 // baselines groups spans that share a baseline, top to bottom, each
@@ -189,8 +191,11 @@ func punctuation(s string) bool {
 }
 
 // joinLines merges spans sharing a baseline, top to bottom.
-func joinLines(spans []span, col int) []line {
-	groups := baselines(spans)
+func joinLines(spans []span, col int) []line { return linesOf(baselines(spans), col) }
+
+// linesOf makes a line of each group of spans sharing a baseline
+// (baselines), in column col.
+func linesOf(groups [][]span, col int) []line {
 	out := make([]line, 0, len(groups))
 	for _, g := range groups {
 		l := line{x0: g[0].x0, x1: g[0].x1, top: g[0].top, bottom: g[0].bottom, col: col}

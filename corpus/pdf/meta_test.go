@@ -101,7 +101,7 @@ func TestColumnsFromLinesNotSpans(t *testing.T) {
 	for i := range 30 {
 		one.spans = append(one.spans, wordSpans(sentence, 72, 700-14*float64(i))...)
 	}
-	if one.twoColumns() {
+	if _, two := one.columns(); two {
 		t.Error("a full-width page written word by word read as two columns")
 	}
 	want := strings.Join(sentence, " ")
@@ -119,7 +119,7 @@ func TestColumnsFromLinesNotSpans(t *testing.T) {
 		two.spans = append(two.spans, wordSpans(left, 72, y)...)
 		two.spans = append(two.spans, wordSpans(right, 330, y)...)
 	}
-	if !two.twoColumns() {
+	if _, isTwo := two.columns(); !isTwo {
 		t.Fatal("a two-column page written word by word read as one column")
 	}
 	ls := two.lines()
