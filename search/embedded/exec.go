@@ -97,8 +97,9 @@ type plan struct {
 	seqPos []int
 	// best holds each rescored hit's best passages.
 	best map[hitKey]bestPassage
-	// quoted says a rescored hit's passage quotes the query (rerank.go).
-	quoted bool
+	// quoted is how many of the ranked hits, from the first, have a
+	// passage that quotes the query (rerank.go).
+	quoted int
 }
 
 func (x *Index) snapshot() (*scorch.IndexSnapshot, error) {

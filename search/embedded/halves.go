@@ -158,9 +158,9 @@ func (m *lexMatches) BestPassages(ids []string) []string {
 	return out
 }
 
-// Quoted reports whether one of the ranked hits' passages holds the
-// query nearly word for word (hybrid.Quotations).
-func (m *lexMatches) Quoted() bool { return m.lx.p.quoted }
+// Quoted is how many of the ranked hits, from the first, have a passage
+// that holds the query nearly word for word (hybrid.Quotations).
+func (m *lexMatches) Quoted() int { return m.lx.p.quoted }
 
 // Expand builds the RM3 relevance model (expand.go).
 func (m *lexMatches) Expand(ctx context.Context, text string, feedback []string) ([]hybrid.Term, error) {

@@ -2,6 +2,8 @@ package embedded
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -77,6 +79,54 @@ func TestKnownItemPDFs(t *testing.T) {
 	for _, src := range sources {
 		knownItems(t, x, papers, src)
 	}
+	knownTitles(t, x, filepath.Join(filepath.Dir(dir), "papers.jsonl"))
+}
+
+// knownTitles searches each LaTeX title of the ground truth as a query:
+// what the quotation rule must leave alone, since a long title is as
+// many words in order as a sentence.
+func knownTitles(t *testing.T, x *Index, truth string) {
+	f, err := os.Open(truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	latex := strings.NewReplacer(`\\`, " ", "{", "", "}", "", "~", " ", `\`, "")
+	dec := json.NewDecoder(f)
+	type entry struct{ id, title string }
+	var titles []entry
+	for {
+		var e struct {
+			File  string `json:"file"`
+			Title string `json:"latex_title"`
+		}
+		if err := dec.Decode(&e); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("%s: %v", truth, err)
+		}
+		if e.Title != "" {
+			titles = append(titles, entry{strings.TrimSuffix(filepath.Base(e.File), ".pdf"), spaced(latex.Replace(e.Title))})
+		}
+	}
+	for _, mode := range []string{search.ModeBM25, search.ModeHybrid} {
+		first := 0
+		for _, e := range titles {
+			req, err := search.NewRequest(e.title, 10)
+			if err != nil {
+				continue
+			}
+			req.Mode, req.Passages = mode, true
+			res, err := x.Search(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Hits) > 0 && res.Hits[0].ID == e.id {
+				first++
+			}
+		}
+		t.Logf("LaTeX titles, %s: %d of %d first", mode, first, len(titles))
+	}
 }
 
 // knownItemSource is where TestKnownItemPDFs draws its sentences from.
@@ -118,6 +168,20 @@ func knownItems(t *testing.T, x *Index, papers []corpus.Paper, src knownItemSour
 				}
 				took = append(took, time.Since(start))
 				n++
+				if os.Getenv("QUIRE_MISSES") != "" && (len(res.Hits) == 0 || res.Hits[0].ID != p.ID) {
+					rank := -1
+					var got []string
+					for i, h := range res.Hits {
+						if h.ID == p.ID {
+							rank = i
+						}
+						if i < 3 {
+							got = append(got, h.ID)
+						}
+					}
+					inText := strings.Contains(spaced(p.FullText), s)
+					t.Logf("MISS %s %s want %s rank %d got %v inQuireText=%v :: %s", src.name, mode, p.ID, rank, got, inText, s)
+				}
 				if len(res.Hits) > 0 && res.Hits[0].ID == p.ID {
 					first++
 					h := res.Hits[0]

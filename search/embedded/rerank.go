@@ -66,7 +66,8 @@ type bestPassage struct {
 // rankedChunk is a passage and its score.
 type rankedChunk struct {
 	chunkRef
-	score float64
+	score  float64
+	quotes bool // it holds the query as a quotation (quotePairs)
 }
 
 // hitKey names a hit within one plan's snapshot.
@@ -107,11 +108,6 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
 	if p.best == nil {
 		p.best = make(map[hitKey]bestPassage, n)
 	}
-	if len(c.bigrams) >= quotePairs {
-		for _, b := range best {
-			p.quoted = p.quoted || b.quoted >= quoteShare
-		}
-	}
 	for i, b := range best {
 		if len(b.ranked) > 0 {
 			p.best[hitKey{top[i].seg, top[i].local}] = b
@@ -119,7 +115,39 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
 		}
 	}
 	slices.SortStableFunc(top, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+	if len(c.bigrams) >= quotePairs {
+		p.quoted = p.sourcesFirst(top)
+	}
 	return nil
+}
+
+// sourcesFirst moves the hits with a passage that quotes the query (see
+// quotePairs) ahead of the others, each group kept in score order, and
+// returns how many there are. A pasted sentence's source outranks a
+// paper that only shares its words, however often: of the known-item
+// sentences whose paper came second, most lost to a sibling paper whose
+// title or abstract held the subject's words (TestKnownItemPDFs).
+func (p *plan) sourcesFirst(top []scored) int {
+	quotes := func(s scored) bool { return p.best[hitKey{s.seg, s.local}].quoted >= quoteShare }
+	n := 0
+	for _, s := range top[:min(len(top), passageRerankDepth)] {
+		if quotes(s) {
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	sorted := make([]scored, 0, len(top))
+	for _, want := range []bool{true, false} {
+		for _, s := range top {
+			if quotes(s) == want {
+				sorted = append(sorted, s)
+			}
+		}
+	}
+	copy(top, sorted)
+	return n
 }
 
 // clauses are a query's full-text clauses and their bigrams, as pairs of
@@ -304,11 +332,23 @@ func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) ([]ranke
 			idf := (body[pair[0]].idf + body[pair[1]].idf) / 2
 			sc += p.bm25(windowWeight*passageWeight*idf, float64(tf), n, avg)
 		}
-		out = append(out, rankedChunk{c, sc})
+		var share float64
 		if len(bigrams) > 0 {
-			quoted = max(quoted, float64(len(btf))/float64(len(bigrams)))
+			share = float64(len(btf)) / float64(len(bigrams))
 		}
+		out = append(out, rankedChunk{c, sc, len(bigrams) >= quotePairs && share >= quoteShare})
+		quoted = max(quoted, share)
 	}
-	slices.SortStableFunc(out, func(a, b rankedChunk) int { return cmp.Compare(b.score, a.score) })
+	// A passage that quotes the query comes first: it is what a pasted
+	// sentence is looking for, and what the hit then shows.
+	slices.SortStableFunc(out, func(a, b rankedChunk) int {
+		if a.quotes != b.quotes {
+			if a.quotes {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.score, a.score)
+	})
 	return out[:min(len(out), maxPassages)], quoted
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -281,14 +282,14 @@ func TestQuotationDetected(t *testing.T) {
 	defer snap.Close()
 	for _, c := range []struct {
 		q    string
-		want bool
+		want int
 	}{
-		{sentence, true},
-		{"Meltwater channels under the northern glacier carried daily sediment toward the terminal moraine every spring", true},
-		{"meltwater channels beneath the northern glacier moraine terminal sediment fine carried spring", false}, // a third in order
-		{"moraine terminal toward sediment fine carried glacier northern beneath channels meltwater spring", false},
-		{"northern glacier carried fine sediment", false}, // four pairs: a topic's words
-		{"daily survey notes station team field", false},  // the pad's words, out of order
+		{sentence, 1},
+		{"Meltwater channels under the northern glacier carried daily sediment toward the terminal moraine every spring", 1},
+		{"meltwater channels beneath the northern glacier moraine terminal sediment fine carried spring", 0}, // a third in order
+		{"moraine terminal toward sediment fine carried glacier northern beneath channels meltwater spring", 0},
+		{"northern glacier carried fine sediment", 0}, // four pairs: a topic's words
+		{"daily survey notes station team field", 0},  // the pad's words, out of order
 	} {
 		pq, err := query.Parse(c.q)
 		if err != nil {
@@ -298,11 +299,62 @@ func TestQuotationDetected(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Rank(context.Background(), 10); err != nil {
+		top, err := m.Rank(context.Background(), 10)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if got := m.(hybrid.Quotations).Quoted(); got != c.want {
 			t.Errorf("%q: quoted %v, want %v", c.q, got, c.want)
+		}
+		if c.want > 0 && top[0].ID != "source" {
+			t.Errorf("%q: ranked %+v, want the quoted source first", c.q, top)
+		}
+	}
+}
+
+// A pasted sentence finds its source first, in both modes, above a
+// sibling paper whose title and abstract hold the same words and whose
+// body holds them out of order; and the source's first passage is the
+// one that quotes it, not one that only repeats its rarer words.
+func TestQuotationSourceFirst(t *testing.T) {
+	t.Parallel()
+	x, err := Open(filepath.Join(t.TempDir(), "idx"), Options{LocalEmbedder: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	sentence := "Meltwater channels beneath the northern glacier carried fine sediment toward the terminal moraine every spring."
+	// Half the sentence's pairs, each word many times: a passage that
+	// outscores the quoting one on its words.
+	half := "Meltwater channels beneath the northern glacier; the terminal moraine every spring. "
+	// Other papers, so the local embedder has enough to learn from.
+	papers := generated(t, synth.Options{Papers: 40, Seed: 9})
+	apply(t, x, &search.Batch{Upserts: append(papers, []corpus.Paper{
+		{ID: "sibling", Title: "Meltwater channels and sediment of a northern glacier's terminal moraine",
+			Abstract: "Fine sediment in meltwater channels beneath the northern glacier, carried each spring to the terminal moraine.",
+			FullText: "## 1 Notes\n\n" + surveyNotes + "Every spring the moraine, terminal and fine, carried sediment; the northern channels beneath meltwater glacier toward.\n"},
+		{ID: "source", Title: "Field season report", Abstract: "A report.",
+			FullText: "## 1 Setting\n\n" + strings.Repeat(half, 6) + "\n\n## 2 Notes\n\n" + surveyNotes + sentence + "\n"},
+	}...)})
+	if err := x.SyncVectors(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{search.ModeBM25, search.ModeHybrid} {
+		req, err := search.NewRequest(sentence, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Mode, req.Passages = mode, true
+		res, err := x.Search(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Hits) < 2 || res.Hits[0].ID != "source" {
+			t.Fatalf("%s: hits %v, want the source first", mode, ids(res))
+		}
+		h := res.Hits[0]
+		if len(h.Passages) == 0 || !strings.Contains(h.Paper.FullText[h.Passages[0].Start:h.Passages[0].End], sentence) {
+			t.Errorf("%s: first passage %+v does not hold the sentence", mode, h.Passages)
 		}
 	}
 }

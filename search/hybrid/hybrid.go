@@ -152,9 +152,10 @@ type Passages interface {
 
 // Quotations is implemented by Matches that can tell a query quoting a
 // passage of one of its ranked hits nearly word for word: a sentence
-// pasted from a paper, whose source is found by its words.
+// pasted from a paper, whose source is found by its words. Rank puts
+// those hits first; Quoted says how many there are (0: no quotation).
 type Quotations interface {
-	Quoted() bool
+	Quoted() int
 }
 
 // Vector is one paper's embedding.

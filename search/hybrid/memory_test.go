@@ -34,8 +34,9 @@ type memLex struct {
 	pages bool
 	// passages are the papers' best passages, by id, for BestPassages.
 	passages map[string]string
-	// quoted is every query's answer to Quoted.
-	quoted bool
+	// quoted is every query's answer to Quoted: how many of its first
+	// ranked hits the query quotes.
+	quoted int
 }
 
 func newMemLex(papers []corpus.Paper) *memLex {
@@ -147,7 +148,7 @@ func (m *memMatches) BestPassages(ids []string) []string {
 	return out
 }
 
-func (m *memMatches) Quoted() bool { return m.l.quoted }
+func (m *memMatches) Quoted() int { return m.l.quoted }
 
 func (m *memMatches) Total() uint64 { return uint64(len(m.hits)) }
 

@@ -69,6 +69,8 @@ type run struct {
 	vecItems []fusion.Item
 	fused    []fusion.Fused
 	added    []string // expansion terms the query did not have
+	// sources are the BM25 hits whose passage the query quotes.
+	sources map[string]bool
 	// passageVec caches the vectors of BM25's best passages by paper.
 	passageVec map[string][]float32
 }
@@ -160,6 +162,7 @@ func (r *run) both(ctx context.Context) (*search.Result, error) {
 	if err := r.expand(ctx); err != nil {
 		return nil, err
 	}
+	r.sourcesFirst()
 	total, err := r.admit(ctx)
 	if err != nil {
 		return nil, err
@@ -226,14 +229,43 @@ func (r *run) rankLexical(ctx context.Context) error {
 	return nil
 }
 
-// quotation applies Policy.QuoteFusion when the query quotes a passage of
-// one of BM25's hits.
+// quotation notes the BM25 hits whose passage the query quotes, and
+// applies Policy.QuoteFusion when there are any.
 func (r *run) quotation() {
 	q, ok := r.m.(Quotations)
-	if r.mode != search.ModeHybrid || r.pol.QuoteFusion.Method == "" || !ok || !q.Quoted() {
+	if r.mode != search.ModeHybrid || !ok {
 		return
 	}
-	r.pol.Fusion, r.pol.Expand = r.pol.QuoteFusion, false
+	n := min(q.Quoted(), len(r.lexItems))
+	if n == 0 {
+		return
+	}
+	r.sources = make(map[string]bool, n)
+	for _, it := range r.lexItems[:n] {
+		r.sources[it.ID] = true
+	}
+	if r.pol.QuoteFusion.Method != "" {
+		r.pol.Fusion, r.pol.Expand = r.pol.QuoteFusion, false
+	}
+}
+
+// sourcesFirst moves the papers the query quotes ahead of the rest of the
+// fused list, each group in fused order: a pasted sentence's source
+// outranks papers that are only near it in meaning, as it does on the
+// BM25 half.
+func (r *run) sourcesFirst() {
+	if len(r.sources) == 0 {
+		return
+	}
+	sorted := make([]fusion.Fused, 0, len(r.fused))
+	for _, want := range []bool{true, false} {
+		for _, f := range r.fused {
+			if r.sources[f.ID] == want {
+				sorted = append(sorted, f)
+			}
+		}
+	}
+	r.fused = sorted
 }
 
 // rankVectors searches the vector half under the restriction; hybrid adds
