@@ -377,6 +377,15 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 	}
 	drop := running(pages, lines)
 	body := bodySize(lines)
+	if boldBody(lines, body) {
+		// Bold is then no mark of a heading: some fonts report every
+		// glyph as bold, and each short line read as one.
+		for _, ls := range lines {
+			for i := range ls {
+				ls[i].bold = false
+			}
+		}
+	}
 
 	var text, refs strings.Builder
 	inRefs := false
@@ -386,6 +395,11 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 		if para.Len() > 0 {
 			if out.Len() > 0 {
 				out.WriteString("\n\n")
+			}
+			if strings.HasPrefix(para.String(), "#") {
+				// R output printed by knitr ("## [1] 0.5") is text: escaped
+				// as Markdown does, or the chunker cuts a section there.
+				out.WriteByte('\\')
 			}
 			out.WriteString(para.String())
 			para.Reset()
@@ -477,6 +491,22 @@ func bodySize(lines [][]line) float64 {
 		}
 	}
 	return float64(best) / 2
+}
+
+// boldBody reports whether most characters at the body size are bold.
+func boldBody(lines [][]line, body float64) bool {
+	var bold, all int
+	for _, ls := range lines {
+		for _, l := range ls {
+			if math.Abs(l.size-body) <= 0.5 {
+				all += len(l.text)
+				if l.bold {
+					bold += len(l.text)
+				}
+			}
+		}
+	}
+	return bold*2 > all
 }
 
 var captionRe = regexp.MustCompile(`^(Figure|Fig\.|Table|Listing|Algorithm)\s+\d+[.:]`)

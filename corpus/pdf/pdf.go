@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime"
 	"strings"
 
@@ -167,7 +168,7 @@ func (e *Extractor) read(ctx context.Context, inst pdfium.Pdfium, data []byte) (
 				if s.size <= 0 {
 					s.size = f.Size
 				}
-				s.bold = f.Weight >= 600 || strings.Contains(strings.ToLower(f.Name), "bold")
+				s.bold = boldFont(f.Name, f.Weight)
 			}
 			if s.size <= 0 {
 				s.size = s.top - s.bottom
@@ -178,3 +179,28 @@ func (e *Extractor) read(ctx context.Context, inst pdfium.Pdfium, data []byte) (
 	}
 	return out, meta, nil
 }
+
+// boldFont tells a bold face by its name where there is one, else by a
+// weight of 700 or more. PDFium derives the weight from the font's stems,
+// which says little: LMRoman10-Regular and CMR10 come out at 744,
+// LMRoman12-Bold at 680, so a weight rule read whole bodies as bold and
+// every short line of them as a heading.
+func boldFont(name string, weight int) bool {
+	n := strings.ToLower(name)
+	if i := strings.IndexByte(n, '+'); i >= 0 {
+		n = n[i+1:] // a subset's tag, "ABCDEF+CMBX12"
+	}
+	if n == "" {
+		return weight >= 700
+	}
+	for _, w := range []string{"bold", "black", "heavy", "demi", "bx"} { // bx: TeX's CMBX, SFBX, ECBX
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return texBold.MatchString(n)
+}
+
+// texBold matches TeX's short names of bold faces: CMB10, and the Berry
+// names of PostScript fonts (ptmb8r is Times Bold, phvb8r Helvetica Bold).
+var texBold = regexp.MustCompile(`^(cmb\d|p[a-z]{2}b\d)`)

@@ -189,6 +189,22 @@ func knownItems(t *testing.T, x *Index, papers []corpus.Paper, src knownItemSour
 						ps := h.Passages[0]
 						if src.holds(h.Paper.FullText[ps.Start:ps.End], s) {
 							inPassage++
+						} else if os.Getenv("QUIRE_MISSES") != "" {
+							// Whether any one passage holds it, and at which rank it was shown.
+							some, shown := -1, -1
+							for i, c := range bodyChunks(&h.Paper) {
+								if src.holds(h.Paper.FullText[c.Start:c.End], s) {
+									some = i
+									break
+								}
+							}
+							for i, q := range h.Passages {
+								if src.holds(h.Paper.FullText[q.Start:q.End], s) {
+									shown = i
+								}
+							}
+							t.Logf("NOTHELD %s %s %s inText=%v chunk=%d shown=%d :: %s", src.name, mode, p.ID,
+								src.holds(h.Paper.FullText, s), some, shown, s)
 						}
 					}
 				}

@@ -1,0 +1,105 @@
+package pdf
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/quire-research/quire/corpus"
+)
+
+// R output printed by knitr opens with "##": such a paragraph is text, not
+// a section heading, so the extractor escapes it as Markdown does and the
+// chunker does not cut a section at it.
+func TestHashParagraphIsNotAHeading(t *testing.T) {
+	body := []string{
+		"We fit the model to the simulated data and print the first",
+		"coefficient of the fitted object, which is close to the value",
+		"that was used to simulate the data in the first place.",
+		"",
+		"## [1] 0.5012 0.2498",
+		"",
+		"The estimate agrees with the truth to two decimal places, as the",
+		"standard error of the estimate would lead one to expect here.",
+	}
+	var spans []span
+	y := 700.0
+	for _, s := range body {
+		if s == "" {
+			y -= 10
+			continue
+		}
+		spans = append(spans, span{text: s, x0: 72, x1: 72 + 5*float64(len(s)), bottom: y, top: y + 10, size: 10})
+		y -= 12
+	}
+	p, _ := assemble([]page{{width: 612, height: 792, spans: spans}}, info{})
+	if !strings.Contains(p.FullText, `\## [1] 0.5012`) {
+		t.Errorf("full text %q: want the R output escaped", p.FullText)
+	}
+	for _, c := range corpus.ChunkPaper(&p, corpus.ChunkOptions{}) {
+		if strings.Contains(c.Section, "0.5012") {
+			t.Errorf("section %q made of R output", c.Section)
+		}
+	}
+}
+
+// A face is bold by its name; PDFium's weight counts only without one
+// (it puts regular text faces at 625–744).
+func TestBoldFont(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		weight int
+		want   bool
+	}{
+		{"LMRoman10-Regular", 744, false},
+		{"CMR10", 744, false},
+		{"CharterBT-Roman", 635, false},
+		{"LMRoman12-Bold", 680, true},
+		{"ABCDEF+CMBX12", 400, true},
+		{"SFBX1440", 665, true},
+		{"NimbusSanL-Bold", 695, true},
+		{"ptmb8r", 0, true},
+		{"ptmr8r", 0, false},
+		{"", 700, true},
+		{"", 600, false},
+	} {
+		if got := boldFont(c.name, c.weight); got != c.want {
+			t.Errorf("boldFont(%q, %d) = %v, want %v", c.name, c.weight, got, c.want)
+		}
+	}
+}
+
+// When most of the body is bold, bold marks no heading: short lines of a
+// paragraph stay in it; a larger numbered heading is still one.
+func TestBoldBodyHasNoBoldHeadings(t *testing.T) {
+	lines := []struct {
+		s    string
+		size float64
+	}{
+		{"2 Methods", 14},
+		{"We fit the model to the simulated data and print the first", 10},
+		{"coefficient of the fitted object", 10},
+		{"", 0},
+		{"Then a second paragraph follows here, long enough to be body", 10},
+		{"text of the paper, as these lines are", 10},
+	}
+	var spans []span
+	y := 700.0
+	for _, l := range lines {
+		if l.s == "" {
+			y -= 10
+			continue
+		}
+		spans = append(spans, span{text: l.s, x0: 72, x1: 72 + 5*float64(len(l.s)), bottom: y, top: y + l.size, size: l.size, bold: true})
+		y -= l.size + 2
+	}
+	p, _ := assemble([]page{{width: 612, height: 792, spans: spans}}, info{})
+	var heads []string
+	for _, l := range strings.Split(p.FullText, "\n") {
+		if strings.HasPrefix(l, "## ") {
+			heads = append(heads, l)
+		}
+	}
+	if len(heads) != 1 || heads[0] != "## 2 Methods" {
+		t.Errorf("headings %q in %q, want only the numbered one", heads, p.FullText)
+	}
+}
