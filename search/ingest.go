@@ -17,6 +17,12 @@ import (
 type IngestOptions struct {
 	// BatchSize is the number of papers written per atomic batch.
 	BatchSize int
+	// FlushAfter writes a batch before it is full once its first paper
+	// has waited this long (default 5 s): a slow source, a folder of PDFs
+	// read at tens a second, then shows papers written as it goes, and a
+	// stop loses seconds of reading, not a whole batch's. It is checked as
+	// each record arrives.
+	FlushAfter time.Duration
 	// Writers is how many batches are prepared at once (default 2); they
 	// are written one at a time, in order.
 	Writers int
@@ -76,6 +82,9 @@ func Ingest(ctx context.Context, eng Engine, src corpus.Source, o IngestOptions)
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1000
 	}
+	if o.FlushAfter <= 0 {
+		o.FlushAfter = 5 * time.Second
+	}
 	st := IngestStats{IngestProgress: IngestProgress{Source: src.Name(), Total: src.Size(ctx)}}
 	fp := Fingerprint(ctx, src)
 	prev, ok, err := eng.Checkpoint(ctx, src.Name())
@@ -111,6 +120,7 @@ func Ingest(ctx context.Context, eng Engine, src corpus.Source, o IngestOptions)
 	// leaves the source not done, so nothing garbled passes unnoticed.
 	var damaged []error
 	batch := job{}
+	var batchStart time.Time
 	for rec, err := range src.Papers(p.ctx, from) {
 		if err != nil {
 			var re *corpus.RecordError
@@ -144,9 +154,12 @@ func Ingest(ctx context.Context, eng Engine, src corpus.Source, o IngestOptions)
 				o.OnWarning(rec.Pos, msg)
 			}
 		}
+		if len(batch.papers) == 0 {
+			batchStart = time.Now()
+		}
 		batch.papers = append(batch.papers, rec.Paper)
 		batch.origins = append(batch.origins, newOrigin(ofp, src.Name(), rec))
-		if len(batch.papers) >= o.BatchSize {
+		if len(batch.papers) >= o.BatchSize || time.Since(batchStart) >= o.FlushAfter {
 			if err := dropEarlier(p.ctx, earlier, &batch, src.Name(), o.OnError); err != nil {
 				stopErr = err
 				break
