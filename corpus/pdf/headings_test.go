@@ -103,3 +103,32 @@ func TestBoldBodyHasNoBoldHeadings(t *testing.T) {
 		t.Errorf("headings %q in %q, want only the numbered one", heads, p.FullText)
 	}
 }
+
+// A sentence running over a page break stays in one paragraph, and the
+// second page starts where its first line landed; a page whose last
+// paragraph ended a sentence starts a new one.
+func TestParagraphAcrossPages(t *testing.T) {
+	pg := func(lines ...string) page {
+		var spans []span
+		y := 700.0
+		for _, s := range lines {
+			spans = append(spans, span{text: s, x0: 72, x1: 72 + 5*float64(len(s)), bottom: y, top: y + 10, size: 10})
+			y -= 12
+		}
+		return page{width: 612, height: 792, spans: spans}
+	}
+	p, _ := assemble([]page{
+		pg("The promoter data set has 106 observations of gene sequences.", "Promoters have a region where"),
+		pg("a protein must make contact with the helical sequence.", "Then the spirals data set follows here."),
+		pg("New paragraphs start on this page after a full stop."),
+	}, info{})
+	if !strings.Contains(p.FullText, "Promoters have a region where a protein must make contact") {
+		t.Errorf("full text %q: want the sentence whole across the page break", p.FullText)
+	}
+	if len(p.Pages) != 3 || !strings.HasPrefix(p.FullText[p.Pages[1]:], "a protein") || !strings.HasPrefix(p.FullText[p.Pages[2]:], "New paragraphs") {
+		t.Fatalf("pages %v of %q: want page 2 at %q and page 3 at %q", p.Pages, p.FullText, "a protein", "New paragraphs")
+	}
+	if !strings.Contains(p.FullText, "follows here.\n\nNew paragraphs") {
+		t.Errorf("full text %q: want a new paragraph after a full stop", p.FullText)
+	}
+}

@@ -406,7 +406,14 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 		}
 	}
 	for pi, ls := range lines {
-		flush()
+		// A sentence running over the page break stays one paragraph,
+		// or no passage would hold it whole.
+		pending := -1 // the page's entry in p.Pages, set at its first line
+		if cont := para.Len() > 0 && !inRefs && continues(para.String(), firstKept(ls, drop, pi), body); !cont {
+			flush()
+		} else {
+			pending = len(p.Pages)
+		}
 		if !inRefs {
 			// The page starts where its first paragraph will, after the
 			// blank line that separates it.
@@ -445,16 +452,51 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 				flush()
 			}
 			appendLine(&para, l.text)
+			if pending >= 0 {
+				// Where this line landed within the paragraph, as flush
+				// will write it.
+				start := text.Len()
+				if start > 0 {
+					start += 2
+				}
+				if strings.HasPrefix(para.String(), "#") {
+					start++
+				}
+				p.Pages[pending] = start + para.Len() - len(l.text)
+				pending = -1
+			}
 			prev = l
 		}
-		flush()
 	}
+	flush()
 	p.FullText = strings.TrimSpace(text.String())
 	for len(p.Pages) > 0 && p.Pages[len(p.Pages)-1] > len(p.FullText) {
 		p.Pages[len(p.Pages)-1] = len(p.FullText)
 	}
 	p.References = strings.TrimSpace(refs.String())
 	return p, warnings
+}
+
+// firstKept is page pi's first line not dropped as a running header.
+func firstKept(ls []line, drop map[[2]int]bool, pi int) *line {
+	for i := range ls {
+		if !drop[[2]int{pi, i}] {
+			return &ls[i]
+		}
+	}
+	return nil
+}
+
+// continues reports whether a page whose first line is l goes on with
+// the paragraph para ended the last page with: para stops short of a
+// sentence end and l is body text starting in lower case ("a region
+// where" / "a protein must make contact").
+func continues(para string, l *line, body float64) bool {
+	if l == nil || isHeading(*l, nil, body) || strings.ContainsAny(para[len(para)-1:], ".!?:") {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(l.text)
+	return unicode.IsLower(r)
 }
 
 // appendLine joins a line to the paragraph, undoing a line-end hyphen
