@@ -405,6 +405,14 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 			para.Reset()
 		}
 	}
+	// nextPara is where flush will write the next paragraph in the body
+	// text: after the blank line that separates it.
+	nextPara := func() int {
+		if text.Len() > 0 {
+			return text.Len() + 2
+		}
+		return 0
+	}
 	for pi, ls := range lines {
 		// A sentence running over the page break stays one paragraph,
 		// or no passage would hold it whole.
@@ -415,13 +423,8 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 			pending = len(p.Pages)
 		}
 		if !inRefs {
-			// The page starts where its first paragraph will, after the
-			// blank line that separates it.
-			start := text.Len()
-			if start > 0 {
-				start += 2
-			}
-			p.Pages = append(p.Pages, start)
+			// The page starts where its first paragraph will.
+			p.Pages = append(p.Pages, nextPara())
 		}
 		var prev *line
 		for i := range ls {
@@ -455,10 +458,7 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 			if pending >= 0 {
 				// Where this line landed within the paragraph, as flush
 				// will write it.
-				start := text.Len()
-				if start > 0 {
-					start += 2
-				}
+				start := nextPara()
 				if strings.HasPrefix(para.String(), "#") {
 					start++
 				}

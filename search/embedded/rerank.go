@@ -135,19 +135,21 @@ func (p *plan) sourcesFirst(top []scored) int {
 			n++
 		}
 	}
-	if n == 0 {
-		return 0
+	if n > 0 {
+		slices.SortStableFunc(top, func(a, b scored) int { return firstTrue(quotes(a), quotes(b)) })
 	}
-	sorted := make([]scored, 0, len(top))
-	for _, want := range []bool{true, false} {
-		for _, s := range top {
-			if quotes(s) == want {
-				sorted = append(sorted, s)
-			}
-		}
-	}
-	copy(top, sorted)
 	return n
+}
+
+// firstTrue orders true before false, for sorting.
+func firstTrue(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return -1
+	}
+	return 1
 }
 
 // clauses are a query's full-text clauses and their bigrams, as pairs of
@@ -342,13 +344,7 @@ func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) ([]ranke
 	// A passage that quotes the query comes first: it is what a pasted
 	// sentence is looking for, and what the hit then shows.
 	slices.SortStableFunc(out, func(a, b rankedChunk) int {
-		if a.quotes != b.quotes {
-			if a.quotes {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(b.score, a.score)
+		return cmp.Or(firstTrue(a.quotes, b.quotes), cmp.Compare(b.score, a.score))
 	})
 	return out[:min(len(out), maxPassages)], quoted
 }

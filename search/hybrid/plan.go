@@ -257,15 +257,15 @@ func (r *run) sourcesFirst() {
 	if len(r.sources) == 0 {
 		return
 	}
-	sorted := make([]fusion.Fused, 0, len(r.fused))
-	for _, want := range []bool{true, false} {
-		for _, f := range r.fused {
-			if r.sources[f.ID] == want {
-				sorted = append(sorted, f)
-			}
+	slices.SortStableFunc(r.fused, func(a, b fusion.Fused) int {
+		switch qa, qb := r.sources[a.ID], r.sources[b.ID]; {
+		case qa == qb:
+			return 0
+		case qa:
+			return -1
 		}
-	}
-	r.fused = sorted
+		return 1
+	})
 }
 
 // rankVectors searches the vector half under the restriction; hybrid adds
