@@ -1,7 +1,9 @@
 package embedded
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -125,6 +127,9 @@ func BenchmarkSearch(b *testing.B) {
 //	QUIRE_BENCH_INDEX=DIR QUIRE_BENCH_QUERY='hybrid+filters+facets' \
 //	  go test ./search/embedded -run '^$' -bench SavedIndex -cpuprofile cpu.out
 //
+// QUIRE_BENCH_SENTENCES=FILE.jsonl queries with sentences from its bodies,
+// and QUIRE_BENCH_QUERY='hybrid+passages' asks for passages.
+//
 // QUIRE_BENCH_VECTOR_CANDIDATES overrides the vector half's depth.
 func BenchmarkSavedIndex(b *testing.B) {
 	dir := os.Getenv("QUIRE_BENCH_INDEX")
@@ -141,11 +146,15 @@ func BenchmarkSavedIndex(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	kind := os.Getenv("QUIRE_BENCH_QUERY")
 	ctx := context.Background()
+	sentences := benchSentences(b, os.Getenv("QUIRE_BENCH_SENTENCES"))
 	var took []time.Duration
-	for b.Loop() {
+	for i := 0; b.Loop(); i++ {
 		t0 := time.Now()
 		text := words[r.IntN(len(words))] + " " + words[r.IntN(len(words))]
-		req := search.Request{Query: query.Query{Text: text}, Limit: 10}
+		if len(sentences) > 0 {
+			text = sentences[i%len(sentences)]
+		}
+		req := search.Request{Query: query.Query{Text: text}, Limit: 10, Passages: strings.Contains(kind, "passages")}
 		if strings.Contains(kind, "filters") {
 			pq, _ := query.Parse(text + ` year:2015..2024 field:"Computer Science"`)
 			req.Query = pq
@@ -162,6 +171,39 @@ func BenchmarkSavedIndex(b *testing.B) {
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// benchSentences reads up to 300 sentences of 12–40 words, one a paper,
+// from the bodies in a JSONL corpus ('quire gen --full-text'), for
+// profiling the known-item kind of query; none when path is empty.
+func benchSentences(b *testing.B, path string) []string {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 64<<20)
+	var out []string
+	for sc.Scan() && len(out) < 300 {
+		var p corpus.Paper
+		if json.Unmarshal(sc.Bytes(), &p) != nil {
+			continue
+		}
+		for _, s := range strings.SplitAfter(p.FullText, ". ") {
+			if w := len(strings.Fields(s)); w >= 12 && w <= 40 && !strings.Contains(s, "\n") {
+				out = append(out, strings.TrimSpace(s))
+				break
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		b.Fatalf("%s: %v", path, err)
+	}
+	return out
 }
 
 // hybridBench builds (once per process) an index of synthetic papers with

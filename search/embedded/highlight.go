@@ -1,6 +1,9 @@
 package embedded
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/blevesearch/bleve/v2/analysis"
 
 	"github.com/quire-research/quire/corpus"
@@ -109,10 +112,28 @@ func cut(text string, start int, hits []*analysis.Token) search.Snippet {
 	if end < len(text) {
 		suffix = " …"
 	}
-	s := search.Snippet{Text: prefix + text[start:end] + suffix}
+	// A line that opens with an escaped '#' (R output such as "\## [1]",
+	// escaped at extraction so it is not a heading) is shown without the
+	// backslash; marks after it move back by the bytes dropped.
+	var b strings.Builder
+	var dropped []int // offsets in text of the backslashes dropped
+	b.WriteString(prefix)
+	for i := start; i < end; i++ {
+		if text[i] == '\\' && i+1 < end && text[i+1] == '#' && (i == 0 || text[i-1] == '\n') {
+			dropped = append(dropped, i)
+			continue
+		}
+		b.WriteByte(text[i])
+	}
+	b.WriteString(suffix)
+	at := func(off int) int {
+		n, _ := slices.BinarySearch(dropped, off)
+		return off - start + len(prefix) - n
+	}
+	s := search.Snippet{Text: b.String()}
 	for _, t := range hits {
 		if t.Start >= start && t.End <= end {
-			s.Marks = append(s.Marks, [2]int{t.Start - start + len(prefix), t.End - start + len(prefix)})
+			s.Marks = append(s.Marks, [2]int{at(t.Start), at(t.End)})
 		}
 	}
 	return s

@@ -91,7 +91,7 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
 	if len(c.body) == 0 || n == 0 {
 		return nil
 	}
-	occs, whole, err := p.postedOccurrences(top[:n], c.body)
+	occs, whole, err := p.postedOccurrences(ctx, top[:n], c.body)
 	if err != nil {
 		return err
 	}
@@ -209,33 +209,57 @@ func (p *plan) rescore(s scored, c clauses, posted []occ, whole float64) (bestPa
 
 // postedOccurrences reads the body clauses' positions in each of the hits
 // top from the postings, one pass over each clause's list per segment,
-// and scores each whole body as the executor did.
-func (p *plan) postedOccurrences(top []scored, body []*qterm) ([][]occ, []float64, error) {
-	occs := make([][]occ, len(top))
-	whole := make([]float64, len(top))
+// and scores each whole body as the executor did. The lists are walked
+// in parallel, one (segment, clause) at a time: decoding positions is
+// the largest part of rescoring a long query (a pasted sentence has
+// twenty clauses), and each walk is independent.
+func (p *plan) postedOccurrences(ctx context.Context, top []scored, body []*qterm) ([][]occ, []float64, error) {
+	type walk struct {
+		seg int
+		at  []int
+		k   int
+	}
+	var walks []walk
 	for seg, at := range bySegment(top) {
-		d, err := p.segs[seg].Segment().Dictionary(fBody)
-		if err != nil {
-			return nil, nil, err
-		}
-		for k, q := range body {
-			pl, err := d.PostingsList(q.term, nil, nil)
-			if err != nil {
-				return nil, nil, err
-			}
-			err = sweep(pl, top, at, true, func(i int, pst segment.Posting) {
-				whole[i] += p.postedBM25(q.weight*q.idf, pst, q.avgLen)
-				for _, l := range pst.Locations() {
-					occs[i] = append(occs[i], occ{pos: int(l.Pos()), start: int(l.Start()), k: k})
-				}
-			})
-			if err != nil {
-				return nil, nil, err
-			}
+		for k := range body {
+			walks = append(walks, walk{seg, at, k})
 		}
 	}
-	for _, o := range occs {
-		slices.SortFunc(o, func(a, b occ) int { return cmp.Compare(a.pos, b.pos) })
+	// Each clause's findings are kept apart and merged in clause order,
+	// so the sums, and so the ranking, do not depend on the schedule.
+	found := make([][]occ, len(body)*len(top))
+	scores := make([]float64, len(body)*len(top))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(walks)))
+	err := parallel(ctx, workers, len(walks), func(_, w int) error {
+		wk := walks[w]
+		d, err := p.segs[wk.seg].Segment().Dictionary(fBody)
+		if err != nil {
+			return err
+		}
+		q := body[wk.k]
+		pl, err := d.PostingsList(q.term, nil, nil)
+		if err != nil {
+			return err
+		}
+		return sweep(pl, top, wk.at, true, func(i int, pst segment.Posting) {
+			at := wk.k*len(top) + i
+			scores[at] = p.postedBM25(q.weight*q.idf, pst, q.avgLen)
+			for _, l := range pst.Locations() {
+				found[at] = append(found[at], occ{pos: int(l.Pos()), start: int(l.Start()), k: wk.k})
+			}
+		})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	occs := make([][]occ, len(top))
+	whole := make([]float64, len(top))
+	for i := range top {
+		for k := range body {
+			whole[i] += scores[k*len(top)+i]
+			occs[i] = append(occs[i], found[k*len(top)+i]...)
+		}
+		slices.SortStableFunc(occs[i], func(a, b occ) int { return cmp.Compare(a.pos, b.pos) })
 	}
 	return occs, whole, nil
 }

@@ -191,7 +191,7 @@ func TestIndexedPassagesMatchAnalysed(t *testing.T) {
 		if len(lx.top) == 0 || len(c.body) == 0 {
 			t.Fatalf("%q: %d hits, %d body clauses", qs, len(lx.top), len(c.body))
 		}
-		postedAll, wholes, err := p.postedOccurrences(lx.top, c.body)
+		postedAll, wholes, err := p.postedOccurrences(context.Background(), lx.top, c.body)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,3 +53,36 @@ func TestTrainDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedSharedAmongCores: texts embedded in one call, shared among
+// several goroutines, get the vectors each gets alone.
+func TestEmbedSharedAmongCores(t *testing.T) {
+	texts := synthTexts(t, 2000)
+	m, err := Train(context.Background(), seqOf(texts), TrainOptions{Dim: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	batch := texts[:61]
+	got, err := m.Embed(context.Background(), batch, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(batch) {
+		t.Fatalf("%d vectors for %d texts", len(got), len(batch))
+	}
+	for i, text := range batch {
+		alone, err := m.Embed(context.Background(), []string{text}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got[i], alone[0]) {
+			t.Fatalf("text %d: batch vector differs from its vector alone", i)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Embed(ctx, texts, 0); err == nil {
+		t.Error("a cancelled embedding returned no error")
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 
@@ -66,19 +68,37 @@ func (m *Model) Embed(ctx context.Context, texts []string, _ embed.Kind) ([][]fl
 	}
 	out := make([][]float32, len(texts))
 	backing := make([]float32, len(texts)*m.dim)
-	tf := map[int32]int{}
-	for i, t := range texts {
-		if i%256 == 255 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	// A query's passages (fifty for a hybrid search) are embedded while
+	// the user waits, so they are shared among the cores; a text's vector
+	// does not depend on which worker made it.
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(texts)/minShare))
+	share := (len(texts) + workers - 1) / max(1, workers)
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(texts); lo += share {
+		hi := min(len(texts), lo+share)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tf := map[int32]int{}
+			for i := lo; i < hi; i++ {
+				if (i-lo)%256 == 255 && ctx.Err() != nil {
+					return
+				}
+				v := backing[i*m.dim : (i+1)*m.dim : (i+1)*m.dim]
+				m.embedInto(an, texts[i], v, tf)
+				out[i] = v
 			}
-		}
-		v := backing[i*m.dim : (i+1)*m.dim : (i+1)*m.dim]
-		m.embedInto(an, t, v, tf)
-		out[i] = v
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
+
+// minShare is the fewest texts worth a goroutine of their own.
+const minShare = 8
 
 func (m *Model) embedInto(an analysis.Analyzer, text string, v []float32, tf map[int32]int) {
 	clear(tf)
