@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,5 +131,107 @@ func TestParagraphAcrossPages(t *testing.T) {
 	}
 	if !strings.Contains(p.FullText, "follows here.\n\nNew paragraphs") {
 		t.Errorf("full text %q: want a new paragraph after a full stop", p.FullText)
+	}
+}
+
+// typeset lays lines out down one page at 72pt from the left: a blank
+// text leaves a paragraph's gap.
+type typeLine struct {
+	s          string
+	size       float64
+	bold, mono bool
+}
+
+func typeset(ls []typeLine) []page {
+	var spans []span
+	y := 700.0
+	for _, l := range ls {
+		if l.s == "" {
+			y -= 10
+			continue
+		}
+		spans = append(spans, span{text: l.s, x0: 72, x1: 72 + 0.5*l.size*float64(len(l.s)), bottom: y, top: y + l.size,
+			size: l.size, bold: l.bold, mono: l.mono})
+		y -= l.size + 2
+	}
+	return []page{{width: 612, height: 792, spans: spans}}
+}
+
+func headings(text string) []string {
+	var heads []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "## ") {
+			heads = append(heads, strings.TrimPrefix(l, "## "))
+		}
+	}
+	return heads
+}
+
+const bodyLine = "The estimate agrees with the truth to two decimal places, as the"
+
+// A heading set over several lines (an FAQ's question) is one heading,
+// even when its first line is too long to read as a heading alone and
+// its last ends with a full stop; a numbered heading below it is its own.
+func TestHeadingOverLines(t *testing.T) {
+	p, _ := assemble(typeset([]typeLine{
+		{bodyLine, 10, false, false},
+		{"standard error of the estimate would lead one to expect here.", 10, false, false},
+		{"", 0, false, false},
+		{"I am using apply to run a custom function on my xts object and so on. Why", 10, true, false},
+		{"does the returned matrix have different dimen-", 10, true, false},
+		{"sions than the original one? And what can I do.", 10, true, false},
+		{"", 0, false, false},
+		{bodyLine, 10, false, false},
+		{"standard error of the estimate would lead one to expect here.", 10, false, false},
+		{"", 0, false, false},
+		{"2 Methods", 10, true, false},
+		{"3 Results", 10, true, false},
+		{bodyLine, 10, false, false},
+	}), info{})
+	want := []string{
+		"I am using apply to run a custom function on my xts object and so on. Why does the returned matrix have different dimensions than the original one? And what can I do.",
+		"2 Methods", "3 Results",
+	}
+	if got := headings(p.FullText); !slices.Equal(got, want) {
+		t.Errorf("headings %q, want %q\nin %q", got, want, p.FullText)
+	}
+}
+
+// Code is never a heading: a line in a fixed-width face, a bold keyword
+// of a listing in any face, nor bold set smaller than the body (an
+// abstract's text, a figure's labels), though a small "Abstract" is.
+func TestCodeAndSmallBoldAreNotHeadings(t *testing.T) {
+	p, _ := assemble(typeset([]typeLine{
+		{"Abstract", 8, true, false},
+		{"We describe a package, in a smaller bold face than the body", 8, true, false},
+		{"", 0, false, false},
+		{bodyLine, 10, false, false},
+		{"", 0, false, false},
+		{"return x * 2 ;", 10, true, true},
+		{"", 0, false, false},
+		{"typename", 10, true, false},
+		{"", 0, false, false},
+		{"Estimates", 10, true, false},
+		{bodyLine, 10, false, false},
+		{bodyLine, 10, false, false},
+		{bodyLine, 10, false, false},
+	}), info{})
+	want := []string{"Abstract", "Estimates"}
+	if got := headings(p.FullText); !slices.Equal(got, want) {
+		t.Errorf("headings %q, want %q\nin %q", got, want, p.FullText)
+	}
+	if !strings.Contains(p.FullText, "return x * 2 ;") {
+		t.Errorf("the code line is lost from %q", p.FullText)
+	}
+}
+
+func TestMonoFont(t *testing.T) {
+	for name, want := range map[string]bool{
+		"ABCDEF+CMTT10": true, "LMMono10-Regular": true, "Inconsolata-zi4r": true, "pcrr8r": true,
+		"Courier": true, "CMR10": false, "LMRoman10-Regular": false, "ptmr8r": false, "Helvetica": false,
+	} {
+		if got := monoFont(name); got != want {
+			t.Errorf("monoFont(%q) = %v, want %v", name, got, want)
+		}
 	}
 }

@@ -21,6 +21,7 @@ type span struct {
 	top, bottom float64
 	size        float64
 	bold        bool
+	mono        bool // a fixed-width face: code
 }
 
 type page struct {
@@ -35,7 +36,8 @@ type line struct {
 	top, bottom float64
 	size        float64
 	bold        bool
-	col         int // 0 full width, 1 left, 2 right
+	mono        bool // mostly in a fixed-width face: code, never a heading
+	col         int  // 0 full width, 1 left, 2 right
 	// cells is the raw text cut where a gap wider than wideGap ems parts
 	// its spans (names side by side in a byline), nil when there is none;
 	// only a byline's are cleaned (fillMeta), so other lines cost nothing.
@@ -199,7 +201,7 @@ func linesOf(groups [][]span, col int) []line {
 	out := make([]line, 0, len(groups))
 	for _, g := range groups {
 		l := line{x0: g[0].x0, x1: g[0].x1, top: g[0].top, bottom: g[0].bottom, col: col}
-		bold, letters := 0, 0
+		bold, mono, letters := 0, 0, 0
 		// The line's size is that of most of its text, so a large
 		// initial or a superscript does not decide it.
 		bySize := map[float64]int{}
@@ -212,8 +214,12 @@ func linesOf(groups [][]span, col int) []line {
 			if s.bold {
 				bold += n
 			}
+			if s.mono {
+				mono += n
+			}
 		}
 		l.bold = bold*2 > letters
+		l.mono = mono*2 > letters
 		most := -1
 		for sz, n := range bySize {
 			if n > most || (n == most && sz > l.size) {
@@ -391,7 +397,25 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 	inRefs := false
 	out := &text
 	var para strings.Builder
+	// A heading set over two or more lines (an FAQ's question) is held
+	// until a line that does not continue it, and written as one.
+	var head strings.Builder
+	var headLine *line
+	// lone is the line that began the paragraph being read, while it is
+	// the only one.
+	var lone *line
+	flushHead := func() {
+		if head.Len() > 0 {
+			if out.Len() > 0 {
+				out.WriteString("\n\n")
+			}
+			out.WriteString("## " + head.String())
+			head.Reset()
+		}
+		headLine = nil
+	}
 	flush := func() {
+		flushHead()
 		if para.Len() > 0 {
 			if out.Len() > 0 {
 				out.WriteString("\n\n")
@@ -417,6 +441,7 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 		// A sentence running over the page break stays one paragraph,
 		// or no passage would hold it whole.
 		pending := -1 // the page's entry in p.Pages, set at its first line
+		flushHead()
 		if cont := para.Len() > 0 && !inRefs && continues(para.String(), firstKept(ls, drop, pi), body); !cont {
 			flush()
 		} else {
@@ -433,6 +458,23 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 			}
 			l := &ls[i]
 			heading := isHeading(*l, prev, body)
+			face := l.bold && l.size >= body-0.5 || l.size > body*1.12
+			if headLine != nil && face && continuesHeading(*headLine, *l) && head.Len() < maxHeading {
+				// The next line of a heading may end with a full stop or
+				// be long ("… showing the time index.").
+				appendLine(&head, l.text)
+				headLine, prev = l, l
+				continue
+			}
+			if lone != nil && lone == prev && face && continuesHeading(*prev, *l) && isHeading(*l, nil, body) {
+				// The heading's first line was too long to read as one
+				// alone, and began a paragraph: it is the heading's.
+				head.WriteString(para.String())
+				para.Reset()
+				appendLine(&head, l.text)
+				headLine, prev, lone = l, l, nil
+				continue
+			}
 			if heading {
 				flush()
 				name := strings.Trim(strings.ToLower(numberPrefix.ReplaceAllString(l.text, "")), " .:")
@@ -444,15 +486,17 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 				case inRefs && (strings.HasPrefix(name, "appendix") || strings.HasPrefix(strings.ToLower(l.text), "appendix") || strings.HasPrefix(strings.ToLower(l.text), "a ")):
 					inRefs, out = false, &text
 				}
-				if out.Len() > 0 {
-					out.WriteString("\n\n")
-				}
-				out.WriteString("## " + l.text)
-				prev = l
+				head.WriteString(l.text)
+				headLine, prev = l, l
 				continue
 			}
+			flushHead()
 			if newParagraph(*l, prev, body) {
 				flush()
+			}
+			lone = nil
+			if para.Len() == 0 {
+				lone = l
 			}
 			appendLine(&para, l.text)
 			if pending >= 0 {
@@ -555,9 +599,10 @@ var captionRe = regexp.MustCompile(`^(Figure|Fig\.|Table|Listing|Algorithm)\s+\d
 
 func isHeading(l line, prev *line, body float64) bool {
 	n := utf8.RuneCountInString(l.text)
-	if n < 2 || n > 90 || strings.HasSuffix(l.text, ",") || captionRe.MatchString(l.text) {
+	if n < 2 || n > 90 || strings.HasSuffix(l.text, ",") || captionRe.MatchString(l.text) || l.mono {
 		return false
 	}
+
 	letters := 0
 	for _, r := range l.text {
 		if unicode.IsLetter(r) {
@@ -574,8 +619,40 @@ func isHeading(l line, prev *line, body float64) bool {
 	if sectionRe.MatchString(l.text) && (larger || l.bold) {
 		return true
 	}
+	if !larger && codeKeyword(l.text) {
+		return false
+	}
+	if l.size < body-0.5 && !strings.EqualFold(strings.Trim(l.text, " .:"), "abstract") {
+		// Unnumbered bold in a smaller face is an abstract's text, a
+		// figure's labels or a caption ("R code"), not a heading.
+		return false
+	}
 	return (larger || l.bold) && !strings.HasSuffix(l.text, ".") && strings.Count(l.text, " ") < 12 &&
 		(prev == nil || prev.size < l.size-0.5 || !prev.bold || prev.bottom-l.top > l.size*0.8)
+}
+
+// maxHeading caps a heading joined from lines, so a bold paragraph is
+// not read whole as one.
+const maxHeading = 300
+
+// continuesHeading reports whether heading line l is the next line of
+// the heading that ends with prev: the same face and size, in the same
+// column, a line's spacing below it, and not a numbered heading of its
+// own.
+func continuesHeading(prev, l line) bool {
+	gap := prev.bottom - l.top
+	return prev.col == l.col && prev.bold == l.bold && math.Abs(prev.size-l.size) <= 0.5 &&
+		gap >= -0.2*l.size && gap < 0.8*l.size && !sectionRe.MatchString(l.text) &&
+		!strings.HasSuffix(prev.text, ".")
+}
+
+// codeKeyword reports whether a line set only in bold reads as code, not
+// as a heading: listings print keywords in bold ("return", "typename T ,
+// typename Function >"). A heading starts with a capital, a digit or a
+// name of more than one word (the "xts FAQ" of a vignette's title).
+func codeKeyword(t string) bool {
+	r, _ := utf8.DecodeRuneInString(t)
+	return unicode.IsLower(r) && (!strings.Contains(t, " ") || codeLike(t))
 }
 
 func newParagraph(l line, prev *line, body float64) bool {

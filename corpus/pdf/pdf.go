@@ -169,6 +169,7 @@ func (e *Extractor) read(ctx context.Context, inst pdfium.Pdfium, data []byte) (
 					s.size = f.Size
 				}
 				s.bold = boldFont(f.Name, f.Weight)
+				s.mono = monoFont(f.Name)
 			}
 			if s.size <= 0 {
 				s.size = s.top - s.bottom
@@ -179,6 +180,14 @@ func (e *Extractor) read(ctx context.Context, inst pdfium.Pdfium, data []byte) (
 	}
 	return out, meta, nil
 }
+
+// monoRe matches the names of fixed-width faces: TeX's typewriter
+// (CMTT, LMMono, txtt, Berry's pcr/pcrr8r), Courier, Inconsolata and the
+// like.
+var monoRe = regexp.MustCompile(`(?i)mono|courier|typewriter|consol|cmtt|sftt|ectt|txtt|^([A-Z]{6}\+)?pcr|menlo|dejavusansm|lucidaconsole|beramono|zi4`)
+
+// monoFont reports whether a face is fixed-width, by its name.
+func monoFont(name string) bool { return monoRe.MatchString(name) }
 
 // boldFont tells a bold face by its name where there is one, else by a
 // weight of 700 or more. PDFium derives the weight from the font's stems,
