@@ -112,16 +112,26 @@ func cut(text string, start int, hits []*analysis.Token) search.Snippet {
 	if end < len(text) {
 		suffix = " …"
 	}
-	// A line that opens with an escaped '#' (R output such as "\## [1]",
-	// escaped at extraction so it is not a heading) is shown without the
-	// backslash; marks after it move back by the bytes dropped.
+	// A snippet is plain text: a Markdown heading's "## " is dropped, and
+	// a line that opens with an escaped '#' (R output such as "\## [1]",
+	// escaped at extraction so it is not a heading) loses the backslash.
+	// Marks after them move back by the bytes dropped.
 	var b strings.Builder
-	var dropped []int // offsets in text of the backslashes dropped
+	var dropped []int // offsets in text of the bytes dropped
 	b.WriteString(prefix)
 	for i := start; i < end; i++ {
-		if text[i] == '\\' && i+1 < end && text[i+1] == '#' && (i == 0 || text[i-1] == '\n') {
-			dropped = append(dropped, i)
-			continue
+		if i == 0 || text[i-1] == '\n' {
+			if n := headingMark(text[i:end]); n > 0 {
+				for j := range n {
+					dropped = append(dropped, i+j)
+				}
+				i += n - 1
+				continue
+			}
+			if text[i] == '\\' && i+1 < end && text[i+1] == '#' {
+				dropped = append(dropped, i)
+				continue
+			}
 		}
 		b.WriteByte(text[i])
 	}
@@ -137,6 +147,19 @@ func cut(text string, start int, hits []*analysis.Token) search.Snippet {
 		}
 	}
 	return s
+}
+
+// headingMark is the length of the Markdown heading mark ("## ") that
+// line opens with, 0 when it opens with none.
+func headingMark(line string) int {
+	n := 0
+	for n < len(line) && n < 6 && line[n] == '#' {
+		n++
+	}
+	if n == 0 || n >= len(line) || line[n] != ' ' {
+		return 0
+	}
+	return n + 1
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' }

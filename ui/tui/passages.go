@@ -23,10 +23,13 @@ func (m *Model) openHit(h *search.Hit, focus bool) tea.Cmd {
 	rp := &m.reader
 	rp.passages, rp.at = h.Passages, 0
 	rp.passageText = make([]string, len(h.Passages))
+	rp.passageWord = make([]int, len(h.Passages))
 	for i, ps := range h.Passages {
 		t := ps.Text.Text
+		rp.passageWord[i] = -1
 		if ps.Start >= 0 && ps.Start < ps.End && ps.End <= len(h.Paper.FullText) {
 			t = h.Paper.FullText[ps.Start:ps.End]
+			rp.passageWord[i] = len(normWords(h.Paper.FullText[:ps.Start]))
 		}
 		rp.passageText[i] = t
 	}
@@ -38,6 +41,9 @@ func (m *Model) openHit(h *search.Hit, focus bool) tea.Cmd {
 }
 
 // locate finds the rendered line each passage starts on (-1 when not found).
+// Where its first words occur more than once (a table of contents repeats
+// the headings a passage opens with), the occurrence nearest the
+// passage's place in the full text is taken.
 func (rp *readerPane) locate() {
 	rp.passageLine = make([]int, len(rp.passages))
 	type word struct {
@@ -62,6 +68,7 @@ func (rp *readerPane) locate() {
 		if len(want) == 0 {
 			continue
 		}
+		best := -1
 	search:
 		for s := from; s+len(want) <= len(words); s++ {
 			for j, w := range want {
@@ -69,8 +76,15 @@ func (rp *readerPane) locate() {
 					continue search
 				}
 			}
-			rp.passageLine[i] = words[s].line
-			break
+			if best < 0 || rp.passageWord[i] >= 0 && abs(s-from-rp.passageWord[i]) < abs(best-from-rp.passageWord[i]) {
+				best = s
+			}
+			if rp.passageWord[i] < 0 {
+				break
+			}
+		}
+		if best >= 0 {
+			rp.passageLine[i] = words[best].line
 		}
 	}
 }

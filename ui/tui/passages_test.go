@@ -149,3 +149,23 @@ func TestExportCarriesPassagePages(t *testing.T) {
 		t.Errorf("a source without pages got a pages field:\n%s", entries[1])
 	}
 }
+
+// A passage whose first words a table of contents repeats opens at the
+// passage, not at the contents line.
+func TestReaderPassageNotAtContents(t *testing.T) {
+	m, b := newTestModel(t, 80, 24)
+	paras := longPaper(b)
+	full := b.papers[0].FullText
+	toc := "Contents\n\n" + paras[25][:60] + " . . . 4\n\n"
+	b.papers[0].FullText = toc + full
+	for i := range b.passages["p000"] {
+		b.passages["p000"][i].Start += len(toc)
+		b.passages["p000"][i].End += len(toc)
+	}
+	typeText(t, m, "protein")
+	press(t, m, "enter", "enter")
+	s := screen(m)
+	if !strings.Contains(s, "number 25 went as") || strings.Contains(s, ". . . 4") {
+		t.Errorf("reader not at the passage itself:\n%s", s)
+	}
+}

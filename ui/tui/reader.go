@@ -32,6 +32,9 @@ type readerPane struct {
 	passages    []search.Passage
 	passageText []string
 	passageLine []int
+	// passageWord is how many words of the full text precede each
+	// passage, -1 when its place is unknown (locate).
+	passageWord []int
 	at          int
 }
 
@@ -54,7 +57,7 @@ func (m *Model) openReader(id string, p *corpus.Paper, focus bool) tea.Cmd {
 	}
 	m.detail = FocusReader
 	m.relayout()
-	m.reader.passages, m.reader.passageText, m.reader.passageLine, m.reader.at = nil, nil, nil, 0
+	m.reader.passages, m.reader.passageText, m.reader.passageLine, m.reader.passageWord, m.reader.at = nil, nil, nil, nil, 0
 	if m.reader.id == id && !m.reader.loading && m.reader.err == nil && m.reader.width == m.layout.Detail.W && m.reader.style == m.styles.P.Glamour {
 		return nil
 	}
