@@ -811,7 +811,7 @@ func classifyDocLines(body string) []docLine {
 			}
 			out[i].kind = docBlank
 		default:
-			if level, text, ok := atxHeading(t); ok {
+			if level, text, ok := ATXHeading(t); ok {
 				out[i] = docLine{kind: docHeading, level: level, text: text}
 			} else {
 				out[i] = docLine{kind: docText, text: t}
@@ -828,8 +828,9 @@ func isSetextUnderline(t string) bool {
 	return len(t) >= 2 && strings.Trim(t, "-") == ""
 }
 
-// atxHeading parses "## Heading ##": one to six #s then a space.
-func atxHeading(t string) (int, string, bool) {
+// ATXHeading parses a Markdown heading line, "## Heading ##": one to six
+// #s then a space. Front ends use it to show headings as plain text.
+func ATXHeading(t string) (int, string, bool) {
 	level := 0
 	for level < len(t) && t[level] == '#' {
 		level++

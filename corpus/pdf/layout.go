@@ -404,12 +404,16 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 	// lone is the line that began the paragraph being read, while it is
 	// the only one.
 	var lone *line
+	// block writes one block (a heading or a paragraph) after a blank line.
+	block := func(s string) {
+		if out.Len() > 0 {
+			out.WriteString("\n\n")
+		}
+		out.WriteString(s)
+	}
 	flushHead := func() {
 		if head.Len() > 0 {
-			if out.Len() > 0 {
-				out.WriteString("\n\n")
-			}
-			out.WriteString("## " + head.String())
+			block("## " + head.String())
 			head.Reset()
 		}
 		headLine = nil
@@ -417,15 +421,13 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 	flush := func() {
 		flushHead()
 		if para.Len() > 0 {
-			if out.Len() > 0 {
-				out.WriteString("\n\n")
-			}
-			if strings.HasPrefix(para.String(), "#") {
+			s := para.String()
+			if strings.HasPrefix(s, "#") {
 				// R output printed by knitr ("## [1] 0.5") is text: escaped
 				// as Markdown does, or the chunker cuts a section there.
-				out.WriteByte('\\')
+				s = "\\" + s
 			}
-			out.WriteString(para.String())
+			block(s)
 			para.Reset()
 		}
 	}

@@ -121,11 +121,12 @@ func cut(text string, start int, hits []*analysis.Token) search.Snippet {
 	b.WriteString(prefix)
 	for i := start; i < end; i++ {
 		if i == 0 || text[i-1] == '\n' {
-			if n := headingMark(text[i:end]); n > 0 {
-				for j := range n {
+			if level, _, ok := corpus.ATXHeading(text[i:end]); ok && level < end-i {
+				// Drop the #s and the space after them.
+				for j := range level + 1 {
 					dropped = append(dropped, i+j)
 				}
-				i += n - 1
+				i += level
 				continue
 			}
 			if text[i] == '\\' && i+1 < end && text[i+1] == '#' {
@@ -147,19 +148,6 @@ func cut(text string, start int, hits []*analysis.Token) search.Snippet {
 		}
 	}
 	return s
-}
-
-// headingMark is the length of the Markdown heading mark ("## ") that
-// line opens with, 0 when it opens with none.
-func headingMark(line string) int {
-	n := 0
-	for n < len(line) && n < 6 && line[n] == '#' {
-		n++
-	}
-	if n == 0 || n >= len(line) || line[n] != ' ' {
-		return 0
-	}
-	return n + 1
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' }
