@@ -52,6 +52,17 @@ func create(t *testing.T, srv *s3vtest.Server, cfg Config) *Store {
 	return s
 }
 
+// operations counts the distinct SDK operations among calls: the SDK
+// retries a connection the transport broke (aws-sdk-go-v2#2737), and a
+// test that counts queries must not count that attempt twice.
+func operations(calls []s3vtest.Call) int {
+	seen := map[string]bool{}
+	for _, c := range calls {
+		seen[c.Invocation] = true
+	}
+	return len(seen)
+}
+
 func randVec(r *rand.Rand, dim int) []float32 {
 	v := make([]float32, dim)
 	var n float64
@@ -500,7 +511,7 @@ func TestDeepQuery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := len(srv.Calls("QueryVectors")) - before; n != c.calls {
+		if n := operations(srv.Calls("QueryVectors")[before:]); n != c.calls {
 			t.Errorf("k=%d: %d QueryVectors calls, want %d", c.k, n, c.calls)
 		}
 		want := bruteForce(Cosine, q, c.vecs, c.k)
@@ -531,7 +542,7 @@ func TestDeepQuerySkipsLegacyPart(t *testing.T) {
 		if err != nil || len(got) != 300 {
 			t.Fatalf("query %d: %d results, %v", i, len(got), err)
 		}
-		if n := len(srv.Calls("QueryVectors")) - before; n != want {
+		if n := operations(srv.Calls("QueryVectors")[before:]); n != want {
 			t.Errorf("query %d: %d QueryVectors calls, want %d", i, n, want)
 		}
 	}

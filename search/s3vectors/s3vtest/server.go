@@ -79,6 +79,10 @@ type Call struct {
 	Bytes  int    // body size
 	Status int    // HTTP status answered
 	At     time.Time
+	// Invocation is the SDK's amz-sdk-invocation-id: the same for every
+	// attempt of one operation, so a retried broken connection (see
+	// AWSConfig) counts once.
+	Invocation string
 }
 
 // Server is the fake service. Its methods are safe for concurrent use.
@@ -274,7 +278,7 @@ func conflict(format string, args ...any) *apiError {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.URL.Path, "/")
 	body, readErr := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
-	call := Call{Op: op, Bytes: len(body), At: time.Now()}
+	call := Call{Op: op, Bytes: len(body), At: time.Now(), Invocation: r.Header.Get("amz-sdk-invocation-id")}
 
 	s.mu.Lock()
 	delay := max(s.latency[""], s.latency[op])
