@@ -395,6 +395,9 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 
 	var text, refs strings.Builder
 	inRefs := false
+	// inContents is set under a "Contents" heading, until a heading that
+	// is not an entry: its entries set as headings are dropped too.
+	inContents := false
 	out := &text
 	var para strings.Builder
 	// A heading set over two or more lines (an FAQ's question) is held
@@ -418,8 +421,26 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 		}
 		headLine = nil
 	}
+	// nextPara is where flush will write the next paragraph in the body
+	// text: after the blank line that separates it.
+	nextPara := func() int {
+		if text.Len() > 0 {
+			return text.Len() + 2
+		}
+		return 0
+	}
 	flush := func() {
 		flushHead()
+		if para.Len() > 0 && out == &text && (contentsParagraph(para.String()) || inContents && contentsEntry(para.String())) {
+			// Pages that began inside the paragraph begin where the
+			// next one will.
+			next := nextPara()
+			for i := len(p.Pages) - 1; i >= 0 && p.Pages[i] > next; i-- {
+				p.Pages[i] = next
+			}
+			para.Reset()
+			return
+		}
 		if para.Len() > 0 {
 			s := para.String()
 			if strings.HasPrefix(s, "#") {
@@ -430,14 +451,6 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 			block(s)
 			para.Reset()
 		}
-	}
-	// nextPara is where flush will write the next paragraph in the body
-	// text: after the blank line that separates it.
-	nextPara := func() int {
-		if text.Len() > 0 {
-			return text.Len() + 2
-		}
-		return 0
 	}
 	for pi, ls := range lines {
 		// A sentence running over the page break stays one paragraph,
@@ -487,7 +500,15 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 					continue
 				case inRefs && (strings.HasPrefix(name, "appendix") || strings.HasPrefix(strings.ToLower(l.text), "appendix") || strings.HasPrefix(strings.ToLower(l.text), "a ")):
 					inRefs, out = false, &text
+				case !inRefs && contentsHeading(name):
+					inContents = true
+					prev = l
+					continue
+				case inContents && contentsEntry(l.text):
+					prev = l
+					continue
 				}
+				inContents = false
 				head.WriteString(l.text)
 				headLine, prev = l, l
 				continue
