@@ -2,6 +2,8 @@ package corpus
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -254,6 +256,7 @@ func parseDoc(text string) *doc {
 	para := -1 // index in d.blocks of the open paragraph
 	// A heading may follow a blank line or another heading directly.
 	prevBreak, prevLine := true, ""
+	marked := marksHeadings(text)
 	for ls := 0; ls < len(text); {
 		le := strings.IndexByte(text[ls:], '\n')
 		if le < 0 {
@@ -264,7 +267,7 @@ func parseDoc(text string) *doc {
 		line := strings.TrimSpace(text[ls:le])
 		first := len(d.words)
 		d.addWords(ls, le)
-		switch h, ok := headingOf(line, prevBreak, prevLine); {
+		switch h, ok := headingOf(line, prevBreak, prevLine, marked); {
 		case line == "":
 			para = -1
 		case ok:
@@ -572,7 +575,14 @@ var sectionWords = map[string]bool{
 // ("MATERIALS AND METHODS") or common bare names ("Introduction") only when
 // short and after a blank line or a finished sentence, which keeps
 // hard-wrapped prose such as "3 Gy were delivered to the" from counting.
-func headingOf(line string, prevBreak bool, prevLine string) (string, bool) {
+//
+// In a text that marks its headings (marked: Markdown, or a PDF's text,
+// where the extractor wrote "## " for what the layout shows as one), a
+// short paragraph is more often a figure's axis labels ("0.6 Survival
+// 0.4"), a table's header or R output ("FALSE FALSE", "CCA1 CCA2") than
+// a heading the layout missed: there all-caps lines are not headings, nor
+// numbered ones with another number in them.
+func headingOf(line string, prevBreak bool, prevLine string, marked bool) (string, bool) {
 	if h, ok := markdownHeading(line); ok {
 		return h, true
 	}
@@ -585,10 +595,58 @@ func headingOf(line string, prevBreak bool, prevLine string) (string, bool) {
 	if last := lastByte(line); strings.ContainsAny(last, ".,;") {
 		return "", false
 	}
-	if sectionWords[strings.ToLower(strings.TrimSuffix(line, ":"))] || numberedHeading(line) || capsHeading(line) {
+	switch {
+	case sectionWords[strings.ToLower(strings.TrimSuffix(line, ":"))]:
+		return line, true
+	case marked:
+		if numberedHeading(line) && plausibleNumbered(line) {
+			return line, true
+		}
+	case numberedHeading(line) || capsHeading(line):
 		return line, true
 	}
 	return "", false
+}
+
+// marksHeadings says whether text has a Markdown heading line.
+func marksHeadings(text string) bool {
+	for rest := text; rest != ""; {
+		line, next, _ := strings.Cut(rest, "\n")
+		if _, ok := markdownHeading(line); ok {
+			return true
+		}
+		rest = next
+	}
+	return false
+}
+
+// plausibleNumbered says whether numbered heading line reads as a
+// section's in a text whose layout marked its headings: a section number
+// from 0.1 to 15, and a title of words (one of three letters or more)
+// with no number and no code in it. Axis labels ("0.6 Survival 0.4",
+// "20 Turkey"), formulas ("1 P M T") and numbered code lines fail.
+func plausibleNumbered(line string) bool {
+	num, title, _ := strings.Cut(line, " ")
+	num = strings.TrimSuffix(num, ".")
+	if n, err := strconv.Atoi(num); err == nil && (n < 1 || n > 15) || strings.HasPrefix(num, "0.0") {
+		return false
+	}
+	return !hasNumber(title) && !strings.ContainsAny(title, "{}<>=;|") &&
+		slices.ContainsFunc(strings.Fields(title), func(w string) bool {
+			return utf8.RuneCountInString(w) >= 3 && !strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsLetter(r) })
+		})
+}
+
+// hasNumber says whether s has a word made of digits (and . , - −).
+func hasNumber(s string) bool {
+	for _, w := range strings.Fields(s) {
+		if strings.ContainsFunc(w, unicode.IsDigit) && !strings.ContainsFunc(w, func(r rune) bool {
+			return !unicode.IsDigit(r) && !strings.ContainsRune(".,-−", r)
+		}) {
+			return true
+		}
+	}
+	return false
 }
 
 func lastByte(s string) string {
