@@ -14,6 +14,8 @@ import (
 	"math"
 	"regexp"
 	"strings"
+
+	"github.com/quire-research/quire/corpus"
 )
 
 // Doc is one numbered source to quote from.
@@ -118,9 +120,10 @@ func Select(question string, docs []Doc, o Options) []Sentence {
 	df := map[string]int{}
 	totalLen := 0
 	for di, d := range docs {
+		heads := headingLines(d.Text)
 		for _, sp := range Sentences(d.Text) {
 			text := d.Text[sp.Start:sp.End]
-			if refMarker.MatchString(text) || len(strings.Fields(text)) > o.MaxWords {
+			if refMarker.MatchString(text) || len(strings.Fields(text)) > o.MaxWords || inAny(heads, sp.Start) {
 				continue
 			}
 			if o.Skip != nil && o.Skip(d.N, text) {
@@ -279,4 +282,35 @@ func TopCited(ss []Sentence) int {
 		}
 	}
 	return best
+}
+
+// headingLines are the byte ranges of text's Markdown heading lines. A
+// passage from a PDF opens with its section's heading ("## I am using
+// apply … Why does the returned matrix have different dimensions?"): a
+// section's name, not a claim to quote.
+func headingLines(text string) []Span {
+	var out []Span
+	for at := 0; at < len(text); {
+		end := strings.IndexByte(text[at:], '\n')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += at
+		}
+		if _, _, ok := corpus.ATXHeading(strings.TrimSpace(text[at:end])); ok {
+			out = append(out, Span{at, end})
+		}
+		at = end + 1
+	}
+	return out
+}
+
+// inAny says whether offset i is within one of spans.
+func inAny(spans []Span, i int) bool {
+	for _, s := range spans {
+		if i >= s.Start && i < s.End {
+			return true
+		}
+	}
+	return false
 }

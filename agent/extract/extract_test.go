@@ -49,6 +49,25 @@ func TestSelectRelevanceAndRedundancy(t *testing.T) {
 	}
 }
 
+// A passage from a PDF opens with its section's heading, here an FAQ's
+// question over two sentences: the answer quotes the text under it, not
+// the question.
+func TestSelectSkipsHeadings(t *testing.T) {
+	docs := []Doc{{N: 1, Title: "xts FAQ", Prior: 1, Text: "## I am using apply to run a custom function on my xts object. " +
+		"Why does the returned matrix have different dimensions than the original one?\n\n" +
+		"When working on rows, apply returns a transposed version of the original matrix. " +
+		"Simply call t on the returned matrix to restore the original dimensions."}}
+	ss := Select("why does apply return a transposed matrix with different dimensions", docs, Options{MaxSentences: 4})
+	if len(ss) == 0 || !strings.HasPrefix(ss[0].Text, "When working on rows") {
+		t.Fatalf("want the answer first: %+v", ss)
+	}
+	for _, s := range ss {
+		if strings.Contains(s.Text, "custom function") || strings.Contains(s.Text, "Why does") {
+			t.Errorf("quoted the heading: %q", s.Text)
+		}
+	}
+}
+
 func TestProviderReadsPromptAndStreams(t *testing.T) {
 	srcs := []evidence.Source{{N: 1, PaperID: "a", Text: "Dark matter halos have cuspy density profiles. Unrelated filler sentence about nothing at all."}}
 	msg := evidence.Format(srcs) + "\n\n" + evidence.Tagged("question", "density profiles of dark matter halos")
