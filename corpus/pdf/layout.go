@@ -396,7 +396,8 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 	var text, refs strings.Builder
 	inRefs := false
 	// inContents is set under a "Contents" heading, until a heading that
-	// is not an entry: its entries set as headings are dropped too.
+	// is not an entry or a paragraph longer than any entry: its entries
+	// set as headings or alone in a paragraph are dropped too.
 	inContents := false
 	out := &text
 	var para strings.Builder
@@ -440,6 +441,11 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 			}
 			para.Reset()
 			return
+		}
+		if para.Len() > maxEntry && !leaderRe.MatchString(para.String()) {
+			// Body text: the contents, if any, are over. Without this a
+			// PDF whose later headings all went unseen would stay in them.
+			inContents = false
 		}
 		if para.Len() > 0 {
 			s := para.String()

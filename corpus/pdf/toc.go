@@ -54,6 +54,9 @@ func contentsHeading(h string) bool {
 	return false
 }
 
+// maxEntry bounds a paragraph read as one contents entry (entryRe).
+const maxEntry = 200
+
 // entryRe is one contents entry without a leader: a numbered chapter
 // and its page ("3 Simulating a dataset 2").
 var entryRe = regexp.MustCompile(`^(?:[A-Z]|\d{1,2}(?:\.\d{1,2})*)\.?\s+\S.{0,150}\s(?:\d{1,4}|[ivxlc]{1,6})$`)

@@ -98,3 +98,35 @@ func TestContentsDropped(t *testing.T) {
 		}
 	}
 }
+
+// The contents end at body text even when no heading follows them (the
+// layout saw none): a short paragraph that reads like an entry is kept.
+func TestContentsEndAtBodyText(t *testing.T) {
+	lines := []struct {
+		s    string
+		size float64
+		bold bool
+		gap  float64 // to the next line
+	}{
+		{"Contents", 14, true, 30},
+		{"1 Introduction 2", 12, true, 30},
+		{"We fit the model to the simulated data and print the first coefficient", 10, false, 14},
+		{"of the fitted object, which is close to the value that was used to", 10, false, 14},
+		{"simulate the data in the first place, as one would expect here, and", 10, false, 14},
+		{"the standard error agrees with the spread seen over the replications.", 10, false, 30},
+		{"A total of 15 subjects were enrolled in 2019", 10, false, 0},
+	}
+	var spans []span
+	y := 700.0
+	for _, l := range lines {
+		spans = append(spans, span{text: l.s, x0: 72, x1: 72 + 5*float64(len(l.s)), bottom: y, top: y + l.size, size: l.size, bold: l.bold})
+		y -= l.gap
+	}
+	p, _ := assemble([]page{{width: 612, height: 792, spans: spans}}, info{})
+	if !strings.Contains(p.FullText, "A total of 15 subjects were enrolled in 2019") || !strings.Contains(p.FullText, "We fit the model") {
+		t.Errorf("body text lost:\n%s", p.FullText)
+	}
+	if strings.Contains(p.FullText, "Introduction 2") {
+		t.Errorf("contents entry kept:\n%s", p.FullText)
+	}
+}
