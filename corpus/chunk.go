@@ -580,8 +580,8 @@ var sectionWords = map[string]bool{
 // where the extractor wrote "## " for what the layout shows as one), a
 // short paragraph is more often a figure's axis labels ("0.6 Survival
 // 0.4"), a table's header or R output ("FALSE FALSE", "CCA1 CCA2") than
-// a heading the layout missed: there all-caps lines are not headings, nor
-// numbered ones with another number in them.
+// a heading the layout missed: there all-caps lines are not headings, and
+// numbered ones must pass plausibleNumbered.
 func headingOf(line string, prevBreak bool, prevLine string, marked bool) (string, bool) {
 	if h, ok := markdownHeading(line); ok {
 		return h, true
