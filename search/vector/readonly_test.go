@@ -47,8 +47,12 @@ func TestReadOnlyOpen(t *testing.T) {
 	if len(r.tail) == 0 {
 		t.Fatal("a read-only open linked the log's vectors")
 	}
-	// Every vector, old or from the log, is found by its own value,
-	// filtered or not; deleted ones never are.
+	// Every vector from the log is found by its own value, filtered or
+	// not (they are scanned exactly); deleted ones never are. The graph's
+	// vectors are found as a writer would find them: the graph is linked
+	// in parallel, so which of them an unfiltered walk misses varies from
+	// run to run (one of about 80 once, under a loaded CI machine).
+	graphMisses, graphQueries := 0, 0
 	for i := 0; i < 6000; i += 37 {
 		id := docID(i)
 		v := g.vec(1, uint64(i))
@@ -66,10 +70,22 @@ func TestReadOnlyOpen(t *testing.T) {
 				}
 				continue
 			}
+			inGraph := allow == nil && i >= 50 && i < 3000
+			if inGraph {
+				graphQueries++
+			}
 			if len(res) == 0 || res[0].ID != id {
+				if inGraph {
+					graphMisses++
+					t.Logf("read-only search for graph vector %s returned %v", id, res)
+					continue
+				}
 				t.Fatalf("read-only search for %s's own vector returned %v", id, res)
 			}
 		}
+	}
+	if graphMisses > 2 {
+		t.Fatalf("%d of %d graph vectors not found by their own value", graphMisses, graphQueries)
 	}
 	// A writer's open of the same state finds the same, and cuts the log.
 	wo := o
