@@ -506,7 +506,7 @@ func assemble(pages []page, meta info) (corpus.Paper, []string) {
 					continue
 				case inRefs && (strings.HasPrefix(name, "appendix") || strings.HasPrefix(strings.ToLower(l.text), "appendix") || strings.HasPrefix(strings.ToLower(l.text), "a ")):
 					inRefs, out = false, &text
-				case !inRefs && contentsHeading(name):
+				case !inRefs && contentsHeads[name]:
 					inContents = true
 					prev = l
 					continue

@@ -45,14 +45,8 @@ func contentsParagraph(s string) bool {
 	return true
 }
 
-// contentsHeading says whether a heading names a table of contents.
-func contentsHeading(h string) bool {
-	switch strings.ToLower(strings.Trim(h, " .:")) {
-	case "contents", "table of contents":
-		return true
-	}
-	return false
-}
+// contentsHeads name a table of contents, as refHeads a reference list.
+var contentsHeads = map[string]bool{"contents": true, "table of contents": true}
 
 // maxEntry bounds a paragraph read as one contents entry (entryRe).
 const maxEntry = 200

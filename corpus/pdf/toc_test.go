@@ -40,42 +40,28 @@ func TestContentsParagraph(t *testing.T) {
 // not in the full text; the section it lists is, once, and page 2
 // starts at it.
 func TestContentsDropped(t *testing.T) {
-	type ln struct {
-		s    string
-		size float64
-		bold bool
-	}
 	body := "We fit the model to the simulated data and print the first coefficient"
-	pages := [][]ln{{
-		{"A Study of Things", 17, true},
-		{"Contents", 14, true},
-		{"1 Introduction 2", 12, true},
-		{"1.1 Background . . . . . . . . . . . . . . . . . . . . . . . . . . . 2", 10, false},
-		{"1.2 Notation . . . . . . . . . . . . . . . . . . . . . . . . . . . . 3", 10, false},
-		{"2 Methods 4", 12, true},
-		{"2.1 Data . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . 4", 10, false},
-		{"2.2 Generalized linear and", 10, false},
+	pages := [][]tocLine{{
+		{"A Study of Things", 17, true, 0},
+		{"Contents", 14, true, 0},
+		{"1 Introduction 2", 12, true, 0},
+		{"1.1 Background . . . . . . . . . . . . . . . . . . . . . . . . . . . 2", 10, false, 0},
+		{"1.2 Notation . . . . . . . . . . . . . . . . . . . . . . . . . . . . 3", 10, false, 0},
+		{"2 Methods 4", 12, true, 0},
+		{"2.1 Data . . . . . . . . . . . . . . . . . . . . . . . . . . . . . . 4", 10, false, 0},
+		{"2.2 Generalized linear and", 10, false, 0},
 	}, {
-		{"mixed models . . . . . . . . . . . . . . . . . . . . . . . . . . . . 5", 10, false},
-		{"1 Introduction", 14, true},
-		{body, 10, false},
-		{"of the fitted object, which is close to the value that was used to", 10, false},
-		{"simulate the data in the first place, as one would expect here.", 10, false},
-		{"The estimate agrees with the truth to two decimal places, as the", 10, false},
-		{"standard error of the estimate would lead one to expect it to.", 10, false},
+		{"mixed models . . . . . . . . . . . . . . . . . . . . . . . . . . . . 5", 10, false, 0},
+		{"1 Introduction", 14, true, 0},
+		{body, 10, false, 0},
+		{"of the fitted object, which is close to the value that was used to", 10, false, 0},
+		{"simulate the data in the first place, as one would expect here.", 10, false, 0},
+		{"The estimate agrees with the truth to two decimal places, as the", 10, false, 0},
+		{"standard error of the estimate would lead one to expect it to.", 10, false, 0},
 	}}
 	var in []page
 	for _, lines := range pages {
-		var spans []span
-		y := 700.0
-		for _, l := range lines {
-			spans = append(spans, span{text: l.s, x0: 72, x1: 72 + 5*float64(len(l.s)), bottom: y, top: y + l.size, size: l.size, bold: l.bold})
-			y -= l.size * 1.4
-			if l.bold {
-				y -= l.size // headings stand apart
-			}
-		}
-		in = append(in, page{width: 612, height: 792, spans: spans})
+		in = append(in, linePage(lines))
 	}
 	p, _ := assemble(in, info{})
 	for _, gone := range []string{"Contents", ". . . .", "Methods", "Background"} {
@@ -102,12 +88,7 @@ func TestContentsDropped(t *testing.T) {
 // The contents end at body text even when no heading follows them (the
 // layout saw none): a short paragraph that reads like an entry is kept.
 func TestContentsEndAtBodyText(t *testing.T) {
-	lines := []struct {
-		s    string
-		size float64
-		bold bool
-		gap  float64 // to the next line
-	}{
+	lines := []tocLine{
 		{"Contents", 14, true, 30},
 		{"1 Introduction 2", 12, true, 30},
 		{"We fit the model to the simulated data and print the first coefficient", 10, false, 14},
@@ -116,17 +97,38 @@ func TestContentsEndAtBodyText(t *testing.T) {
 		{"the standard error agrees with the spread seen over the replications.", 10, false, 30},
 		{"A total of 15 subjects were enrolled in 2019", 10, false, 0},
 	}
-	var spans []span
-	y := 700.0
-	for _, l := range lines {
-		spans = append(spans, span{text: l.s, x0: 72, x1: 72 + 5*float64(len(l.s)), bottom: y, top: y + l.size, size: l.size, bold: l.bold})
-		y -= l.gap
-	}
-	p, _ := assemble([]page{{width: 612, height: 792, spans: spans}}, info{})
+	p, _ := assemble([]page{linePage(lines)}, info{})
 	if !strings.Contains(p.FullText, "A total of 15 subjects were enrolled in 2019") || !strings.Contains(p.FullText, "We fit the model") {
 		t.Errorf("body text lost:\n%s", p.FullText)
 	}
 	if strings.Contains(p.FullText, "Introduction 2") {
 		t.Errorf("contents entry kept:\n%s", p.FullText)
 	}
+}
+
+// tocLine is one line of a test page, set at x 72 from the top down.
+type tocLine struct {
+	s    string
+	size float64
+	bold bool
+	// gap is the distance to the next line; 0 for a line's spacing
+	// (1.4 × size), a heading's (bold) a size more.
+	gap float64
+}
+
+func linePage(lines []tocLine) page {
+	var spans []span
+	y := 700.0
+	for _, l := range lines {
+		spans = append(spans, span{text: l.s, x0: 72, x1: 72 + 5*float64(len(l.s)), bottom: y, top: y + l.size, size: l.size, bold: l.bold})
+		switch {
+		case l.gap > 0:
+			y -= l.gap
+		case l.bold:
+			y -= l.size * 2.4
+		default:
+			y -= l.size * 1.4
+		}
+	}
+	return page{width: 612, height: 792, spans: spans}
 }
