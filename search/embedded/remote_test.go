@@ -367,7 +367,7 @@ func TestS3VectorsFilteredSearch(t *testing.T) {
 		}
 		return itemIDs(want)
 	}
-	calls := func() (int, int) { return len(srv.Calls("QueryVectors")), len(srv.Calls("GetVectors")) }
+	calls := func() (int, int) { return len(srv.Operations("QueryVectors")), len(srv.Operations("GetVectors")) }
 
 	// A year filter the service applies whole: one QueryVectors, exact.
 	q := text + " year:" + year

@@ -52,17 +52,6 @@ func create(t *testing.T, srv *s3vtest.Server, cfg Config) *Store {
 	return s
 }
 
-// operations counts the distinct SDK operations among calls: the SDK
-// retries a connection the transport broke (aws-sdk-go-v2#2737), and a
-// test that counts queries must not count that attempt twice.
-func operations(calls []s3vtest.Call) int {
-	seen := map[string]bool{}
-	for _, c := range calls {
-		seen[c.Invocation] = true
-	}
-	return len(seen)
-}
-
 func randVec(r *rand.Rand, dim int) []float32 {
 	v := make([]float32, dim)
 	var n float64
@@ -126,7 +115,7 @@ func TestCreateIsIdempotentAndOpenChecks(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "GetIndex on quire-papers/absent: NotFoundException") {
 		t.Fatalf("missing index: %v", err)
 	}
-	if n := len(srv.Calls("GetIndex")); n != 7 {
+	if n := len(srv.Operations("GetIndex")); n != 7 {
 		t.Fatalf("%d GetIndex calls; NotFound must not be retried", n)
 	}
 }
@@ -140,7 +129,7 @@ func TestBatchSizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sizes(srv.Calls("PutVectors")); !slices.Equal(got, []int{500, 500, 234}) && !slices.Equal(sortedCopy(got), []int{234, 500, 500}) {
+	if got := sizes(srv.Operations("PutVectors")); !slices.Equal(got, []int{500, 500, 234}) && !slices.Equal(sortedCopy(got), []int{234, 500, 500}) {
 		t.Fatalf("PutVectors batches %v, want 500, 500, 234", got)
 	}
 	if st.Vectors != 1234 || st.Batches != 3 || srv.Len(testBucket, testIndex) != 1234 {
@@ -150,7 +139,7 @@ func TestBatchSizes(t *testing.T) {
 	if err := s.List(ctx, func(ids []string) error { listed = append(listed, ids...); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if pages := len(srv.Calls("ListVectors")); len(listed) != 1234 || pages != 2 || !slices.Equal(sortedStrings(listed), ids(its)) {
+	if pages := len(srv.Operations("ListVectors")); len(listed) != 1234 || pages != 2 || !slices.Equal(sortedStrings(listed), ids(its)) {
 		t.Fatalf("List gave %d IDs in %d pages", len(listed), pages)
 	}
 	got, err := s.Get(ctx, ids(its[:250]))
@@ -160,16 +149,16 @@ func TestBatchSizes(t *testing.T) {
 	if !slices.Equal(got["p00007"], its[7].Vec) {
 		t.Fatalf("Get returned %v for p00007, stored %v", got["p00007"], its[7].Vec)
 	}
-	if g := sortedCopy(sizes(srv.Calls("GetVectors"))); !slices.Equal(g, []int{50, 100, 100}) {
+	if g := sortedCopy(sizes(srv.Operations("GetVectors"))); !slices.Equal(g, []int{50, 100, 100}) {
 		t.Fatalf("GetVectors calls %v, want 100, 100, 50", g)
 	}
 	if err := s.Delete(ctx, ids(its)); err != nil {
 		t.Fatal(err)
 	}
-	if d := sizes(srv.Calls("DeleteVectors")); !slices.Equal(d, []int{500, 500, 234}) || srv.Len(testBucket, testIndex) != 0 {
+	if d := sizes(srv.Operations("DeleteVectors")); !slices.Equal(d, []int{500, 500, 234}) || srv.Len(testBucket, testIndex) != 0 {
 		t.Fatalf("DeleteVectors calls %v, %d left", d, srv.Len(testBucket, testIndex))
 	}
-	for _, c := range srv.Calls("") {
+	for _, c := range srv.Operations("") {
 		if c.Status != 200 {
 			t.Fatalf("the server refused a call: %+v", c)
 		}
@@ -197,7 +186,7 @@ func TestPayloadSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls := srv.Calls("PutVectors")
+	calls := srv.Operations("PutVectors")
 	if len(calls) < 2 || st.Vectors != 500 {
 		t.Fatalf("500 vectors of 4,096 went in %d calls (%+v); 20 MiB holds fewer", len(calls), st)
 	}
@@ -222,7 +211,7 @@ func TestPacing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ok, refused int
-	for _, c := range srv.Calls("PutVectors") {
+	for _, c := range srv.Operations("PutVectors") {
 		if c.Status == 200 {
 			ok += c.Items
 		} else {
@@ -249,7 +238,7 @@ func TestPacing(t *testing.T) {
 		t.Fatal(err)
 	}
 	refused = 0
-	for _, c := range srv.Calls("PutVectors") {
+	for _, c := range srv.Operations("PutVectors") {
 		if c.Status == 429 {
 			refused++
 		}
@@ -375,23 +364,23 @@ func TestErrorsAndRetries(t *testing.T) {
 	srv.ResetCalls()
 	srv.FailNext("PutVectors", 1, 403, "AccessDeniedException")
 	_, err := s.Put(ctx, one)
-	if !errors.Is(err, ErrAccessDenied) || len(srv.Calls("PutVectors")) != 1 ||
+	if !errors.Is(err, ErrAccessDenied) || len(srv.Operations("PutVectors")) != 1 ||
 		!strings.Contains(err.Error(), "PutVectors on quire-papers/main: AccessDeniedException (HTTP 403)") {
-		t.Fatalf("access denied: %v, %d calls", err, len(srv.Calls("PutVectors")))
+		t.Fatalf("access denied: %v, %d calls", err, len(srv.Operations("PutVectors")))
 	}
 	srv.ResetCalls()
 	srv.FailNext("PutVectors", 2, 503, "ServiceUnavailableException")
 	srv.FailNext("PutVectors", 1, 500, "InternalServerException")
 	srv.FailNext("PutVectors", 1, 429, "TooManyRequestsException")
 	st, err := s.Put(ctx, one)
-	if err != nil || st.Retries != 4 || st.Throttled != 1 || len(srv.Calls("PutVectors")) != 5 {
+	if err != nil || st.Retries != 4 || st.Throttled != 1 || len(srv.Operations("PutVectors")) != 5 {
 		t.Fatalf("transient faults: %v, %+v", err, st)
 	}
 	srv.ResetCalls()
 	srv.FailNext("QueryVectors", 100, 503, "ServiceUnavailableException")
 	_, _, err = s.Query(ctx, []float32{1, 0}, 5, query.Query{})
-	if err == nil || !strings.Contains(err.Error(), "gave up after 8 retries") || len(srv.Calls("QueryVectors")) != 9 {
-		t.Fatalf("persistent faults: %v, %d calls", err, len(srv.Calls("QueryVectors")))
+	if err == nil || !strings.Contains(err.Error(), "gave up after 8 retries") || len(srv.Operations("QueryVectors")) != 9 {
+		t.Fatalf("persistent faults: %v, %d calls", err, len(srv.Operations("QueryVectors")))
 	}
 	srv.ClearFaults()
 	if _, err := s.Put(ctx, []Item{{Vec: []float32{0, 0}, Paper: &corpus.Paper{ID: "zero"}}}); err == nil || !strings.Contains(err.Error(), `paper "zero": an all-zero vector`) {
@@ -505,13 +494,13 @@ func TestDeepQuery(t *testing.T) {
 		k     int
 		calls int
 	}{{query.Query{}, all, 300, 5}, {query.Query{}, all, 100, 1}, {yq, recent, 250, 5}} {
-		before := len(srv.Calls("QueryVectors"))
+		before := len(srv.Operations("QueryVectors"))
 		q := randVec(r, 16)
 		got, _, err := s.Query(ctx, q, c.k, c.q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := operations(srv.Calls("QueryVectors")[before:]); n != c.calls {
+		if n := len(srv.Operations("QueryVectors")[before:]); n != c.calls {
 			t.Errorf("k=%d: %d QueryVectors calls, want %d", c.k, n, c.calls)
 		}
 		want := bruteForce(Cosine, q, c.vecs, c.k)
@@ -537,12 +526,12 @@ func TestDeepQuerySkipsLegacyPart(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, want := range []int{5, 4, 4} {
-		before := len(srv.Calls("QueryVectors"))
+		before := len(srv.Operations("QueryVectors"))
 		got, _, err := s.Query(ctx, randVec(r, 16), 300, query.Query{})
 		if err != nil || len(got) != 300 {
 			t.Fatalf("query %d: %d results, %v", i, len(got), err)
 		}
-		if n := operations(srv.Calls("QueryVectors")[before:]); n != want {
+		if n := len(srv.Operations("QueryVectors")[before:]); n != want {
 			t.Errorf("query %d: %d QueryVectors calls, want %d", i, n, want)
 		}
 	}

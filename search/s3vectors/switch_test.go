@@ -113,7 +113,7 @@ func TestGetVersusQuery(t *testing.T) {
 			if err != nil || !tr.Exact {
 				t.Fatal(err, tr)
 			}
-			qCalls, qFound, qR = len(srv.Calls("")), qFound+len(got), qR+recall(got, want, 10)
+			qCalls, qFound, qR = len(srv.Operations("")), qFound+len(got), qR+recall(got, want, 10)
 
 			srv.ResetCalls()
 			t0 = time.Now()
@@ -128,7 +128,7 @@ func TestGetVersusQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pCalls, pFound, pR = len(srv.Calls("")), pFound+len(kept), pR+recall(kept, want, 10)
+			pCalls, pFound, pR = len(srv.Operations("")), pFound+len(kept), pR+recall(kept, want, 10)
 
 			srv.ResetCalls()
 			t0 = time.Now()
@@ -137,7 +137,7 @@ func TestGetVersusQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rCalls, rR = len(srv.Calls("")), rR+recall(ranked, want, 10)
+			rCalls, rR = len(srv.Operations("")), rR+recall(ranked, want, 10)
 		}
 		med := func(x [3]float64) float64 { return min(max(x[0], x[1]), max(min(x[0], x[1]), x[2])) }
 		fmt.Fprintf(&b, "%6d | %5d %8.1f %6d %5.2f | %5d %8.1f %6d %5.2f %5s | %5d %8.1f %6.2f\n", n,

@@ -79,7 +79,7 @@ func TestS3VectorsCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || len(res.Hits) == 0 || res.Mode != search.ModeVector {
 		t.Fatalf("vector search: %v, %d hits, mode %s", err, len(res.Hits), res.Mode)
 	}
-	if len(srv.Calls("QueryVectors")) == 0 {
+	if len(srv.Operations("QueryVectors")) == 0 {
 		t.Fatal("a vector search sent no QueryVectors")
 	}
 	r = mustRun(t, quire(t, home, "--config", cfg, "stats"), "stats")
@@ -87,9 +87,9 @@ func TestS3VectorsCLI(t *testing.T) {
 		t.Fatalf("stats do not name the vector store:\n%s", r.stdout)
 	}
 	// Ingesting again pushes nothing.
-	puts := len(srv.Calls("PutVectors"))
+	puts := len(srv.Operations("PutVectors"))
 	mustRun(t, quire(t, home, "--config", cfg, "ingest", papers), "ingest again")
-	if n := len(srv.Calls("PutVectors")); n != puts {
+	if n := len(srv.Operations("PutVectors")); n != puts {
 		t.Fatalf("a second ingest of the same papers sent %d PutVectors", n-puts)
 	}
 	srv.FailNext("QueryVectors", 1, 403, "AccessDeniedException")
@@ -122,9 +122,9 @@ func TestS3VectorsPush(t *testing.T) {
 	if !strings.Contains(r.stdout, "0 vectors copied") || !strings.Contains(r.stdout, "300 there already") {
 		t.Fatalf("a second push: %s", r.stdout)
 	}
-	puts := len(srv.Calls("PutVectors"))
+	puts := len(srv.Operations("PutVectors"))
 	mustRun(t, quire(t, home, "--config", cfg, "ingest", papers), "ingest with s3vectors")
-	if n := len(srv.Calls("PutVectors")); n != puts {
+	if n := len(srv.Operations("PutVectors")); n != puts {
 		t.Fatalf("after push, the s3vectors index's first sync sent %d PutVectors", n-puts)
 	}
 	r = mustRun(t, quire(t, home, "--config", cfg, "search", "--json", "neural network training"), "search")

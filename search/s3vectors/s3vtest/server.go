@@ -207,6 +207,27 @@ func (s *Server) Calls(op string) []Call {
 	return out
 }
 
+// Operations is Calls with one entry per SDK operation, its last
+// attempt: the SDK retries a connection the transport broke
+// (aws-sdk-go-v2#2737), and a test that counts requests must not count
+// that attempt twice. Quire's own retries are new operations.
+func (s *Server) Operations(op string) []Call {
+	calls := s.Calls(op)
+	last := map[string]int{}
+	for i, c := range calls {
+		if c.Invocation != "" {
+			last[c.Invocation] = i
+		}
+	}
+	var out []Call
+	for i, c := range calls {
+		if c.Invocation == "" || last[c.Invocation] == i {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // ResetCalls forgets the calls recorded so far.
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
