@@ -3,6 +3,9 @@ package search
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/quire-research/quire/search/query"
 )
@@ -58,4 +61,39 @@ func ExplainNoHits(q query.Query, count func(query.Query) (uint64, error)) (*NoH
 		n = m
 	}
 	return &NoHits{Message: "no hits: the filters together leave no paper"}, nil
+}
+
+// Correction is one word of a query as typed and the word to try instead.
+type Correction struct {
+	Word string `json:"word"`
+	To   string `json:"to"`
+}
+
+// Corrected returns text with each correction's word replaced, where it
+// stands as a whole word, by its replacement; so a search bar's whole
+// line, filters included, can be corrected, not only the query's words.
+func (n *NoHits) Corrected(text string) string {
+	for _, c := range n.Corrections {
+		text = replaceWord(text, c.Word, c.To)
+	}
+	return text
+}
+
+// replaceWord replaces the first whole-word occurrence of word in text.
+func replaceWord(text, word, to string) string {
+	isWord := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+	for off := 0; word != ""; {
+		i := strings.Index(text[off:], word)
+		if i < 0 {
+			break
+		}
+		i += off
+		before, _ := utf8.DecodeLastRuneInString(text[:i])
+		after, _ := utf8.DecodeRuneInString(text[i+len(word):])
+		if (i == 0 || !isWord(before)) && (i+len(word) == len(text) || !isWord(after)) {
+			return text[:i] + to + text[i+len(word):]
+		}
+		off = i + len(word)
+	}
+	return text
 }

@@ -183,6 +183,10 @@ type NoHits struct {
 	Without uint64 `json:"without,omitempty"`
 	// Message says it in one line for people.
 	Message string `json:"message"`
+	// Corrections are spellings the index has for the query's words that
+	// no paper has, when the corrected words find papers (engines that
+	// can read their term dictionary; see Corrected).
+	Corrections []Correction `json:"corrections,omitempty"`
 }
 
 // Hit is one matching paper.

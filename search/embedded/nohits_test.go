@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,5 +50,66 @@ func TestNoHitsNamesTheFilter(t *testing.T) {
 	res, err := x.Search(ctx, search.Request{Query: query.Query{Text: "crispr"}})
 	if err != nil || res.Total == 0 || res.NoHits != nil {
 		t.Fatalf("crispr: %d hits, NoHits %+v, %v", res.Total, res.NoHits, err)
+	}
+}
+
+// Words no paper has get the index's nearest spellings, offered only when
+// they find papers under the query's filters.
+func TestNoHitsOffersSpellings(t *testing.T) {
+	t.Parallel()
+	x := newTestIndex(t)
+	apply(t, x, &search.Batch{Upserts: fixture})
+	ctx := context.Background()
+	tests := []struct {
+		q    string
+		want []search.Correction
+		msg  string
+	}{
+		{"CRISSPR screns", []search.Correction{{Word: "CRISSPR", To: "crispr"}, {Word: "screns", To: "screens"}},
+			`no hits: no paper matches the words of the query; did you mean "crispr screens"? (3 hits)`},
+		// Stems four edits apart (simul, simulaton): found by spelling.
+		{"simulatons", []search.Correction{{Word: "simulatons", To: "simulations"}}, `did you mean "simulations"? (1 hit)`},
+		{"crisspr year:2019", []search.Correction{{Word: "crisspr", To: "crispr"}}, `did you mean "crispr"? (1 hit)`},
+		// The corrected words find nothing in 2030: nothing to offer.
+		{"crisspr year:2030", nil, "no hits: no paper matches the words of the query"},
+		// A negated word is not corrected; the other one is.
+		{"halox -crisspr", []search.Correction{{Word: "halox", To: "halos"}}, `did you mean "halos -crisspr"?`},
+		{"qwzxv", nil, "no hits: no paper matches the words of the query"},
+		// Too short to guess from.
+		{"rnb", nil, "no hits: no paper matches the words of the query"},
+	}
+	for _, tt := range tests {
+		q, err := query.Parse(tt.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := x.Search(ctx, search.Request{Query: q, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nh := res.NoHits
+		if res.Total != 0 || nh == nil || !slices.Equal(nh.Corrections, tt.want) || !strings.Contains(nh.Message, tt.msg) {
+			t.Errorf("%q: %d hits, NoHits %+v; want corrections %v, message with %q", tt.q, res.Total, nh, tt.want, tt.msg)
+		}
+		if len(tt.want) == 0 && strings.Contains(nh.Message, "did you mean") {
+			t.Errorf("%q: %q offers a spelling", tt.q, nh.Message)
+		}
+	}
+	// A spelling only deleted papers have is not offered.
+	apply(t, x, &search.Batch{Deletes: []string{"a4"}})
+	res, err := x.Search(ctx, search.Request{Query: query.Query{Text: "halox"}})
+	if err != nil || res.NoHits == nil || len(res.NoHits.Corrections) != 0 {
+		t.Fatalf("halox after deleting the halos paper: %+v, %v", res.NoHits, err)
+	}
+}
+
+func TestLevenshtein(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{{"", "", 0}, {"", "abc", 3}, {"curvs", "curves", 1}, {"infrence", "inference", 1}, {"kitten", "sitting", 3}, {"über", "uber", 1}} {
+		if got := levenshtein(tt.a, tt.b); got != tt.want {
+			t.Errorf("levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
 	}
 }

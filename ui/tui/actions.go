@@ -201,6 +201,9 @@ func (m *Model) do(a action, arg actArg) tea.Cmd {
 		return m.startDraft(p, nil, m.input.basket)
 	case actSubmit:
 		m.pushHistory()
+		if s, ok := m.suggestion(); ok {
+			return m.setQuery(s)
+		}
 		if m.results.total > 0 {
 			m.setFocus(FocusResults)
 		}

@@ -33,6 +33,8 @@ type fakeBackend struct {
 	convs []*Conversation
 	// passages are the hits' passages, by paper ID, when asked for.
 	passages map[string][]search.Passage
+	// spell maps a word no paper has to the spelling an engine offers.
+	spell map[string]string
 }
 
 type timedEvent struct {
@@ -198,6 +200,14 @@ func (b *fakeBackend) Search(ctx context.Context, req search.Request) (*search.R
 		}
 	}
 	res := &search.Result{Total: uint64(len(hits)), Took: time.Millisecond}
+	if len(hits) == 0 {
+		res.NoHits = &search.NoHits{Message: "no hits"}
+		for _, w := range strings.Fields(req.Query.Text) {
+			if to, ok := b.spell[w]; ok {
+				res.NoHits.Corrections = append(res.NoHits.Corrections, search.Correction{Word: w, To: to})
+			}
+		}
+	}
 	for _, name := range req.Facets {
 		f := search.Facet{Name: name}
 		for v, c := range counts[name] {

@@ -29,6 +29,8 @@ type resultList struct {
 	top      int // first hit on screen
 	maxScore float64
 	height   int // rows available for hits, set by layout
+	// noHits says why the search found nothing (nil when it found hits).
+	noHits *search.NoHits
 }
 
 func (r *resultList) reset(gen uint64, res *search.Result) {
@@ -41,6 +43,7 @@ func (r *resultList) reset(gen uint64, res *search.Result) {
 	r.inflight = map[int]bool{}
 	r.cursor, r.top = 0, 0
 	r.maxScore = 0
+	r.noHits = res.NoHits
 	if len(res.Hits) > 0 {
 		r.maxScore = res.Hits[0].Score
 	}
@@ -158,10 +161,17 @@ func (r *resultList) View(m *Model, w, h int, focused bool) []string {
 		msg := "No results."
 		if m.searching {
 			msg = "Searching…"
+		} else if s, ok := m.suggestion(); ok {
+			msg = "No paper has these words."
+			lines = append(lines, fit(st.Muted.Render("  "+msg+" Did you mean"), w), fit("  "+s, w),
+				fit(st.Muted.Render("  "+m.keyHelp(actSubmit)+" searches it"), w))
+			msg = ""
 		} else if m.query != "" {
 			msg = "No results. Remove a filter (x) or try other words."
 		}
-		lines = append(lines, fit(st.Muted.Render("  "+msg), w))
+		if msg != "" {
+			lines = append(lines, fit(st.Muted.Render("  "+msg), w))
+		}
 	}
 	barW := 5
 	for i := r.top; len(lines)+rowsPerHit <= h && i < r.total; i++ {
@@ -216,4 +226,16 @@ func scoreBar(score, best float64, w int) string {
 	}
 	n = min(max(n, 0), w)
 	return strings.Repeat("▰", n) + strings.Repeat("▱", w-n)
+}
+
+// suggestion is the search bar's line with the spellings the engine
+// offered for words no paper has, when the last search found nothing and
+// the line is still the one searched.
+func (m *Model) suggestion() (string, bool) {
+	nh := m.results.noHits
+	if m.results.total > 0 || nh == nil || len(nh.Corrections) == 0 || m.searching || m.bar.ed.Value() != m.query {
+		return "", false
+	}
+	s := nh.Corrected(m.query)
+	return s, s != m.query
 }

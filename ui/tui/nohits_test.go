@@ -1,0 +1,41 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+)
+
+// When no paper has the words, the results pane offers the engine's
+// spellings for the whole line, filters kept, and Enter searches them.
+func TestNoHitsSpellingSuggestion(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{80, 24}, {140, 45}} {
+		m, b := newTestModel(t, sz.w, sz.h)
+		b.spell = map[string]string{"protien": "protein", "foldng": "folding"}
+		typeText(t, m, "protien foldng year:2015..2024")
+		s := screen(m)
+		if !strings.Contains(s, "No paper has these words. Did you mean") ||
+			!strings.Contains(s, "│  protein folding year:2015..2024 ") || !strings.Contains(s, "│  enter searches it ") {
+			t.Fatalf("%dx%d: no suggestion shown:\n%s", sz.w, sz.h, s)
+		}
+		press(t, m, "enter")
+		if got := m.bar.ed.Value(); got != "protein folding year:2015..2024" || m.results.total == 0 {
+			t.Fatalf("%dx%d: enter gave %q with %d hits", sz.w, sz.h, got, m.results.total)
+		}
+		if strings.Contains(screen(m), "Did you mean") {
+			t.Fatalf("%dx%d: suggestion still shown with hits", sz.w, sz.h)
+		}
+	}
+
+	// A line edited since the search, or no spelling offered: the plain
+	// message, and Enter leaves the line alone.
+	m, b := newTestModel(t, 80, 24)
+	b.spell = map[string]string{"protien": "protein"}
+	typeText(t, m, "qwzxv")
+	if s := screen(m); strings.Contains(s, "Did you mean") || !strings.Contains(s, "No results.") {
+		t.Fatalf("no spelling offered, yet:\n%s", s)
+	}
+	press(t, m, "enter")
+	if got := m.bar.ed.Value(); got != "qwzxv" {
+		t.Fatalf("enter changed the line to %q", got)
+	}
+}
