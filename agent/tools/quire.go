@@ -155,6 +155,10 @@ func (env Env) searchPapers(ctx context.Context, in json.RawMessage) (string, er
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d papers match; showing %d.\n", res.Total, len(res.Hits))
+	if res.NoHits != nil {
+		// Why, and a spelling to retry with, so an agent need not guess.
+		b.WriteString(res.NoHits.Message + "\n")
+	}
 	for _, h := range res.Hits {
 		p := h.Paper
 		b.WriteString(env.line(&p))

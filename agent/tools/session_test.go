@@ -54,6 +54,10 @@ func TestSessionTools(t *testing.T) {
 	if !strings.Contains(out, "\nvenue: ") {
 		t.Errorf("no venue facet: %q", out)
 	}
+	// An empty result says why, with a spelling to retry with.
+	if out := call(SearchPapers, `{"query":"crisprr"}`); !strings.Contains(out, "0 papers match") || !strings.Contains(out, `did you mean "crispr"?`) {
+		t.Errorf("no hits: %q", out)
+	}
 	if _, err := r.Call(ctx, SearchPapers, []byte(`{"query":"x","facets":["colour"]}`)); err == nil || !strings.Contains(err.Error(), "unknown facet") {
 		t.Errorf("bad facet: %v", err)
 	}
