@@ -24,6 +24,17 @@ func TestNoHitsSpellingSuggestion(t *testing.T) {
 		if strings.Contains(screen(m), "Did you mean") {
 			t.Fatalf("%dx%d: suggestion still shown with hits", sz.w, sz.h)
 		}
+		// The reader beside the results previews the first hit, and
+		// nothing once a search finds nothing.
+		if sz.w >= 140 {
+			if m.reader.id == "" || !strings.Contains(screen(m), "Reader · Advances in protein folding") {
+				t.Fatalf("no preview of the first hit:\n%s", screen(m))
+			}
+			typeText(t, m, " qwzxv")
+			if s := screen(m); m.reader.id != "" || strings.Contains(s, "Reader · Advances") {
+				t.Fatalf("a preview beside no results:\n%s", s)
+			}
+		}
 	}
 
 	// A line edited since the search, or no spelling offered: the plain

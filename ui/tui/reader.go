@@ -108,6 +108,12 @@ func (m *Model) previewSelected() tea.Cmd {
 		return nil
 	}
 	h, ok := m.results.selected()
+	if !ok && m.results.total == 0 && !m.searching && m.focus != FocusReader && m.reader.id != "" {
+		// Nothing found: a preview of the last search's paper beside "No
+		// results" would read as a hit.
+		m.reader = readerPane{seq: m.reader.seq + 1}
+		return nil
+	}
 	if !ok || h.ID == m.reader.id {
 		return nil
 	}
