@@ -233,6 +233,9 @@ func printPassages(w io.Writer, res *search.Result, asJSON, color bool) error {
 	}
 	st := newStyle(color)
 	fmt.Fprintf(w, "%s from %s (%s)\n", counted(len(rows), "passage"), counted(len(res.Hits), "paper"), res.Mode)
+	if res.NoHits != nil {
+		fmt.Fprintln(w, sanitize(res.NoHits.Message))
+	}
 	for i, r := range rows {
 		where := []string{r.PaperID}
 		if r.Section != "" {

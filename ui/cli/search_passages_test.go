@@ -52,3 +52,15 @@ func TestPrintPassagesRows(t *testing.T) {
 		t.Fatalf("json rows %+v", rows)
 	}
 }
+
+// An empty --passages list says why, as a search's does.
+func TestPrintPassagesNoHits(t *testing.T) {
+	var b strings.Builder
+	res := &search.Result{Mode: search.ModeBM25, NoHits: &search.NoHits{Message: `no hits: no paper matches the words of the query; did you mean "soil"? (3 hits)`}}
+	if err := printPassages(&b, res, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "0 passages from 0 papers (bm25)\nno hits: no paper matches the words of the query; did you mean \"soil\"? (3 hits)\n"; b.String() != want {
+		t.Fatalf("got %q, want %q", b.String(), want)
+	}
+}
