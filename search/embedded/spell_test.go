@@ -3,14 +3,18 @@ package embedded
 import (
 	"context"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/query"
 )
 
 // Real query words of SciFact, each given one random typo (a letter
@@ -105,4 +109,44 @@ func typo(r *rand.Rand, w string) string {
 		return string(b[:i]) + string(c) + string(b[i:])
 	}
 	return string(b)
+}
+
+// BenchmarkNoHitsSpelling times a search whose two words are both
+// mistyped (one random edit each) on a saved index: the empty search, its
+// explanation and the spellings, and the count for the corrected query.
+func BenchmarkNoHitsSpelling(b *testing.B) {
+	dir := os.Getenv("QUIRE_BENCH_INDEX")
+	if dir == "" {
+		b.Skip("set QUIRE_BENCH_INDEX to an index built by 'quire bench --index DIR'")
+	}
+	x, err := Open(dir, Options{ReadOnly: true, LocalEmbedder: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	words := strings.Fields("network protein structure quantum learning expression matter climate")
+	r := rand.New(rand.NewPCG(1, 2))
+	ctx := context.Background()
+	// The first search reads the index from disk: not what is timed.
+	if _, err := x.Search(ctx, search.Request{Query: query.Query{Text: "qwzxv"}}); err != nil {
+		b.Fatal(err)
+	}
+	var took []time.Duration
+	offered := 0
+	for b.Loop() {
+		text := typo(r, words[r.IntN(len(words))]) + " " + typo(r, words[r.IntN(len(words))])
+		t0 := time.Now()
+		res, err := x.Search(ctx, search.Request{Query: query.Query{Text: text}, Limit: 10})
+		if err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(t0))
+		if res.NoHits != nil && len(res.NoHits.Corrections) > 0 {
+			offered++
+		}
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(offered)/float64(len(took)), "offered/op")
 }
