@@ -63,6 +63,15 @@ func ExplainNoHits(q query.Query, count func(query.Query) (uint64, error)) (*NoH
 	return &NoHits{Message: "no hits: the filters together leave no paper"}, nil
 }
 
+// Spelling is a query's words corrected to spellings the index has.
+type Spelling struct {
+	Corrections []Correction `json:"corrections"`
+	// Text is the query's free text corrected (Corrected), and Hits how
+	// many papers it finds under the query's filters.
+	Text string `json:"text"`
+	Hits uint64 `json:"hits"`
+}
+
 // Correction is one word of a query as typed and the word to try instead.
 type Correction struct {
 	Word string `json:"word"`
@@ -72,8 +81,8 @@ type Correction struct {
 // Corrected returns text with each correction's word replaced, where it
 // stands as a whole word, by its replacement; so a search bar's whole
 // line, filters included, can be corrected, not only the query's words.
-func (n *NoHits) Corrected(text string) string {
-	for _, c := range n.Corrections {
+func (s *Spelling) Corrected(text string) string {
+	for _, c := range s.Corrections {
 		text = replaceWord(text, c.Word, c.To)
 	}
 	return text
@@ -96,4 +105,13 @@ func replaceWord(text, word, to string) string {
 		off = i + len(word)
 	}
 	return text
+}
+
+// Line says s in one line for people: did you mean "…"? (N hits).
+func (s *Spelling) Line() string {
+	hits := "hits"
+	if s.Hits == 1 {
+		hits = "hit"
+	}
+	return fmt.Sprintf("did you mean %q? (%d %s)", s.Text, s.Hits, hits)
 }

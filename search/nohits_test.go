@@ -5,7 +5,7 @@ import "testing"
 // A correction replaces its word where it stands whole, once, and leaves
 // filters and other words as typed.
 func TestCorrected(t *testing.T) {
-	n := &NoHits{Corrections: []Correction{{Word: "curvs", To: "curves"}, {Word: "survivl", To: "survival"}}}
+	n := &Spelling{Corrections: []Correction{{Word: "curvs", To: "curves"}, {Word: "survivl", To: "survival"}}}
 	tests := []struct{ in, want string }{
 		{"survivl curvs", "survival curves"},
 		{"survivl curvs year:2020 author:curvsmith", "survival curves year:2020 author:curvsmith"},

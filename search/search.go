@@ -118,6 +118,11 @@ type Request struct {
 	Mode string
 	// Explain fills each hit's Explain with both halves' ranks and scores.
 	Explain bool
+	// Spelling asks for spellings of the query's words that no paper has
+	// even when the others found papers (Result.Spelling). An empty
+	// result always gets them; a search run at every keystroke, whose last
+	// word is often half typed, should not ask.
+	Spelling bool
 	// Timeout bounds the search: 0 means the engine's default, a negative
 	// value none. A search that runs out fails with an error saying so.
 	Timeout time.Duration
@@ -167,6 +172,10 @@ type Result struct {
 	Expansion []string `json:"expansion,omitempty"`
 	// NoHits says why a search found nothing; nil when it found hits.
 	NoHits *NoHits `json:"no_hits,omitempty"`
+	// Spelling offers the index's spellings for the query's words that no
+	// paper has, when the corrected query finds papers; nil otherwise, and
+	// on engines that cannot read their term dictionaries.
+	Spelling *Spelling `json:"spelling,omitempty"`
 	// FacetNote says in one line why the facets asked for are missing (an
 	// engine that cannot count them), so none are shown as zeros.
 	FacetNote string `json:"facet_note,omitempty"`
@@ -183,10 +192,6 @@ type NoHits struct {
 	Without uint64 `json:"without,omitempty"`
 	// Message says it in one line for people.
 	Message string `json:"message"`
-	// Corrections are spellings the index has for the query's words that
-	// no paper has, when the corrected words find papers (engines that
-	// can read their term dictionary; see Corrected).
-	Corrections []Correction `json:"corrections,omitempty"`
 }
 
 // Hit is one matching paper.

@@ -137,6 +137,7 @@ func (env Env) searchPapers(ctx context.Context, in json.RawMessage) (string, er
 	if err != nil {
 		return "", err
 	}
+	req.Spelling = true
 	switch a.Mode {
 	case "", search.ModeHybrid, search.ModeBM25, search.ModeVector:
 		req.Mode = a.Mode
@@ -155,9 +156,12 @@ func (env Env) searchPapers(ctx context.Context, in json.RawMessage) (string, er
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d papers match; showing %d.\n", res.Total, len(res.Hits))
+	// Why nothing matched, and a spelling to retry with, so an agent
+	// need not guess.
 	if res.NoHits != nil {
-		// Why, and a spelling to retry with, so an agent need not guess.
 		b.WriteString(res.NoHits.Message + "\n")
+	} else if res.Spelling != nil {
+		b.WriteString(res.Spelling.Line() + "\n")
 	}
 	for _, h := range res.Hits {
 		p := h.Paper

@@ -58,6 +58,9 @@ func TestSessionTools(t *testing.T) {
 	if out := call(SearchPapers, `{"query":"crisprr"}`); !strings.Contains(out, "0 papers match") || !strings.Contains(out, `did you mean "crispr"?`) {
 		t.Errorf("no hits: %q", out)
 	}
+	if out := call(SearchPapers, `{"query":"crisprr yeast"}`); strings.Contains(out, "0 papers match") || !strings.Contains(out, `did you mean "crispr yeast"?`) {
+		t.Errorf("a mistyped word among others: %q", out)
+	}
 	if _, err := r.Call(ctx, SearchPapers, []byte(`{"query":"x","facets":["colour"]}`)); err == nil || !strings.Contains(err.Error(), "unknown facet") {
 		t.Errorf("bad facet: %v", err)
 	}

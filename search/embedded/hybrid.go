@@ -12,17 +12,22 @@ import (
 )
 
 // Search runs one request in the mode it asks for, or the index's default,
-// within the request's limits (see limits.go). An empty result says why.
+// within the request's limits (see limits.go). An empty result says why;
+// a query with words no paper has gets spellings (Result.Spelling).
 func (x *Index) Search(ctx context.Context, req search.Request) (*search.Result, error) {
 	return search.Bounded(ctx, req, func(ctx context.Context) (*search.Result, error) {
 		res, err := x.search(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		if res.Total == 0 {
-			if res.NoHits, err = x.explainNoHits(ctx, req); err != nil {
-				return nil, err
-			}
+		switch {
+		case res.Total == 0:
+			res.NoHits, res.Spelling, err = x.explainNoHits(ctx, req)
+		case req.Spelling:
+			res.Spelling, err = x.spelling(ctx, req)
+		}
+		if err != nil {
+			return nil, err
 		}
 		return res, nil
 	})

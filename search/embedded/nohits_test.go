@@ -88,18 +88,33 @@ func TestNoHitsOffersSpellings(t *testing.T) {
 			t.Fatal(err)
 		}
 		nh := res.NoHits
-		if res.Total != 0 || nh == nil || !slices.Equal(nh.Corrections, tt.want) || !strings.Contains(nh.Message, tt.msg) {
-			t.Errorf("%q: %d hits, NoHits %+v; want corrections %v, message with %q", tt.q, res.Total, nh, tt.want, tt.msg)
+		var got []search.Correction
+		if res.Spelling != nil {
+			got = res.Spelling.Corrections
+		}
+		if res.Total != 0 || nh == nil || !slices.Equal(got, tt.want) || !strings.Contains(nh.Message, tt.msg) {
+			t.Errorf("%q: %d hits, NoHits %+v, corrections %v; want %v, message with %q", tt.q, res.Total, nh, got, tt.want, tt.msg)
 		}
 		if len(tt.want) == 0 && strings.Contains(nh.Message, "did you mean") {
 			t.Errorf("%q: %q offers a spelling", tt.q, nh.Message)
 		}
 	}
+	// A query whose other words found papers gets spellings when it asks.
+	q := query.Query{Text: "crisspr genome"}
+	res, err := x.Search(ctx, search.Request{Query: q, Spelling: true})
+	if err != nil || res.Total == 0 || res.NoHits != nil || res.Spelling == nil ||
+		!slices.Equal(res.Spelling.Corrections, []search.Correction{{Word: "crisspr", To: "crispr"}}) ||
+		res.Spelling.Text != "crispr genome" || res.Spelling.Hits != 3 || res.Spelling.Line() != `did you mean "crispr genome"? (3 hits)` {
+		t.Fatalf("crisspr genome: %d hits, spelling %+v, %v", res.Total, res.Spelling, err)
+	}
+	if res, err := x.Search(ctx, search.Request{Query: q}); err != nil || res.Spelling != nil {
+		t.Fatalf("crisspr genome, not asked: spelling %+v, %v", res.Spelling, err)
+	}
 	// A spelling only deleted papers have is not offered.
 	apply(t, x, &search.Batch{Deletes: []string{"a4"}})
-	res, err := x.Search(ctx, search.Request{Query: query.Query{Text: "halox"}})
-	if err != nil || res.NoHits == nil || len(res.NoHits.Corrections) != 0 {
-		t.Fatalf("halox after deleting the halos paper: %+v, %v", res.NoHits, err)
+	res, err = x.Search(ctx, search.Request{Query: query.Query{Text: "halox"}})
+	if err != nil || res.NoHits == nil || res.Spelling != nil {
+		t.Fatalf("halox after deleting the halos paper: %+v, %+v, %v", res.NoHits, res.Spelling, err)
 	}
 }
 

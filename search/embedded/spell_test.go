@@ -141,7 +141,7 @@ func BenchmarkNoHitsSpelling(b *testing.B) {
 			b.Fatal(err)
 		}
 		took = append(took, time.Since(t0))
-		if res.NoHits != nil && len(res.NoHits.Corrections) > 0 {
+		if res.Spelling != nil {
 			offered++
 		}
 	}

@@ -56,6 +56,7 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 	req.Mode = f.mode
 	req.Explain = f.explain
 	req.Passages = f.passages
+	req.Spelling = true // one search, its words all typed: worth checking
 	req.Timeout = e.cfg.Search.Timeout()
 	if f.facets != "none" && f.facets != "" {
 		req = req.WithFacets(e.cfg.Search.FacetSize, strings.Split(f.facets, ",")...)
@@ -83,6 +84,8 @@ func printResult(w io.Writer, res *search.Result, offset int, color bool) {
 	fmt.Fprintf(w, "%s hits in %s (%s)\n", progress.HumanCount(int64(res.Total)), res.Took.Round(10_000), res.Mode)
 	if res.NoHits != nil {
 		fmt.Fprintln(w, sanitize(res.NoHits.Message))
+	} else if res.Spelling != nil {
+		fmt.Fprintln(w, sanitize(res.Spelling.Line()))
 	}
 	if len(res.Expansion) > 0 && len(res.Hits) > 0 && res.Hits[0].Explain != nil {
 		fmt.Fprintf(w, "%s\n", st.dim("BM25 query expanded with: "+strings.Join(res.Expansion, " ")))
@@ -235,6 +238,8 @@ func printPassages(w io.Writer, res *search.Result, asJSON, color bool) error {
 	fmt.Fprintf(w, "%s from %s (%s)\n", counted(len(rows), "passage"), counted(len(res.Hits), "paper"), res.Mode)
 	if res.NoHits != nil {
 		fmt.Fprintln(w, sanitize(res.NoHits.Message))
+	} else if res.Spelling != nil {
+		fmt.Fprintln(w, sanitize(res.Spelling.Line()))
 	}
 	for i, r := range rows {
 		where := []string{r.PaperID}

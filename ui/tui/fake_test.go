@@ -202,10 +202,14 @@ func (b *fakeBackend) Search(ctx context.Context, req search.Request) (*search.R
 	res := &search.Result{Total: uint64(len(hits)), Took: time.Millisecond}
 	if len(hits) == 0 {
 		res.NoHits = &search.NoHits{Message: "no hits"}
+		sp := &search.Spelling{}
 		for _, w := range strings.Fields(req.Query.Text) {
 			if to, ok := b.spell[w]; ok {
-				res.NoHits.Corrections = append(res.NoHits.Corrections, search.Correction{Word: w, To: to})
+				sp.Corrections = append(sp.Corrections, search.Correction{Word: w, To: to})
 			}
+		}
+		if len(sp.Corrections) > 0 {
+			res.Spelling = sp
 		}
 	}
 	for _, name := range req.Facets {

@@ -29,8 +29,9 @@ type resultList struct {
 	top      int // first hit on screen
 	maxScore float64
 	height   int // rows available for hits, set by layout
-	// noHits says why the search found nothing (nil when it found hits).
-	noHits *search.NoHits
+	// spelling is the engine's spellings for the query's words that no
+	// paper has (offered here when the search found nothing).
+	spelling *search.Spelling
 }
 
 func (r *resultList) reset(gen uint64, res *search.Result) {
@@ -43,7 +44,7 @@ func (r *resultList) reset(gen uint64, res *search.Result) {
 	r.inflight = map[int]bool{}
 	r.cursor, r.top = 0, 0
 	r.maxScore = 0
-	r.noHits = res.NoHits
+	r.spelling = res.Spelling
 	if len(res.Hits) > 0 {
 		r.maxScore = res.Hits[0].Score
 	}
@@ -232,10 +233,10 @@ func scoreBar(score, best float64, w int) string {
 // offered for words no paper has, when the last search found nothing and
 // the line is still the one searched.
 func (m *Model) suggestion() (string, bool) {
-	nh := m.results.noHits
-	if m.results.total > 0 || nh == nil || len(nh.Corrections) == 0 || m.searching || m.bar.ed.Value() != m.query {
+	sp := m.results.spelling
+	if m.results.total > 0 || sp == nil || m.searching || m.bar.ed.Value() != m.query {
 		return "", false
 	}
-	s := nh.Corrected(m.query)
+	s := sp.Corrected(m.query)
 	return s, s != m.query
 }
