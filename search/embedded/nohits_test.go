@@ -31,14 +31,7 @@ func TestNoHitsNamesTheFilter(t *testing.T) {
 		{"qwzxv year:2019", "", 0, "no hits: no paper matches the words of the query"},
 	}
 	for _, tt := range tests {
-		q, err := query.Parse(tt.q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := x.Search(ctx, search.Request{Query: q, Limit: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustSearch(t, x, tt.q)
 		if res.Total != 0 {
 			t.Fatalf("%q: %d hits, want none", tt.q, res.Total)
 		}
@@ -79,14 +72,7 @@ func TestNoHitsOffersSpellings(t *testing.T) {
 		{"rnb", nil, "no hits: no paper matches the words of the query"},
 	}
 	for _, tt := range tests {
-		q, err := query.Parse(tt.q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := x.Search(ctx, search.Request{Query: q, Limit: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustSearch(t, x, tt.q)
 		nh := res.NoHits
 		var got []search.Correction
 		if res.Spelling != nil {
