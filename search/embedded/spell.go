@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -333,7 +332,10 @@ func (ds *dicts) surface(x *Index, field, term, typed string) (string, error) {
 				}
 				// Nearest, then nearest in length ("curves", not
 				// "curve", for "curvsz").
-				d := 2*levenshtein(w, typed) + min(1, abs(len(w)-len(typed)))
+				d := 2 * levenshtein(w, typed)
+				if len(w) != len(typed) {
+					d++
+				}
 				if bestD < 0 || d < bestD {
 					best, bestD = w, d
 				}
@@ -396,13 +398,9 @@ func (ds *dicts) papers(field string, term []byte, n int) ([]corpus.Paper, error
 			if err != nil {
 				return nil, err
 			}
-			where := fmt.Sprintf("segment %d doc %d", i, pst.Number())
-			p, err := r.paper(where)
+			p, err := r.paper(scored{seg: i, local: pst.Number()}.where())
 			if err != nil {
 				return nil, err
-			}
-			if r.body != "" {
-				p.FullText = r.body
 			}
 			out = append(out, p)
 		}
@@ -433,11 +431,4 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
 }
