@@ -204,10 +204,7 @@ func (m *Model) do(a action, arg actArg) tea.Cmd {
 		if s, ok := m.suggestion(); ok {
 			return m.setQuery(s)
 		}
-		if m.results.total > 0 {
-			m.setFocus(FocusResults)
-		}
-		return m.previewSelected()
+		return tea.Batch(m.checkSpelling(), m.toResults())
 	case actComplete:
 		if cmd, ok := m.complete(); ok {
 			return cmd

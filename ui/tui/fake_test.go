@@ -75,13 +75,24 @@ func newFakeBackend(n int) *fakeBackend {
 
 func (b *fakeBackend) match(q query.Query, p *corpus.Paper) bool {
 	text := strings.ToLower(p.Title + " " + p.Abstract)
+	words, typos := 0, 0
 	for _, w := range strings.Fields(strings.ToLower(q.Text)) {
 		if strings.HasPrefix(w, "-") {
+			continue
+		}
+		// A word with a spelling is in no paper: as in the engine, the
+		// other words find papers without it, and alone it finds none.
+		words++
+		if _, ok := b.spell[w]; ok {
+			typos++
 			continue
 		}
 		if !strings.Contains(text, strings.Trim(w, `"`)) {
 			return false
 		}
+	}
+	if words > 0 && typos == words {
+		return false
 	}
 	// A repeated single-valued key (year, venue, source, id) means either,
 	// as in the engine: such a key passes when any of its filters does.
@@ -202,6 +213,8 @@ func (b *fakeBackend) Search(ctx context.Context, req search.Request) (*search.R
 	res := &search.Result{Total: uint64(len(hits)), Took: time.Millisecond}
 	if len(hits) == 0 {
 		res.NoHits = &search.NoHits{Message: "no hits"}
+	}
+	if len(hits) == 0 || req.Spelling {
 		sp := &search.Spelling{}
 		for _, w := range strings.Fields(req.Query.Text) {
 			if to, ok := b.spell[w]; ok {
@@ -209,6 +222,8 @@ func (b *fakeBackend) Search(ctx context.Context, req search.Request) (*search.R
 			}
 		}
 		if len(sp.Corrections) > 0 {
+			sp.Text = sp.Corrected(req.Query.Text)
+			sp.Hits = 42
 			res.Spelling = sp
 		}
 	}

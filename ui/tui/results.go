@@ -30,8 +30,11 @@ type resultList struct {
 	maxScore float64
 	height   int // rows available for hits, set by layout
 	// spelling is the engine's spellings for the query's words that no
-	// paper has (offered here when the search found nothing).
+	// paper has: offered when the search found nothing, or, when it found
+	// papers on its other words, after Enter asked for them (checkSpelling).
 	spelling *search.Spelling
+	// checked is set once Enter has asked for spellings for this search.
+	checked bool
 }
 
 func (r *resultList) reset(gen uint64, res *search.Result) {
@@ -45,6 +48,7 @@ func (r *resultList) reset(gen uint64, res *search.Result) {
 	r.cursor, r.top = 0, 0
 	r.maxScore = 0
 	r.spelling = res.Spelling
+	r.checked = false
 	if len(res.Hits) > 0 {
 		r.maxScore = res.Hits[0].Score
 	}
@@ -64,7 +68,15 @@ func (r *resultList) hit(i int) (*search.Hit, bool) {
 
 func (r *resultList) selected() (*search.Hit, bool) { return r.hit(r.cursor) }
 
-func (r *resultList) visibleHits() int { return max(1, r.height/rowsPerHit) }
+func (r *resultList) visibleHits() int { return max(1, (r.height-r.offerRows())/rowsPerHit) }
+
+// offerRows is the height of the spellings offered above hits (View).
+func (r *resultList) offerRows() int {
+	if r.total > 0 && r.spelling != nil {
+		return 2
+	}
+	return 0
+}
 
 // move the cursor by delta hits, keeping it on screen.
 func (r *resultList) move(delta int) {
@@ -158,6 +170,18 @@ func (r *resultList) View(m *Model, w, h int, focused bool) []string {
 		head = fmt.Sprintf("Results %s–%s of %s", progress.HumanCount(int64(first)), progress.HumanCount(int64(last)), progress.HumanCount(int64(r.total)))
 	}
 	lines = append(lines, paneHeader(st, head, w, focused))
+	if s, ok := m.suggestion(); ok && r.total > 0 {
+		how := m.keyHelp(actSubmit) + " searches it"
+		if m.focus != FocusSearch {
+			how = m.keyHelp(actFocusSearch) + " then " + how
+		}
+		lines = append(lines, fit("  "+st.Muted.Render("Did you mean ")+s+st.Muted.Render(fmt.Sprintf(" (%s)?", progress.HumanCount(int64(r.spelling.Hits)))), w),
+			fit(st.Muted.Render("  "+how), w))
+	} else if r.total > 0 {
+		for range r.offerRows() { // kept while a new search runs
+			lines = append(lines, fit("", w))
+		}
+	}
 	if r.total == 0 {
 		msg := "No results."
 		if m.searching {
@@ -230,11 +254,12 @@ func scoreBar(score, best float64, w int) string {
 }
 
 // suggestion is the search bar's line with the spellings the engine
-// offered for words no paper has, when the last search found nothing and
-// the line is still the one searched.
+// offered for words no paper has, while the line is still the one
+// searched: when the search found nothing, or, after Enter asked, when
+// it found papers on the other words.
 func (m *Model) suggestion() (string, bool) {
 	sp := m.results.spelling
-	if m.results.total > 0 || sp == nil || m.searching || m.bar.ed.Value() != m.query {
+	if sp == nil || m.searching || m.bar.ed.Value() != m.query {
 		return "", false
 	}
 	s := sp.Corrected(m.query)

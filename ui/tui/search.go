@@ -180,6 +180,58 @@ func (m *Model) onPage(msg pageMsg) tea.Cmd {
 	return m.previewSelected()
 }
 
+// spellMsg is the answer to Enter's spelling check.
+type spellMsg struct {
+	seq  uint64
+	text string
+	sp   *search.Spelling
+	err  error
+}
+
+// checkSpelling asks the engine, when Enter is pressed on a search that
+// found papers, for spellings of the words that no paper has: only then,
+// since as the line is typed its last word is often half a word. Enter
+// does not wait for it; nil when there is nothing to check: the search is
+// still running, the line has changed, or it was checked already.
+func (m *Model) checkSpelling() tea.Cmd {
+	r := &m.results
+	if r.total == 0 || r.checked || m.searching || m.searchCtx == nil || m.bar.ed.Value() != m.query {
+		return nil
+	}
+	q, err := query.Parse(m.query)
+	if err != nil || q.Text == "" {
+		return nil
+	}
+	r.checked = true
+	ctx, seq, text, b := m.searchCtx, m.seq, m.query, m.backend
+	return func() tea.Msg {
+		res, err := b.Search(ctx, search.Request{Query: q, Spelling: true})
+		if err != nil {
+			return spellMsg{seq: seq, text: text, err: err}
+		}
+		return spellMsg{seq: seq, text: text, sp: res.Spelling}
+	}
+}
+
+// onSpelling keeps the spellings Enter asked for, shown above the hits
+// while the line is unchanged. A failed check is not worth an error: the
+// search it checks has already answered.
+func (m *Model) onSpelling(msg spellMsg) {
+	if msg.seq != m.results.gen || m.searching || m.bar.ed.Value() != msg.text || msg.err != nil || msg.sp == nil {
+		return
+	}
+	m.results.spelling = msg.sp
+	m.results.clampTop()
+}
+
+// toResults is Enter's move from the bar to the hits.
+func (m *Model) toResults() tea.Cmd {
+	if m.results.total > 0 {
+		m.setFocus(FocusResults)
+	}
+	return m.previewSelected()
+}
+
 // setQuery replaces the bar's text (a facet toggle, a chip removal, history,
 // "more like this") and searches for it.
 func (m *Model) setQuery(s string) tea.Cmd {

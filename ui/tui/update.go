@@ -45,6 +45,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onConnected(msg)
 	case hitsMsg:
 		return m, m.onHits(msg)
+	case spellMsg:
+		m.onSpelling(msg)
 	case facetsMsg:
 		m.onFacets(msg)
 	case pageMsg:
