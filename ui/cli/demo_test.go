@@ -18,7 +18,7 @@ func smallDemo(t *testing.T) {
 	t.Cleanup(func() { demoPapers = old })
 }
 
-var hitsLine = regexp.MustCompile(`(?m)^([\d,]+) hits in `)
+var hitsLine = regexp.MustCompile(`(?m)^([\d,]+) hits? in `)
 
 // hitCount reads "1,234 hits in …" from search output.
 func hitCount(t *testing.T, out string) int {

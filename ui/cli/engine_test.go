@@ -228,7 +228,7 @@ func TestWeaviateEngineRunsTheCommands(t *testing.T) {
 		t.Fatalf("second ingest: exit %d, %d writes\n%s%s", r.code, m.writes, r.stdout, r.stderr)
 	}
 	r = clusterRun(t, ctx, home, c, "--engine", "weaviate", "--collection", "HelperCTest", "search", "diphoton")
-	if r.code != 0 || !strings.Contains(r.stdout, "1 hits") || !strings.Contains(r.stdout, "0704.0001") {
+	if r.code != 0 || !strings.Contains(r.stdout, "1 hit in") || !strings.Contains(r.stdout, "0704.0001") {
 		t.Fatalf("search: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = clusterRun(t, ctx, home, c, "--engine", "weaviate", "--collection", "HelperCTest", "stats")

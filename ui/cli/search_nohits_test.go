@@ -27,7 +27,7 @@ func TestSearchPrintsSpelling(t *testing.T) {
 		Spelling: &search.Spelling{Corrections: []search.Correction{{Word: "nueral", To: "neural"}}, Text: "graph neural", Hits: 12}}
 	printResult(&b, res, 0, false)
 	lines := strings.Split(b.String(), "\n")
-	if len(lines) < 2 || !strings.HasPrefix(lines[0], "1 hits") || lines[1] != `did you mean "graph neural"? (12 hits)` {
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "1 hit in") || lines[1] != `did you mean "graph neural"? (12 hits)` {
 		t.Fatalf("output:\n%s", b.String())
 	}
 }

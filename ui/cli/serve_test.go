@@ -32,7 +32,7 @@ func TestSearchUsesRunningServerWithSameOutput(t *testing.T) {
 	if _, ok, err := searchServer(e, "crispr year:2018..", req); !ok || err != nil {
 		t.Fatalf("search did not reach the server: ok %v, %v", ok, err)
 	}
-	took := regexp.MustCompile(`hits in [^ ]+ `)
+	took := regexp.MustCompile(`hits? in [^ ]+ `)
 	for _, args := range [][]string{
 		{"search", "crispr year:2018..", "--limit", "5"},
 		{"search", "--explain", "--mode", "bm25", "gene editing -yeast"},
