@@ -95,7 +95,7 @@ func Ingest(ctx context.Context, eng Engine, src corpus.Source, o IngestOptions)
 	if ok && prev.Fingerprint == fp && !o.Force {
 		if prev.Done {
 			st.AlreadyDone = true
-			st.Papers = prev.Papers
+			st.Papers, st.Errors = prev.Papers, prev.Errors
 			return st, nil
 		}
 		from = prev.Cursor

@@ -307,3 +307,35 @@ func TestGenAndBenchFullText(t *testing.T) {
 		t.Errorf("title-word queries have no known item, yet First is %v", f)
 	}
 }
+
+// A folder with a JSONL at its top is read as a dump. When that JSONL
+// holds no paper (a dataset's ground truth beside its PDFs), the error
+// says how to read the folder's own files, and a rerun fails as the first
+// run did instead of calling the file ingested.
+func TestIngestFolderWithBadJSONLSaysHowToReadItsFiles(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	truth := `{"file": "a.md", "latex_title": "A"}` + "\n" + `{"file": "b.md", "latex_title": "B"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "truth.jsonl"), []byte(truth), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.md"), []byte("# Dark matter halos\n\nRotation curves of galaxies.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := quire(t, home, "ingest", dir)
+	if r.code == 0 || !strings.Contains(r.stderr, "truth.jsonl:2: id") ||
+		!strings.Contains(r.stderr, "all 2 records read were bad") || !strings.Contains(r.stderr, "--format folder reads its PDF, Markdown and text files") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = quire(t, home, "ingest", dir)
+	if r.code == 0 || strings.Contains(r.stdout, "already ingested") || !strings.Contains(r.stderr, "already read, and all 2 of its records were bad") {
+		t.Fatalf("rerun: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = quire(t, home, "ingest", "--format", "folder", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 paper written") {
+		t.Fatalf("--format folder: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = quire(t, home, "search", "halos")
+	if r.code != 0 || !strings.Contains(r.stdout, "Dark matter halos") {
+		t.Fatalf("search: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -180,11 +180,26 @@ func ingestAll(e *env, x search.Engine, f *ingestFlags, args []string, so source
 		return failed
 	case tot.errors > 0 && tot.papers == 0:
 		tot.err = errors.New("nothing written")
-		return fmt.Errorf("no papers written: all %s records read were bad (listed above)", progress.HumanCount(tot.errors))
+		return fmt.Errorf("no papers written: all %s records read were bad (listed above)%s", progress.HumanCount(tot.errors), folderHint(args, so))
 	case tot.errors > 0:
 		return skippedError{skipped: tot.errors, written: tot.papers}
 	}
 	return nil
+}
+
+// folderHint is for a folder read as a JSONL dump because of the JSONL at
+// its top (a dataset's ground truth beside its PDFs, say), when that JSONL
+// held no paper: --format folder reads its papers' files instead.
+func folderHint(args []string, so sourceOptions) string {
+	if so.format != "" && so.format != "auto" {
+		return ""
+	}
+	for _, spec := range args {
+		if isDir(spec) && len(jsonlFiles(spec)) > 0 {
+			return fmt.Sprintf("; %s was read as JSONL for the .jsonl at its top: --format folder reads its PDF, Markdown and text files instead", spec)
+		}
+	}
+	return ""
 }
 
 // ingestTotals sum a whole ingest run for its closing line, which gives
@@ -211,8 +226,8 @@ func (t *ingestTotals) print(e *env) {
 		verb = "failed"
 	}
 	total := e.since()
-	line := fmt.Sprintf("ingest %s in %s: %s papers written, %s skipped", verb, progress.HumanDuration(total),
-		progress.HumanCount(t.papers), progress.HumanCount(t.errors))
+	line := fmt.Sprintf("ingest %s in %s: %s written, %s skipped", verb, progress.HumanDuration(total),
+		papers(t.papers), progress.HumanCount(t.errors))
 	if t.read > 0 && total-t.read >= time.Second {
 		line += fmt.Sprintf(" (reading %s, vectors %s)", progress.HumanDuration(t.read), progress.HumanDuration(total-t.read))
 	}
@@ -238,7 +253,13 @@ func ingestOne(e *env, eng search.Engine, src corpus.Source, f *ingestFlags, log
 	switch {
 	case st.AlreadyDone:
 		bar.Discard()
-		fmt.Fprintf(e.stdout, "%s: already ingested (%s papers); use --force to read it again\n", oneLine(src.Name()), progress.HumanCount(st.Papers))
+		if st.Errors > 0 && st.Papers == 0 {
+			// Not "already ingested": a rerun of a dump whose every
+			// record was bad must fail as the first run did.
+			return search.IngestStats{AlreadyDone: true}, fmt.Errorf("%s: already read, and all %s of its records were bad; a changed file is read anew, or use --force",
+				oneLine(src.Name()), progress.HumanCount(st.Errors))
+		}
+		fmt.Fprintf(e.stdout, "%s: already ingested (%s); use --force to read it again\n", oneLine(src.Name()), papers(st.Papers))
 		return search.IngestStats{AlreadyDone: true}, nil
 	case errors.Is(err, search.ErrStopped):
 		bar.Abort()
@@ -300,11 +321,19 @@ func (r *errReport) summary(w io.Writer, name string, st search.IngestStats) {
 	if st.ResumedFrom != (corpus.Cursor{}) {
 		from = fmt.Sprintf(" (resumed after line %d of unit %d)", st.ResumedFrom.Line, st.ResumedFrom.Unit)
 	}
-	fmt.Fprintf(w, "%s: %s papers written, %s skipped, %s warnings, read in %s%s\n", oneLine(name),
-		progress.HumanCount(st.Papers), progress.HumanCount(st.Errors), progress.HumanCount(st.Warnings),
+	fmt.Fprintf(w, "%s: %s written, %s skipped, %s warnings, read in %s%s\n", oneLine(name),
+		papers(st.Papers), progress.HumanCount(st.Errors), progress.HumanCount(st.Warnings),
 		progress.HumanDuration(st.Elapsed), from)
 	printCounts(w, "  skipped", r.byReason)
 	printCounts(w, "  kept with warning", r.warnings)
+}
+
+// papers says "1 paper" or "1,234 papers".
+func papers(n int64) string {
+	if n == 1 {
+		return "1 paper"
+	}
+	return progress.HumanCount(n) + " papers"
 }
 
 func printCounts(w io.Writer, label string, m map[string]int64) {
