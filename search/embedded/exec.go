@@ -185,7 +185,10 @@ func (lx *lexical) rank(ctx context.Context, want int) error {
 		lx.top[i] = heap.Pop(&h).(scored)
 	}
 	if rescore {
-		if err := lx.p.rerankPassages(ctx, lx.top); err != nil {
+		var err error
+		if lx.top, err = lx.p.rerankPassages(ctx, lx.top, func(top []scored, c clauses) ([]scored, error) {
+			return lx.quoteSources(ctx, top, c)
+		}); err != nil {
 			return err
 		}
 		lx.top = lx.top[:min(len(lx.top), want)]

@@ -21,8 +21,10 @@ import (
 // field keeps term vectors and each record stores its passage bounds
 // (mapping.go), so rescoring reads where the query's terms are instead of
 // cutting and analysing each body, about ten times cheaper. This ranks
-// what the full-text field found, so a paper outside the first
-// passageRerankDepth by whole-body BM25 is not lifted (issue 20).
+// what the full-text field found: a paper outside the first
+// passageRerankDepth by whole-body BM25 is lifted only when it quotes a
+// query that reads as a quotation (quotes.go), since passages are not
+// documents of their own (issue 20).
 
 const (
 	// passageRerankDepth is how many of the best BM25 hits are rescored.
@@ -83,15 +85,53 @@ type occ struct {
 	k     int // which clause
 }
 
-// rerankPassages rescores top[:passageRerankDepth] in place and re-sorts
-// top. It does nothing when the query has no full-text clause.
-func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
+// rerankPassages rescores top[:passageRerankDepth] and returns top
+// re-sorted. When the query reads as a quotation and none of those hits
+// holds it, sources (when given) may find papers beyond them that do;
+// they are rescored and ranked with the others. It does nothing when the
+// query has no full-text clause.
+func (p *plan) rerankPassages(ctx context.Context, top []scored, sources func([]scored, clauses) ([]scored, error)) ([]scored, error) {
 	c := p.bodyClauses()
 	n := min(len(top), passageRerankDepth)
 	if len(c.body) == 0 || n == 0 {
+		return top, nil
+	}
+	if err := p.rescoreHits(ctx, top[:n], c); err != nil {
+		return nil, err
+	}
+	quotation := len(c.bigrams) >= quotePairs
+	if quotation && sources != nil && !slices.ContainsFunc(top[:n], p.quotes) {
+		extra, err := sources(top[:n], c)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.rescoreHits(ctx, extra, c); err != nil {
+			return nil, err
+		}
+		// A source may be among the hits past the rescored ones (when
+		// more are wanted): it moves, rescored, so every page of a search
+		// ranks the same.
+		added := map[hitKey]bool{}
+		for _, s := range extra {
+			added[hitKey{s.seg, s.local}] = true
+		}
+		top = append(slices.DeleteFunc(top, func(s scored) bool { return added[hitKey{s.seg, s.local}] }), extra...)
+	}
+	slices.SortStableFunc(top, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+	if quotation {
+		p.quoted = p.sourcesFirst(top)
+	}
+	return top, nil
+}
+
+// rescoreHits replaces each hit's whole-body clause score by its best
+// passage's, in place, and keeps the passages in p.best.
+func (p *plan) rescoreHits(ctx context.Context, top []scored, c clauses) error {
+	n := len(top)
+	if n == 0 {
 		return nil
 	}
-	occs, whole, err := p.postedOccurrences(ctx, top[:n], c.body)
+	occs, whole, err := p.postedOccurrences(ctx, top, c.body)
 	if err != nil {
 		return err
 	}
@@ -114,12 +154,12 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
 			top[i].score += b.ranked[0].score - b.body
 		}
 	}
-	slices.SortStableFunc(top, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
-	if len(c.bigrams) >= quotePairs {
-		p.quoted = p.sourcesFirst(top)
-	}
 	return nil
 }
+
+// quotes is true when one of the hit's passages holds the query as a
+// quotation (quotePairs).
+func (p *plan) quotes(s scored) bool { return p.best[hitKey{s.seg, s.local}].quoted >= quoteShare }
 
 // sourcesFirst moves the hits with a passage that quotes the query (see
 // quotePairs) ahead of the others, each group kept in score order, and
@@ -128,15 +168,14 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored) error {
 // sentences whose paper came second, most lost to a sibling paper whose
 // title or abstract held the subject's words (TestKnownItemPDFs).
 func (p *plan) sourcesFirst(top []scored) int {
-	quotes := func(s scored) bool { return p.best[hitKey{s.seg, s.local}].quoted >= quoteShare }
 	n := 0
-	for _, s := range top[:min(len(top), passageRerankDepth)] {
-		if quotes(s) {
+	for _, s := range top {
+		if p.quotes(s) {
 			n++
 		}
 	}
 	if n > 0 {
-		slices.SortStableFunc(top, func(a, b scored) int { return firstTrue(quotes(a), quotes(b)) })
+		slices.SortStableFunc(top, func(a, b scored) int { return firstTrue(p.quotes(a), p.quotes(b)) })
 	}
 	return n
 }
