@@ -72,8 +72,8 @@ func TestSpellingCheckedOnEnter(t *testing.T) {
 		}
 		press(t, m, "enter")
 		s := screen(m)
-		if m.focus != FocusResults || !strings.Contains(s, "│  Did you mean protein folding (42)? ") ||
-			!strings.Contains(s, "│  / then enter searches it ") {
+		if m.focus != FocusResults || !strings.Contains(s, "│  Did you mean protein folding? ") ||
+			!strings.Contains(s, "│  42 hits · / then enter searches it ") {
 			t.Fatalf("%dx%d: no suggestion above the hits (focus %v):\n%s", sz.w, sz.h, m.focus, s)
 		}
 		if !strings.Contains(s, "Advances in protein folding") {
@@ -85,7 +85,7 @@ func TestSpellingCheckedOnEnter(t *testing.T) {
 			t.Fatalf("%dx%d: the cursor is off screen:\n%s", sz.w, sz.h, s)
 		}
 		press(t, m, "/")
-		if s := screen(m); !strings.Contains(s, "│  enter searches it ") {
+		if s := screen(m); !strings.Contains(s, "│  42 hits · enter searches it ") {
 			t.Fatalf("%dx%d: in the bar, no enter hint:\n%s", sz.w, sz.h, s)
 		}
 		press(t, m, "enter")
@@ -112,7 +112,7 @@ func TestSpellingCheckedOnEnter(t *testing.T) {
 		t.Fatalf("offer kept for an edited line %q:\n%s", got, screen(m))
 	}
 	press(t, m, "enter")
-	if s := screen(m); !strings.Contains(s, "│  Did you mean protein folding advances (42)? ") {
+	if s := screen(m); !strings.Contains(s, "│  Did you mean protein folding advances? ") {
 		t.Fatalf("edited line not checked:\n%s", s)
 	}
 }
