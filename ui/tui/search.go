@@ -217,7 +217,8 @@ func (m *Model) checkSpelling() tea.Cmd {
 // while the line is unchanged. A failed check is not worth an error: the
 // search it checks has already answered.
 func (m *Model) onSpelling(msg spellMsg) {
-	if msg.seq != m.results.gen || m.searching || m.bar.ed.Value() != msg.text || msg.err != nil || msg.sp == nil {
+	if msg.seq != m.results.gen || m.searching || m.bar.ed.Value() != msg.text || msg.err != nil ||
+		msg.sp == nil || msg.sp.Corrected(msg.text) == msg.text {
 		return
 	}
 	m.results.spelling = msg.sp
