@@ -227,7 +227,7 @@ func (t *ingestTotals) print(e *env) {
 	}
 	total := e.since()
 	line := fmt.Sprintf("ingest %s in %s: %s written, %s skipped", verb, progress.HumanDuration(total),
-		papers(t.papers), progress.HumanCount(t.errors))
+		progress.HumanNoun(t.papers, "paper", "papers"), progress.HumanCount(t.errors))
 	if t.read > 0 && total-t.read >= time.Second {
 		line += fmt.Sprintf(" (reading %s, vectors %s)", progress.HumanDuration(t.read), progress.HumanDuration(total-t.read))
 	}
@@ -259,7 +259,7 @@ func ingestOne(e *env, eng search.Engine, src corpus.Source, f *ingestFlags, log
 			return search.IngestStats{AlreadyDone: true}, fmt.Errorf("%s: already read, and all %s of its records were bad; a changed file is read anew, or use --force",
 				oneLine(src.Name()), progress.HumanCount(st.Errors))
 		}
-		fmt.Fprintf(e.stdout, "%s: already ingested (%s); use --force to read it again\n", oneLine(src.Name()), papers(st.Papers))
+		fmt.Fprintf(e.stdout, "%s: already ingested (%s); use --force to read it again\n", oneLine(src.Name()), progress.HumanNoun(st.Papers, "paper", "papers"))
 		return search.IngestStats{AlreadyDone: true}, nil
 	case errors.Is(err, search.ErrStopped):
 		bar.Abort()
@@ -322,18 +322,10 @@ func (r *errReport) summary(w io.Writer, name string, st search.IngestStats) {
 		from = fmt.Sprintf(" (resumed after line %d of unit %d)", st.ResumedFrom.Line, st.ResumedFrom.Unit)
 	}
 	fmt.Fprintf(w, "%s: %s written, %s skipped, %s warnings, read in %s%s\n", oneLine(name),
-		papers(st.Papers), progress.HumanCount(st.Errors), progress.HumanCount(st.Warnings),
+		progress.HumanNoun(st.Papers, "paper", "papers"), progress.HumanCount(st.Errors), progress.HumanCount(st.Warnings),
 		progress.HumanDuration(st.Elapsed), from)
 	printCounts(w, "  skipped", r.byReason)
 	printCounts(w, "  kept with warning", r.warnings)
-}
-
-// papers says "1 paper" or "1,234 papers".
-func papers(n int64) string {
-	if n == 1 {
-		return "1 paper"
-	}
-	return progress.HumanCount(n) + " papers"
 }
 
 func printCounts(w io.Writer, label string, m map[string]int64) {

@@ -81,11 +81,7 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 // are marked with ‹›, so nothing is carried by colour alone.
 func printResult(w io.Writer, res *search.Result, offset int, color bool) {
 	st := newStyle(color)
-	hits := "hits"
-	if res.Total == 1 {
-		hits = "hit"
-	}
-	fmt.Fprintf(w, "%s %s in %s (%s)\n", progress.HumanCount(int64(res.Total)), hits, res.Took.Round(10_000), res.Mode)
+	fmt.Fprintf(w, "%s in %s (%s)\n", progress.HumanNoun(int64(res.Total), "hit", "hits"), res.Took.Round(10_000), res.Mode)
 	if res.NoHits != nil {
 		fmt.Fprintln(w, sanitize(res.NoHits.Message))
 	} else if res.Spelling != nil {

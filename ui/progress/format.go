@@ -27,6 +27,15 @@ func HumanCount(n int64) string {
 	return string(b)
 }
 
+// HumanNoun is HumanCount with the noun that goes with it: "1 paper",
+// "1,234 papers".
+func HumanNoun(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return HumanCount(n) + " " + many
+}
+
 // HumanBytes formats a size in binary (IEC) units with three significant
 // digits: 512 → "512 B", 1536 → "1.50 KiB", 3<<30 → "3.00 GiB".
 func HumanBytes(n int64) string {

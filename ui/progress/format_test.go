@@ -18,6 +18,15 @@ func TestHumanCount(t *testing.T) {
 	}
 }
 
+func TestHumanNoun(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{0: "0 hits", 1: "1 hit", 2: "2 hits", 1234: "1,234 hits", -1: "-1 hits"} {
+		if got := HumanNoun(n, "hit", "hits"); got != want {
+			t.Errorf("HumanNoun(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 func TestHumanBytes(t *testing.T) {
 	t.Parallel()
 	for n, want := range map[int64]string{

@@ -175,9 +175,9 @@ func (r *resultList) View(m *Model, w, h int, focused bool) []string {
 		if m.focus != FocusSearch {
 			how = m.keyHelp(actFocusSearch) + " then " + how
 		}
-		n := int(min(r.spelling.Hits, 1<<31-1))
+		n := int64(min(r.spelling.Hits, 1<<63-1))
 		lines = append(lines, fit("  "+st.Muted.Render("Did you mean ")+s+st.Muted.Render("?"), w),
-			fit(st.Muted.Render(fmt.Sprintf("  %s %s · %s", progress.HumanCount(int64(n)), plural(n, "hit", "hits"), how)), w))
+			fit(st.Muted.Render("  "+progress.HumanNoun(n, "hit", "hits")+" · "+how), w))
 	} else if r.total > 0 {
 		for range r.offerRows() { // kept while a new search runs
 			lines = append(lines, fit("", w))

@@ -140,7 +140,7 @@ func (m *Model) searchLine(w int) string {
 	case m.searching:
 		right += "searching…"
 	case m.query != "" || m.results.total > 0:
-		right += fmt.Sprintf("%s %s · %s", progress.HumanCount(int64(m.results.total)), plural(m.results.total, "hit", "hits"), fmtLatency(m.latency))
+		right += fmt.Sprintf("%s · %s", progress.HumanNoun(int64(m.results.total), "hit", "hits"), fmtLatency(m.latency))
 	}
 	right = st.Muted.Render(right) + " "
 	edW := w - 10 - ansi.StringWidth(right) - 1
