@@ -186,9 +186,7 @@ func (lx *lexical) rank(ctx context.Context, want int) error {
 	}
 	if rescore {
 		var err error
-		if lx.top, err = lx.p.rerankPassages(ctx, lx.top, func(top []scored, c clauses) ([]scored, error) {
-			return lx.quoteSources(ctx, top, c)
-		}); err != nil {
+		if lx.top, err = lx.p.rerankPassages(ctx, lx.top, lx.quoteSources); err != nil {
 			return err
 		}
 		lx.top = lx.top[:min(len(lx.top), want)]

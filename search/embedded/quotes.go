@@ -119,12 +119,10 @@ func (lx *lexical) quoteSources(ctx context.Context, top []scored, c clauses) ([
 			continue
 		}
 		cands := make([]scored, 0, d.GetCardinality())
-		at := make([]int, 0, cap(cands))
 		for it := d.Iterator(); it.HasNext(); {
-			at = append(at, len(cands))
 			cands = append(cands, scored{seg: si, local: uint64(it.Next())})
 		}
-		held, err := heldPairs(body, probes, cands, at)
+		held, err := heldPairs(body, probes, cands)
 		if err != nil {
 			return nil, err
 		}
@@ -156,10 +154,11 @@ func (lx *lexical) quoteSources(ctx context.Context, top []scored, c clauses) ([
 	return res, nil
 }
 
-// heldPairs counts, for each of cands (one segment's, in document order
-// as at lists them), the probes it holds: the pair's second term after
-// its first, no further than the query has them.
-func heldPairs(body map[int]segment.PostingsList, probes []pairProbe, cands []scored, at []int) ([]int, error) {
+// heldPairs counts, for each of cands (one segment's), the probes it
+// holds: the pair's second term after its first, no further than the
+// query has them.
+func heldPairs(body map[int]segment.PostingsList, probes []pairProbe, cands []scored) ([]int, error) {
+	at := bySegment(cands)[cands[0].seg]
 	pos := map[int][][]int{} // clause → each candidate's positions
 	for _, pr := range probes {
 		for _, k := range []int{pr.a, pr.b} {
@@ -207,11 +206,7 @@ func inOrder(a, b []int, gap int) bool {
 // scoreAll gives each of hits (documents of segment sh) its BM25 over all
 // of the query's clauses, as maxScore would.
 func (p *plan) scoreAll(sh segHits, hits []scored) error {
-	at := make([]int, len(hits))
-	for i := range at {
-		at[i] = i
-	}
-	slices.SortFunc(at, func(a, b int) int { return cmp.Compare(hits[a].local, hits[b].local) })
+	at := bySegment(hits)[hits[0].seg]
 	for _, cu := range sh.cur {
 		w := cu.q.weight * cu.q.idf
 		err := sweep(cu.pl, hits, at, false, func(i int, pst segment.Posting) {

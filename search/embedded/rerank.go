@@ -87,10 +87,10 @@ type occ struct {
 
 // rerankPassages rescores top[:passageRerankDepth] and returns top
 // re-sorted. When the query reads as a quotation and none of those hits
-// holds it, sources (when given) may find papers beyond them that do;
+// holds it, sources may find papers beyond them that do;
 // they are rescored and ranked with the others. It does nothing when the
 // query has no full-text clause.
-func (p *plan) rerankPassages(ctx context.Context, top []scored, sources func([]scored, clauses) ([]scored, error)) ([]scored, error) {
+func (p *plan) rerankPassages(ctx context.Context, top []scored, sources func(context.Context, []scored, clauses) ([]scored, error)) ([]scored, error) {
 	c := p.bodyClauses()
 	n := min(len(top), passageRerankDepth)
 	if len(c.body) == 0 || n == 0 {
@@ -100,8 +100,8 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored, sources func([]
 		return nil, err
 	}
 	quotation := len(c.bigrams) >= quotePairs
-	if quotation && sources != nil && !slices.ContainsFunc(top[:n], p.quotes) {
-		extra, err := sources(top[:n], c)
+	if quotation && !slices.ContainsFunc(top[:n], p.quotes) {
+		extra, err := sources(ctx, top[:n], c)
 		if err != nil {
 			return nil, err
 		}
