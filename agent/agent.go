@@ -258,16 +258,17 @@ func plainWords(s string) string {
 func passageSources(h search.Hit) []Source {
 	var out []Source
 	for _, ps := range h.Passages {
-		text := ps.Text.Text
+		text, start, end := ps.Text.Text, 0, 0
 		if ps.Start >= 0 && ps.Start < ps.End && ps.End <= len(h.Paper.FullText) {
 			// The whole passage, not its highlighted excerpt.
-			text = h.Paper.FullText[ps.Start:ps.End]
+			text, start, end = h.Paper.FullText[ps.Start:ps.End], ps.Start, ps.End
 		}
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
 		s := evidence.FromPaper(&h.Paper)
 		s.Text, s.Section, s.Page, s.PageEnd = evidence.Neutralize(strings.TrimSpace(text)), ps.Section, ps.Page, ps.PageEnd
+		s.Start, s.End = start, end
 		out = append(out, s)
 	}
 	return out

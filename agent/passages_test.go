@@ -66,6 +66,14 @@ func TestAskSendsRetrievedPassagesWithSectionAndPages(t *testing.T) {
 	if src.Section != "Results" || src.Page != 4 || src.PageEnd != 5 {
 		t.Errorf("source where = %q p%d-%d, want Results pp. 4-5", src.Section, src.Page, src.PageEnd)
 	}
+	// The offsets let the reader open the citation at the passage.
+	p5, err := eng.Get(context.Background(), "p5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ft := p5.FullText; src.End <= src.Start || !strings.HasPrefix(ft[src.Start:src.End], "On ImageNet") || src.End != len(ft) {
+		t.Errorf("source offsets %d–%d do not hold the passage", src.Start, src.End)
+	}
 	if !strings.HasPrefix(src.Text, "On ImageNet a 152-layer") || strings.Contains(src.Text, "vanishing") {
 		t.Errorf("source text is not the passage: %q", src.Text)
 	}
@@ -92,3 +100,4 @@ func hasPages(ss []evidence.Source, lo, hi int) bool {
 	}
 	return false
 }
+

@@ -35,6 +35,11 @@ type Source struct {
 	// unknown.
 	Page    int `json:"page,omitempty"`
 	PageEnd int `json:"page_end,omitempty"`
+	// Start and End are the byte offsets of Text in the paper's full text
+	// when it is one passage of it (End > Start), so a reader can open a
+	// citation where it is; 0 otherwise (an abstract, a basket paper).
+	Start int `json:"start,omitempty"`
+	End   int `json:"end,omitempty"`
 	// Text is exactly what was sent, after neutralising delimiters.
 	Text string `json:"text"`
 	// Tokens is the CountTokens size of the formatted block.

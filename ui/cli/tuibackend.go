@@ -141,7 +141,7 @@ func tuiSources(srcs []agent.Source) []tui.Source {
 	out := make([]tui.Source, 0, len(srcs))
 	for _, s := range srcs {
 		out = append(out, tui.Source{N: s.N, ID: s.PaperID, Title: s.Title, Year: s.Year, Basket: s.Basket,
-			Section: s.Section, Page: s.Page, PageEnd: s.PageEnd})
+			Section: s.Section, Page: s.Page, PageEnd: s.PageEnd, Start: s.Start, End: s.End})
 	}
 	return out
 }

@@ -198,6 +198,10 @@ type Source struct {
 	Section string `json:",omitempty"`
 	Page    int    `json:",omitempty"`
 	PageEnd int    `json:",omitempty"`
+	// Start and End are the passage's byte offsets in the paper's full
+	// text (End > Start), where the reader opens the citation.
+	Start int `json:",omitempty"`
+	End   int `json:",omitempty"`
 }
 
 // Usage is token counts and cost. The app adds the Usage of each run's

@@ -213,10 +213,12 @@ func (m *Model) openCite(p *streamPane) tea.Cmd {
 		return nil
 	}
 	r := refs[i]
-	s, ok := p.source(r)
-	if !ok {
-		m.setError(fmt.Errorf("[%d] matches no source sent (there were %d)", r.n, len(p.sourcesOf(r.turn))))
-		return nil
+	srcs := p.sourcesOf(r.turn)
+	for i, s := range srcs {
+		if s.N == r.n {
+			return m.openCited(srcs, i)
+		}
 	}
-	return m.openReader(s.ID, nil, true)
+	m.setError(fmt.Errorf("[%d] matches no source sent (there were %d)", r.n, len(srcs)))
+	return nil
 }

@@ -182,7 +182,7 @@ func evidenceSources(srcs []Source) []evidence.Source {
 	out := make([]evidence.Source, len(srcs))
 	for i, s := range srcs {
 		out[i] = evidence.Source{N: s.N, PaperID: s.ID, Title: s.Title, Year: s.Year, Basket: s.Basket,
-			Section: s.Section, Page: s.Page, PageEnd: s.PageEnd}
+			Section: s.Section, Page: s.Page, PageEnd: s.PageEnd, Start: s.Start, End: s.End}
 	}
 	return out
 }

@@ -9,6 +9,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 )
 
@@ -22,22 +24,58 @@ func (m *Model) openHit(h *search.Hit, focus bool) tea.Cmd {
 	cmd := m.openReader(h.ID, &h.Paper, focus)
 	rp := &m.reader
 	rp.passages, rp.at = h.Passages, 0
-	rp.passageText = make([]string, len(h.Passages))
-	rp.passageWord = make([]int, len(h.Passages))
-	for i, ps := range h.Passages {
-		t := ps.Text.Text
-		rp.passageWord[i] = -1
-		if ps.Start >= 0 && ps.Start < ps.End && ps.End <= len(h.Paper.FullText) {
-			t = h.Paper.FullText[ps.Start:ps.End]
-			rp.passageWord[i] = len(normWords(h.Paper.FullText[:ps.Start]))
-		}
-		rp.passageText[i] = t
-	}
+	rp.passageTexts(&h.Paper)
 	if cmd == nil { // already rendered: place the passages now
 		rp.locate()
 		rp.toPassage()
 	}
 	return cmd
+}
+
+// openCited opens source i of srcs in the reader at the passage that was
+// sent for it; n/N step through the other passages of that paper among
+// srcs. A source with no place in the full text (an abstract, a basket
+// paper) opens the paper at its top, as before passages were cited.
+func (m *Model) openCited(srcs []Source, i int) tea.Cmd {
+	s := srcs[i]
+	cmd := m.openReader(s.ID, nil, true)
+	rp := &m.reader
+	for _, o := range srcs {
+		if o.ID != s.ID || o.End <= o.Start {
+			continue
+		}
+		if o.N == s.N {
+			rp.at = len(rp.passages)
+		}
+		rp.passages = append(rp.passages, search.Passage{Section: o.Section, Page: o.Page, PageEnd: o.PageEnd, Start: o.Start, End: o.End})
+		rp.cites = append(rp.cites, o.N)
+	}
+	if s.End <= s.Start {
+		rp.passages, rp.cites = nil, nil
+	}
+	if cmd == nil && rp.paper != nil { // already rendered
+		rp.passageTexts(rp.paper)
+		rp.locate()
+		rp.toPassage()
+	}
+	return cmd
+}
+
+// passageTexts cuts each passage's text from p's full text, and counts
+// the words before it (locate); a passage whose offsets do not fit p (the
+// paper was ingested again since) keeps its excerpt, at no known place.
+func (rp *readerPane) passageTexts(p *corpus.Paper) {
+	rp.passageText = make([]string, len(rp.passages))
+	rp.passageWord = make([]int, len(rp.passages))
+	for i, ps := range rp.passages {
+		t := ps.Text.Text
+		rp.passageWord[i] = -1
+		if ps.Start >= 0 && ps.Start < ps.End && ps.End <= len(p.FullText) {
+			t = p.FullText[ps.Start:ps.End]
+			rp.passageWord[i] = len(normWords(p.FullText[:ps.Start]))
+		}
+		rp.passageText[i] = t
+	}
 }
 
 // locate finds the rendered line each passage starts on (-1 when not found).
@@ -151,6 +189,9 @@ func (rp *readerPane) passageLabel() string {
 	}
 	ps := rp.passages[rp.at]
 	s := fmt.Sprintf("passage %d/%d", rp.at+1, len(rp.passages))
+	if rp.at < len(rp.cites) {
+		s = fmt.Sprintf("[%d] · cited passage %d/%d", rp.cites[rp.at], rp.at+1, len(rp.passages))
+	}
 	if w := sourceWhere(Source{Section: ps.Section, Page: ps.Page, PageEnd: ps.PageEnd}); w != "" {
 		s += " · " + w
 	}

@@ -169,3 +169,43 @@ func TestReaderPassageNotAtContents(t *testing.T) {
 		t.Errorf("reader not at the passage itself:\n%s", s)
 	}
 }
+
+func TestCitationOpensAtItsPassage(t *testing.T) {
+	m, b := newTestModel(t, 100, 30)
+	paras := longPaper(b)
+	full := b.papers[0].FullText
+	cited := func(n, i int, sec string, pg int) Source {
+		s := strings.Index(full, paras[i])
+		return Source{N: n, ID: "p000", Title: b.papers[0].Title, Section: sec, Page: pg, Start: s, End: s + len(paras[i])}
+	}
+	b.script = []timedEvent{{0, Event{Kind: EventSources, Sources: []Source{
+		cited(1, 25, "2 Results", 4),
+		{N: 2, ID: "p005", Title: b.papers[5].Title},
+		cited(3, 8, "1 Introduction", 2),
+	}}}, {0, Event{Kind: EventDelta, Text: "Folding went as planned [1], [2], [3]."}}, {0, Event{Kind: EventDone}}}
+	typeText(t, m, "protein")
+	press(t, m, "enter", "a")
+	typeText(t, m, "how did it go?")
+	press(t, m, "enter", "3")
+	if m.Focused() != FocusReader || m.reader.id != "p000" {
+		t.Fatalf("[3] did not open p000: focus %v id %q", m.Focused(), m.reader.id)
+	}
+	s := screen(m)
+	if !strings.Contains(s, "[3] · cited passage 2/2 · 1 Introduction, p. 2") || !strings.Contains(s, "Paragraph08") || strings.Contains(s, "Paragraph25") {
+		t.Errorf("[3] should open at its passage, Paragraph08:\n%s", s)
+	}
+	press(t, m, "n")
+	if s := screen(m); !strings.Contains(s, "[1] · cited passage 1/2 · 2 Results, p. 4") || !strings.Contains(s, "Paragraph25") {
+		t.Errorf("n should step to the paper's other cited passage, [1]:\n%s", s)
+	}
+	// Back to the answer and into [1]: the paper is already rendered.
+	press(t, m, "esc", "1")
+	if s := screen(m); m.reader.at != 0 || !strings.Contains(s, "[1] · cited passage 1/2") || !strings.Contains(s, "Paragraph25") {
+		t.Errorf("[1] should open at Paragraph25:\n%s", s)
+	}
+	// A source sent without a passage (an abstract) opens at the top.
+	press(t, m, "esc", "2")
+	if s := screen(m); m.reader.id != "p005" || m.reader.scroll != 0 || strings.Contains(s, "cited passage") {
+		t.Errorf("[2] should open p005 at its top: id %q scroll %d\n%s", m.reader.id, m.reader.scroll, s)
+	}
+}

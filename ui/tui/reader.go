@@ -36,6 +36,9 @@ type readerPane struct {
 	// passage, -1 when its place is unknown (locate).
 	passageWord []int
 	at          int
+	// cites are the citation numbers of passages opened from an answer's
+	// sources (openCited), one per passage; nil for a hit's.
+	cites []int
 }
 
 type readerMsg struct {
@@ -58,6 +61,7 @@ func (m *Model) openReader(id string, p *corpus.Paper, focus bool) tea.Cmd {
 	m.detail = FocusReader
 	m.relayout()
 	m.reader.passages, m.reader.passageText, m.reader.passageLine, m.reader.passageWord, m.reader.at = nil, nil, nil, nil, 0
+	m.reader.cites = nil
 	if m.reader.id == id && !m.reader.loading && m.reader.err == nil && m.reader.width == m.layout.Detail.W && m.reader.style == m.styles.P.Glamour {
 		return nil
 	}
@@ -96,6 +100,9 @@ func (m *Model) onReader(msg readerMsg) (resized bool) {
 	}
 	resized = m.reader.lines != nil && m.reader.paper != nil && m.reader.paper.ID == msg.id && m.reader.width != msg.width
 	m.reader.paper, m.reader.lines, m.reader.width, m.reader.style = msg.paper, msg.lines, msg.width, msg.style
+	if m.reader.passageText == nil && len(m.reader.passages) > 0 { // opened from a citation
+		m.reader.passageTexts(msg.paper)
+	}
 	m.reader.locate()
 	m.reader.toPassage()
 	return resized

@@ -184,7 +184,7 @@ func (m *Model) openSource(p *streamPane, n int) tea.Cmd {
 	for i, s := range p.sources {
 		if s.N == n {
 			p.citeSel = i
-			return m.openReader(s.ID, nil, true)
+			return m.openCited(p.sources, i)
 		}
 	}
 	m.setError(fmt.Errorf("there is no source [%d]", n))
