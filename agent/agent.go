@@ -257,7 +257,7 @@ func plainWords(s string) string {
 // at the passage and not just the paper. Nil when the hit has none.
 func passageSources(h search.Hit) []Source {
 	var out []Source
-	for _, ps := range h.Passages {
+	for _, ps := range joinOverlaps(h.Passages, h.Paper.FullText) {
 		text, start, end := ps.Text.Text, 0, 0
 		if ps.Start >= 0 && ps.Start < ps.End && ps.End <= len(h.Paper.FullText) {
 			// The whole passage, not its highlighted excerpt.
@@ -270,6 +270,43 @@ func passageSources(h search.Hit) []Source {
 		s.Text, s.Section, s.Page, s.PageEnd = evidence.Neutralize(strings.TrimSpace(text)), ps.Section, ps.Page, ps.PageEnd
 		s.Start, s.End = start, end
 		out = append(out, s)
+	}
+	return out
+}
+
+// joinOverlaps joins passages of one section that overlap (the chunker's
+// windows can share their edges) or meet with only white space between
+// them, into one spanning both, in the place of the better: sent apart,
+// the model would read shared words twice and the sources list would cite
+// one stretch of text as several. text is the full text the offsets index.
+func joinOverlaps(ps []search.Passage, text string) []search.Passage {
+	placed := func(p search.Passage) bool { return p.Start >= 0 && p.Start < p.End && p.End <= len(text) }
+	meet := func(a, b search.Passage) bool {
+		if a.Start > b.Start {
+			a, b = b, a
+		}
+		return b.Start <= a.End || strings.TrimSpace(text[a.End:b.Start]) == ""
+	}
+	out := slices.Clone(ps)
+	for joined := true; joined; {
+		joined = false
+		for i := 0; i < len(out) && !joined; i++ {
+			for j := i + 1; j < len(out); j++ {
+				a, b := &out[i], out[j]
+				if !placed(*a) || !placed(b) || a.Section != b.Section || !meet(*a, b) {
+					continue
+				}
+				a.Start, a.End = min(a.Start, b.Start), max(a.End, b.End)
+				hi := max(a.Page, a.PageEnd, b.Page, b.PageEnd)
+				if b.Page > 0 && (a.Page == 0 || b.Page < a.Page) {
+					a.Page = b.Page
+				}
+				a.PageEnd = hi
+				out = slices.Delete(out, j, j+1)
+				joined = true
+				break
+			}
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -101,3 +102,38 @@ func hasPages(ss []evidence.Source, lo, hi int) bool {
 	return false
 }
 
+func TestJoinOverlaps(t *testing.T) {
+	t.Parallel()
+	at := func(sec string, s, e, pg, pgEnd int) search.Passage {
+		return search.Passage{Section: sec, Start: s, End: e, Page: pg, PageEnd: pgEnd}
+	}
+	cases := []struct {
+		name string
+		in   []search.Passage
+		want []search.Passage
+	}{
+		{"overlap joins, in the better's place",
+			[]search.Passage{at("2", 100, 200, 4, 4), at("1", 0, 50, 1, 1), at("2", 180, 300, 4, 5)},
+			[]search.Passage{at("2", 100, 300, 4, 5), at("1", 0, 50, 1, 1)}},
+		{"white space between joins, words between do not",
+			[]search.Passage{at("2", 100, 200, 4, 0), at("2", 203, 300, 5, 0), at("2", 400, 500, 6, 0)},
+			[]search.Passage{at("2", 100, 300, 4, 5), at("2", 400, 500, 6, 0)}},
+		{"another section stays apart",
+			[]search.Passage{at("2", 100, 200, 4, 0), at("3", 150, 300, 5, 0)},
+			[]search.Passage{at("2", 100, 200, 4, 0), at("3", 150, 300, 5, 0)}},
+		{"a bridge joins all three",
+			[]search.Passage{at("2", 0, 100, 3, 0), at("2", 180, 300, 4, 0), at("2", 90, 190, 3, 4)},
+			[]search.Passage{at("2", 0, 300, 3, 4)}},
+		{"offsets past the text are left alone",
+			[]search.Passage{at("2", 100, 2000, 4, 0), at("2", 150, 300, 5, 0)},
+			[]search.Passage{at("2", 100, 2000, 4, 0), at("2", 150, 300, 5, 0)}},
+	}
+	// Words everywhere but a paragraph break at 200–203.
+	text := []byte(strings.Repeat("word ", 200))
+	copy(text[200:], "\n\n ")
+	for _, c := range cases {
+		if got := joinOverlaps(c.in, string(text)); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", c.name, got, c.want)
+		}
+	}
+}
