@@ -147,18 +147,46 @@ func fillMeta(p *corpus.Paper, pages [][]line, meta info) {
 			p.Year = y
 		}
 	}
-	if p.Year == 0 && len(first) > 0 {
-		var pageOne strings.Builder
-		for _, l := range first {
-			pageOne.WriteString(l.text + "\n")
+	if p.Year == 0 {
+		p.Year = pageYear(first, time.Now().Year())
+	}
+}
+
+// dateRe finds a line that dates its paper: a month or season with a
+// year ("April 2, 2022", "Feb. 2005", "Spring 2008"; capitalised, so
+// "results may 1999" is not one), an ISO date, a copyright, or a journal
+// issue line ("Volume 27, Issue 3").
+var dateRe = regexp.MustCompile(`\b(Jan(uary|\.)?|Feb(ruary|\.)?|Mar(ch|\.)?|Apr(il|\.)?|May|June?|July?|Aug(ust|\.)?|Sep(tember|t\.?|\.)?|Oct(ober|\.)?|Nov(ember|\.)?|Dec(ember|\.)?|Spring|Summer|Autumn|Fall|Winter)\s+(\d{1,2}(st|nd|rd|th)?,?\s+)?(19[5-9]\d|20\d\d)\b|\b\d{1,2}\s+(January|February|March|April|May|June|July|August|September|October|November|December)\s+(19[5-9]\d|20\d\d)\b|\b(19[5-9]\d|20\d\d)-[01]\d-[0-3]\d\b|©|(?i:\bcopyright\b)|\bVol(ume|\.)\s*\d+`)
+
+// pageYear is the year of a paper from its first page: the first year on
+// the first line that dates it (dateRe, where a year is also found), else
+// the latest year on the page. The first year anywhere was most often a
+// citation's ("since Morgan and Sonquist (1963)"), and a paper is no
+// older than what it cites. Years past now are ignored; 0 when none.
+func pageYear(first []line, now int) int {
+	year := func(s string) (int, bool) {
+		y, _ := strconv.Atoi(s)
+		return y, y <= now
+	}
+	for _, l := range first {
+		if !dateRe.MatchString(l.text) {
+			continue
 		}
-		for _, m := range yearRe.FindAllString(pageOne.String(), -1) {
-			if y, _ := strconv.Atoi(m); y <= time.Now().Year() {
-				p.Year = y
-				break
+		for _, m := range yearRe.FindAllString(l.text, -1) {
+			if y, ok := year(m); ok {
+				return y
 			}
 		}
 	}
+	latest := 0
+	for _, l := range first {
+		for _, m := range yearRe.FindAllString(l.text, -1) {
+			if y, ok := year(m); ok && y > latest {
+				latest = y
+			}
+		}
+	}
+	return latest
 }
 
 func titleCandidate(l line) bool {

@@ -192,3 +192,39 @@ func TestPunctuationJoinsItsLine(t *testing.T) {
 		t.Errorf("lines %q, want %q", got, want)
 	}
 }
+
+func TestPageYear(t *testing.T) {
+	page := func(texts ...string) []line {
+		var ls []line
+		for _, s := range texts {
+			ls = append(ls, line{text: s})
+		}
+		return ls
+	}
+	cases := []struct {
+		name  string
+		lines []line
+		want  int
+	}{
+		{"a citation first, then newer ones: the latest",
+			page("Partytioning", "In the fifty years since Morgan and Sonquist (1963) published", "CTree (Hothorn 2006) and (R Core Team 2013), see Loh 2014"), 2014},
+		{"a date line wins over later citations",
+			page("Simulations", "Manuel Koller", "April 2, 2022", "cites Koller and Stahel (2011) and Maronna 2023"), 2022},
+		{"the first year of the date line: written, then typeset",
+			page("Design issues", "Spring 2008; Aug 2022 (typeset on November 10, 2022)", "as Bates (2019) says"), 2008},
+		{"a journal issue line",
+			page("Journal of Statistical Software, July 2008, Volume 27, Issue 3.", "Hyndman (2002)"), 2008},
+		{"an ISO date", page("geepack version 1.3.9 as of 2022-08-16", "Liang and Zeger (1986)"), 2022},
+		{"a day before the month", page("ks", "24 November 2022", "Wand (1995)"), 2022},
+		{"a copyright", page("Pages 257-263. Copyright © 2006 American Statistical Association", "Strasser (1999), 2009 too"), 2006},
+		{"a copyright sign with no year falls back", page("garbled ©¨", "Genz (1992)", "Bretz (1999)"), 1999},
+		{"years past now are ignored", page("by 2031 we expect", "Smith (2019)"), 2019},
+		{"a may that is a verb does not date", page("results may 1999 differ", "Smith 2001"), 2001},
+		{"no year", page("Title", "Author"), 0},
+	}
+	for _, c := range cases {
+		if got := pageYear(c.lines, 2026); got != c.want {
+			t.Errorf("%s: got %d, want %d", c.name, got, c.want)
+		}
+	}
+}
