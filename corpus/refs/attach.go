@@ -2,7 +2,9 @@ package refs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/quire-research/quire/corpus"
@@ -20,6 +22,10 @@ func Attach(ctx context.Context, e *Entry, read PDFReader) (warnings []string) {
 	for _, f := range e.Files {
 		data, err := os.ReadFile(f)
 		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is said once, below
+			}
 			warnings = append(warnings, fmt.Sprintf("attachment %s: %v", f, err))
 			continue
 		}

@@ -156,6 +156,11 @@ func (p *bibParser) entry() (*Entry, error) {
 			p.advance(1)
 			break
 		}
+		if p.pos < len(p.src) && p.src[p.pos] == '@' && p.pos > 0 && p.src[p.pos-1] == '\n' {
+			// A value's braces closed on the entry's own }, so the
+			// next entry is read as this one's field.
+			return nil, fmt.Errorf("@%s %s: not closed before the next entry at line %d: a value lacks its closing }", typ, key, p.line)
+		}
 		name := strings.ToLower(p.ident())
 		if name == "" {
 			return nil, fmt.Errorf("@%s %s: line %d: want a field name", typ, key, p.line)

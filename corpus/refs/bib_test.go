@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/quire-research/quire/corpus"
@@ -81,5 +82,16 @@ func TestLatex(t *testing.T) {
 		if got := Latex(in); got != want {
 			t.Errorf("Latex(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestBibValueClosedByItsEntry(t *testing.T) {
+	src := "@article{a,\n  title = {Missing brace,\n  author = {Nobody},\n}\n\n@misc{b,\n  title = {Kept},\n}\n"
+	entries, errs := ParseBib("lib.bib", []byte(src))
+	if len(entries) != 1 || entries[0].Paper.Title != "Kept" || entries[0].Line != 6 {
+		t.Fatalf("entries %+v, want only b at line 6", entries)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "lib.bib:1: @article a: not closed before the next entry at line 6: a value lacks its closing }") {
+		t.Fatalf("errors %v", errs)
 	}
 }

@@ -339,3 +339,39 @@ func TestIngestFolderWithBadJSONLSaysHowToReadItsFiles(t *testing.T) {
 		t.Fatalf("search: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// A library whose entries each miss their PDF names every entry with its
+// line as it goes, says the path once, and keeps the summary to a few
+// kinds; a bad entry is one "bad record", not "1 bad records".
+func TestIngestLibraryNamesEachMissingAttachment(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	var bib strings.Builder
+	for i := range 7 {
+		fmt.Fprintf(&bib, "@article{e%d,\n  title = {Entry %d},\n  file = {%s}\n}\n\n", i, i, filepath.Join(dir, fmt.Sprintf("gone-%d.pdf", i)))
+	}
+	bib.WriteString("@article{broken,\n  title = {No closing brace,\n}\n")
+	lib := filepath.Join(dir, "lib.bib")
+	if err := os.WriteFile(lib, []byte(bib.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := quire(t, home, "ingest", lib)
+	if r.code != exitSkipped || !strings.Contains(r.stdout, "7 papers written") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for i := range 7 {
+		want := fmt.Sprintf("warn %s:%d: attachment %s: no such file or directory", lib, 1+5*i, filepath.Join(dir, fmt.Sprintf("gone-%d.pdf", i)))
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "open "+dir) {
+		t.Error("a missing attachment's path is said twice")
+	}
+	// 7 missing files and one empty abstract kind: 5 named, 3 counted.
+	if !strings.Contains(r.stdout, "and 3 of 3 other kinds") {
+		t.Errorf("summary does not cap its kinds:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "finished with 1 bad record skipped (7 papers written)") {
+		t.Errorf("closing line:\n%s", r.stderr)
+	}
+}

@@ -48,8 +48,8 @@ func asUsage(err error) error {
 type skippedError struct{ skipped, written int64 }
 
 func (s skippedError) Error() string {
-	return fmt.Sprintf("finished with %s bad records skipped (%s papers written); they are listed above, and --errors FILE keeps them all",
-		progress.HumanCount(s.skipped), progress.HumanCount(s.written))
+	return fmt.Sprintf("finished with %s skipped (%s written); they are listed above, and --errors FILE keeps them all",
+		progress.HumanNoun(s.skipped, "bad record", "bad records"), progress.HumanNoun(s.written, "paper", "papers"))
 }
 
 // exitCode maps what run returned to the process's exit status and the

@@ -50,7 +50,7 @@ func init() {
 			fs.BoolVar(&f.force, "force", false, "re-read sources that a checkpoint says are done")
 			fs.IntVar(&f.batch, "batch", 0, "papers per atomic batch (default from config)")
 			fs.StringVar(&f.errorsLog, "errors", "", "write every bad record to this file as well")
-			fs.IntVar(&f.maxShown, "show-errors", 20, "bad records printed per source; the rest are counted")
+			fs.IntVar(&f.maxShown, "show-errors", 20, "bad records (and warnings) printed per source; the rest are counted")
 			fs.BoolVar(&f.retrain, "retrain", false, "after reading any SOURCE, learn the local embedder again and re-embed every paper")
 			fs.BoolVar(&f.watch, "watch", false, "after ingesting a folder of .md/.txt/.pdf papers, keep watching it: new, changed and\nremoved files are indexed as their writes settle, until Ctrl-C (docs/watch.md)")
 			return &f
@@ -283,6 +283,7 @@ type errReport struct {
 	w, log   io.Writer
 	max      int
 	shown    int
+	warned   int // warnings printed, up to max
 	byReason map[string]int64
 	warnings map[string]int64
 	bar      bar
@@ -314,6 +315,12 @@ func (r *errReport) warning(pos corpus.Position, msg string) {
 	if r.log != nil {
 		fmt.Fprintf(r.log, "warn %s: %s\n", pos, msg)
 	}
+	// Shown like bad records, so a library entry whose PDF is missing is
+	// named with its line, not only counted in the summary.
+	if r.warned < r.max {
+		r.warned++
+		r.bar.Println(fmt.Sprintf("warn %s: %s", pos, msg))
+	}
 }
 
 func (r *errReport) summary(w io.Writer, name string, st search.IngestStats) {
@@ -328,6 +335,11 @@ func (r *errReport) summary(w io.Writer, name string, st search.IngestStats) {
 	printCounts(w, "  kept with warning", r.warnings)
 }
 
+// maxKinds is how many kinds of bad record or warning a summary line
+// names; a library whose entries each miss their own PDF would otherwise
+// give one kind per entry.
+const maxKinds = 5
+
 func printCounts(w io.Writer, label string, m map[string]int64) {
 	if len(m) == 0 {
 		return
@@ -338,8 +350,15 @@ func printCounts(w io.Writer, label string, m map[string]int64) {
 	}
 	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] })
 	var parts []string
-	for _, k := range keys {
+	for _, k := range keys[:min(len(keys), maxKinds)] {
 		parts = append(parts, fmt.Sprintf("%s %s", oneLine(k), progress.HumanCount(m[k])))
+	}
+	if rest := len(keys) - maxKinds; rest > 0 {
+		n := int64(0)
+		for _, k := range keys[maxKinds:] {
+			n += m[k]
+		}
+		parts = append(parts, fmt.Sprintf("and %s of %s", progress.HumanCount(n), progress.HumanNoun(int64(rest), "other kind", "other kinds")))
 	}
 	fmt.Fprintf(w, "%s: %s\n", label, strings.Join(parts, ", "))
 }
