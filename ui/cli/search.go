@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/quire-research/quire/search"
@@ -66,7 +67,7 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 		return err
 	}
 	if f.passages {
-		return printPassages(e.stdout, res, f.json, isTerminal(e.stdout) && e.getenv("NO_COLOR") == "")
+		return printPassages(e.stdout, res, req.Query.Text != "", f.json, isTerminal(e.stdout) && e.getenv("NO_COLOR") == "")
 	}
 	if f.json {
 		enc := json.NewEncoder(e.stdout)
@@ -82,6 +83,9 @@ func runSearch(e *env, f *searchFlags, args []string) error {
 func printResult(w io.Writer, res *search.Result, offset int, color bool) {
 	st := newStyle(color)
 	fmt.Fprintf(w, "%s in %s (%s)\n", progress.HumanNoun(int64(res.Total), "hit", "hits"), res.Took.Round(10_000), res.Mode)
+	if len(res.Hits) == 0 && res.Total > 0 && uint64(offset) >= res.Total {
+		fmt.Fprintf(w, "--offset %d is past the last of them\n", offset)
+	}
 	if res.NoHits != nil {
 		fmt.Fprintln(w, sanitize(res.NoHits.Message))
 	} else if res.Spelling != nil {
@@ -221,8 +225,9 @@ type passageRow struct {
 }
 
 // printPassages lists passages directly, in the order of their papers and
-// then of their scores; papers without full text have none.
-func printPassages(w io.Writer, res *search.Result, asJSON, color bool) error {
+// then of their scores; papers without full text have none. words says
+// whether the query has words to find passages by (filters alone do not).
+func printPassages(w io.Writer, res *search.Result, words, asJSON, color bool) error {
 	rows := []passageRow{}
 	for _, h := range res.Hits {
 		for _, p := range h.Passages {
@@ -235,7 +240,17 @@ func printPassages(w io.Writer, res *search.Result, asJSON, color bool) error {
 		return enc.Encode(rows)
 	}
 	st := newStyle(color)
-	fmt.Fprintf(w, "%s from %s (%s)\n", counted(len(rows), "passage"), counted(len(res.Hits), "paper"), res.Mode)
+	fmt.Fprintf(w, "%s from %s (%s)\n", progress.HumanNoun(int64(len(rows)), "passage", "passages"),
+		progress.HumanNoun(int64(len(res.Hits)), "paper", "papers"), res.Mode)
+	switch {
+	case len(rows) > 0 || len(res.Hits) == 0:
+	case !words:
+		fmt.Fprintln(w, "passages are found by the query's words: add some, or drop --passages to list these papers")
+	case !slices.ContainsFunc(res.Hits, func(h search.Hit) bool { return h.Paper.FullText != "" }):
+		fmt.Fprintln(w, "these papers have no full text (metadata only), so no passages: drop --passages to list them")
+	default:
+		fmt.Fprintln(w, "no passage of these papers holds the query's words: drop --passages to list them")
+	}
 	if res.NoHits != nil {
 		fmt.Fprintln(w, sanitize(res.NoHits.Message))
 	} else if res.Spelling != nil {
@@ -259,9 +274,3 @@ func printPassages(w io.Writer, res *search.Result, asJSON, color bool) error {
 }
 
 // counted is "1 passage", "3 passages".
-func counted(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}

@@ -20,7 +20,7 @@ func TestPrintPassagesRows(t *testing.T) {
 		{ID: "b", Paper: corpus.Paper{ID: "b", Title: "Metadata only"}},
 	}}
 	var b strings.Builder
-	if err := printPassages(&b, res, false, false); err != nil {
+	if err := printPassages(&b, res, true, false, false); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -34,14 +34,14 @@ func TestPrintPassagesRows(t *testing.T) {
 	}
 	b.Reset()
 	one := &search.Result{Mode: res.Mode, Hits: res.Hits[:1]}
-	if err := printPassages(&b, one, false, false); err != nil {
+	if err := printPassages(&b, one, true, false, false); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(b.String(), "2 passages from 1 paper (") {
 		t.Errorf("one paper counted as %q", strings.SplitN(b.String(), "\n", 2)[0])
 	}
 	b.Reset()
-	if err := printPassages(&b, res, true, false); err != nil {
+	if err := printPassages(&b, res, true, true, false); err != nil {
 		t.Fatal(err)
 	}
 	var rows []passageRow
@@ -57,10 +57,50 @@ func TestPrintPassagesRows(t *testing.T) {
 func TestPrintPassagesNoHits(t *testing.T) {
 	var b strings.Builder
 	res := &search.Result{Mode: search.ModeBM25, NoHits: &search.NoHits{Message: `no hits: no paper matches the words of the query; did you mean "soil"? (3 hits)`}}
-	if err := printPassages(&b, res, false, false); err != nil {
+	if err := printPassages(&b, res, true, false, false); err != nil {
 		t.Fatal(err)
 	}
 	if want := "0 passages from 0 papers (bm25)\nno hits: no paper matches the words of the query; did you mean \"soil\"? (3 hits)\n"; b.String() != want {
 		t.Fatalf("got %q, want %q", b.String(), want)
+	}
+}
+
+// Papers found but no passage listed: the line under the count says why
+// and what to do, for filters alone, metadata-only papers and bodies
+// without the query's words.
+func TestPrintPassagesNoneSaysWhy(t *testing.T) {
+	meta := search.Hit{ID: "m", Paper: corpus.Paper{ID: "m", Title: "Metadata only"}}
+	body := search.Hit{ID: "b", Paper: corpus.Paper{ID: "b", Title: "Body", FullText: "Soil nitrogen."}}
+	for _, c := range []struct {
+		name  string
+		words bool
+		hits  []search.Hit
+		want  string
+	}{
+		{"filters alone", false, []search.Hit{body}, "passages are found by the query's words: add some, or drop --passages"},
+		{"metadata only", true, []search.Hit{meta}, "these papers have no full text (metadata only), so no passages"},
+		{"bodies without the words", true, []search.Hit{meta, body}, "no passage of these papers holds the query's words: drop --passages"},
+	} {
+		var b strings.Builder
+		if err := printPassages(&b, &search.Result{Mode: search.ModeHybrid, Hits: c.hits}, c.words, false, false); err != nil {
+			t.Fatal(err)
+		}
+		if lines := strings.Split(b.String(), "\n"); len(lines) < 2 || !strings.HasPrefix(lines[0], "0 passages from") || !strings.HasPrefix(lines[1], c.want) {
+			t.Errorf("%s:\n%s", c.name, b.String())
+		}
+	}
+}
+
+// A page past the last hit says so instead of printing nothing.
+func TestPrintResultOffsetPastTheEnd(t *testing.T) {
+	var b strings.Builder
+	printResult(&b, &search.Result{Mode: search.ModeBM25, Total: 108}, 200, false)
+	if !strings.Contains(b.String(), "108 hits in") || !strings.Contains(b.String(), "--offset 200 is past the last of them") {
+		t.Errorf("output:\n%s", b.String())
+	}
+	b.Reset()
+	printResult(&b, &search.Result{Mode: search.ModeBM25, Total: 108, Hits: []search.Hit{{ID: "x"}}}, 100, false)
+	if strings.Contains(b.String(), "past the last") {
+		t.Errorf("a page with hits is not past the end:\n%s", b.String())
 	}
 }
