@@ -46,6 +46,9 @@ const OfflineLabel = "_Offline draft: no language model was used. Evidence is qu
 func (a *Agent) Draft(ctx context.Context, req DraftRequest) (*Stream, error) {
 	p, ok := a.opts.Prompts.Get(req.Prompt)
 	if !ok {
+		if n := a.opts.Prompts.Near(req.Prompt); n != "" {
+			return nil, fmt.Errorf("draft: no prompt %q: did you mean %s?", req.Prompt, n)
+		}
 		return nil, fmt.Errorf("draft: no prompt %q (have %s)", req.Prompt, strings.Join(a.opts.Prompts.Names(), ", "))
 	}
 	vars, err := p.Vars(req.Vars)

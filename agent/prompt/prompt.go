@@ -29,6 +29,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/quire-research/quire/agent/evidence"
+	"github.com/quire-research/quire/config/suggest"
 	"github.com/quire-research/quire/search/query"
 )
 
@@ -463,6 +464,17 @@ func (l *Library) Names() []string {
 		out = append(out, p.Name)
 	}
 	return out
+}
+
+// Near is the prompt name within two edits of name ("prfqa" → "prfaq"),
+// for a "did you mean"; "" when none is.
+func (l *Library) Near(name string) string {
+	for _, n := range l.Names() {
+		if suggest.Distance(strings.ToLower(name), strings.ToLower(n)) <= 2 {
+			return n
+		}
+	}
+	return ""
 }
 
 // parseSteps checks the steps and compiles their bodies; errors point at

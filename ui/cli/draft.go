@@ -69,6 +69,10 @@ func init() {
 }
 
 func runDraft(e *env, fs *flag.FlagSet, f *draftFlags, args []string) error {
+	if len(args) > 1 {
+		// Flags may follow the name; a second word is most often the query.
+		return usagef("draft takes one prompt name; the query goes in -q: quire draft %s -q %q", args[0], strings.Join(args[1:], " "))
+	}
 	if len(args) != 1 {
 		return usagef("draft needs one prompt name (try: quire draft prfaq -q 'protein design' --var product=FoldKit; 'quire prompts' lists them)")
 	}

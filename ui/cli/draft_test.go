@@ -54,6 +54,12 @@ func TestDraftErrors(t *testing.T) {
 	if r := quire(t, home, "draft", "prfaq", "--var", "novalue"); r.code == 0 || !strings.Contains(r.stderr, "want name=value") {
 		t.Errorf("malformed --var: %d %s", r.code, r.stderr)
 	}
+	if r := quire(t, home, "draft", "prfqa", "-q", "x"); r.code == 0 || !strings.Contains(r.stderr, `no prompt "prfqa": did you mean prfaq?`) {
+		t.Errorf("misspelt prompt: %d %s", r.code, r.stderr)
+	}
+	if r := quire(t, home, "draft", "prfaq", "graph", "explorer"); r.code != exitUsage || !strings.Contains(r.stderr, `the query goes in -q: quire draft prfaq -q "graph explorer"`) {
+		t.Errorf("query as a second word: %d %s", r.code, r.stderr)
+	}
 }
 
 // The app's draft pane, its `w` export and `quire draft` print the same

@@ -16,7 +16,6 @@ import (
 	"github.com/quire-research/quire/agent/evidence"
 	"github.com/quire-research/quire/agent/prompt"
 	"github.com/quire-research/quire/agent/workflow"
-	"github.com/quire-research/quire/config/suggest"
 	"github.com/quire-research/quire/ui/termtext"
 )
 
@@ -62,10 +61,8 @@ func runWorkflow(e *env, f *runFlags, args []string) error {
 	lib := loadPrompts(e)
 	p, ok := lib.Get(args[0])
 	if !ok {
-		for _, n := range lib.Names() {
-			if suggest.Distance(strings.ToLower(args[0]), strings.ToLower(n)) <= 2 {
-				return usagef("run: no prompt %q: did you mean %s?", args[0], n)
-			}
+		if n := lib.Near(args[0]); n != "" {
+			return usagef("run: no prompt %q: did you mean %s?", args[0], n)
 		}
 		return usagef("run: no prompt %q ('quire prompts' lists them)", args[0])
 	}
