@@ -209,3 +209,24 @@ func TestCitationOpensAtItsPassage(t *testing.T) {
 		t.Errorf("[2] should open p005 at its top: id %q scroll %d\n%s", m.reader.id, m.reader.scroll, s)
 	}
 }
+
+// In the sources list a long title gives way to the section and page,
+// which are all that tell one paper's passages apart.
+func TestSourcesListKeepsSectionOverTitle(t *testing.T) {
+	m, b := newTestModel(t, 80, 24)
+	long := "A Computational Framework for Conditional Inference with Permutation Tests in Practice"
+	b.script = []timedEvent{{0, Event{Kind: EventSources, Sources: []Source{
+		{N: 1, ID: "p000", Title: long, Section: "1 Introduction", Page: 1},
+		{N: 2, ID: "p000", Title: long, Section: "3 Discussion", Page: 7},
+	}}}, {0, Event{Kind: EventDelta, Text: "It is a framework [1], [2]."}}, {0, Event{Kind: EventDone}}}
+	typeText(t, m, "protein")
+	press(t, m, "enter", "a")
+	typeText(t, m, "what is it?")
+	press(t, m, "enter")
+	s := screen(m)
+	for _, want := range []string{"[1] A Computational Framework", "… · 1 Introduction, p. 1", "… · 3 Discussion, p. 7"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("sources list lacks %q:\n%s", want, s)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/glamour/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // streamPane is the answer or the draft pane: markdown that streams in.
@@ -419,14 +420,24 @@ func (p *streamPane) View(m *Model, w, h int, focused bool) []string {
 			if i == p.citeSel {
 				mark = "› "
 			}
-			row := fmt.Sprintf("%s%s %s", mark, st.Key.Render(fmt.Sprintf("[%d]", s.N)), s.Title)
-			if w := sourceWhere(s); w != "" {
-				row += st.Muted.Render(" · " + w)
+			head := fmt.Sprintf("%s%s ", mark, st.Key.Render(fmt.Sprintf("[%d]", s.N)))
+			var tail string
+			if where := sourceWhere(s); where != "" {
+				tail += " · " + where
 			}
 			if s.Basket {
-				row += st.Muted.Render(" · from your basket")
+				tail += " · from your basket"
 			}
-			body = append(body, row)
+			// The title gives way first: three passages of one paper
+			// differ only in their section and page.
+			title := s.Title
+			if room := w - ansi.StringWidth(head) - ansi.StringWidth(tail); ansi.StringWidth(title) > room {
+				title = ansi.Truncate(title, max(room, minSourceTitle), "…")
+			}
+			if tail != "" {
+				title += st.Muted.Render(tail)
+			}
+			body = append(body, head+title)
 		}
 	}
 	if p.usage.In+p.usage.Out > 0 {
@@ -446,6 +457,10 @@ func (p *streamPane) View(m *Model, w, h int, focused bool) []string {
 	}
 	return lines
 }
+
+// minSourceTitle is how much of a source's title the sources list keeps
+// when its section and page leave little room.
+const minSourceTitle = 16
 
 func humanTokens(n int) string {
 	switch {
