@@ -44,6 +44,7 @@ const MaxDocumentBytes = 64 << 20
 // only the units before i.
 type Folder struct {
 	dir     string
+	name    string // the source's name when not dir (NewFolderFile)
 	source  string
 	files   []docFile
 	size    int64
@@ -70,6 +71,31 @@ type docFile struct {
 // named pipe would block the read) are skipped and reported by Papers.
 func NewFolder(dir string, source string) (*Folder, error) {
 	return newFolder(dir, source, os.DirFS(dir))
+}
+
+// NewFolderFile is a Folder of one Markdown, text or PDF file, so `quire
+// ingest paper.pdf` reads it as a paper (not as JSONL). The paper gets the
+// ID and source it gets when its folder is ingested; the source's name is
+// the file, so each file is a checkpoint of its own.
+func NewFolderFile(file, source string) (*Folder, error) {
+	name := filepath.Base(file)
+	if !IsPaperFile(name) {
+		return nil, fmt.Errorf("%s is not a .md, .markdown, .txt or .pdf file", file)
+	}
+	info, err := os.Stat(file)
+	if err != nil {
+		return nil, fmt.Errorf("folder: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", file, fileKind(info.Mode()))
+	}
+	dir := filepath.Dir(file)
+	if source == "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			source = filepath.Base(abs)
+		}
+	}
+	return &Folder{dir: dir, name: file, source: source, files: []docFile{{rel: name, size: info.Size()}}, size: info.Size()}, nil
 }
 
 // newFolder lists dir through fsys, which tests replace to make a
@@ -182,8 +208,13 @@ func (f *Folder) Without(abs map[string]bool) int {
 	return n - len(f.files)
 }
 
-// Name is the folder path.
-func (f *Folder) Name() string { return f.dir }
+// Name is the folder path, or the file's for NewFolderFile.
+func (f *Folder) Name() string {
+	if f.name != "" {
+		return f.name
+	}
+	return f.dir
+}
 
 // Size is the total size of the listed files.
 func (f *Folder) Size(context.Context) int64 { return f.size }
@@ -309,6 +340,10 @@ func DecodePDF(ctx context.Context, rel string, data []byte, source string, read
 	}
 	return p, warns, nil
 }
+
+// IsPaperFile reports whether a file name is one a folder reads as a
+// paper: Markdown, text or PDF.
+func IsPaperFile(name string) bool { return isDocumentName(name) || IsPDFName(name) }
 
 // IsPDFName reports whether a file name is a PDF, ignoring case.
 func IsPDFName(name string) bool { return strings.EqualFold(path.Ext(name), ".pdf") }

@@ -375,3 +375,46 @@ func TestIngestLibraryNamesEachMissingAttachment(t *testing.T) {
 		t.Errorf("closing line:\n%s", r.stderr)
 	}
 }
+
+// One paper file on the command line is read as a paper, not as JSONL;
+// each file is a source of its own, and its ID is the one its folder
+// gives it, so ingesting the folder later adds no duplicate.
+func TestIngestOnePaperFile(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	for name, body := range map[string]string{
+		"halos.md":  "# Dark matter halos\n\nRotation curves of galaxies.\n",
+		"lenses.md": "# Weak lensing maps\n\nShear of background galaxies.\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"halos.md", "lenses.md"} {
+		r := quire(t, home, "ingest", filepath.Join(dir, name))
+		if r.code != 0 || !strings.Contains(r.stdout, "1 paper written") {
+			t.Fatalf("ingest %s: exit %d\nstdout:\n%s\nstderr:\n%s", name, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := quire(t, home, "ingest", dir); r.code != 0 {
+		t.Fatalf("ingest the folder: exit %d\n%s", r.code, r.stderr)
+	}
+	r := quire(t, home, "search", "--json", "galaxies")
+	var res struct {
+		Total int
+		Hits  []struct{ ID string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if res.Total != 2 || len(res.Hits) != 2 || res.Hits[0].ID == res.Hits[1].ID {
+		t.Fatalf("want the two papers once each: %+v", res)
+	}
+	for _, h := range res.Hits {
+		if h.ID != "halos" && h.ID != "lenses" {
+			t.Errorf("ID %q is not the folder's", h.ID)
+		}
+	}
+	if r := quire(t, t.TempDir(), "ingest", "--format", "jsonl", filepath.Join(dir, "halos.md")); r.code == 0 {
+		t.Error("--format jsonl should still read the file as JSONL (and fail)")
+	}
+}

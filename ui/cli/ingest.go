@@ -31,8 +31,8 @@ func init() {
 		args: "[flags] SOURCE... | --retrain",
 		summary: "Read papers into the index. SOURCE is a JSONL file (plain or .gz: BEIR corpus,\n" +
 			"arXiv metadata snapshot, OpenAlex works, or any JSONL through --map), a BEIR\n" +
-			"collection folder, a folder of JSONL files, a folder of Markdown/text/PDF papers,\n" +
-			"a reference library (.bib, .ris, CSL-JSON), or\n" +
+			"collection folder, a folder of JSONL files, a folder of Markdown/text/PDF papers\n" +
+			"or one such paper, a reference library (.bib, .ris, CSL-JSON), or\n" +
 			"s3://bucket/prefix, or sqs://QUEUE_URL to index S3 event notifications as objects\n" +
 			"land (runs until Ctrl-C; see docs/sqs.md). Bad records are reported with\n" +
 			"file:line and skipped. Ctrl-C stops cleanly; running the same command again\n" +

@@ -51,7 +51,8 @@ func ingestLimits(in config.Ingest) corpus.Limits {
 // openSource turns one command-line argument into a source: an s3:// URL, a
 // BEIR collection folder, a folder of JSONL files, a folder with reference
 // libraries at its top (refs.Shelf), a folder of Markdown, text or PDF
-// papers, a library file, or one JSONL file (plain or gzip).
+// papers, a library file, one such paper, or one JSONL file (plain or
+// gzip).
 func openSource(ctx context.Context, spec string, o sourceOptions) (corpus.Source, error) {
 	src, err := openSourceKind(ctx, spec, o)
 	if err != nil {
@@ -94,8 +95,12 @@ func openSourceKind(ctx context.Context, spec string, o sourceOptions) (corpus.S
 		return nil, fmt.Errorf("source %s: %w", spec, err)
 	}
 	if !fi.IsDir() {
-		if refs.IsLibrary(spec) && (o.format == "" || o.format == "auto") {
+		auto := o.format == "" || o.format == "auto"
+		if refs.IsLibrary(spec) && auto {
 			return refs.OpenLibrary(spec, o.label)
+		}
+		if corpus.IsPaperFile(spec) && (auto || o.format == "folder") {
+			return corpus.NewFolderFile(spec, o.label)
 		}
 		return corpus.OpenJSONL([]string{spec}, o.format, o.fieldMap, o.label)
 	}

@@ -66,7 +66,7 @@ func init() {
 				if !c.Done {
 					state = fmt.Sprintf("stopped after line %d of unit %d (run ingest again to resume)", c.Cursor.Line, c.Cursor.Unit)
 				}
-				fmt.Fprintf(w, "source:   %s: %s papers, %s skipped, %s, %s\n", oneLine(c.Source), progress.HumanCount(c.Papers),
+				fmt.Fprintf(w, "source:   %s: %s, %s skipped, %s, %s\n", oneLine(c.Source), progress.HumanNoun(c.Papers, "paper", "papers"),
 					progress.HumanCount(c.Errors), state, c.Updated.Format("2006-01-02 15:04"))
 			}
 			fmt.Fprintln(w)

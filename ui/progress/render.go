@@ -62,6 +62,9 @@ func (s snapshot) countText() string {
 	if s.unit == "" {
 		return HumanCount(s.count)
 	}
+	if s.count == 1 && len(s.unit) > 2 && strings.HasSuffix(s.unit, "s") {
+		return "1 " + strings.TrimSuffix(s.unit, "s") // units are plural nouns: "papers"
+	}
 	return HumanCount(s.count) + " " + s.unit
 }
 

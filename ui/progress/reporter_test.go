@@ -512,3 +512,17 @@ func TestNoRateWithoutWork(t *testing.T) {
 		t.Errorf("final line = %q, want %q", lines[len(lines)-1], want)
 	}
 }
+
+func TestOneUnitIsSingular(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	clk := newClock()
+	r := New(&buf, "ingest paper.pdf", 10, "papers", WithTTY(false), WithClock(clk.now))
+	clk.advance(2 * time.Second)
+	r.Update(10, 1)
+	buf.Reset()
+	r.Finish()
+	if got := buf.String(); !strings.HasPrefix(got, "ingest paper.pdf: done, 1 paper in 2s") {
+		t.Errorf("final line %q", got)
+	}
+}
