@@ -418,3 +418,30 @@ func TestIngestOnePaperFile(t *testing.T) {
 		t.Error("--format jsonl should still read the file as JSONL (and fail)")
 	}
 }
+
+// A file of some other kind is read as JSONL, the default for a file; when
+// nothing in it was a paper the error says which files Quire reads.
+func TestIngestOtherFileSaysWhatIsRead(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	page := filepath.Join(dir, "page.html")
+	if err := os.WriteFile(page, []byte("<html><body>hi</body></html>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const hint = "was read as JSONL, the default for a file: Quire reads JSONL dumps (.jsonl, .jsonl.gz), papers (.pdf, .md, .txt)"
+	r := quire(t, home, "ingest", page)
+	if r.code == 0 || !strings.Contains(r.stderr, "no papers written: the one record read was bad") || !strings.Contains(r.stderr, hint) {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	r = quire(t, home, "ingest", page)
+	if r.code == 0 || !strings.Contains(r.stderr, "already read, and its one record was bad") || !strings.Contains(r.stderr, hint) {
+		t.Fatalf("rerun: exit %d\n%s", r.code, r.stderr)
+	}
+	// A dump named as one gets no hint: its records were simply bad.
+	dump := filepath.Join(dir, "dump.jsonl")
+	if err := os.WriteFile(dump, []byte("{not json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := quire(t, home, "ingest", dump); r.code == 0 || strings.Contains(r.stderr, "default for a file") {
+		t.Fatalf("jsonl: exit %d\n%s", r.code, r.stderr)
+	}
+}

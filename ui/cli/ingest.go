@@ -180,11 +180,20 @@ func ingestAll(e *env, x search.Engine, f *ingestFlags, args []string, so source
 		return failed
 	case tot.errors > 0 && tot.papers == 0:
 		tot.err = errors.New("nothing written")
-		return fmt.Errorf("no papers written: all %s records read were bad (listed above)%s", progress.HumanCount(tot.errors), folderHint(args, so))
+		return fmt.Errorf("no papers written: %s bad (listed above)%s", allBad(tot.errors, "records read were", "the one record read was"), folderHint(args, so))
 	case tot.errors > 0:
 		return skippedError{skipped: tot.errors, written: tot.papers}
 	}
 	return nil
+}
+
+// allBad is "all 15 records read were" or, for one, "the one record read
+// was": the words before "bad".
+func allBad(n int64, many, one string) string {
+	if n == 1 {
+		return one
+	}
+	return "all " + progress.HumanCount(n) + " " + many
 }
 
 // folderHint is for a folder read as a JSONL dump because of the JSONL at
@@ -198,8 +207,18 @@ func folderHint(args []string, so sourceOptions) string {
 		if isDir(spec) && len(jsonlFiles(spec)) > 0 {
 			return fmt.Sprintf("; %s was read as JSONL for the .jsonl at its top: --format folder reads its PDF, Markdown and text files instead", spec)
 		}
+		if isFile(spec) && !jsonlName(spec) {
+			// A .docx or .html is read as JSONL, the default for a file.
+			return fmt.Sprintf("; %s was read as JSONL, the default for a file: Quire reads JSONL dumps (.jsonl, .jsonl.gz), papers (.pdf, .md, .txt) and libraries (.bib, .ris, CSL-JSON)", spec)
+		}
 	}
 	return ""
+}
+
+// jsonlName reports whether a file's name says it holds JSON lines.
+func jsonlName(p string) bool {
+	n := strings.ToLower(strings.TrimSuffix(p, ".gz"))
+	return strings.HasSuffix(n, ".jsonl") || strings.HasSuffix(n, ".ndjson") || strings.HasSuffix(n, ".json")
 }
 
 // ingestTotals sum a whole ingest run for its closing line, which gives
@@ -256,8 +275,8 @@ func ingestOne(e *env, eng search.Engine, src corpus.Source, f *ingestFlags, log
 		if st.Errors > 0 && st.Papers == 0 {
 			// Not "already ingested": a rerun of a dump whose every
 			// record was bad must fail as the first run did.
-			return search.IngestStats{AlreadyDone: true}, fmt.Errorf("%s: already read, and all %s of its records were bad; a changed file is read anew, or use --force",
-				oneLine(src.Name()), progress.HumanCount(st.Errors))
+			return search.IngestStats{AlreadyDone: true}, fmt.Errorf("%s: already read, and %s bad; a changed file is read anew, or use --force%s",
+				oneLine(src.Name()), allBad(st.Errors, "of its records were", "its one record was"), folderHint([]string{src.Name()}, sourceOptions{format: f.format}))
 		}
 		fmt.Fprintf(e.stdout, "%s: already ingested (%s); use --force to read it again\n", oneLine(src.Name()), progress.HumanNoun(st.Papers, "paper", "papers"))
 		return search.IngestStats{AlreadyDone: true}, nil
