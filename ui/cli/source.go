@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -92,6 +93,10 @@ func openSourceKind(ctx context.Context, spec string, o sourceOptions) (corpus.S
 	}
 	fi, err := os.Stat(spec)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // "stat PATH: …" would say the path twice
+		}
 		return nil, fmt.Errorf("source %s: %w", spec, err)
 	}
 	if !fi.IsDir() {

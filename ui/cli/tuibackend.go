@@ -325,7 +325,7 @@ func (s *appSetup) Docs() string {
 const appDocs = `Quire searches, reads and answers questions over large collections of papers, offline by default.
 
 Getting started
-  quire ingest PATH — index your papers: a folder of .md/.txt, a JSONL(.gz) dump (arXiv, OpenAlex, BEIR), or s3://bucket/prefix.
+  quire ingest PATH — index your papers: a folder of .pdf/.md/.txt papers (or one), a .bib/.ris/CSL-JSON library, a JSONL(.gz) dump (arXiv, OpenAlex, BEIR), or s3://bucket/prefix.
   quire demo — a 20,000-paper SYNTHETIC library, to try everything without data.
   quire — this app: type to search, enter reads, space marks papers, a asks, ctrl+p runs commands and prompts, ? lists the keys of the pane you are in.
 

@@ -78,7 +78,7 @@ type firstRun struct {
 }
 
 var firstChoices = []struct{ title, desc string }{
-	{"Ingest your papers", "a folder of .md/.txt, a JSONL(.gz) dump, BEIR, s3://"},
+	{"Ingest your papers", "PDFs or .md/.txt, a .bib library, JSONL, BEIR, s3://"},
 	{"Build the demo", "20,000 synthetic papers, offline, about a minute"},
 	{"Read the docs", "the commands and the query language"},
 	{"Quit", ""},
