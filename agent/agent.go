@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -259,9 +260,9 @@ func passageSources(h search.Hit) []Source {
 	var out []Source
 	for _, ps := range joinOverlaps(h.Passages, h.Paper.FullText) {
 		text, start, end := ps.Text.Text, 0, 0
-		if ps.Start >= 0 && ps.Start < ps.End && ps.End <= len(h.Paper.FullText) {
+		if whole, ok := ps.Of(h.Paper.FullText); ok {
 			// The whole passage, not its highlighted excerpt.
-			text, start, end = h.Paper.FullText[ps.Start:ps.End], ps.Start, ps.End
+			text, start, end = whole, ps.Start, ps.End
 		}
 		if strings.TrimSpace(text) == "" {
 			continue
@@ -276,37 +277,46 @@ func passageSources(h search.Hit) []Source {
 
 // joinOverlaps joins passages of one section that overlap (the chunker's
 // windows can share their edges) or meet with only white space between
-// them, into one spanning both, in the place of the better: sent apart,
-// the model would read shared words twice and the sources list would cite
-// one stretch of text as several. text is the full text the offsets index.
+// them, into one spanning both, in the place of the best: sent apart, the
+// model would read shared words twice and the sources list would cite one
+// stretch of text as several. text is the full text the offsets index;
+// passages whose offsets do not fit it are kept as they are.
 func joinOverlaps(ps []search.Passage, text string) []search.Passage {
-	placed := func(p search.Passage) bool { return p.Start >= 0 && p.Start < p.End && p.End <= len(text) }
-	meet := func(a, b search.Passage) bool {
-		if a.Start > b.Start {
-			a, b = b, a
-		}
-		return b.Start <= a.End || strings.TrimSpace(text[a.End:b.Start]) == ""
+	type run struct {
+		p    search.Passage
+		rank int // the best (first) of the passages joined
 	}
-	out := slices.Clone(ps)
-	for joined := true; joined; {
-		joined = false
-		for i := 0; i < len(out) && !joined; i++ {
-			for j := i + 1; j < len(out); j++ {
-				a, b := &out[i], out[j]
-				if !placed(*a) || !placed(b) || a.Section != b.Section || !meet(*a, b) {
-					continue
+	var runs, loose []run
+	order := make([]int, 0, len(ps))
+	for i, p := range ps {
+		if _, ok := p.Of(text); ok {
+			order = append(order, i)
+		} else {
+			loose = append(loose, run{p, i})
+		}
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(ps[i].Start, ps[j].Start) })
+	for _, i := range order {
+		p := ps[i]
+		if n := len(runs); n > 0 {
+			last := &runs[n-1].p
+			if last.Section == p.Section && (p.Start <= last.End || strings.TrimSpace(text[last.End:p.Start]) == "") {
+				last.End = max(last.End, p.End)
+				if p.Page > 0 && (last.Page == 0 || p.Page < last.Page) {
+					last.Page = p.Page
 				}
-				a.Start, a.End = min(a.Start, b.Start), max(a.End, b.End)
-				hi := max(a.Page, a.PageEnd, b.Page, b.PageEnd)
-				if b.Page > 0 && (a.Page == 0 || b.Page < a.Page) {
-					a.Page = b.Page
-				}
-				a.PageEnd = hi
-				out = slices.Delete(out, j, j+1)
-				joined = true
-				break
+				last.PageEnd = max(last.Page, last.PageEnd, p.Page, p.PageEnd)
+				runs[n-1].rank = min(runs[n-1].rank, i)
+				continue
 			}
 		}
+		runs = append(runs, run{p, i})
+	}
+	runs = append(runs, loose...)
+	slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.rank, b.rank) })
+	out := make([]search.Passage, len(runs))
+	for i, r := range runs {
+		out[i] = r.p
 	}
 	return out
 }

@@ -223,6 +223,15 @@ type Passage struct {
 	Text Snippet `json:"text"`
 }
 
+// Of cuts the passage from fullText, its paper's; false when the offsets
+// do not fit it (no offsets, or the paper was ingested again since).
+func (p Passage) Of(fullText string) (string, bool) {
+	if p.Start < 0 || p.Start >= p.End || p.End > len(fullText) {
+		return "", false
+	}
+	return fullText[p.Start:p.End], true
+}
+
 // Explain shows how a hybrid hit was ranked. A rank of 0 means the paper
 // was not among that half's candidates.
 type Explain struct {

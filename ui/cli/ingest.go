@@ -180,7 +180,7 @@ func ingestAll(e *env, x search.Engine, f *ingestFlags, args []string, so source
 		return failed
 	case tot.errors > 0 && tot.papers == 0:
 		tot.err = errors.New("nothing written")
-		return fmt.Errorf("no papers written: %s bad (listed above)%s", allBad(tot.errors, "records read were", "the one record read was"), folderHint(args, so))
+		return fmt.Errorf("no papers written: %s bad (listed above)%s", allBad(tot.errors, "records read were", "the one record read was"), folderHint(args, so.format))
 	case tot.errors > 0:
 		return skippedError{skipped: tot.errors, written: tot.papers}
 	}
@@ -199,8 +199,8 @@ func allBad(n int64, many, one string) string {
 // folderHint is for a folder read as a JSONL dump because of the JSONL at
 // its top (a dataset's ground truth beside its PDFs, say), when that JSONL
 // held no paper: --format folder reads its papers' files instead.
-func folderHint(args []string, so sourceOptions) string {
-	if so.format != "" && so.format != "auto" {
+func folderHint(args []string, format string) string {
+	if format != "" && format != "auto" {
 		return ""
 	}
 	for _, spec := range args {
@@ -276,7 +276,7 @@ func ingestOne(e *env, eng search.Engine, src corpus.Source, f *ingestFlags, log
 			// Not "already ingested": a rerun of a dump whose every
 			// record was bad must fail as the first run did.
 			return search.IngestStats{AlreadyDone: true}, fmt.Errorf("%s: already read, and %s bad; a changed file is read anew, or use --force%s",
-				oneLine(src.Name()), allBad(st.Errors, "of its records were", "its one record was"), folderHint([]string{src.Name()}, sourceOptions{format: f.format}))
+				oneLine(src.Name()), allBad(st.Errors, "of its records were", "its one record was"), folderHint([]string{src.Name()}, f.format))
 		}
 		fmt.Fprintf(e.stdout, "%s: already ingested (%s); use --force to read it again\n", oneLine(src.Name()), progress.HumanNoun(st.Papers, "paper", "papers"))
 		return search.IngestStats{AlreadyDone: true}, nil

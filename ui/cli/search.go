@@ -272,5 +272,3 @@ func printPassages(w io.Writer, res *search.Result, words, asJSON, color bool) e
 	}
 	return nil
 }
-
-// counted is "1 passage", "3 passages".

@@ -62,10 +62,7 @@ func (s snapshot) countText() string {
 	if s.unit == "" {
 		return HumanCount(s.count)
 	}
-	if s.count == 1 && len(s.unit) > 2 && strings.HasSuffix(s.unit, "s") {
-		return "1 " + strings.TrimSuffix(s.unit, "s") // units are plural nouns: "papers"
-	}
-	return HumanCount(s.count) + " " + s.unit
+	return HumanNoun(s.count, strings.TrimSuffix(s.unit, "s"), s.unit) // units are plural nouns: "papers"
 }
 
 // plainLine is the periodic line for logs: single spaces, no padding, no

@@ -39,6 +39,9 @@ func (m *Model) openHit(h *search.Hit, focus bool) tea.Cmd {
 func (m *Model) openCited(srcs []Source, i int) tea.Cmd {
 	s := srcs[i]
 	cmd := m.openReader(s.ID, nil, true)
+	if s.End <= s.Start {
+		return cmd
+	}
 	rp := &m.reader
 	for _, o := range srcs {
 		if o.ID != s.ID || o.End <= o.Start {
@@ -49,9 +52,6 @@ func (m *Model) openCited(srcs []Source, i int) tea.Cmd {
 		}
 		rp.passages = append(rp.passages, search.Passage{Section: o.Section, Page: o.Page, PageEnd: o.PageEnd, Start: o.Start, End: o.End})
 		rp.cites = append(rp.cites, o.N)
-	}
-	if s.End <= s.Start {
-		rp.passages, rp.cites = nil, nil
 	}
 	if cmd == nil && rp.paper != nil { // already rendered
 		rp.passageTexts(rp.paper)
@@ -68,13 +68,10 @@ func (rp *readerPane) passageTexts(p *corpus.Paper) {
 	rp.passageText = make([]string, len(rp.passages))
 	rp.passageWord = make([]int, len(rp.passages))
 	for i, ps := range rp.passages {
-		t := ps.Text.Text
-		rp.passageWord[i] = -1
-		if ps.Start >= 0 && ps.Start < ps.End && ps.End <= len(p.FullText) {
-			t = p.FullText[ps.Start:ps.End]
-			rp.passageWord[i] = len(normWords(p.FullText[:ps.Start]))
+		rp.passageText[i], rp.passageWord[i] = ps.Text.Text, -1
+		if t, ok := ps.Of(p.FullText); ok {
+			rp.passageText[i], rp.passageWord[i] = t, len(normWords(p.FullText[:ps.Start]))
 		}
-		rp.passageText[i] = t
 	}
 }
 
