@@ -270,17 +270,20 @@ type FacetValue struct {
 
 // Stats describes an index.
 type Stats struct {
-	Engine      string       `json:"engine"`
-	Path        string       `json:"path,omitempty"`
-	Papers      uint64       `json:"papers"`
-	DiskBytes   int64        `json:"disk_bytes"`
-	Segments    int          `json:"segments,omitempty"`
-	Embedder    string       `json:"embedder,omitempty"`
-	Vectors     uint64       `json:"vectors"`
-	VectorBytes int64        `json:"vector_bytes,omitempty"`
-	Calibration *Calibration `json:"calibration,omitempty"`
-	Checkpoints []Checkpoint `json:"checkpoints,omitempty"`
-	Facets      []Facet      `json:"facets,omitempty"`
+	Engine    string `json:"engine"`
+	Path      string `json:"path,omitempty"`
+	Papers    uint64 `json:"papers"`
+	DiskBytes int64  `json:"disk_bytes"`
+	Segments  int    `json:"segments,omitempty"`
+	Embedder  string `json:"embedder,omitempty"`
+	Vectors   uint64 `json:"vectors"`
+	// PassageVectors are the vectors of full-text passages, apart from
+	// the papers' own (Vectors).
+	PassageVectors uint64       `json:"passage_vectors,omitempty"`
+	VectorBytes    int64        `json:"vector_bytes,omitempty"`
+	Calibration    *Calibration `json:"calibration,omitempty"`
+	Checkpoints    []Checkpoint `json:"checkpoints,omitempty"`
+	Facets         []Facet      `json:"facets,omitempty"`
 }
 
 // Calibration is how hybrid search adapted to the corpus: sentences held

@@ -97,6 +97,9 @@ func (env Env) stats(ctx context.Context, in json.RawMessage) (string, error) {
 	fmt.Fprintf(&b, "papers: %d\nengine: %s\n", st.Papers, st.Engine)
 	if st.Embedder != "" {
 		fmt.Fprintf(&b, "vectors: %d by %s\n", st.Vectors, st.Embedder)
+		if st.PassageVectors > 0 {
+			fmt.Fprintf(&b, "passage vectors: %d\n", st.PassageVectors)
+		}
 	}
 	for _, c := range st.Checkpoints {
 		state := "complete"

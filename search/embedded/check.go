@@ -18,7 +18,8 @@ import (
 type CheckReport struct {
 	Path        string `json:"path"`
 	Papers      uint64 `json:"papers"`
-	Vectors     int    `json:"vectors"`
+	Vectors     int    `json:"vectors"`  // papers' vectors
+	Passages    int    `json:"passages"` // passages' vectors
 	BleveSeq    uint64 `json:"bleve_vector_seq"`
 	VectorSeq   uint64 `json:"vector_seq"`
 	Checkpoints int    `json:"checkpoints"`
@@ -248,7 +249,7 @@ func (x *Index) checkVectors(r *CheckReport, lex map[string]bool) bool {
 		return false
 	}
 	v.mu.RLock()
-	idx, stale, emb := v.idx, v.stale, v.emb
+	idx, stale, emb, passages := v.idx, v.stale, v.emb, v.passages
 	v.mu.RUnlock()
 	if idx == nil {
 		if emb != nil && len(lex) > 0 {
@@ -258,7 +259,9 @@ func (x *Index) checkVectors(r *CheckReport, lex map[string]bool) bool {
 		return false
 	}
 	r.VectorSeq = idx.Seq()
-	r.Vectors = idx.Len()
+	if !passages {
+		r.note("the index predates passage vectors; the next ingest embeds its passages")
+	}
 	if n := idx.Ahead(); n > 0 {
 		batches := "batches"
 		if n == 1 {
@@ -281,9 +284,15 @@ func (x *Index) checkVectors(r *CheckReport, lex map[string]bool) bool {
 	vec := map[string]bool{}
 	for s := range idx.Slots() {
 		if id := idx.ID(uint32(s)); id != "" {
-			vec[id] = true
-			if !lex[id] {
-				extra = append(extra, id)
+			p, passage := paperOf(id)
+			if passage {
+				r.Passages++
+			} else {
+				r.Vectors++
+				vec[id] = true
+			}
+			if !lex[p] {
+				extra = append(extra, showVectorID(id))
 			}
 		}
 	}

@@ -576,7 +576,8 @@ func (x *Index) Stats(ctx context.Context) (*search.Stats, error) {
 			st.Embedder = v.emb.Name()
 		}
 		if v.idx != nil && !v.stale {
-			st.Vectors = uint64(v.idx.Len())
+			p := v.passageCount()
+			st.Vectors, st.PassageVectors = uint64(v.idx.Len()-p), uint64(p)
 			st.VectorBytes = v.idx.MemBytes()
 			st.Engine = "embedded (bleve " + bleveVersion + " BM25 + int8 HNSW vectors)"
 		}

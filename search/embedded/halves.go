@@ -245,8 +245,9 @@ func (m *lexMatches) Count(ctx context.Context, ids []string) error {
 // vecHalf is the vector half of one search: the vector index as it was
 // when the search began.
 type vecHalf struct {
-	v   *vectors
-	idx *vector.Index
+	v    *vectors
+	idx  *vector.Index
+	near *nearPassages // the passages that found each paper
 }
 
 var _ hybrid.Vectors = vecHalf{}
@@ -257,10 +258,11 @@ func (h vecHalf) Search(ctx context.Context, qv []float32, k int, r hybrid.Restr
 	if r.Key != "" && !ok {
 		return nil, fmt.Errorf("restriction %q carries no hit sets of this index", r.Key)
 	}
-	rs, err := h.v.search(h.idx, qv, k, r.Key, segs)
+	rs, near, err := h.v.search(h.idx, qv, k, r.Key, segs)
 	if err != nil {
 		return nil, err
 	}
+	h.near.add(near)
 	items := make([]fusion.Item, len(rs))
 	for i, r := range rs {
 		items[i] = fusion.Item{ID: r.ID, Score: float64(r.Score)}

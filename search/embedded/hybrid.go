@@ -50,9 +50,11 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 	defer snap.Close()
 	var vec hybrid.Vectors
 	var emb embed.Embedder
+	var near *nearPassages
 	if mode != search.ModeBM25 {
+		near = &nearPassages{}
 		x.vec.mu.RLock()
-		vec, emb = vecHalf{v: x.vec, idx: x.vec.idx}, x.vec.emb
+		vec, emb = vecHalf{v: x.vec, idx: x.vec.idx, near: near}, x.vec.emb
 		if x.vec.remote != nil {
 			vec = remoteHalf{r: x.vec.remote, getBelow: x.vec.getBelow}
 		}
@@ -75,7 +77,8 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 		}
 		if req.Passages {
 			// Before Cap, which may shorten the full text the offsets index.
-			res.Hits[i].Passages = hl.passages(&res.Hits[i].Paper, lex.bestPassages(res.Hits[i].ID).ranked)
+			h := &res.Hits[i]
+			h.Passages = hl.passages(&h.Paper, lex.bestPassages(h.ID).ranked, near.of(h.ID))
 		}
 		res.Hits[i].Cap()
 	}

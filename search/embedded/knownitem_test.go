@@ -141,7 +141,7 @@ func knownItems(t *testing.T, x *Index, papers []corpus.Paper, src knownItemSour
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(src.seed, 26))
 	sentence := regexp.MustCompile(`[A-Z][^.!?]{60,240}[.!?]`)
-	for _, mode := range []string{search.ModeBM25, search.ModeHybrid} {
+	for _, mode := range []string{search.ModeBM25, search.ModeHybrid, search.ModeVector} {
 		var n, first, inPassage int
 		var took []time.Duration
 		for _, p := range papers {

@@ -65,8 +65,10 @@ type benchResult struct {
 	GOMAXPROCS   int                  `json:"gomaxprocs"`
 	VectorSync   time.Duration        `json:"vector_sync_ns"`
 	Vectors      uint64               `json:"vectors"`
-	VectorBytes  int64                `json:"vector_bytes"`
-	Embedder     string               `json:"embedder,omitempty"`
+	// PassageVectors are full-text passages' vectors, apart from Vectors.
+	PassageVectors uint64 `json:"passage_vectors,omitempty"`
+	VectorBytes    int64  `json:"vector_bytes"`
+	Embedder       string `json:"embedder,omitempty"`
 }
 
 type latencies struct {
@@ -204,6 +206,7 @@ func benchOne(e *env, f *benchFlags, path string) (benchResult, []benchRun, erro
 	}
 	if stats, err := x.Stats(e.ctx); err == nil {
 		r.Vectors, r.VectorBytes, r.Embedder = stats.Vectors, stats.VectorBytes, stats.Embedder
+		r.PassageVectors = stats.PassageVectors
 	}
 	r.Papers, _ = paperCount(e.ctx, x)
 	r.IndexBytes = diskBytes(e.ctx, x)
@@ -299,7 +302,11 @@ func printBench(e *env, r benchResult, runs []benchRun) {
 	}
 	fmt.Fprintf(w, "peak RSS:      %s\nindex on disk: %s\nfacet warm-up: %s (first faceted query after open)\nGOMAXPROCS:    %d\n",
 		progress.HumanBytes(r.PeakRSS), disk, r.FacetWarmup.Round(time.Millisecond), r.GOMAXPROCS)
-	fmt.Fprintf(w, "vectors:       %s (%s in memory, %s), sync %s\n\n", progress.HumanCount(int64(r.Vectors)),
+	count := progress.HumanCount(int64(r.Vectors))
+	if r.PassageVectors > 0 {
+		count += " papers + " + progress.HumanCount(int64(r.PassageVectors)) + " passages"
+	}
+	fmt.Fprintf(w, "vectors:       %s (%s in memory, %s), sync %s\n\n", count,
 		progress.HumanBytes(r.VectorBytes), r.Embedder, progress.HumanDuration(r.VectorSync))
 	fmt.Fprintf(w, "%-28s %8s %8s %8s %8s %10s\n", "query latency", "p50", "p90", "p99", "max", "mean hits")
 	for _, run := range runs {

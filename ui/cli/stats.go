@@ -47,11 +47,15 @@ func init() {
 			if local || st.DiskBytes > 0 {
 				fmt.Fprintf(w, "on disk:  %s in %d segments\n", progress.HumanBytes(st.DiskBytes), st.Segments)
 			}
+			count := progress.HumanCount(int64(st.Vectors))
+			if st.PassageVectors > 0 {
+				count += " papers + " + progress.HumanCount(int64(st.PassageVectors)) + " passages"
+			}
 			if st.Embedder != "" && (local || st.VectorBytes > 0) {
 				fmt.Fprintf(w, "vectors:  %s by %s, %s in memory\n",
-					progress.HumanCount(int64(st.Vectors)), oneLine(st.Embedder), progress.HumanBytes(st.VectorBytes))
+					count, oneLine(st.Embedder), progress.HumanBytes(st.VectorBytes))
 			} else if st.Embedder != "" {
-				fmt.Fprintf(w, "vectors:  %s by %s\n", progress.HumanCount(int64(st.Vectors)), oneLine(st.Embedder))
+				fmt.Fprintf(w, "vectors:  %s by %s\n", count, oneLine(st.Embedder))
 			}
 			if c := st.Calibration; c != nil {
 				how := "hybrid leans on BM25"

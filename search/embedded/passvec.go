@@ -1,0 +1,203 @@
+package embedded
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search/vector"
+)
+
+// Passage vectors. Each passage of a full text (bodyChunks, the passages
+// BM25 rescoring reads) has a vector of its own, in the same vector index
+// as the papers, under passageID(paper, n) where n is its place in the
+// paper's stored passage list. One index means one sequence number, log
+// and snapshot, so the rules that keep paper vectors consistent with
+// bleve (rollback after a crash, compaction, the check) cover passages
+// unchanged. The vector half searches both and ranks each paper by its
+// nearest vector: a paper's title and abstract, or any of its passages.
+
+// passageSep joins a paper's ID to a passage number. 0xff never occurs in
+// valid UTF-8, which every paper ID is (corpus.Paper.Validate), so no
+// paper's ID can be read as a passage's.
+const passageSep = "\xff"
+
+// passageID names the vector of the paper's n-th passage.
+func passageID(paper string, n int) string {
+	return paper + passageSep + strconv.Itoa(n)
+}
+
+// paperOf returns the paper a vector ID belongs to, and whether the ID is
+// a passage's.
+func paperOf(id string) (string, bool) {
+	if i := strings.IndexByte(id, passageSep[0]); i >= 0 {
+		return id[:i], true
+	}
+	return id, false
+}
+
+// showVectorID is a vector's ID as a person reads it.
+func showVectorID(id string) string {
+	if p, ok := paperOf(id); ok {
+		return p + " (passage " + id[len(p)+1:] + ")"
+	}
+	return id
+}
+
+// passageTexts returns what is embedded for each of p's passages: the
+// title and section above the passage's text, so a passage that says
+// "this method" is still placed near what the paper is about.
+func passageTexts(p *corpus.Paper) []string {
+	cs := bodyChunks(p)
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		var b strings.Builder
+		b.Grow(len(p.Title) + len(c.Section) + c.End - c.Start + 2)
+		b.WriteString(p.Title)
+		if c.Section != "" {
+			b.WriteString("\n")
+			b.WriteString(c.Section)
+		}
+		b.WriteString("\n")
+		b.WriteString(p.FullText[c.Start:c.End])
+		out[i] = b.String()
+	}
+	return out
+}
+
+// stalePassages adds to dels the stored passage vectors that items and
+// dels leave behind: those of deleted papers, and those past the new
+// count of an upserted paper whose text got shorter. Passages are
+// numbered from 0 without gaps, so a paper's stored ones end at the first
+// number with no slot.
+func stalePassages(idx *vector.Index, items []vector.Item, dels []string) []string {
+	if idx == nil {
+		return dels
+	}
+	count := map[string]int{}
+	for _, it := range items {
+		if p, ok := paperOf(it.ID); ok {
+			count[p]++
+		}
+	}
+	out := dels
+	from := func(paper string, n int) {
+		for ; ; n++ {
+			id := passageID(paper, n)
+			if _, ok := idx.Slot(id); !ok {
+				return
+			}
+			out = append(out, id)
+		}
+	}
+	for _, it := range items {
+		if _, ok := paperOf(it.ID); !ok {
+			from(it.ID, count[it.ID])
+		}
+	}
+	for _, id := range dels {
+		if _, ok := paperOf(id); !ok {
+			from(id, 0)
+		}
+	}
+	return out
+}
+
+// slotRuns turns slots into sorted runs [lo, hi), in pairs; nil for none.
+func slotRuns(slots []uint32) []uint32 {
+	if len(slots) == 0 {
+		return nil
+	}
+	slices.Sort(slots)
+	runs := []uint32{slots[0], slots[0] + 1}
+	for _, s := range slots[1:] {
+		if s == runs[len(runs)-1] {
+			runs[len(runs)-1]++
+		} else if s > runs[len(runs)-1] {
+			runs = append(runs, s, s+1)
+		}
+	}
+	return slices.Clip(runs)
+}
+
+// byPaper keeps each paper's best result, in order, with the paper's ID:
+// results come best first, so the first of a paper's vectors is its best.
+// near maps the papers whose best vector is a passage's to its number.
+func byPaper(rs []vector.Result) (out []vector.Result, near map[string]int) {
+	seen := make(map[string]struct{}, len(rs))
+	for _, r := range rs {
+		p, passage := paperOf(r.ID)
+		if _, ok := seen[p]; ok {
+			continue
+		}
+		seen[p] = struct{}{}
+		if passage {
+			if n, err := strconv.Atoi(r.ID[len(p)+1:]); err == nil {
+				if near == nil {
+					near = map[string]int{}
+				}
+				near[p] = n
+			}
+		}
+		r.ID = p
+		out = append(out, r)
+	}
+	return out, near
+}
+
+// nearPassages records, across one search's calls to the vector half,
+// the passage that brought each paper closest to the query.
+type nearPassages struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (np *nearPassages) add(near map[string]int) {
+	if np == nil || len(near) == 0 {
+		return
+	}
+	np.mu.Lock()
+	defer np.mu.Unlock()
+	if np.n == nil {
+		np.n = map[string]int{}
+	}
+	for p, n := range near {
+		if _, ok := np.n[p]; !ok {
+			np.n[p] = n
+		}
+	}
+}
+
+// of returns the paper's nearest passage number, or -1.
+func (np *nearPassages) of(paper string) int {
+	if np == nil {
+		return -1
+	}
+	np.mu.Lock()
+	defer np.mu.Unlock()
+	if n, ok := np.n[paper]; ok {
+		return n
+	}
+	return -1
+}
+
+// passageCount counts the stored passage vectors, once per change of the
+// index. The caller holds v.mu for reading.
+func (v *vectors) passageCount() int {
+	gen := v.gen.Load()
+	v.countMu.Lock()
+	defer v.countMu.Unlock()
+	if v.counted.ok && v.counted.gen == gen {
+		return v.counted.n
+	}
+	n := 0
+	for s := range v.idx.Slots() {
+		if _, ok := paperOf(v.idx.ID(uint32(s))); ok {
+			n++
+		}
+	}
+	v.counted.gen, v.counted.n, v.counted.ok = gen, n, true
+	return n
+}
