@@ -69,9 +69,7 @@ func passageTexts(p *corpus.Paper) []string {
 
 // stalePassages adds to dels the stored passage vectors that items and
 // dels leave behind: those of deleted papers, and those past the new
-// count of an upserted paper whose text got shorter. Passages are
-// numbered from 0 without gaps, so a paper's stored ones end at the first
-// number with no slot.
+// count of an upserted paper whose text got shorter.
 func stalePassages(idx *vector.Index, items []vector.Item, dels []string) []string {
 	if idx == nil {
 		return dels
@@ -83,26 +81,32 @@ func stalePassages(idx *vector.Index, items []vector.Item, dels []string) []stri
 		}
 	}
 	out := dels
-	from := func(paper string, n int) {
-		for ; ; n++ {
-			id := passageID(paper, n)
-			if _, ok := idx.Slot(id); !ok {
-				return
-			}
-			out = append(out, id)
-		}
-	}
+	add := func(id string, _ uint32) { out = append(out, id) }
 	for _, it := range items {
 		if _, ok := paperOf(it.ID); !ok {
-			from(it.ID, count[it.ID])
+			storedPassages(idx, it.ID, count[it.ID], add)
 		}
 	}
 	for _, id := range dels {
 		if _, ok := paperOf(id); !ok {
-			from(id, 0)
+			storedPassages(idx, id, 0, add)
 		}
 	}
 	return out
+}
+
+// storedPassages calls fn with the ID and slot of each of the paper's
+// stored passage vectors from number n on. Passages are numbered from 0
+// without gaps, so they end at the first number with no slot.
+func storedPassages(idx *vector.Index, paper string, n int, fn func(id string, slot uint32)) {
+	for ; ; n++ {
+		id := passageID(paper, n)
+		s, ok := idx.Slot(id)
+		if !ok {
+			return
+		}
+		fn(id, s)
+	}
 }
 
 // slotRuns turns slots into sorted runs [lo, hi), in pairs; nil for none.

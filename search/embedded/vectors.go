@@ -414,13 +414,7 @@ func (v *vectors) column(seg segment.Segment) (*slotColumn, error) {
 			continue
 		}
 		var ps []uint32
-		for n := 0; ; n++ {
-			s, ok := v.idx.Slot(passageID(e.Term, n))
-			if !ok {
-				break
-			}
-			ps = append(ps, s)
-		}
+		storedPassages(v.idx, e.Term, 0, func(_ string, s uint32) { ps = append(ps, s) })
 		ps = slotRuns(ps)
 		pl, err = d.PostingsList([]byte(e.Term), nil, pl)
 		if err != nil {
@@ -814,17 +808,13 @@ func (x *Index) dropOrphans(ctx context.Context, seen map[string]struct{}) error
 	var orphans []string
 	for s := range v.idx.Slots() {
 		if id := v.idx.ID(uint32(s)); id != "" {
-			if p, _ := paperOf(id); !has(seen, p) {
+			p, _ := paperOf(id)
+			if _, ok := seen[p]; !ok {
 				orphans = append(orphans, id)
 			}
 		}
 	}
 	return x.commitLocked(ctx, x.idx.NewBatch(), nil, orphans)
-}
-
-func has(set map[string]struct{}, k string) bool {
-	_, ok := set[k]
-	return ok
 }
 
 // compactAt: the vector half is compacted once 1/compactAt of its slots

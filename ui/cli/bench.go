@@ -302,11 +302,7 @@ func printBench(e *env, r benchResult, runs []benchRun) {
 	}
 	fmt.Fprintf(w, "peak RSS:      %s\nindex on disk: %s\nfacet warm-up: %s (first faceted query after open)\nGOMAXPROCS:    %d\n",
 		progress.HumanBytes(r.PeakRSS), disk, r.FacetWarmup.Round(time.Millisecond), r.GOMAXPROCS)
-	count := progress.HumanCount(int64(r.Vectors))
-	if r.PassageVectors > 0 {
-		count += " papers + " + progress.HumanCount(int64(r.PassageVectors)) + " passages"
-	}
-	fmt.Fprintf(w, "vectors:       %s (%s in memory, %s), sync %s\n\n", count,
+	fmt.Fprintf(w, "vectors:       %s (%s in memory, %s), sync %s\n\n", vectorCount(r.Vectors, r.PassageVectors),
 		progress.HumanBytes(r.VectorBytes), r.Embedder, progress.HumanDuration(r.VectorSync))
 	fmt.Fprintf(w, "%-28s %8s %8s %8s %8s %10s\n", "query latency", "p50", "p90", "p99", "max", "mean hits")
 	for _, run := range runs {

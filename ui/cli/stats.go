@@ -47,10 +47,7 @@ func init() {
 			if local || st.DiskBytes > 0 {
 				fmt.Fprintf(w, "on disk:  %s in %d segments\n", progress.HumanBytes(st.DiskBytes), st.Segments)
 			}
-			count := progress.HumanCount(int64(st.Vectors))
-			if st.PassageVectors > 0 {
-				count += " papers + " + progress.HumanCount(int64(st.PassageVectors)) + " passages"
-			}
+			count := vectorCount(st.Vectors, st.PassageVectors)
 			if st.Embedder != "" && (local || st.VectorBytes > 0) {
 				fmt.Fprintf(w, "vectors:  %s by %s, %s in memory\n",
 					count, oneLine(st.Embedder), progress.HumanBytes(st.VectorBytes))
@@ -81,4 +78,14 @@ func init() {
 			return nil
 		},
 	})
+}
+
+// vectorCount says how many vectors an index holds: the papers', and the
+// passages' when there are any.
+func vectorCount(papers, passages uint64) string {
+	s := progress.HumanCount(int64(papers))
+	if passages > 0 {
+		s += " papers + " + progress.HumanCount(int64(passages)) + " passages"
+	}
+	return s
 }
