@@ -183,6 +183,10 @@ type Embed struct {
 	// them (e.g. "search_query: " and "search_document: ").
 	QueryPrefix   string `toml:"query_prefix" env:"EMBED_QUERY_PREFIX"`
 	PassagePrefix string `toml:"passage_prefix" env:"EMBED_PASSAGE_PREFIX"`
+	// Passages embeds each full text's passages besides the paper (the
+	// embedded engine's own vector index only). Off, papers are embedded
+	// once each instead of about 40 times: for a network embedder's bill.
+	Passages bool `toml:"passages" env:"EMBED_PASSAGES"`
 	// Cache is the directory of the remote embedders' content-hash cache
 	// (one file per model), so text already embedded is never sent again,
 	// in any index. Empty: <cache_dir>/embeddings; "off": no cache.
@@ -342,6 +346,7 @@ func Default() Config {
 			BatchSize:   64,
 			Concurrency: 4,
 			APIKeyEnv:   "OPENAI_API_KEY",
+			Passages:    true,
 		},
 		LLM: LLM{
 			Provider:      "extractive",

@@ -168,6 +168,9 @@ func BenchmarkSavedIndex(b *testing.B) {
 		}
 		took = append(took, time.Since(t0))
 	}
+	// The first query builds the slot columns a filtered vector search
+	// reads, as the first one after every write does.
+	b.ReportMetric(float64(took[0].Microseconds())/1000, "first-ms")
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")

@@ -259,8 +259,11 @@ func (x *Index) checkVectors(r *CheckReport, lex map[string]bool) bool {
 		return false
 	}
 	r.VectorSeq = idx.Seq()
-	if !passages {
-		r.note("the index predates passage vectors; the next ingest embeds its passages")
+	switch {
+	case !passages && !v.noPassages:
+		r.note("the index holds no passage vectors (made before them, or with [embed] passages off); the next ingest embeds its passages")
+	case passages && v.noPassages:
+		r.note("passage vectors are turned off ([embed] passages); the next ingest drops the stored ones")
 	}
 	if n := idx.Ahead(); n > 0 {
 		batches := "batches"

@@ -41,6 +41,12 @@ type Options struct {
 	// leaves the index BM25-only.
 	Embedder      embed.Embedder
 	LocalEmbedder bool
+	// NoPassageVectors embeds papers alone, not their full texts'
+	// passages: those multiply the texts embedded by the mean passage
+	// count (about 40), which over the network is the bill and the time.
+	// The next sync drops passage vectors already stored; turned back on,
+	// it embeds them.
+	NoPassageVectors bool
 	// Mode is the default search mode (search.ModeHybrid when vectors
 	// exist, else search.ModeBM25).
 	Mode string

@@ -24,6 +24,8 @@ type lexHalf struct {
 	// where records where each ranked hit is stored, so loading it reads
 	// the open snapshot; only vector-only hits need a lookup by ID.
 	where map[string]located
+	// vecs holds the passages' vectors, if this index keeps them.
+	vecs *vector.Index
 }
 
 // located is a ranked hit and the plan that can load it.
@@ -154,6 +156,23 @@ func (m *lexMatches) BestPassages(ids []string) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = m.h.bestPassages(id).text
+	}
+	return out
+}
+
+// BestPassageVectors gives the stored vector of each paper's best
+// passage, nil where there is none (hybrid.Passages): reading it costs
+// less than embedding the passage again for every query, and needs no
+// embedder at hand, so a network embedder gets the same scores.
+func (m *lexMatches) BestPassageVectors(ids []string) [][]float32 {
+	out := make([][]float32, len(ids))
+	if m.h.vecs == nil {
+		return out
+	}
+	for i, id := range ids {
+		if b := m.h.bestPassages(id); b.text != "" {
+			out[i], _ = m.h.vecs.Vector(passageID(id, b.at))
+		}
 	}
 	return out
 }

@@ -51,18 +51,19 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 	var vec hybrid.Vectors
 	var emb embed.Embedder
 	var near *nearPassages
+	lex := newLexHalf(x, snap)
 	if mode != search.ModeBM25 {
 		near = &nearPassages{}
 		x.vec.mu.RLock()
 		vec, emb = vecHalf{v: x.vec, idx: x.vec.idx, near: near}, x.vec.emb
+		lex.vecs = x.vec.idx
 		if x.vec.remote != nil {
-			vec = remoteHalf{r: x.vec.remote, getBelow: x.vec.getBelow}
+			vec, lex.vecs = remoteHalf{r: x.vec.remote, getBelow: x.vec.getBelow}, nil
 		}
 		x.vec.mu.RUnlock()
 	}
 	pol := x.policy(mode)
-	pol.PassageVectors = pol.PassageVectors && inProcess(emb)
-	lex := newLexHalf(x, snap)
+	pol.EmbedPassages = inProcess(emb)
 	res, err := hybrid.Plan(ctx, req, lex, vec, emb, pol)
 	if err != nil {
 		return nil, err
@@ -94,7 +95,7 @@ func (x *Index) policy(mode string) hybrid.Policy {
 	if mode == search.ModeHybrid {
 		p.Fusion, p.Expand = x.fusionFor(x.calibration())
 		p.QuoteFusion = x.opts.Fusion
-		p.PassageVectors = true // where the embedder allows (inProcess)
+		p.PassageVectors = true
 	}
 	return p
 }

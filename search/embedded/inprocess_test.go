@@ -8,8 +8,9 @@ import (
 	"github.com/quire-research/quire/search/embed/local"
 )
 
-// Passage vectors are embedded per query, so only embedders that run here
-// get them, however they are wrapped; a network embedder never does.
+// Passages with no stored vector are embedded per query, so only embedders
+// that run here do it, however they are wrapped; a network embedder never
+// does.
 func TestInProcessSeesThroughWrappers(t *testing.T) {
 	remote, err := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: "http://127.0.0.1:1/v1", Model: "m", Dimensions: 4})
 	if err != nil {

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,7 +82,7 @@ func stalePassages(idx *vector.Index, items []vector.Item, dels []string) []stri
 		}
 	}
 	out := dels
-	add := func(id string, _ uint32) { out = append(out, id) }
+	add := func(id string) { out = append(out, id) }
 	for _, it := range items {
 		if _, ok := paperOf(it.ID); !ok {
 			storedPassages(idx, it.ID, count[it.ID], add)
@@ -95,17 +96,16 @@ func stalePassages(idx *vector.Index, items []vector.Item, dels []string) []stri
 	return out
 }
 
-// storedPassages calls fn with the ID and slot of each of the paper's
-// stored passage vectors from number n on. Passages are numbered from 0
+// storedPassages calls fn with the ID of each of the paper's stored
+// passage vectors from number n on. Passages are numbered from 0
 // without gaps, so they end at the first number with no slot.
-func storedPassages(idx *vector.Index, paper string, n int, fn func(id string, slot uint32)) {
+func storedPassages(idx *vector.Index, paper string, n int, fn func(id string)) {
 	for ; ; n++ {
 		id := passageID(paper, n)
-		s, ok := idx.Slot(id)
-		if !ok {
+		if _, ok := idx.Slot(id); !ok {
 			return
 		}
-		fn(id, s)
+		fn(id)
 	}
 }
 
@@ -187,21 +187,59 @@ func (np *nearPassages) of(paper string) int {
 	return -1
 }
 
-// passageCount counts the stored passage vectors, once per change of the
-// index. The caller holds v.mu for reading.
+// passageCount counts the stored passage vectors. The caller holds v.mu
+// for reading.
 func (v *vectors) passageCount() int {
+	return v.passageSlots().n
+}
+
+// passageSet is what one pass over the vector IDs learns about passages.
+type passageSet struct {
+	gen uint64
+	n   int
+	// runs are each paper's passage slots as runs [lo, hi) in pairs: a
+	// paper's passages are written together, so their slots are mostly
+	// one run, and a filter allowing a million of them adds a range per
+	// paper instead of a slot per passage.
+	runs map[string][]uint32
+}
+
+// passageSlots reads every vector ID once per change of the index. Slot
+// columns used to look each paper's passages up by ID, which at 3.7M
+// passages took over a second after every write.
+func (v *vectors) passageSlots() *passageSet {
 	gen := v.gen.Load()
-	v.countMu.Lock()
-	defer v.countMu.Unlock()
-	if v.counted.ok && v.counted.gen == gen {
-		return v.counted.n
+	v.passMu.Lock()
+	defer v.passMu.Unlock()
+	if p := v.passSet; p != nil && p.gen == gen {
+		return p
 	}
-	n := 0
-	for s := range v.idx.Slots() {
-		if _, ok := paperOf(v.idx.ID(uint32(s))); ok {
-			n++
+	p := &passageSet{gen: gen, runs: map[string][]uint32{}}
+	var cur []byte
+	var slots []uint32
+	flush := func() {
+		if len(slots) > 0 {
+			k := string(cur)
+			p.runs[k] = append(p.runs[k], slots...)
+			slots = slots[:0]
 		}
 	}
-	v.counted.gen, v.counted.n, v.counted.ok = gen, n, true
-	return n
+	v.idx.EachID(func(s uint32, id []byte) {
+		i := bytes.IndexByte(id, passageSep[0])
+		if i < 0 {
+			return
+		}
+		p.n++
+		if !bytes.Equal(id[:i], cur) {
+			flush()
+			cur = append(cur[:0], id[:i]...)
+		}
+		slots = append(slots, s)
+	})
+	flush()
+	for k, ss := range p.runs {
+		p.runs[k] = slotRuns(ss)
+	}
+	v.passSet = p
+	return p
 }

@@ -205,6 +205,122 @@ func TestPassageVectorsBackfillOlderIndex(t *testing.T) {
 	}
 }
 
+// TestPassageVectorsSwitch: turned off, the next sync drops the stored
+// passage vectors and embeds nothing, and new papers get a paper vector
+// alone; turned back on, the next sync embeds every passage again.
+func TestPassageVectorsSwitch(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	emb := &zeroForUnknown{Embedder: probetest.Concepts{Dimensions: 64}}
+	on, off := Options{Embedder: emb}, Options{Embedder: emb, NoPassageVectors: true}
+	papers := passagePapers(passageBody(2))
+	want := len(bodyChunks(&papers[0]))
+	open := func(o Options) *Index {
+		x, err := Open(dir, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	counts := func(x *Index) (papers, passages uint64) {
+		st, err := x.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Vectors, st.PassageVectors
+	}
+	x := open(on)
+	if err := x.Apply(ctx, &search.Batch{Upserts: papers}); err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+
+	if r := mustCheck(t, dir, off); !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "turned off") }) {
+		t.Errorf("check with passage vectors off says %q, want a note that the next ingest drops them", r.Notes)
+	}
+	x = open(off)
+	before := emb.texts.Load()
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := emb.texts.Load() - before; n != 0 {
+		t.Errorf("turning passage vectors off embedded %d texts", n)
+	}
+	if p, n := counts(x); p != 20 || n != 0 {
+		t.Fatalf("off: %d paper and %d passage vectors, want 20 and 0", p, n)
+	}
+	if hits := vectorTop(t, x, "c9s7"); bodyLifts(hits) {
+		t.Fatalf("off: deep still found by its body: %v", hitScores(hits))
+	}
+	other := papers[0]
+	other.ID = "deep2"
+	before = emb.texts.Load()
+	if err := x.Apply(ctx, &search.Batch{Upserts: []corpus.Paper{other}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := emb.texts.Load() - before; n != 1 {
+		t.Errorf("off: a new paper with a body embedded %d texts, want its own alone", n)
+	}
+	x.Close()
+	if r := mustCheck(t, dir, off); len(r.Notes) != 0 || r.Passages != 0 {
+		t.Errorf("off, after the sync: check notes %q, %d passages", r.Notes, r.Passages)
+	}
+
+	x = open(on)
+	defer x.Close()
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p, n := counts(x); p != 21 || n != uint64(2*want) {
+		t.Fatalf("back on: %d paper and %d passage vectors, want 21 and %d", p, n, 2*want)
+	}
+	if hits := vectorTop(t, x, "c9s7"); len(hits) < 2 || !uniq(ids(&search.Result{Hits: hits[:2]}))["deep"] || !uniq(ids(&search.Result{Hits: hits[:2]}))["deep2"] {
+		t.Fatalf("back on: %v, want deep and deep2 first", hitScores(hits))
+	}
+}
+
+// TestHybridReadsStoredPassageVectors: hybrid search scores a BM25 hit's
+// best passage with the passage's stored vector, embedding nothing but
+// the query, so an embedder over the network gets it too.
+func TestHybridReadsStoredPassageVectors(t *testing.T) {
+	ctx := context.Background()
+	emb := &zeroForUnknown{Embedder: probetest.Concepts{Dimensions: 64}} // not in process
+	x, err := Open(t.TempDir(), Options{Embedder: emb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if err := x.Apply(ctx, &search.Batch{Upserts: passagePapers(passageBody(2))}); err != nil {
+		t.Fatal(err)
+	}
+	// Under a filter allowing more vectors than this, the vector half
+	// ranks papers by their own vectors: only BM25's best passage can
+	// bring deep's method section to it.
+	x.vec.passageFilterMax = 5
+	req, err := search.NewRequest("c9s1 c9s2 year:2000", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Mode, req.Explain = search.ModeHybrid, true
+	before := emb.texts.Load()
+	res, err := x.Search(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := emb.texts.Load() - before; n != 1 {
+		t.Errorf("the search embedded %d texts, want the query alone", n)
+	}
+	for _, h := range res.Hits {
+		if h.ID == "deep" {
+			if h.Explain == nil || h.Explain.VectorScore < 0.9 {
+				t.Fatalf("deep explained %+v, want its method passage's vector score (about 1)", h.Explain)
+			}
+			return
+		}
+	}
+	t.Fatalf("deep, whose body holds the query, is not a hit: %v", hitScores(res.Hits))
+}
+
 // bodyLifts reports whether "deep" leads the hits, strictly above the
 // next: without its body it ties with p08 and p16, whose title and
 // abstract are the same concept as its own.

@@ -56,6 +56,7 @@ const (
 type bestPassage struct {
 	body float64 // the paper's whole-body clause score
 	text string  // the best passage, for the vector half (BestPassages)
+	at   int     // the best passage's number, which names its vector
 	// ranked are the best maxPassages passages, best first, scored before
 	// passageWeight: the ones a hit shows (passages.go). None when no
 	// passage holds a clause.
@@ -68,6 +69,7 @@ type bestPassage struct {
 // rankedChunk is a passage and its score.
 type rankedChunk struct {
 	chunkRef
+	at     int // its place in the paper's passage list
 	score  float64
 	quotes bool // it holds the query as a quotation (quotePairs)
 }
@@ -243,7 +245,7 @@ func (p *plan) rescore(s scored, c clauses, posted []occ, whole float64) (bestPa
 	if len(ranked) == 0 {
 		return bestPassage{}, nil
 	}
-	return bestPassage{body: whole, text: paper.FullText[ranked[0].Start:ranked[0].End], ranked: ranked, quoted: quoted}, nil
+	return bestPassage{body: whole, text: paper.FullText[ranked[0].Start:ranked[0].End], at: ranked[0].at, ranked: ranked, quoted: quoted}, nil
 }
 
 // postedOccurrences reads the body clauses' positions in each of the hits
@@ -348,7 +350,7 @@ func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) ([]ranke
 	ptf := make([]int, len(body))
 	btf := map[[2]int]int{}
 	wtf := map[[2]int]int{}
-	for _, c := range chunks {
+	for place, c := range chunks {
 		clear(ptf)
 		clear(btf)
 		clear(wtf)
@@ -401,7 +403,7 @@ func (p *plan) scorePassages(occs []occ, chunks []chunkRef, cl clauses) ([]ranke
 		if len(bigrams) > 0 {
 			share = float64(len(btf)) / float64(len(bigrams))
 		}
-		out = append(out, rankedChunk{c, sc, len(bigrams) >= quotePairs && share >= quoteShare})
+		out = append(out, rankedChunk{c, place, sc, len(bigrams) >= quotePairs && share >= quoteShare})
 		quoted = max(quoted, share)
 	}
 	// A passage that quotes the query comes first: it is what a pasted

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -69,8 +70,10 @@ type vectors struct {
 	stale bool           // idx holds another embedder's vectors
 	// passages: idx holds the passage vectors of every paper (vectorMeta).
 	passages bool
-	seq      uint64       // last sequence number written
-	cal      *calibration // the probe's verdict; see calibrate.go
+	// noPassages: embed papers alone (Options.NoPassageVectors).
+	noPassages bool
+	seq        uint64       // last sequence number written
+	cal        *calibration // the probe's verdict; see calibrate.go
 
 	// remote, when set, holds the vectors instead of idx (remote.go);
 	// ledger records what it holds.
@@ -85,12 +88,8 @@ type vectors struct {
 	// renumbers the slots.
 	slotMu sync.RWMutex
 
-	countMu sync.Mutex
-	counted struct {
-		gen uint64
-		n   int
-		ok  bool
-	}
+	passMu  sync.Mutex
+	passSet *passageSet // see passageSlots
 
 	// allowCache keeps the slot sets of recent restrictions: typing in the
 	// search bar changes the text while the filters stay put.
@@ -112,9 +111,7 @@ type slotColumn struct {
 	gen   uint64
 	slots []uint32 // noSlot when the paper has no vector
 	// passages are the slots of each paper's passage vectors, as runs
-	// [lo, hi) in pairs: a paper's passages are written together, so
-	// their slots are mostly one run, and a filter allowing a million of
-	// them adds a range per paper instead of a slot per passage.
+	// (passageSet.runs); nil when no paper in the segment has any.
 	passages [][]uint32
 }
 
@@ -126,8 +123,8 @@ func (x *Index) openVectors(o Options) error {
 		return nil
 	}
 	v := &vectors{dir: filepath.Join(x.path, vectorDir), local: o.LocalEmbedder && o.Embedder == nil, emb: o.Embedder, scanBelow: o.FilterScanBelow,
-		passageFilterMax: defaultPassageFilterMax,
-		remote:           o.Remote, getBelow: o.RemoteGetBelow}
+		passageFilterMax: defaultPassageFilterMax, noPassages: o.NoPassageVectors,
+		remote: o.Remote, getBelow: o.RemoteGetBelow}
 	// The local model loads while the vectors do: each takes about 0.2 s
 	// at a million papers.
 	type loadedModel struct {
@@ -254,7 +251,7 @@ func (v *vectors) ensureIndex() error {
 		return err
 	}
 	v.idx = idx
-	v.passages = true
+	v.passages = !v.noPassages
 	return v.writeMeta()
 }
 
@@ -295,6 +292,9 @@ func (v *vectors) embedBatch(ctx context.Context, ups []corpus.Paper) ([]vector.
 	for i := range ups {
 		texts = append(texts, hybrid.EmbedText(&ups[i]))
 		ids = append(ids, ups[i].ID)
+		if v.noPassages {
+			continue
+		}
 		for n, t := range passageTexts(&ups[i]) {
 			texts = append(texts, t)
 			ids = append(ids, passageID(ups[i].ID, n))
@@ -399,6 +399,7 @@ func (v *vectors) column(seg segment.Segment) (*slotColumn, error) {
 	if err != nil {
 		return nil, err
 	}
+	runs := v.passageSlots().runs
 	it := d.AutomatonIterator(nil, nil, nil)
 	var pl segment.PostingsList
 	for {
@@ -413,9 +414,7 @@ func (v *vectors) column(seg segment.Segment) (*slotColumn, error) {
 		if !ok {
 			continue
 		}
-		var ps []uint32
-		storedPassages(v.idx, e.Term, 0, func(_ string, s uint32) { ps = append(ps, s) })
-		ps = slotRuns(ps)
+		ps := runs[e.Term]
 		pl, err = d.PostingsList([]byte(e.Term), nil, pl)
 		if err != nil {
 			return nil, err
@@ -577,12 +576,8 @@ func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
 	if err != nil {
 		return err
 	}
-	if !v.passages {
-		v.mu.Lock()
-		v.passages = true
-		err := v.writeMeta()
-		v.mu.Unlock()
-		if err != nil {
+	if v.passages == v.noPassages {
+		if err := x.matchPassageSetting(ctx); err != nil {
 			return err
 		}
 	}
@@ -720,7 +715,7 @@ func (b *backfill) read(ctx context.Context, todo chan<- []corpus.Paper) error {
 	empty := v.idx.Len() == 0
 	// An index from before passages had vectors reads every paper once,
 	// to embed the passages of those with a full text.
-	upgrade := !v.passages
+	upgrade := !v.passages && !v.noPassages
 	vectored := map[string]bool{} // papers read for their passages alone
 	err := b.x.eachPaper(ctx, func(id string) bool {
 		b.seen[id] = struct{}{}
@@ -795,6 +790,32 @@ func (b *backfill) write(ctx context.Context, ready <-chan []vector.Item) error 
 		b.report()
 	}
 	return nil
+}
+
+// matchPassageSetting records in the meta file whether the index holds
+// passage vectors, once the backfill embedded them all, or after dropping
+// them all when passage vectors were turned off. The caller holds
+// x.writeMu.
+func (x *Index) matchPassageSetting(ctx context.Context) error {
+	v := x.vec
+	if v.noPassages && v.idx != nil {
+		var dels []string
+		v.idx.EachID(func(_ uint32, id []byte) {
+			if bytes.IndexByte(id, passageSep[0]) >= 0 {
+				dels = append(dels, string(id))
+			}
+		})
+		// About a sync batch's passages (some 40 a paper) a commit.
+		for chunk := range slices.Chunk(dels, syncBatch*40) {
+			if err := x.commitLocked(ctx, x.idx.NewBatch(), nil, chunk); err != nil {
+				return err
+			}
+		}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.passages = !v.noPassages
+	return v.writeMeta()
 }
 
 // dropOrphans deletes the vectors whose paper is gone (a crash between the

@@ -32,8 +32,10 @@ type memLex struct {
 	counted []string
 	// pages makes Match's answers PageRankers.
 	pages bool
-	// passages are the papers' best passages, by id, for BestPassages.
-	passages map[string]string
+	// passages are the papers' best passages, by id, for BestPassages;
+	// passageVecs their stored vectors, for BestPassageVectors.
+	passages    map[string]string
+	passageVecs map[string][]float32
 	// quoted is every query's answer to Quoted: how many of its first
 	// ranked hits the query quotes.
 	quoted int
@@ -144,6 +146,14 @@ func (m *memMatches) BestPassages(ids []string) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = m.l.passages[id]
+	}
+	return out
+}
+
+func (m *memMatches) BestPassageVectors(ids []string) [][]float32 {
+	out := make([][]float32, len(ids))
+	for i, id := range ids {
+		out[i] = m.l.passageVecs[id]
 	}
 	return out
 }

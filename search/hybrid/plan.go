@@ -291,9 +291,9 @@ func (r *run) rankVectors(ctx context.Context) ([]fusion.Item, error) {
 }
 
 // passageVectors lets the vector half see the full text, which paper
-// vectors (title and abstract) do not: each BM25 hit's best passage is
-// embedded and the paper scored by the nearer of its own vector and that
-// passage's. A sentence from a paper's body then agrees in both halves
+// vectors (title and abstract) do not: each BM25 hit's best passage's
+// vector, stored or embedded now, scores the paper by the nearer of its
+// own vector and that passage's. A sentence from a paper's body then agrees in both halves
 // instead of the vector half pulling toward papers whose abstracts are
 // about the same subject. The passages are the ones BM25 chose, so this
 // ranks what BM25 found and adds no paper outside its hits.
@@ -312,9 +312,15 @@ func (r *run) passageVectors(ctx context.Context, q []float32, items []fusion.It
 		}
 	}
 	var todo, texts []string
+	stored := ps.BestPassageVectors(ids)
 	for i, t := range ps.BestPassages(ids) {
-		if t != "" {
+		switch {
+		case i < len(stored) && stored[i] != nil:
+			r.passageVec[ids[i]] = stored[i]
+		case t != "" && r.pol.EmbedPassages:
 			todo, texts = append(todo, ids[i]), append(texts, t)
+		default:
+			r.passageVec[ids[i]] = nil // none: not asked again
 		}
 	}
 	if len(texts) > 0 {

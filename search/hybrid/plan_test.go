@@ -510,18 +510,22 @@ func TestRestrict(t *testing.T) {
 // With PassageVectors a BM25 hit's best passage scores it on the vector
 // half: a paper with no vector of its own gains a rank there, one whose
 // passage is nearer the query rises, and a farther passage never lowers
-// a paper's own score.
+// a paper's own score. The passage's stored vector is used where there is
+// one; otherwise its text is embedded, with EmbedPassages only.
 func TestPassageVectors(t *testing.T) {
-	run := func(on bool) (*fixture, map[string]*search.Explain) {
+	run := func(on bool, setup ...func(*fixture)) (*fixture, map[string]*search.Explain) {
 		f := newFixture()
 		f.pol.Feedback = 0
 		f.pol.Fusion.Weight = 1
-		f.pol.PassageVectors = on
+		f.pol.PassageVectors, f.pol.EmbedPassages = on, on
 		delete(f.vec.vecs, "p1") // graph neural networks
 		f.lex.passages = map[string]string{
 			"p1": "graph protein",       // as near the query as p3's title
 			"p2": "quantum",             // farther than p2's title
 			"p6": "graph protein graph", // not a BM25 hit: never asked
+		}
+		for _, fn := range setup {
+			fn(f)
 		}
 		res := f.plan(t, "graph protein", search.ModeHybrid, 8)
 		ex := map[string]*search.Explain{}
@@ -556,6 +560,22 @@ func TestPassageVectors(t *testing.T) {
 	}
 	if !slices.Contains(f.emb.texts, "graph protein") || !slices.Contains(f.emb.texts, "quantum") {
 		t.Errorf("on: embedded %q, want the BM25 hits' passages", f.emb.texts)
+	}
+
+	// Stored passage vectors score the hits with nothing embedded but the
+	// query; with EmbedPassages off, a passage without one is skipped.
+	f, stored := run(true, func(f *fixture) {
+		f.pol.EmbedPassages = false
+		f.lex.passageVecs = map[string][]float32{"p1": f.emb.vector("graph protein")}
+	})
+	if len(f.emb.texts) != 1 {
+		t.Errorf("stored: embedded %q, want only the query", f.emb.texts)
+	}
+	if stored["p1"] == nil || stored["p1"].VectorRank != 2 || stored["p1"].VectorScore < 0.999 {
+		t.Errorf("stored: p1 explained %+v, want vector rank 2 with its stored passage's score 1", stored["p1"])
+	}
+	if got, want := stored["p2"].VectorScore, off["p2"].VectorScore; got != want {
+		t.Errorf("stored: p2 vector score %v, want its own %v", got, want)
 	}
 
 	// Vector mode has no BM25 hits to take passages from.

@@ -29,9 +29,13 @@ type Policy struct {
 	// of 281 known-item sentences on the shared PDFs.
 	QuoteFusion fusion.Options
 	// PassageVectors scores a hybrid search's BM25 hits on the vector half
-	// by their best passage too (see passageVectors): set where embedding
-	// a few dozen passages a query is cheap, as with a local embedder.
+	// by their best passage too (see passageVectors), with the passage's
+	// stored vector (Passages.BestPassageVectors), or, with
+	// EmbedPassages, one embedded for the query where none is stored.
 	PassageVectors bool
+	// EmbedPassages: embedding a few dozen passages a query is cheap, as
+	// with a local embedder; over a network it is a round trip and a bill.
+	EmbedPassages bool
 }
 
 // ExpandDocs is how many of the best fused papers the expansion round's

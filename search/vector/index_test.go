@@ -38,15 +38,8 @@ func applyT(t *testing.T, x *Index, seq uint64, ups []Item, dels []string) {
 
 // state is everything observable about an index, for comparing two.
 func state(x *Index) map[string][]float32 {
-	x.mu.RLock()
-	c := x.c
 	ids := make([]string, 0)
-	for s := range uint32(c.slots()) {
-		if !c.isDeleted(s) {
-			ids = append(ids, c.ids.id(s))
-		}
-	}
-	x.mu.RUnlock()
+	x.EachID(func(_ uint32, id []byte) { ids = append(ids, string(id)) })
 	m := map[string][]float32{}
 	for _, id := range ids {
 		v, _ := x.Vector(id)
@@ -141,6 +134,19 @@ func TestApplySearchBasics(t *testing.T) {
 	applyT(t, x, 3, []Item{{ID: items[5].ID, Vec: items[5].Vec}}, nil)
 	if s, ok := x.Slot(items[5].ID); !ok || s != 500 {
 		t.Fatalf("re-added slot %d %v", s, ok)
+	}
+	// EachID walks the live slots in order: the re-added ID last, its
+	// old slot skipped.
+	var walked []uint32
+	x.EachID(func(s uint32, id []byte) {
+		// x.c.ids directly: EachID holds the read lock.
+		if got, ok := x.c.ids.lookup(string(id)); !ok || got != s {
+			t.Errorf("EachID gave %q at slot %d; its slot is %d", id, s, got)
+		}
+		walked = append(walked, s)
+	})
+	if len(walked) != 500 || slices.Contains(walked, 5) || walked[499] != 500 || !slices.IsSorted(walked) {
+		t.Fatalf("EachID walked %d slots, last %d, slot 5 included %v", len(walked), walked[len(walked)-1], slices.Contains(walked, 5))
 	}
 }
 

@@ -122,6 +122,7 @@ func indexOptions(e *env, readOnly bool) (embedded.Options, error) {
 		OnLockWait:       func(msg string) { fmt.Fprintln(e.stderr, "quire: "+msg) },
 	}
 	var err error
+	o.NoPassageVectors = !e.cfg.Embed.Passages
 	o.Embedder, o.LocalEmbedder, err = embedder(e)
 	if err == nil {
 		err = withRemote(e, &o) // [vectors] kind = "s3vectors" (engine_s3vectors.go)
