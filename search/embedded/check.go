@@ -285,20 +285,18 @@ func (x *Index) checkVectors(r *CheckReport, lex map[string]bool) bool {
 	}
 	var missing, extra []string
 	vec := map[string]bool{}
-	for s := range idx.Slots() {
-		if id := idx.ID(uint32(s)); id != "" {
-			p, passage := paperOf(id)
-			if passage {
-				r.Passages++
-			} else {
-				r.Vectors++
-				vec[id] = true
-			}
-			if !lex[p] {
-				extra = append(extra, showVectorID(id))
-			}
+	idx.EachID(func(_ uint32, id []byte) {
+		p, passage := paperOf(id)
+		if passage {
+			r.Passages++
+		} else {
+			r.Vectors++
+			vec[string(id)] = true
 		}
-	}
+		if !lex[string(p)] {
+			extra = append(extra, showVectorID(string(id)))
+		}
+	})
 	for id := range lex {
 		if !vec[id] {
 			missing = append(missing, id)

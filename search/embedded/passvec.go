@@ -32,9 +32,12 @@ func passageID(paper string, n int) string {
 
 // paperOf returns the paper a vector ID belongs to, and whether the ID is
 // a passage's.
-func paperOf(id string) (string, bool) {
-	if i := strings.IndexByte(id, passageSep[0]); i >= 0 {
-		return id[:i], true
+// It takes IDs read in place ([]byte, vector.Index.EachID) as well.
+func paperOf[T string | []byte](id T) (T, bool) {
+	for i := range len(id) {
+		if id[i] == passageSep[0] {
+			return id[:i], true
+		}
 	}
 	return id, false
 }
@@ -187,8 +190,8 @@ func (np *nearPassages) of(paper string) int {
 	return -1
 }
 
-// passageCount counts the stored passage vectors. The caller holds v.mu
-// for reading.
+// passageCount counts the stored passage vectors. The caller keeps v.idx
+// in place: it holds v.mu for reading, or x.writeMu.
 func (v *vectors) passageCount() int {
 	return v.passageSlots().n
 }
@@ -225,14 +228,14 @@ func (v *vectors) passageSlots() *passageSet {
 		}
 	}
 	v.idx.EachID(func(s uint32, id []byte) {
-		i := bytes.IndexByte(id, passageSep[0])
-		if i < 0 {
+		paper, ok := paperOf(id)
+		if !ok {
 			return
 		}
 		p.n++
-		if !bytes.Equal(id[:i], cur) {
+		if !bytes.Equal(paper, cur) {
 			flush()
-			cur = append(cur[:0], id[:i]...)
+			cur = append(cur[:0], paper...)
 		}
 		slots = append(slots, s)
 	})

@@ -38,6 +38,15 @@ func passageBody(sections int) string {
 	return b.String()
 }
 
+func openIndex(t *testing.T, dir string, o Options) *Index {
+	t.Helper()
+	x, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
 func vectorTop(t *testing.T, x *Index, q string) []search.Hit {
 	t.Helper()
 	req, err := search.NewRequest(q, 5)
@@ -59,15 +68,10 @@ func TestPassageVectorsFindTheBody(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	opts := Options{Embedder: probetest.Concepts{Dimensions: 64}}
-	x, err := Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := openIndex(t, dir, opts)
 	defer func() { x.Close() }()
 	papers := passagePapers(passageBody(2))
-	if err := x.Apply(ctx, &search.Batch{Upserts: papers}); err != nil {
-		t.Fatal(err)
-	}
+	apply(t, x, &search.Batch{Upserts: papers})
 	want := len(bodyChunks(&papers[0]))
 	if want < 2 {
 		t.Fatalf("the body cut into %d passages, want several", want)
@@ -117,24 +121,18 @@ func TestPassageVectorsFindTheBody(t *testing.T) {
 	if r := mustCheck(t, dir, opts); r.Passages != want || r.Vectors != 20 {
 		t.Fatalf("check: %d paper and %d passage vectors, want 20 and %d", r.Vectors, r.Passages, want)
 	}
-	if x, err = Open(dir, opts); err != nil {
-		t.Fatal(err)
-	}
+	x = openIndex(t, dir, opts)
 
 	// The method section goes: so do its passages' vectors.
 	short := passagePapers(passageBody(1))[0]
-	if err := x.Apply(ctx, &search.Batch{Upserts: []corpus.Paper{short}}); err != nil {
-		t.Fatal(err)
-	}
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{short}})
 	if n, w := passages(), len(bodyChunks(&short)); n != uint64(w) || w >= want {
 		t.Fatalf("after the text got shorter: %d passage vectors, want %d (fewer than %d)", n, w, want)
 	}
 	if hits := vectorTop(t, x, "c9s7"); bodyLifts(hits) {
 		t.Fatalf("a dropped section still lifts deep: %v", hitScores(hits))
 	}
-	if err := x.Apply(ctx, &search.Batch{Deletes: []string{"deep"}}); err != nil {
-		t.Fatal(err)
-	}
+	apply(t, x, &search.Batch{Deletes: []string{"deep"}})
 	papersLeft--
 	if n := passages(); n != 0 {
 		t.Fatalf("%d passage vectors outlive their paper", n)
@@ -147,14 +145,9 @@ func TestPassageVectorsBackfillOlderIndex(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	emb := &zeroForUnknown{Embedder: probetest.Concepts{Dimensions: 64}}
-	x, err := Open(dir, Options{Embedder: emb})
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := openIndex(t, dir, Options{Embedder: emb})
 	papers := passagePapers(passageBody(2))
-	if err := x.Apply(ctx, &search.Batch{Upserts: papers}); err != nil {
-		t.Fatal(err)
-	}
+	apply(t, x, &search.Batch{Upserts: papers})
 	// Make it look like an older index: no passage vectors, and a meta
 	// file that does not claim them.
 	var dels []string
@@ -162,7 +155,7 @@ func TestPassageVectorsBackfillOlderIndex(t *testing.T) {
 		dels = append(dels, passageID("deep", n))
 	}
 	x.writeMu.Lock()
-	err = x.commitLocked(ctx, x.idx.NewBatch(), nil, dels)
+	err := x.commitLocked(ctx, x.idx.NewBatch(), nil, dels)
 	x.writeMu.Unlock()
 	if err != nil {
 		t.Fatal(err)
@@ -177,10 +170,7 @@ func TestPassageVectorsBackfillOlderIndex(t *testing.T) {
 	}
 	x.Close()
 
-	y, err := Open(dir, Options{Embedder: emb})
-	if err != nil {
-		t.Fatal(err)
-	}
+	y := openIndex(t, dir, Options{Embedder: emb})
 	defer y.Close()
 	if hits := vectorTop(t, y, "c9s7"); bodyLifts(hits) {
 		t.Fatalf("deep found by its body before its passages were embedded: %v", hitScores(hits))
@@ -215,13 +205,6 @@ func TestPassageVectorsSwitch(t *testing.T) {
 	on, off := Options{Embedder: emb}, Options{Embedder: emb, NoPassageVectors: true}
 	papers := passagePapers(passageBody(2))
 	want := len(bodyChunks(&papers[0]))
-	open := func(o Options) *Index {
-		x, err := Open(dir, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return x
-	}
 	counts := func(x *Index) (papers, passages uint64) {
 		st, err := x.Stats(ctx)
 		if err != nil {
@@ -229,16 +212,14 @@ func TestPassageVectorsSwitch(t *testing.T) {
 		}
 		return st.Vectors, st.PassageVectors
 	}
-	x := open(on)
-	if err := x.Apply(ctx, &search.Batch{Upserts: papers}); err != nil {
-		t.Fatal(err)
-	}
+	x := openIndex(t, dir, on)
+	apply(t, x, &search.Batch{Upserts: papers})
 	x.Close()
 
 	if r := mustCheck(t, dir, off); !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "turned off") }) {
 		t.Errorf("check with passage vectors off says %q, want a note that the next ingest drops them", r.Notes)
 	}
-	x = open(off)
+	x = openIndex(t, dir, off)
 	before := emb.texts.Load()
 	if err := x.SyncVectors(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -255,9 +236,7 @@ func TestPassageVectorsSwitch(t *testing.T) {
 	other := papers[0]
 	other.ID = "deep2"
 	before = emb.texts.Load()
-	if err := x.Apply(ctx, &search.Batch{Upserts: []corpus.Paper{other}}); err != nil {
-		t.Fatal(err)
-	}
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{other}})
 	if n := emb.texts.Load() - before; n != 1 {
 		t.Errorf("off: a new paper with a body embedded %d texts, want its own alone", n)
 	}
@@ -266,7 +245,7 @@ func TestPassageVectorsSwitch(t *testing.T) {
 		t.Errorf("off, after the sync: check notes %q, %d passages", r.Notes, r.Passages)
 	}
 
-	x = open(on)
+	x = openIndex(t, dir, on)
 	defer x.Close()
 	if err := x.SyncVectors(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -279,20 +258,41 @@ func TestPassageVectorsSwitch(t *testing.T) {
 	}
 }
 
+// TestOrphanPassagesDropped: a paper deleted while the index was opened
+// without vectors loses its vector and its passages' at the next sync.
+func TestOrphanPassagesDropped(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	opts := Options{Embedder: probetest.Concepts{Dimensions: 64}}
+	x := openIndex(t, dir, opts)
+	apply(t, x, &search.Batch{Upserts: passagePapers(passageBody(2))})
+	x.Close()
+	x = openIndex(t, dir, Options{})
+	apply(t, x, &search.Batch{Deletes: []string{"deep"}})
+	x.Close()
+	x = openIndex(t, dir, opts)
+	defer x.Close()
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := x.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Vectors != 19 || st.PassageVectors != 0 {
+		t.Fatalf("after the sync: %d paper and %d passage vectors, want 19 and 0", st.Vectors, st.PassageVectors)
+	}
+}
+
 // TestHybridReadsStoredPassageVectors: hybrid search scores a BM25 hit's
 // best passage with the passage's stored vector, embedding nothing but
 // the query, so an embedder over the network gets it too.
 func TestHybridReadsStoredPassageVectors(t *testing.T) {
 	ctx := context.Background()
 	emb := &zeroForUnknown{Embedder: probetest.Concepts{Dimensions: 64}} // not in process
-	x, err := Open(t.TempDir(), Options{Embedder: emb})
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := openIndex(t, t.TempDir(), Options{Embedder: emb})
 	defer x.Close()
-	if err := x.Apply(ctx, &search.Batch{Upserts: passagePapers(passageBody(2))}); err != nil {
-		t.Fatal(err)
-	}
+	apply(t, x, &search.Batch{Upserts: passagePapers(passageBody(2))})
 	// Under a filter allowing more vectors than this, the vector half
 	// ranks papers by their own vectors: only BM25's best passage can
 	// bring deep's method section to it.

@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -801,7 +800,7 @@ func (x *Index) matchPassageSetting(ctx context.Context) error {
 	if v.noPassages && v.idx != nil {
 		var dels []string
 		v.idx.EachID(func(_ uint32, id []byte) {
-			if bytes.IndexByte(id, passageSep[0]) >= 0 {
+			if _, ok := paperOf(id); ok {
 				dels = append(dels, string(id))
 			}
 		})
@@ -823,18 +822,18 @@ func (x *Index) matchPassageSetting(ctx context.Context) error {
 // paper's ID. The caller holds x.writeMu.
 func (x *Index) dropOrphans(ctx context.Context, seen map[string]struct{}) error {
 	v := x.vec
-	if v.idx.Len() <= len(seen) {
+	// Papers' vectors against papers: passages' vectors outnumber the
+	// papers, and counted in they sent every sync through the walk below.
+	if v.idx.Len()-v.passageCount() <= len(seen) {
 		return nil
 	}
 	var orphans []string
-	for s := range v.idx.Slots() {
-		if id := v.idx.ID(uint32(s)); id != "" {
-			p, _ := paperOf(id)
-			if _, ok := seen[p]; !ok {
-				orphans = append(orphans, id)
-			}
+	v.idx.EachID(func(_ uint32, id []byte) {
+		p, _ := paperOf(id)
+		if _, ok := seen[string(p)]; !ok {
+			orphans = append(orphans, string(id))
 		}
-	}
+	})
 	return x.commitLocked(ctx, x.idx.NewBatch(), nil, orphans)
 }
 
