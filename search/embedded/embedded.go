@@ -590,7 +590,7 @@ func (x *Index) Stats(ctx context.Context) (*search.Stats, error) {
 		if v.remote != nil {
 			st.Engine = "embedded (bleve " + bleveVersion + " BM25) + " + v.remote.Name()
 			if v.ledger != nil && v.emb != nil {
-				st.Vectors = uint64(v.ledger.len())
+				st.Vectors, st.PassageVectors = uint64(v.ledger.len()), uint64(v.ledger.passageTotal())
 			}
 		}
 		v.mu.RUnlock()

@@ -3,6 +3,9 @@ package embedded
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math"
+	"slices"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
@@ -24,8 +27,10 @@ type lexHalf struct {
 	// where records where each ranked hit is stored, so loading it reads
 	// the open snapshot; only vector-only hits need a lookup by ID.
 	where map[string]located
-	// vecs holds the passages' vectors, if this index keeps them.
-	vecs *vector.Index
+	// vecs holds the passages' vectors, if this index keeps them; remote,
+	// if a remote vector half does and they are to be fetched from it.
+	vecs   *vector.Index
+	remote remoteHalf
 }
 
 // located is a ranked hit and the plan that can load it.
@@ -163,18 +168,41 @@ func (m *lexMatches) BestPassages(ids []string) []string {
 // BestPassageVectors gives the stored vector of each paper's best
 // passage, nil where there is none (hybrid.Passages): reading it costs
 // less than embedding the passage again for every query, and needs no
-// embedder at hand, so a network embedder gets the same scores.
-func (m *lexMatches) BestPassageVectors(ids []string) [][]float32 {
+// embedder at hand, so a network embedder gets the same scores. From a
+// remote half it is one more round trip (GetVectors for at most
+// Candidates passages), which the engine asks for only where the
+// alternative is none (remoteHalf.fetchPassages).
+func (m *lexMatches) BestPassageVectors(ctx context.Context, ids []string) ([][]float32, error) {
 	out := make([][]float32, len(ids))
-	if m.h.vecs == nil {
-		return out
+	if m.h.vecs == nil && !m.h.remote.fetchPassages {
+		return out, nil
 	}
+	want := map[string]int{}
 	for i, id := range ids {
-		if b := m.h.bestPassages(id); b.text != "" {
+		b := m.h.bestPassages(id)
+		switch {
+		case b.text == "":
+		case m.h.vecs != nil:
 			out[i], _ = m.h.vecs.Vector(passageID(id, b.at))
+		case b.at < m.h.remote.ledger.passages(id):
+			want[passageID(id, b.at)] = i
 		}
 	}
-	return out
+	if len(want) == 0 {
+		return out, nil
+	}
+	got, err := m.h.remote.r.Get(ctx, slices.Collect(maps.Keys(want)))
+	if err != nil {
+		return nil, err
+	}
+	for id, v := range got {
+		if i, ok := want[id]; ok {
+			// Scored by dot product against the unit query, as stored
+			// local vectors are; a remote keeps what the embedder gave.
+			out[i] = unitVec(v)
+		}
+	}
+	return out, nil
 }
 
 // Quoted is how many of the ranked hits, from the first, have a passage
@@ -298,4 +326,20 @@ func (h vecHalf) Vectors(ctx context.Context, ids []string) ([][]float32, error)
 		}
 	}
 	return out, nil
+}
+
+// unitVec scales v to unit length (a copy); a zero v stays zero.
+func unitVec(v []float32) []float32 {
+	var n float64
+	for _, x := range v {
+		n += float64(x) * float64(x)
+	}
+	out := slices.Clone(v)
+	if n == 0 {
+		return out
+	}
+	for i := range out {
+		out[i] = float32(float64(out[i]) / math.Sqrt(n))
+	}
+	return out
 }

@@ -58,7 +58,8 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 		vec, emb = vecHalf{v: x.vec, idx: x.vec.idx, near: near}, x.vec.emb
 		lex.vecs = x.vec.idx
 		if x.vec.remote != nil {
-			vec, lex.vecs = remoteHalf{r: x.vec.remote, getBelow: x.vec.getBelow}, nil
+			rh := remoteHalf{r: x.vec.remote, getBelow: x.vec.getBelow, ledger: x.vec.ledger, near: near, fetchPassages: !inProcess(emb)}
+			vec, lex.vecs, lex.remote = rh, nil, rh
 		}
 		x.vec.mu.RUnlock()
 	}

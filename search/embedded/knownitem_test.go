@@ -20,6 +20,7 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/corpus/pdf"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/s3vectors/s3vtest"
 )
 
 // A known-item test on the shared real PDFs: a sentence from a paper's
@@ -29,7 +30,7 @@ import (
 // its latencies, on a machine busy with nothing else).
 func TestKnownItemPDFs(t *testing.T) {
 	if os.Getenv("QUIRE_MEASURE") == "" {
-		t.Skip("a measurement over 110 real PDFs: set QUIRE_MEASURE=1 to run it")
+		t.Skip("a measurement over 110 real PDFs: set QUIRE_MEASURE=1 to run it (QUIRE_MEASURE_S3=1 too: vectors on S3 Vectors; =papers: without passages)")
 	}
 	dir := filepath.Join(sharedData(t), "r-vignettes-pdf", "pdfs")
 	ctx := context.Background()
@@ -49,11 +50,18 @@ func TestKnownItemPDFs(t *testing.T) {
 			papers = append(papers, rec.Paper)
 		}
 	}
-	x, err := Open(filepath.Join(t.TempDir(), "idx"), Options{LocalEmbedder: true, Adaptive: true})
-	if err != nil {
-		t.Fatal(err)
+	var x *Index
+	if s3 := os.Getenv("QUIRE_MEASURE_S3"); s3 != "" {
+		// The vector half on S3 Vectors (the loopback server), passages
+		// and all, or ("papers") the papers' own vectors only.
+		o := Options{Adaptive: true, NoPassageVectors: s3 == "papers"}
+		x = s3Index(t, s3vtest.New(t), filepath.Join(t.TempDir(), "idx"), 256, o)
+	} else {
+		if x, err = Open(filepath.Join(t.TempDir(), "idx"), Options{LocalEmbedder: true, Adaptive: true}); err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
 	}
-	defer x.Close()
 	if err := x.Apply(ctx, &search.Batch{Upserts: papers}); err != nil {
 		t.Fatal(err)
 	}

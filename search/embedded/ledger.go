@@ -28,6 +28,7 @@ import (
 //	E "embedder"                vectors pushed from here on are this embedder's;
 //	                            those recorded before are stale
 //	+ "id"                      pushed with the current embedder
+//	+ "id" 12                   and its passages' vectors, 12 of them
 //	~ "id"                      the paper changed: push it again
 //	- "id"                      deleted from the remote
 const ledgerFile = "remote.ledger"
@@ -46,17 +47,26 @@ type ledger struct {
 	path     string
 	remote   string
 	embedder string
-	// ids maps every ID the remote may hold a vector for to whether it is
-	// the current embedder's vector of the paper as it is now.
-	ids   map[string]bool
+	// ids maps every ID the remote may hold a vector for to what it holds.
+	ids   map[string]held
 	lines int
+}
+
+// held is what the remote holds of one paper.
+type held struct {
+	// cur: the current embedder's vector of the paper as it is now.
+	cur bool
+	// passages is how many passage vectors were pushed with it (0 to n-1,
+	// passageID); -1 when it was pushed without them, as a ledger written
+	// before passage vectors, or with them off, records it.
+	passages int32
 }
 
 // openLedger reads the ledger of remote, starting a new one when there is
 // none or it records another remote. A torn last line (a kill mid-write)
 // is cut off.
 func openLedger(dir, remote string) (*ledger, error) {
-	l := &ledger{path: filepath.Join(dir, ledgerFile), remote: remote, ids: map[string]bool{}}
+	l := &ledger{path: filepath.Join(dir, ledgerFile), remote: remote, ids: map[string]held{}}
 	b, err := os.ReadFile(l.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return l, nil
@@ -80,7 +90,7 @@ func openLedger(dir, remote string) (*ledger, error) {
 	}
 	if l.lines > 0 && l.remoteOf(b) != remote {
 		// Another store: nothing recorded says anything of this one.
-		return &ledger{path: l.path, remote: remote, ids: map[string]bool{}}, l.rewrite()
+		return &ledger{path: l.path, remote: remote, ids: map[string]held{}}, l.rewrite()
 	}
 	if good < len(b) {
 		if err := os.Truncate(l.path, int64(good)); err != nil {
@@ -100,33 +110,45 @@ func (l *ledger) remoteOf(b []byte) string {
 }
 
 func (l *ledger) apply(line string) error {
+	bad := func() error { return fmt.Errorf("%q is not a ledger line", line) }
 	op, arg, ok := strings.Cut(line, " ")
 	if !ok {
-		return fmt.Errorf("%q is not a ledger line", line)
+		return bad()
 	}
-	s, err := strconv.Unquote(arg)
+	q, err := strconv.QuotedPrefix(arg)
 	if err != nil {
-		return fmt.Errorf("%q is not a ledger line", line)
+		return bad()
+	}
+	s, _ := strconv.Unquote(q)
+	passages := int32(-1)
+	if rest := arg[len(q):]; rest != "" {
+		n, err := strconv.ParseInt(strings.TrimPrefix(rest, " "), 10, 32)
+		if op != "+" || rest[0] != ' ' || err != nil || n < 0 {
+			return bad()
+		}
+		passages = int32(n)
 	}
 	switch op {
 	case "R":
 	case "E":
 		if s != l.embedder {
-			for id := range l.ids {
-				l.ids[id] = false
+			for id, h := range l.ids {
+				h.cur = false
+				l.ids[id] = h
 			}
 		}
 		l.embedder = s
 	case "+":
-		l.ids[s] = true
+		l.ids[s] = held{cur: true, passages: passages}
 	case "~":
-		if _, ok := l.ids[s]; ok {
-			l.ids[s] = false
+		if h, ok := l.ids[s]; ok {
+			h.cur = false
+			l.ids[s] = h
 		}
 	case "-":
 		delete(l.ids, s)
 	default:
-		return fmt.Errorf("%q is not a ledger line", line)
+		return bad()
 	}
 	return nil
 }
@@ -135,7 +157,18 @@ func (l *ledger) apply(line string) error {
 func (l *ledger) current(id string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.ids[id]
+	return l.ids[id].cur
+}
+
+// passages is how many passage vectors the remote holds of id: -1 when
+// the ledger does not know (pushed without them, or not at all).
+func (l *ledger) passages(id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h, ok := l.ids[id]; ok {
+		return int(h.passages)
+	}
+	return -1
 }
 
 // has reports whether the remote may hold a vector of id.
@@ -151,6 +184,18 @@ func (l *ledger) len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.ids)
+}
+
+// passageTotal is how many passage vectors the remote holds, as far as
+// the ledger knows.
+func (l *ledger) passageTotal() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, h := range l.ids {
+		n += max(int(h.passages), 0)
+	}
+	return n
 }
 
 // list is the IDs the remote may hold, sorted.
@@ -175,14 +220,31 @@ func (l *ledger) begin(embedder string) error {
 	return l.write(lines)
 }
 
-// record appends what became of ids, synced: opPushed, opGone, or
-// opStale for papers rewritten since their push.
+// record appends what became of ids, synced: opPushed (without passage
+// vectors), opGone, or opStale for papers rewritten since their push.
 func (l *ledger) record(ids []string, op string) error {
 	lines := make([]string, len(ids))
 	for i, id := range ids {
 		lines[i] = op + " " + strconv.Quote(id)
 	}
 	return l.write(lines)
+}
+
+// pushed records that the remote took the vectors of ids, passages[i] of
+// them passages of ids[i] (-1: pushed without passage vectors).
+func (l *ledger) pushed(ids []string, passages []int) error {
+	lines := make([]string, len(ids))
+	for i, id := range ids {
+		lines[i] = pushLine(id, int32(passages[i]))
+	}
+	return l.write(lines)
+}
+
+func pushLine(id string, passages int32) string {
+	if passages < 0 {
+		return opPushed + " " + strconv.Quote(id)
+	}
+	return opPushed + " " + strconv.Quote(id) + " " + strconv.Itoa(int(passages))
 }
 
 func (l *ledger) write(lines []string) error {
@@ -234,17 +296,17 @@ func (l *ledger) rewrite() error {
 	if l.embedder != "" {
 		// Stale entries first, then the embedder line that makes them
 		// stale, then the current ones.
-		for id, cur := range l.ids {
-			if !cur {
-				fmt.Fprintf(w, "+ %s\n", strconv.Quote(id))
+		for id, h := range l.ids {
+			if !h.cur {
+				fmt.Fprintln(w, pushLine(id, h.passages))
 				n++
 			}
 		}
 		fmt.Fprintf(w, "E %s\n", strconv.Quote(l.embedder))
 		n++
-		for id, cur := range l.ids {
-			if cur {
-				fmt.Fprintf(w, "+ %s\n", strconv.Quote(id))
+		for id, h := range l.ids {
+			if h.cur {
+				fmt.Fprintln(w, pushLine(id, h.passages))
 				n++
 			}
 		}

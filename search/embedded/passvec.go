@@ -129,26 +129,28 @@ func slotRuns(slots []uint32) []uint32 {
 	return slices.Clip(runs)
 }
 
-// byPaper keeps each paper's best result, in order, with the paper's ID:
-// results come best first, so the first of a paper's vectors is its best.
-// near maps the papers whose best vector is a passage's to its number.
-func byPaper(rs []vector.Result) (out []vector.Result, near map[string]int) {
+// byPaper keeps each paper's best result, in order, with the paper's ID
+// (id points at a result's): results come best first, so the first of a
+// paper's vectors is its best. near maps the papers whose best vector is
+// a passage's to its number.
+func byPaper[R any](rs []R, id func(*R) *string) (out []R, near map[string]int) {
 	seen := make(map[string]struct{}, len(rs))
 	for _, r := range rs {
-		p, passage := paperOf(r.ID)
+		rid := id(&r)
+		p, passage := paperOf(*rid)
 		if _, ok := seen[p]; ok {
 			continue
 		}
 		seen[p] = struct{}{}
 		if passage {
-			if n, err := strconv.Atoi(r.ID[len(p)+1:]); err == nil {
+			if n, err := strconv.Atoi((*rid)[len(p)+1:]); err == nil {
 				if near == nil {
 					near = map[string]int{}
 				}
 				near[p] = n
 			}
 		}
-		r.ID = p
+		*rid = p
 		out = append(out, r)
 	}
 	return out, near

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search/embed"
@@ -16,8 +17,9 @@ import (
 // Remote is a vector half kept outside the index (Amazon S3 Vectors; see
 // remote_s3.go): the index keeps its BM25 half and the local embedder's
 // model, and no vector index of its own. Apply writes no vectors; SyncVectors
-// embeds the papers the remote lacks and pushes them, and deletes the
-// vectors of papers that are gone. A ledger in the index folder
+// embeds the papers the remote lacks and pushes them, with their passages'
+// vectors unless those are off (Options.NoPassageVectors), and deletes
+// the vectors of papers that are gone. A ledger in the index folder
 // (ledger.go) records what the remote holds, so a sync stopped at any
 // point resumes where it was.
 type Remote interface {
@@ -29,15 +31,18 @@ type Remote interface {
 	// MaxK is the most results one Query returns (S3 Vectors: 1,000,
 	// from several calls of 100).
 	MaxK() int
-	// Put writes the papers' vectors (vecs[i] is papers[i]'s), replacing
-	// any stored under their IDs.
-	Put(ctx context.Context, papers []corpus.Paper, vecs [][]float32) error
-	// Delete removes the vectors of ids; unknown ids are no error.
+	// Put writes vecs, each a paper's own vector or one of its passages'
+	// (under passageID), replacing any stored under their IDs. papers
+	// holds the papers they belong to, whose metadata filters them.
+	Put(ctx context.Context, papers []corpus.Paper, vecs []vector.Item) error
+	// Delete removes the vectors of ids (papers' or passages'); unknown
+	// ids are no error.
 	Delete(ctx context.Context, ids []string) error
 	// Query returns up to min(k, MaxK) stored vectors nearest qv that
 	// pass the remote's translation of q's filters, best first, scored as
 	// similarities; a superset of what q allows when the translation is
-	// not exact (the caller checks them).
+	// not exact (the caller checks them). A passage's vector comes back
+	// under its passageID.
 	Query(ctx context.Context, qv []float32, k int, q query.Query) ([]fusion.Item, error)
 	// Get returns the stored vectors of those ids that have one.
 	Get(ctx context.Context, ids []string) (map[string][]float32, error)
@@ -65,6 +70,14 @@ const remoteBatch = 500
 type remoteHalf struct {
 	r        Remote
 	getBelow int
+	// ledger says how many passage vectors each paper has there.
+	ledger *ledger
+	near   *nearPassages
+	// fetchPassages: hybrid reads BM25's best passages' vectors from the
+	// remote (lexMatches.BestPassageVectors). Set for an embedder over
+	// the network, which would not embed them per query; one in the
+	// process embeds them faster than a round trip.
+	fetchPassages bool
 }
 
 var _ hybrid.Vectors = remoteHalf{}
@@ -80,47 +93,102 @@ var _ hybrid.Vectors = remoteHalf{}
 // The planner asks 300 in hybrid mode; S3 Vectors answers 100 per call,
 // so its Query fans out over shards to reach that depth (MaxK 1,000).
 // At depth 100 the hybrid lost MED 0.005 nDCG@10 (docs/s3vectors.md).
+//
+// Each paper is ranked by its nearest vector, its own or a passage's
+// (recorded for the reader, as the local half does). Passages crowd the
+// nearest vectors, so a query whose results held several of one paper's
+// and came to fewer than k papers asks again, widenBy times deeper, up to
+// MaxK.
 func (h remoteHalf) Search(ctx context.Context, qv []float32, k int, r hybrid.Restriction) ([]fusion.Item, error) {
-	if k <= 0 {
+	// A zero query (the local embedder's for words it does not know) has
+	// no direction, so nothing is near it, as in the local index; S3
+	// Vectors would refuse it under cosine.
+	if k <= 0 || !nonZero(qv) {
 		return nil, nil
 	}
-	if r.Key == "" {
-		return h.r.Query(ctx, qv, min(k, h.r.MaxK()), query.Query{})
+	var segs []segHits
+	depth := k
+	if r.Key != "" {
+		var ok bool
+		if segs, ok = r.Handle.([]segHits); !ok {
+			return nil, fmt.Errorf("restriction %q carries no hit sets of this index", r.Key)
+		}
+		var allowed uint64
+		for _, sh := range segs {
+			allowed += sh.allowed.GetCardinality()
+		}
+		if allowed == 0 {
+			return nil, nil
+		}
+		if allowed <= uint64(h.getBelow) && !h.r.Exact(r.Query) {
+			ids, err := allowedIDs(segs)
+			if err != nil {
+				return nil, err
+			}
+			// The passages too when they fit the same budget; past it
+			// the papers' own vectors, which find every allowed paper,
+			// beat a filtered query that may find few.
+			if all := h.withPassages(ids); len(all) <= h.getBelow {
+				ids = all
+			}
+			items, err := h.r.Rank(ctx, qv, ids, 0)
+			if err != nil {
+				return nil, err
+			}
+			items = h.papers(items)
+			return items[:min(k, len(items))], nil
+		}
+		// Results outside the restriction are dropped below, so a filter
+		// the remote cannot apply asks three times as deep: one keeping
+		// a third of the papers still fills k on average
+		// (docs/s3vectors.md).
+		if !h.r.Exact(r.Query) {
+			depth = 3 * k
+		}
 	}
-	segs, ok := r.Handle.([]segHits)
-	if !ok {
-		return nil, fmt.Errorf("restriction %q carries no hit sets of this index", r.Key)
-	}
-	var allowed uint64
-	for _, sh := range segs {
-		allowed += sh.allowed.GetCardinality()
-	}
-	if allowed == 0 {
-		return nil, nil
-	}
-	if allowed <= uint64(h.getBelow) && !h.r.Exact(r.Query) {
-		ids, err := allowedIDs(segs)
+	for want := min(depth, h.r.MaxK()); ; want = min(want*widenBy, h.r.MaxK()) {
+		items, err := h.r.Query(ctx, qv, want, r.Query)
 		if err != nil {
 			return nil, err
 		}
-		return h.r.Rank(ctx, qv, ids, k)
+		papers := h.papers(items)
+		crowded := len(papers) < len(items)
+		if segs != nil {
+			if papers, err = keepAllowed(segs, papers); err != nil {
+				return nil, err
+			}
+		}
+		if !crowded || len(papers) >= k || len(items) < want || want >= h.r.MaxK() || want >= depth*maxWiden {
+			return papers[:min(k, len(papers))], nil
+		}
 	}
-	// Results outside the restriction are dropped below, so a filter the
-	// remote cannot apply asks three times as deep: one keeping a third
-	// of the papers still fills k on average (docs/s3vectors.md).
-	depth := k
-	if !h.r.Exact(r.Query) {
-		depth = 3 * k
+}
+
+func nonZero(v []float32) bool {
+	return slices.ContainsFunc(v, func(x float32) bool { return x != 0 })
+}
+
+// papers keeps each paper's best item, under the paper's ID, and records
+// the passage that brought it there.
+func (h remoteHalf) papers(items []fusion.Item) []fusion.Item {
+	out, near := byPaper(items, func(it *fusion.Item) *string { return &it.ID })
+	h.near.add(near)
+	return out
+}
+
+// withPassages adds to ids the passage vectors the ledger says the remote
+// holds of each.
+func (h remoteHalf) withPassages(ids []string) []string {
+	if h.ledger == nil {
+		return ids
 	}
-	items, err := h.r.Query(ctx, qv, min(depth, h.r.MaxK()), r.Query)
-	if err != nil {
-		return nil, err
+	out := ids
+	for _, id := range ids {
+		for n := range h.ledger.passages(id) {
+			out = append(out, passageID(id, n))
+		}
 	}
-	items, err = keepAllowed(segs, items)
-	if len(items) > k {
-		items = items[:k]
-	}
-	return items, err
+	return out
 }
 
 // Vectors fetches stored vectors for feedback, in the order asked.
@@ -204,11 +272,14 @@ func (x *Index) syncRemote(ctx context.Context, progress SyncProgress) error {
 	}
 	// One pass over the IDs (no stored records decoded) finds the work,
 	// so progress has a total; a second decodes only the papers to push.
+	// A paper is pushed again when the remote lacks its passage vectors,
+	// or holds some while they are off (the push deletes them).
 	seen := make(map[string]struct{})
 	need := make(map[string]struct{})
 	err := x.eachPaper(ctx, func(id string) bool {
 		seen[id] = struct{}{}
-		if !v.ledger.current(id) {
+		n := v.ledger.passages(id)
+		if !v.ledger.current(id) || (!v.noPassages && n < 0) || (v.noPassages && n > 0) {
 			need[id] = struct{}{}
 		}
 		return false
@@ -226,17 +297,7 @@ func (x *Index) syncRemote(ctx context.Context, progress SyncProgress) error {
 		if err != nil {
 			return err
 		}
-		vecs := make([][]float32, len(items))
-		ids := make([]string, len(items))
-		for i, it := range items {
-			vecs[i], ids[i] = it.Vec, it.ID
-		}
-		if err := v.remote.Put(ctx, batch, vecs); err != nil {
-			return err
-		}
-		// Recorded once the remote confirmed: a kill before this line
-		// pushes the batch again next time, which replaces it.
-		if err := v.ledger.record(ids, opPushed); err != nil {
+		if err := pushBatch(ctx, v.remote, v.ledger, batch, items, !v.noPassages); err != nil {
 			return err
 		}
 		done += len(batch)
@@ -270,7 +331,14 @@ func (x *Index) syncRemote(ctx context.Context, progress SyncProgress) error {
 		}
 	}
 	for chunk := range slices.Chunk(gone, remoteBatch) {
-		if err := v.remote.Delete(ctx, chunk); err != nil {
+		var keys []string
+		for _, id := range chunk {
+			keys = append(keys, id)
+			for n := range v.ledger.passages(id) {
+				keys = append(keys, passageID(id, n))
+			}
+		}
+		if err := v.remote.Delete(ctx, keys); err != nil {
 			return err
 		}
 		if err := v.ledger.record(chunk, opGone); err != nil {
@@ -283,21 +351,79 @@ func (x *Index) syncRemote(ctx context.Context, progress SyncProgress) error {
 	return x.calibrate(ctx, progress)
 }
 
-// embedPapers embeds papers for the remote.
+// embedPapers embeds papers for the remote, with their passages unless
+// passage vectors are off.
 func (v *vectors) embedPapers(ctx context.Context, emb embed.Embedder, ps []corpus.Paper) ([]vector.Item, error) {
-	texts := make([]string, len(ps))
-	for i := range ps {
-		texts[i] = hybrid.EmbedText(&ps[i])
+	texts, ids := v.embedTexts(ps)
+	return embedItems(ctx, emb, texts, ids)
+}
+
+// pushBatch puts the papers' vectors, items (with their passages' when
+// passages is set), deletes the passage vectors past each paper's new
+// count (a shorter text, or passage vectors turned off) and records the
+// push in l once the remote confirmed: a kill before that pushes the
+// batch again next time, which replaces it.
+//
+// An all-zero vector (the local embedder's for a text of words it does
+// not know) is no vector, as the local index keeps it (vector.Item): the
+// remote takes none, S3 Vectors would refuse the batch under cosine, and
+// one stored before under that ID is deleted. The ledger still records
+// the paper, so it is not embedded again.
+func pushBatch(ctx context.Context, r Remote, l *ledger, papers []corpus.Paper, items []vector.Item, passages bool) error {
+	put := make([]vector.Item, 0, len(items))
+	var stale []string
+	for _, it := range items {
+		if nonZero(it.Vec) {
+			put = append(put, it)
+		} else {
+			stale = append(stale, it.ID)
+		}
 	}
-	vecs, err := emb.Embed(ctx, texts, embed.Passage)
-	if err != nil {
-		return nil, fmt.Errorf("embed papers with %s: %w", emb.Name(), err)
+	if len(put) > 0 {
+		if err := r.Put(ctx, papers, put); err != nil {
+			return err
+		}
 	}
-	items := make([]vector.Item, len(ps))
-	for i := range ps {
-		items[i] = vector.Item{ID: ps[i].ID, Vec: vecs[i]}
+	ids, counts := pushedCounts(papers, items, passages)
+	for i, id := range ids {
+		for n := max(counts[i], 0); n < l.passages(id); n++ {
+			stale = append(stale, passageID(id, n))
+		}
 	}
-	return items, nil
+	if len(stale) > 0 {
+		if err := r.Delete(ctx, stale); err != nil {
+			return err
+		}
+	}
+	return l.pushed(ids, counts)
+}
+
+// pushedCounts lists the papers of a push with how many passage vectors
+// each took. When passages were not pushed that is not known (-1) for a
+// paper with full text; one without has none either way, and is not
+// pushed again when they are turned on.
+func pushedCounts(papers []corpus.Paper, items []vector.Item, passages bool) ([]string, []int) {
+	ids := make([]string, len(papers))
+	counts := make([]int, len(papers))
+	at := make(map[string]int, len(papers))
+	for i := range papers {
+		ids[i], at[papers[i].ID] = papers[i].ID, i
+		if !passages && papers[i].FullText != "" {
+			counts[i] = -1
+		}
+	}
+	if passages {
+		// Numbers, not items: passages are numbered from 0 without gaps,
+		// and the count is what names them all.
+		for _, it := range items {
+			if p, ok := paperOf(it.ID); ok {
+				if n, err := strconv.Atoi(it.ID[len(p)+1:]); err == nil {
+					counts[at[p]] = max(counts[at[p]], n+1)
+				}
+			}
+		}
+	}
+	return ids, counts
 }
 
 // changed lists the upserted papers, whose new text may make the remote's
@@ -319,11 +445,11 @@ func (v *vectors) markChanged(ids []string) error {
 	if v == nil || v.ledger == nil {
 		return nil
 	}
-	var held []string
+	var have []string
 	for _, id := range ids {
 		if v.ledger.has(id) {
-			held = append(held, id)
+			have = append(have, id)
 		}
 	}
-	return v.ledger.record(held, opStale)
+	return v.ledger.record(have, opStale)
 }

@@ -6,15 +6,18 @@ import (
 	"path/filepath"
 
 	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search/vector"
 )
 
 // ErrNoLocalVectors: the index holds no vectors of its own to copy.
 var ErrNoLocalVectors = errors.New("the index holds no vectors of its own (run 'quire ingest' with an embedder first)")
 
-// EachVector visits every live paper with its stored vector (dequantized,
+// EachVector visits every live paper with its stored vectors (dequantized,
 // unit length), in segment order: what 'quire push --to s3vectors'
-// copies, so nothing is embedded again.
-func (x *Index) EachVector(ctx context.Context, fn func(p *corpus.Paper, vec []float32) error) error {
+// copies, so nothing is embedded again. vecs[0] is the paper's own; its
+// passages' follow, under the IDs a Remote takes them by (Vec nil for a
+// passage the embedder found nothing in).
+func (x *Index) EachVector(ctx context.Context, fn func(p *corpus.Paper, vecs []vector.Item) error) error {
 	v := x.vec
 	if v == nil || v.remote != nil {
 		return ErrNoLocalVectors
@@ -33,8 +36,27 @@ func (x *Index) EachVector(ctx context.Context, fn func(p *corpus.Paper, vec []f
 		if !ok {
 			return nil
 		}
-		return fn(p, vec)
+		vecs := []vector.Item{{ID: p.ID, Vec: vec}}
+		storedPassages(idx, p.ID, 0, func(id string) {
+			// A passage with no vector comes with none (Vec nil), so its
+			// number is still counted.
+			pv, _ := idx.Vector(id)
+			vecs = append(vecs, vector.Item{ID: id, Vec: pv})
+		})
+		return fn(p, vecs)
 	})
+}
+
+// HasPassageVectors reports whether the index's own vectors include its
+// passages' (see Options.NoPassageVectors).
+func (x *Index) HasPassageVectors() bool {
+	v := x.vec
+	if v == nil {
+		return false
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.idx != nil && v.passages
 }
 
 // Embedder names the embedder whose vectors the index holds; "" when none.
@@ -53,11 +75,16 @@ func (x *Index) Embedder() string {
 // RemoteRecord is the ledger of the index in a folder for one remote:
 // what a copy by 'quire push --to s3vectors' has pushed, so it resumes,
 // and the index opened with that remote later does not push it again.
-type RemoteRecord struct{ l *ledger }
+type RemoteRecord struct {
+	l        *ledger
+	passages bool
+}
 
 // OpenRemoteRecord opens the ledger of the index in dir for remote (a
-// Remote's Name), recording embedder's vectors from now on.
-func OpenRemoteRecord(dir, remote, embedder string) (*RemoteRecord, error) {
+// Remote's Name), recording embedder's vectors from now on; passages says
+// the copy includes passage vectors (HasPassageVectors), so a paper
+// recorded with none has none.
+func OpenRemoteRecord(dir, remote, embedder string, passages bool) (*RemoteRecord, error) {
 	l, err := openLedger(filepath.Join(dir, vectorDir), remote)
 	if err != nil {
 		return nil, err
@@ -65,11 +92,18 @@ func OpenRemoteRecord(dir, remote, embedder string) (*RemoteRecord, error) {
 	if err := l.begin(embedder); err != nil {
 		return nil, err
 	}
-	return &RemoteRecord{l}, nil
+	return &RemoteRecord{l, passages}, nil
 }
 
-// Has reports whether the remote holds the current vector of id.
-func (r *RemoteRecord) Has(id string) bool { return r.l.current(id) }
+// Has reports whether the remote holds the current vector of id, and its
+// passages' when the copy includes them.
+func (r *RemoteRecord) Has(id string) bool {
+	return r.l.current(id) && (!r.passages || r.l.passages(id) >= 0)
+}
 
-// Pushed records that the remote took the vectors of ids (synced).
-func (r *RemoteRecord) Pushed(ids []string) error { return r.l.record(ids, opPushed) }
+// Push copies the papers' vectors, vecs (as EachVector gives them), to
+// remote, deletes the passage vectors an earlier copy left past a paper's
+// new count, and records the copy (synced).
+func (r *RemoteRecord) Push(ctx context.Context, remote Remote, papers []corpus.Paper, vecs []vector.Item) error {
+	return pushBatch(ctx, remote, r.l, papers, vecs, r.passages)
+}

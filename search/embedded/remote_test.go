@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,8 +18,11 @@ import (
 	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/fusion"
 	"github.com/quire-research/quire/search/hybrid"
+	"github.com/quire-research/quire/search/probe/probetest"
 	"github.com/quire-research/quire/search/query"
+	"github.com/quire-research/quire/search/s3vectors"
 	"github.com/quire-research/quire/search/s3vectors/s3vtest"
+	"github.com/quire-research/quire/search/vector"
 )
 
 // memRemote is a Remote in memory that counts what it was asked.
@@ -41,16 +45,16 @@ func (m *memRemote) Name() string { return "memory test/index" }
 func (m *memRemote) Dim() int     { return m.dim }
 func (m *memRemote) MaxK() int    { return 100 }
 
-func (m *memRemote) Put(ctx context.Context, papers []corpus.Paper, vecs [][]float32) error {
+func (m *memRemote) Put(ctx context.Context, papers []corpus.Paper, vecs []vector.Item) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	m.putCalls++
 	call := m.putCalls
-	for i := range papers {
-		m.vecs[papers[i].ID] = slices.Clone(vecs[i])
-		m.puts[papers[i].ID]++
+	for _, v := range vecs {
+		m.vecs[v.ID] = slices.Clone(v.Vec)
+		m.puts[v.ID]++
 	}
 	m.mu.Unlock()
 	if m.afterPut != nil {
@@ -496,4 +500,299 @@ func TestS3VectorsErrors(t *testing.T) {
 	if err := y.SyncVectors(ctx, nil); err == nil || !strings.Contains(err.Error(), "s3vectors papers/quire holds 64-dimensional") {
 		t.Fatalf("dimension mismatch: %v", err)
 	}
+}
+
+// remotePassages counts the passage vectors mem holds of paper.
+func remotePassages(mem *memRemote, paper string) int {
+	mem.mu.Lock()
+	defer mem.mu.Unlock()
+	n := 0
+	for id := range mem.vecs {
+		if p, ok := paperOf(id); ok && p == paper {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRemotePassageVectors: a remote vector half holds passage vectors
+// too, and finds a paper for what only its body says, under filters in
+// both of its branches (the allowed papers' vectors fetched and scored
+// here, and a filtered query). A shorter text, passage vectors turned
+// off and on, and a deletion each leave the remote holding what the
+// index says, pushing only the papers that changed.
+func TestRemotePassageVectors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	mem := newMemRemote(64)
+	opts := Options{Embedder: probetest.Concepts{Dimensions: 64}, Remote: mem}
+	x := openIndex(t, dir, opts)
+	defer func() { x.Close() }()
+	sync := func() {
+		t.Helper()
+		if err := x.SyncVectors(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	papers := passagePapers(passageBody(2))
+	apply(t, x, &search.Batch{Upserts: papers})
+	sync()
+	want := len(bodyChunks(&papers[0]))
+	if n := remotePassages(mem, "deep"); n != want || len(mem.vecs) != 20+want {
+		t.Fatalf("the remote holds %d of deep's %d passage vectors, %d vectors in all", n, want, len(mem.vecs))
+	}
+	if st, err := x.Stats(ctx); err != nil || st.Vectors != 20 || st.PassageVectors != uint64(want) {
+		t.Fatalf("stats: %v, %d paper and %d passage vectors", err, st.Vectors, st.PassageVectors)
+	}
+	for _, getBelow := range []int{DefaultRemoteGetBelow, 1} {
+		x.vec.getBelow = getBelow
+		for _, q := range []string{"c9s7", "c9s7 year:2000"} {
+			hits := vectorTop(t, x, q)
+			if !bodyLifts(hits) {
+				t.Fatalf("getBelow %d, %q: hits %v, want deep first", getBelow, q, hitScores(hits))
+			}
+			if ps := hits[0].Passages; len(ps) == 0 || ps[0].Section != "2 Method" {
+				t.Fatalf("getBelow %d, %q: deep carries passages %+v, want the method's first", getBelow, q, ps)
+			}
+			if got := ids(&search.Result{Hits: hits}); len(got) != len(uniq(got)) {
+				t.Fatalf("getBelow %d, %q: a paper came back twice: %v", getBelow, q, got)
+			}
+		}
+		for _, h := range vectorTop(t, x, "c9s7 year:2001") {
+			if h.ID == "deep" {
+				t.Fatalf("getBelow %d: year:2001 let deep (2000) through", getBelow)
+			}
+		}
+	}
+
+	short := passagePapers(passageBody(1))[0]
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{short}})
+	sync()
+	if n, w := remotePassages(mem, "deep"), len(bodyChunks(&short)); n != w || w >= want {
+		t.Fatalf("after the text got shorter the remote holds %d passage vectors of deep, want %d", n, w)
+	}
+	if hits := vectorTop(t, x, "c9s7"); bodyLifts(hits) {
+		t.Fatalf("a dropped section still lifts deep: %v", hitScores(hits))
+	}
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{papers[0]}})
+	sync()
+
+	// Off: deep is pushed again without its passages, which are deleted;
+	// papers without a body hold none, so they are not pushed.
+	x.Close()
+	off := opts
+	off.NoPassageVectors = true
+	x = openIndex(t, dir, off)
+	pushes := mem.puts["p01"]
+	sync()
+	if n := remotePassages(mem, "deep"); n != 0 || mem.puts["p01"] != pushes {
+		t.Fatalf("passages off: %d passage vectors left; p01 pushed %d more times", n, mem.puts["p01"]-pushes)
+	}
+	x.Close()
+	x = openIndex(t, dir, opts)
+	sync()
+	if n := remotePassages(mem, "deep"); n != want || mem.puts["p01"] != pushes {
+		t.Fatalf("passages back on: %d of %d passage vectors; p01 pushed %d more times", n, want, mem.puts["p01"]-pushes)
+	}
+	calls := mem.putCalls
+	if sync(); mem.putCalls != calls {
+		t.Fatalf("an idle sync pushed %d times", mem.putCalls-calls)
+	}
+	apply(t, x, &search.Batch{Deletes: []string{"deep"}})
+	sync()
+	if n := remotePassages(mem, "deep"); n != 0 || len(mem.vecs) != 19 {
+		t.Fatalf("after deep's deletion the remote holds %d of its passages, %d vectors", n, len(mem.vecs))
+	}
+}
+
+// TestS3VectorsPassageVectors: over the service's wire protocol, passage
+// vectors are stored under s3vectors.PassageID with their paper's
+// filterable metadata (no title), found by a filtered query the service
+// applies, and deleted with their paper.
+func TestS3VectorsPassageVectors(t *testing.T) {
+	ctx := context.Background()
+	srv := s3vtest.New(t)
+	x := s3Index(t, srv, t.TempDir(), 64, Options{Embedder: &zeroForUnknown{Embedder: probetest.Concepts{Dimensions: 64}}})
+	papers := passagePapers(passageBody(2))
+	// Zero vectors, as the local embedder gives a text of words it does
+	// not know; the service refuses those under cosine.
+	blank := corpus.Paper{ID: "blank", Title: "zzzz", FullText: "## 1 Code\n\n" + strings.Repeat("int main return zero. ", 40)}
+	apply(t, x, &search.Batch{Upserts: append(papers, blank)})
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	puts := len(srv.Operations("PutVectors"))
+	if err := x.SyncVectors(ctx, nil); err != nil || len(srv.Operations("PutVectors")) != puts {
+		t.Fatalf("a second sync: %v, %d more PutVectors (the zero vectors' paper pushed again?)", err, len(srv.Operations("PutVectors"))-puts)
+	}
+	want := len(bodyChunks(&papers[0]))
+	var passages []string
+	for _, k := range srv.Keys("papers", "quire") {
+		if p, _, ok := s3vectors.ParsePassage(k); ok {
+			if p != "deep" {
+				t.Fatalf("passage key %q of a paper without a body", k)
+			}
+			passages = append(passages, k)
+		}
+	}
+	if len(passages) != want || srv.Len("papers", "quire") != 20+want {
+		t.Fatalf("the server holds %d passage vectors (%v), want %d, and %d in all", len(passages), passages, want, srv.Len("papers", "quire"))
+	}
+	meta := srv.Metadata("papers", "quire", s3vectors.PassageID("deep", 1))
+	if meta == nil || meta["year"] != float64(2000) || meta["title"] != nil {
+		t.Fatalf("passage metadata %v, want deep's year and no title", meta)
+	}
+	srv.ResetCalls()
+	hits := vectorTop(t, x, "c9s7 year:2000")
+	if !bodyLifts(hits) || hits[0].Passages[0].Section != "2 Method" {
+		t.Fatalf("hits %v, want deep first at its method", hitScores(hits))
+	}
+	if len(srv.Operations("QueryVectors")) == 0 || len(srv.Operations("GetVectors")) != 0 {
+		t.Fatal("year:2000 was not a filtered query, which the service applies whole")
+	}
+	// A zero query finds nothing near it, as in the local index, and is
+	// never sent.
+	srv.ResetCalls()
+	if hits := vectorTop(t, x, "zzzz"); len(hits) != 0 || len(srv.Operations("QueryVectors")) != 0 {
+		t.Fatalf("a zero query: hits %v, %d QueryVectors", hitScores(hits), len(srv.Operations("QueryVectors")))
+	}
+	apply(t, x, &search.Batch{Deletes: []string{"deep"}})
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Len("papers", "quire"); n != 19 {
+		t.Fatalf("after deep's deletion the server holds %d vectors, want 19", n)
+	}
+}
+
+// The ledger reads lines written before passage vectors (no count: not
+// known) beside counted ones, keeps counts across a stale mark and a
+// rewrite, and names a malformed line.
+func TestLedgerPassageCounts(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ledgerFile)
+	lines := "R \"memory test/index\"\nE \"m\"\n+ \"old\"\n+ \"a b\" 3\n+ \"none\" 0\n~ \"a b\"\n"
+	if err := os.WriteFile(path, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := openLedger(dir, "memory test/index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(l *ledger) {
+		t.Helper()
+		got := []int{l.passages("old"), l.passages("a b"), l.passages("none"), l.passages("absent")}
+		if !slices.Equal(got, []int{-1, 3, 0, -1}) || l.current("a b") || !l.current("none") || l.passageTotal() != 3 {
+			t.Fatalf("passages %v, current %v %v, total %d", got, l.current("a b"), l.current("none"), l.passageTotal())
+		}
+	}
+	check(l)
+	if err := l.rewrite(); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = openLedger(dir, "memory test/index"); err != nil {
+		t.Fatal(err)
+	}
+	check(l)
+	for _, bad := range []string{`+ "x" -2`, `+ "x" two`, `- "x" 3`, `+ "x"3`} {
+		if err := os.WriteFile(path, []byte(lines+bad+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := openLedger(dir, "memory test/index"); err == nil || !strings.Contains(err.Error(), "line 7") {
+			t.Fatalf("%s: %v, want an error naming line 7", bad, err)
+		}
+	}
+}
+
+// A copy of the index's own vectors (quire push) takes the passages'
+// too and records them, so the index then opened with that remote pushes
+// nothing again; a copy from an index without passage vectors records
+// them unknown for papers with a body, which that remote's first sync
+// pushes again with their passages, and no other paper.
+func TestPushCopiesPassageVectors(t *testing.T) {
+	ctx := context.Background()
+	for _, off := range []bool{false, true} {
+		dir := t.TempDir()
+		opts := Options{Embedder: probetest.Concepts{Dimensions: 64}, NoPassageVectors: off}
+		x := openIndex(t, dir, opts)
+		papers := passagePapers(passageBody(2))
+		apply(t, x, &search.Batch{Upserts: papers})
+		mem := newMemRemote(64)
+		rec, err := OpenRemoteRecord(dir, mem.Name(), x.Embedder(), x.HasPassageVectors())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps []corpus.Paper
+		var vecs []vector.Item
+		if err := x.EachVector(ctx, func(p *corpus.Paper, pv []vector.Item) error {
+			if pv[0].ID != p.ID {
+				t.Fatalf("EachVector gave %s first for %s", showVectorID(pv[0].ID), p.ID)
+			}
+			ps, vecs = append(ps, *p), append(vecs, pv...)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := rec.Push(ctx, mem, ps, vecs); err != nil {
+			t.Fatal(err)
+		}
+		x.Close()
+		want := len(bodyChunks(&papers[0]))
+		if n := remotePassages(mem, "deep"); off && n != 0 || !off && n != want {
+			t.Fatalf("passages off %v: the copy holds %d passage vectors", off, n)
+		}
+		pushes := mem.putCalls
+		opts.Remote, opts.NoPassageVectors = mem, false
+		x = openIndex(t, dir, opts)
+		if err := x.SyncVectors(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		x.Close()
+		if n := remotePassages(mem, "deep"); n != want || !off && mem.putCalls != pushes || off && (mem.puts["deep"] != 2 || mem.puts["p01"] != 1) {
+			t.Fatalf("passages off %v: after the first sync the remote holds %d of %d passage vectors; %d more puts, deep put %d times, p01 %d",
+				off, n, want, mem.putCalls-pushes, mem.puts["deep"], mem.puts["p01"])
+		}
+	}
+}
+
+// TestRemoteHybridReadsPassageVectors: with an embedder over the network,
+// hybrid search scores a BM25 hit's best passage with the vector the
+// remote holds for it, fetched, not embedded: deep's method passage gives
+// it a vector score of about 1 though the vector half ranked papers by
+// their own vectors alone.
+func TestRemoteHybridReadsPassageVectors(t *testing.T) {
+	ctx := context.Background()
+	emb := &zeroForUnknown{Embedder: probetest.Concepts{Dimensions: 64}} // not in process
+	mem := newMemRemote(64)
+	x := openIndex(t, t.TempDir(), Options{Embedder: emb, Remote: mem})
+	defer x.Close()
+	apply(t, x, &search.Batch{Upserts: passagePapers(passageBody(2))})
+	if err := x.SyncVectors(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	// year:2000 allows 10 papers; with deep's passages they pass this, so
+	// the vector half scores the papers' own vectors only.
+	x.vec.getBelow = 10
+	req, err := search.NewRequest("c9s1 c9s2 year:2000", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Mode, req.Explain = search.ModeHybrid, true
+	before := emb.texts.Load()
+	res, err := x.Search(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := emb.texts.Load() - before; n != 1 {
+		t.Errorf("the search embedded %d texts, want the query alone", n)
+	}
+	for _, h := range res.Hits {
+		if h.ID == "deep" {
+			if h.Explain == nil || h.Explain.VectorScore < 0.9 {
+				t.Fatalf("deep explained %+v, want its method passage's vector score (about 1)", h.Explain)
+			}
+			return
+		}
+	}
+	t.Fatalf("deep, whose body holds the query, is not a hit: %v", hitScores(res.Hits))
 }

@@ -286,8 +286,17 @@ func (v *vectors) embedBatch(ctx context.Context, ups []corpus.Paper) ([]vector.
 	if !v.writable() || len(ups) == 0 {
 		return nil, nil
 	}
-	var texts []string
-	var ids []string
+	texts, ids := v.embedTexts(ups)
+	v.mu.RLock()
+	emb := v.emb
+	v.mu.RUnlock()
+	return embedItems(ctx, emb, texts, ids)
+}
+
+// embedTexts lists what is embedded for ups, with the vector IDs: each
+// paper's title and abstract and, unless passage vectors are off, each of
+// its passages.
+func (v *vectors) embedTexts(ups []corpus.Paper) (texts, ids []string) {
 	for i := range ups {
 		texts = append(texts, hybrid.EmbedText(&ups[i]))
 		ids = append(ids, ups[i].ID)
@@ -299,9 +308,11 @@ func (v *vectors) embedBatch(ctx context.Context, ups []corpus.Paper) ([]vector.
 			ids = append(ids, passageID(ups[i].ID, n))
 		}
 	}
-	v.mu.RLock()
-	emb := v.emb
-	v.mu.RUnlock()
+	return texts, ids
+}
+
+// embedItems embeds texts as the vectors of ids.
+func embedItems(ctx context.Context, emb embed.Embedder, texts, ids []string) ([]vector.Item, error) {
 	vecs, err := emb.Embed(ctx, texts, embed.Passage)
 	if err != nil {
 		return nil, fmt.Errorf("embed papers with %s: %w", emb.Name(), err)
@@ -459,7 +470,7 @@ func (v *vectors) search(idx *vector.Index, qv []float32, k int, key string, seg
 	// papers are found or there are no more vectors to find.
 	for want := k; ; want *= widenBy {
 		rs := idx.Search(qv, want, allow)
-		papers, near := byPaper(rs)
+		papers, near := byPaper(rs, func(r *vector.Result) *string { return &r.ID })
 		if len(papers) >= k || len(rs) < want || want >= k*maxWiden {
 			return papers[:min(k, len(papers))], near, nil
 		}

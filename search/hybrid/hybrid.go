@@ -146,10 +146,11 @@ type Vectors interface {
 // Passages is implemented by Matches whose BM25 ranking scored papers by
 // their best passage. BestPassages gives that passage's text for each id,
 // "" where there is none; BestPassageVectors its stored vector, nil where
-// the engine keeps none (the planner then embeds the text, if allowed).
+// the engine keeps none or would rather not fetch it (the planner then
+// embeds the text, if allowed).
 type Passages interface {
 	BestPassages(ids []string) []string
-	BestPassageVectors(ids []string) [][]float32
+	BestPassageVectors(ctx context.Context, ids []string) ([][]float32, error)
 }
 
 // Quotations is implemented by Matches that can tell a query quoting a

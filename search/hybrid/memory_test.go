@@ -150,12 +150,12 @@ func (m *memMatches) BestPassages(ids []string) []string {
 	return out
 }
 
-func (m *memMatches) BestPassageVectors(ids []string) [][]float32 {
+func (m *memMatches) BestPassageVectors(_ context.Context, ids []string) ([][]float32, error) {
 	out := make([][]float32, len(ids))
 	for i, id := range ids {
 		out[i] = m.l.passageVecs[id]
 	}
-	return out
+	return out, nil
 }
 
 func (m *memMatches) Quoted() int { return m.l.quoted }

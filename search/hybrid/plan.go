@@ -312,7 +312,10 @@ func (r *run) passageVectors(ctx context.Context, q []float32, items []fusion.It
 		}
 	}
 	var todo, texts []string
-	stored := ps.BestPassageVectors(ids)
+	stored, err := ps.BestPassageVectors(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read passage vectors: %w", err)
+	}
 	for i, t := range ps.BestPassages(ids) {
 		switch {
 		case i < len(stored) && stored[i] != nil:

@@ -1,6 +1,10 @@
 // Package s3vectors is Quire's vector half on Amazon S3 Vectors: one
 // index in a vector bucket holding a vector per paper, keyed by paper ID,
-// with the paper's facets as metadata so the service can filter.
+// with the paper's facets as metadata so the service can filter. A paper
+// with full text may have a vector per passage beside it, under
+// PassageID(paper, n) ("quire-passage:n:paper") with the same filterable
+// metadata; Query, Get and List return those IDs as they are, for the
+// caller to group by paper (ParsePassage).
 //
 // # Writes
 //

@@ -536,3 +536,60 @@ func TestDeepQuerySkipsLegacyPart(t *testing.T) {
 		}
 	}
 }
+
+// Passage vectors are stored under PassageID with their paper's
+// filterable metadata, so a filter allows them as it allows the paper;
+// IDs that would read as another paper's passage are refused.
+func TestPassageVectors(t *testing.T) {
+	for _, c := range []struct {
+		paper string
+		n     int
+	}{{"p1", 0}, {"doi:10.1/a:b", 12}, {"", 3}} {
+		p, n, ok := ParsePassage(PassageID(c.paper, c.n))
+		if !ok || p != c.paper || n != c.n {
+			t.Fatalf("ParsePassage(PassageID(%q, %d)) = %q, %d, %v", c.paper, c.n, p, n, ok)
+		}
+	}
+	for _, id := range []string{"p1", "quire-passage:", "quire-passage:x:p1", "quire-passage:-1:p1", "quire-passage:3"} {
+		if _, _, ok := ParsePassage(id); ok {
+			t.Fatalf("ParsePassage(%q) read a passage", id)
+		}
+	}
+	srv := s3vtest.New(t)
+	s := create(t, srv, Config{Dimension: 4})
+	ctx := context.Background()
+	old := &corpus.Paper{ID: "old", Title: "Old", Year: 1990}
+	young := &corpus.Paper{ID: "young", Title: "Young", Year: 2020}
+	its := []Item{
+		{Vec: []float32{0, 0, 0, 1}, Paper: old},
+		{Vec: []float32{1, 0, 0, 0}, Paper: old, ID: PassageID("old", 0)},
+		{Vec: []float32{0, 0, 1, 0}, Paper: young},
+		{Vec: []float32{0.9, 0.1, 0, 0}, Paper: young, ID: PassageID("young", 0)},
+	}
+	if _, err := s.Put(ctx, its); err != nil {
+		t.Fatal(err)
+	}
+	if m := srv.Metadata(testBucket, testIndex, PassageID("old", 0)); m["year"] != float64(1990) || m["title"] != nil {
+		t.Fatalf("passage metadata %v", m)
+	}
+	q, err := query.Parse("year:2000..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := s.Query(ctx, []float32{1, 0, 0, 0}, 2, q)
+	if err != nil || len(res) != 2 || res[0].ID != PassageID("young", 0) || res[1].ID != "young" {
+		t.Fatalf("filtered query: %v %v", err, res)
+	}
+	for _, bad := range []Item{
+		{Vec: []float32{1, 0, 0, 0}, Paper: &corpus.Paper{ID: PassageID("x", 1)}},
+		{Vec: []float32{1, 0, 0, 0}, Paper: old, ID: PassageID("young", 1)},
+		{Vec: []float32{1, 0, 0, 0}, Paper: old, ID: "old#1"},
+	} {
+		if _, err := s.Put(ctx, []Item{bad}); err == nil || !strings.Contains(err.Error(), "passage") {
+			t.Fatalf("Put(%q of %q): %v, want a refusal naming passages", bad.ID, bad.Paper.ID, err)
+		}
+	}
+	if err := s.Delete(ctx, []string{PassageID("old", 0)}); err != nil || srv.Len(testBucket, testIndex) != 3 {
+		t.Fatalf("Delete: %v, %d left", err, srv.Len(testBucket, testIndex))
+	}
+}

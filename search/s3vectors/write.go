@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -22,10 +23,57 @@ import (
 	"github.com/quire-research/quire/corpus"
 )
 
-// Item is one paper's vector to write.
+// Item is one vector to write: a paper's own, or, with ID set to a
+// PassageID of the paper, one of its passages'. Both carry the paper's
+// filterable metadata, so a filter allows a passage exactly when it
+// allows its paper.
 type Item struct {
 	Vec   []float32
 	Paper *corpus.Paper
+	ID    string
+}
+
+// passagePrefix starts the IDs of passage vectors. A paper whose ID
+// starts with it is refused, so an ID is a passage's exactly when
+// ParsePassage reads it.
+const passagePrefix = "quire-passage:"
+
+// PassageID is the ID the n-th passage vector of paper is stored, listed
+// and returned under.
+func PassageID(paper string, n int) string {
+	return passagePrefix + strconv.Itoa(n) + ":" + paper
+}
+
+// ParsePassage reads a PassageID back into its paper and number; ok is
+// false for a paper's own ID.
+func ParsePassage(id string) (paper string, n int, ok bool) {
+	rest, ok := strings.CutPrefix(id, passagePrefix)
+	if !ok {
+		return id, 0, false
+	}
+	num, paper, ok := strings.Cut(rest, ":")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n < 0 {
+		return id, 0, false
+	}
+	return paper, n, true
+}
+
+// idOf is the ID it is stored under, checked against its paper.
+func (it Item) idOf(i int) (string, error) {
+	if it.Paper == nil || it.Paper.ID == "" {
+		return "", fmt.Errorf("s3vectors: item %d has no paper ID", i)
+	}
+	if it.ID == "" {
+		if strings.HasPrefix(it.Paper.ID, passagePrefix) {
+			return "", fmt.Errorf("s3vectors: paper ID %q starts with %q, which names passage vectors", it.Paper.ID, passagePrefix)
+		}
+		return it.Paper.ID, nil
+	}
+	if p, _, ok := ParsePassage(it.ID); !ok || p != it.Paper.ID {
+		return "", fmt.Errorf("s3vectors: item %d: %q is not a passage ID of paper %q", i, it.ID, it.Paper.ID)
+	}
+	return it.ID, nil
 }
 
 // PutStats says what a Put did.
@@ -110,10 +158,12 @@ type entry struct {
 	size       int
 }
 
-// metadata is p's metadata within the service's limits, and the keys
-// dropped to get there, largest first. The "id" of a hashed key is never
-// dropped: a paper whose ID cannot fit is an error.
-func metadata(p *corpus.Paper, hashed bool) (map[string]any, []string, error) {
+// metadata is the metadata of p's vector stored under id (p's own or a
+// passage's) within the service's limits, and the keys dropped to get
+// there, largest first. A passage's leaves out the title, which only
+// lists show. The "id" of a hashed key is never dropped: an ID that
+// cannot fit is an error.
+func metadata(p *corpus.Paper, id string, hashed bool) (map[string]any, []string, error) {
 	var es []entry
 	add := func(k string, v any, filterable bool) {
 		es = append(es, entry{k, v, filterable, entrySize(k, v)})
@@ -140,13 +190,13 @@ func metadata(p *corpus.Paper, hashed bool) (map[string]any, []string, error) {
 	if p.Source != "" {
 		add(metaSource, strings.ToLower(p.Source), true)
 	}
-	if p.Title != "" {
+	if p.Title != "" && id == p.ID {
 		add(metaTitle, p.Title, false)
 	}
 	if hashed {
-		add(metaID, p.ID, false)
+		add(metaID, id, false)
 		if es[len(es)-1].size > MaxMetadataBytes-entrySize(metaPartial, true)-entrySize(metaShard, Shards) {
-			return nil, nil, fmt.Errorf("s3vectors: paper ID %.40q... is %d bytes; an ID kept as metadata must fit in %d", p.ID, len(p.ID), MaxMetadataBytes)
+			return nil, nil, fmt.Errorf("s3vectors: paper ID %.40q... is %d bytes; an ID kept as metadata must fit in %d", id, len(id), MaxMetadataBytes)
 		}
 	}
 	partial := false
@@ -238,14 +288,15 @@ func (s *Store) Put(ctx context.Context, items []Item) (PutStats, error) {
 	var vecs []types.PutInputVector
 	var sizes []int
 	for i, it := range items {
-		if it.Paper == nil || it.Paper.ID == "" {
-			return st, fmt.Errorf("s3vectors: item %d has no paper ID", i)
-		}
-		if err := s.checkVec(it.Paper.ID, it.Vec); err != nil {
+		id, err := it.idOf(i)
+		if err != nil {
 			return st, err
 		}
-		key, hashed := keyOf(it.Paper.ID)
-		meta, dropped, err := metadata(it.Paper, hashed)
+		if err := s.checkVec(id, it.Vec); err != nil {
+			return st, err
+		}
+		key, hashed := keyOf(id)
+		meta, dropped, err := metadata(it.Paper, id, hashed)
 		if err != nil {
 			return st, err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search/embedded"
 	"github.com/quire-research/quire/search/s3vectors"
+	"github.com/quire-research/quire/search/vector"
 	"github.com/quire-research/quire/ui/progress"
 )
 
@@ -150,8 +151,8 @@ func pushS3Vectors(e *env, f *pushFlags) error {
 		return fmt.Errorf("push --to s3vectors: %w", embedded.ErrNoLocalVectors)
 	}
 	var dim int
-	if err := x.EachVector(e.ctx, func(_ *corpus.Paper, vec []float32) error {
-		dim = len(vec)
+	if err := x.EachVector(e.ctx, func(_ *corpus.Paper, vecs []vector.Item) error {
+		dim = len(vecs[0].Vec)
 		return errStopEach
 	}); err != nil && err != errStopEach {
 		return err
@@ -162,7 +163,7 @@ func pushS3Vectors(e *env, f *pushFlags) error {
 	}
 	defer st.Close()
 	remote := embedded.S3Remote(st, e.cfg.Vectors.Bucket, e.cfg.Vectors.Index, func(w string) { fmt.Fprintln(e.stderr, "quire: "+w) })
-	rec, err := embedded.OpenRemoteRecord(e.cfg.Index, remote.Name(), x.Embedder())
+	rec, err := embedded.OpenRemoteRecord(e.cfg.Index, remote.Name(), x.Embedder(), x.HasPassageVectors())
 	if err != nil {
 		return err
 	}
@@ -176,28 +177,22 @@ func pushS3Vectors(e *env, f *pushFlags) error {
 	}
 	bar := progress.New(e.stderr, "push "+remote.Name(), int64(n), "papers")
 	var papers []corpus.Paper
-	var vecs [][]float32
-	var done, pushed, skipped int64
+	var vecs []vector.Item
+	var done, pushed, pushedVecs, skipped int64
 	flush := func() error {
 		if len(papers) == 0 {
 			return nil
 		}
-		if err := remote.Put(e.ctx, papers, vecs); err != nil {
-			return err
-		}
-		ids := make([]string, len(papers))
-		for i := range papers {
-			ids[i] = papers[i].ID
-		}
-		if err := rec.Pushed(ids); err != nil {
+		if err := rec.Push(e.ctx, remote, papers, vecs); err != nil {
 			return err
 		}
 		pushed += int64(len(papers))
+		pushedVecs += int64(len(vecs))
 		papers, vecs = papers[:0], vecs[:0]
 		bar.Update(done, done)
 		return nil
 	}
-	err = x.EachVector(e.ctx, func(p *corpus.Paper, vec []float32) error {
+	err = x.EachVector(e.ctx, func(p *corpus.Paper, pv []vector.Item) error {
 		done++
 		if !f.force && rec.Has(p.ID) {
 			skipped++
@@ -206,7 +201,7 @@ func pushS3Vectors(e *env, f *pushFlags) error {
 			}
 			return nil
 		}
-		papers, vecs = append(papers, *p), append(vecs, vec)
+		papers, vecs = append(papers, *p), append(vecs, pv...)
 		if len(papers) >= batch {
 			return flush()
 		}
@@ -224,8 +219,8 @@ func pushS3Vectors(e *env, f *pushFlags) error {
 		return err
 	}
 	bar.Finish()
-	fmt.Fprintf(e.stdout, "push finished in %s: %s vectors copied to %s (%s there already)\n", progress.HumanDuration(e.since()),
-		progress.HumanCount(pushed), remote.Name(), progress.HumanCount(skipped))
+	fmt.Fprintf(e.stdout, "push finished in %s: %s papers' vectors copied to %s (%s passages'; %s papers there already)\n", progress.HumanDuration(e.since()),
+		progress.HumanCount(pushed), remote.Name(), progress.HumanCount(pushedVecs-pushed), progress.HumanCount(skipped))
 	return nil
 }
 

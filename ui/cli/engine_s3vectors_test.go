@@ -115,11 +115,11 @@ func TestS3VectorsPush(t *testing.T) {
 	}
 	mustRun(t, quire(t, home, "--config", plain, "ingest", papers), "ingest")
 	r := mustRun(t, quire(t, home, "--config", cfg, "push", "--to", "s3vectors"), "push")
-	if n := srv.Len("papers", "copy"); n != 300 || !strings.Contains(r.stdout, "300 vectors copied") {
+	if n := srv.Len("papers", "copy"); n != 300 || !strings.Contains(r.stdout, "300 papers' vectors copied") {
 		t.Fatalf("push: the server holds %d vectors; stdout %s", n, r.stdout)
 	}
 	r = mustRun(t, quire(t, home, "--config", cfg, "push", "--to", "s3vectors"), "push again")
-	if !strings.Contains(r.stdout, "0 vectors copied") || !strings.Contains(r.stdout, "300 there already") {
+	if !strings.Contains(r.stdout, "0 papers' vectors copied") || !strings.Contains(r.stdout, "300 papers there already") {
 		t.Fatalf("a second push: %s", r.stdout)
 	}
 	puts := len(srv.Operations("PutVectors"))
