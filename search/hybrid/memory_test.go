@@ -335,6 +335,9 @@ type memEmbedder struct {
 	vocab []string
 	err   error
 	texts []string
+	// zero: a text of no known word embeds to zero, as with the local
+	// embedder; else to the vocabulary's first word ("noise").
+	zero bool
 }
 
 func (e *memEmbedder) Name() string { return "mem" }
@@ -363,7 +366,9 @@ func (e *memEmbedder) vector(t string) []float32 {
 		n += float64(x) * float64(x)
 	}
 	if n == 0 {
-		v[0] = 1
+		if !e.zero {
+			v[0] = 1
+		}
 		return v
 	}
 	for j := range v {

@@ -153,9 +153,17 @@ func (r *run) both(ctx context.Context) (*search.Result, error) {
 			return nil, e.err
 		}
 		r.qv = e.qv
-		var err error
-		if r.vecItems, err = r.rankVectors(ctx); err != nil {
-			return nil, err
+		if r.mode == search.ModeVector && !slices.ContainsFunc(r.qv, func(x float32) bool { return x != 0 }) {
+			// No word the embedder knows (the local one's zero vector):
+			// nothing is near it, so vector mode has no hits, rather than
+			// every allowed paper counted and none listed.
+			return &search.Result{Mode: r.mode}, nil
+		}
+		if r.want > 0 || r.mode == search.ModeHybrid {
+			var err error
+			if r.vecItems, err = r.rankVectors(ctx); err != nil {
+				return nil, err
+			}
 		}
 	}
 	r.fuse()
@@ -195,7 +203,9 @@ type embedding struct {
 // its hits are counted alike; and not at all when no word of the query
 // occurs in the index: a vector of unknown words finds only noise.
 func (r *run) embed(ctx context.Context) chan embedding {
-	needed := r.want > 0 || r.mode == search.ModeHybrid
+	// Vector mode embeds for a count too (no page): a text the embedder
+	// knows no word of has no hits.
+	needed := r.want > 0 || r.mode == search.ModeHybrid || r.mode == search.ModeVector
 	if r.mode == search.ModeHybrid && !r.m.HasTerms() {
 		needed = false
 	}

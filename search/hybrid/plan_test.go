@@ -380,6 +380,27 @@ func TestVectorModeWithoutText(t *testing.T) {
 	}
 }
 
+// Vector mode has no hits for a text whose vector is zero (no word the
+// embedder knows), counted (no page) as listed, and says so under its
+// filters too; the restriction alone still lists.
+func TestVectorModeUnknownWords(t *testing.T) {
+	for _, limit := range []int{10, 0} {
+		for _, q := range []string{"zzz", "zzz year:2020"} {
+			f := newFixture()
+			f.emb.zero = true
+			res := f.plan(t, q, search.ModeVector, limit)
+			if res.Total != 0 || len(res.Hits) != 0 || len(f.vec.searches) != 0 || len(f.emb.texts) != 1 {
+				t.Errorf("%q limit %d: total %d, %d hits, %d vector searches, embedded %v", q, limit, res.Total, len(res.Hits), len(f.vec.searches), f.emb.texts)
+			}
+		}
+	}
+	f := newFixture()
+	f.emb.zero = true
+	if res := f.plan(t, "quantum", search.ModeVector, 0); res.Total == 0 || len(f.vec.searches) != 0 {
+		t.Errorf("a count with known words: total %d, %d vector searches (want none)", res.Total, len(f.vec.searches))
+	}
+}
+
 // Hybrid skips the vector half when no word of the query is in the index.
 func TestHybridSkipsVectorsForUnknownWords(t *testing.T) {
 	f := newFixture()
