@@ -251,6 +251,9 @@ func (x *Index) checkVectors(r *CheckReport, lex map[string]bool) bool {
 	v.mu.RLock()
 	idx, stale, emb, passages := v.idx, v.stale, v.emb, v.passages
 	v.mu.RUnlock()
+	if v.remote != nil {
+		return x.checkRemote(r, lex, emb != nil)
+	}
 	if idx == nil {
 		if emb != nil && len(lex) > 0 {
 			r.note("the embedder is trained but no vectors are stored yet (the next ingest embeds the papers)")

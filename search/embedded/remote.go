@@ -272,14 +272,11 @@ func (x *Index) syncRemote(ctx context.Context, progress SyncProgress) error {
 	}
 	// One pass over the IDs (no stored records decoded) finds the work,
 	// so progress has a total; a second decodes only the papers to push.
-	// A paper is pushed again when the remote lacks its passage vectors,
-	// or holds some while they are off (the push deletes them).
 	seen := make(map[string]struct{})
 	need := make(map[string]struct{})
 	err := x.eachPaper(ctx, func(id string) bool {
 		seen[id] = struct{}{}
-		n := v.ledger.passages(id)
-		if !v.ledger.current(id) || (!v.noPassages && n < 0) || (v.noPassages && n > 0) {
+		if v.needsPush(id) {
 			need[id] = struct{}{}
 		}
 		return false
@@ -349,6 +346,46 @@ func (x *Index) syncRemote(ctx context.Context, progress SyncProgress) error {
 		return err
 	}
 	return x.calibrate(ctx, progress)
+}
+
+// needsPush reports whether the remote lacks the paper's current vectors:
+// not pushed since it changed or the embedder did, without its passages'
+// while they are on, or with some while they are off (the push deletes
+// them).
+func (v *vectors) needsPush(id string) bool {
+	n := v.ledger.passages(id)
+	return !v.ledger.current(id) || (!v.noPassages && n < 0) || (v.noPassages && n > 0)
+}
+
+// checkRemote is checkVectors for a remote vector half, from the ledger:
+// listing the remote costs a call per 1,000 vectors, so what it holds is
+// what the ledger records. What the next sync changes is noted; it
+// reports whether there is any.
+func (x *Index) checkRemote(r *CheckReport, lex map[string]bool, trained bool) bool {
+	v := x.vec
+	l, name := v.ledger, v.remote.Name()
+	r.Vectors, r.Passages = l.len(), l.passageTotal()
+	if !trained {
+		return false
+	}
+	var push, gone int
+	for id := range lex {
+		if v.needsPush(id) {
+			push++
+		}
+	}
+	for _, id := range l.list() {
+		if !lex[id] {
+			gone++
+		}
+	}
+	if push > 0 {
+		r.note("%d papers' vectors are not in %s as the index has them (the next ingest pushes them)", push, name)
+	}
+	if gone > 0 {
+		r.note("%s holds the vectors of %d papers the index no longer has (the next ingest deletes them)", name, gone)
+	}
+	return push+gone > 0
 }
 
 // embedPapers embeds papers for the remote, with their passages unless

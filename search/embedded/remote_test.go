@@ -603,6 +603,22 @@ func TestRemotePassageVectors(t *testing.T) {
 	if n := remotePassages(mem, "deep"); n != 0 || len(mem.vecs) != 19 {
 		t.Fatalf("after deep's deletion the remote holds %d of its passages, %d vectors", n, len(mem.vecs))
 	}
+
+	// The check counts what the ledger records, and notes what the next
+	// sync would push and delete.
+	apply(t, x, &search.Batch{Upserts: []corpus.Paper{papers[0]}, Deletes: []string{"p01"}})
+	x.Close()
+	r := mustCheck(t, dir, opts)
+	if r.Vectors != 19 || r.Passages != 0 || len(r.Notes) != 2 || !strings.Contains(r.Notes[0], "1 papers' vectors are not in memory test/index") ||
+		!strings.Contains(r.Notes[1], "1 papers the index no longer has") {
+		t.Fatalf("check before the sync: %d paper and %d passage vectors, notes %q", r.Vectors, r.Passages, r.Notes)
+	}
+	x = openIndex(t, dir, opts)
+	sync()
+	x.Close()
+	if r := mustCheck(t, dir, opts); r.Vectors != 19 || r.Passages != want || len(r.Notes) != 0 {
+		t.Fatalf("check after the sync: %d paper and %d passage vectors, notes %q", r.Vectors, r.Passages, r.Notes)
+	}
 }
 
 // TestS3VectorsPassageVectors: over the service's wire protocol, passage
