@@ -288,7 +288,6 @@ func TestOrphanPassagesDropped(t *testing.T) {
 // best passage with the passage's stored vector, embedding nothing but
 // the query, so an embedder over the network gets it too.
 func TestHybridReadsStoredPassageVectors(t *testing.T) {
-	ctx := context.Background()
 	emb := &zeroForUnknown{Embedder: probetest.Concepts{Dimensions: 64}} // not in process
 	x := openIndex(t, t.TempDir(), Options{Embedder: emb})
 	defer x.Close()
@@ -297,6 +296,15 @@ func TestHybridReadsStoredPassageVectors(t *testing.T) {
 	// ranks papers by their own vectors: only BM25's best passage can
 	// bring deep's method section to it.
 	x.vec.passageFilterMax = 5
+	deepScoredByPassage(t, x, emb)
+}
+
+// deepScoredByPassage: a hybrid search for the method section's concept
+// under year:2000 embeds only the query, and gives deep its method
+// passage's vector score (about 1).
+func deepScoredByPassage(t *testing.T, x *Index, emb *zeroForUnknown) {
+	t.Helper()
+	ctx := context.Background()
 	req, err := search.NewRequest("c9s1 c9s2 year:2000", 5)
 	if err != nil {
 		t.Fatal(err)

@@ -789,26 +789,5 @@ func TestRemoteHybridReadsPassageVectors(t *testing.T) {
 	// year:2000 allows 10 papers; with deep's passages they pass this, so
 	// the vector half scores the papers' own vectors only.
 	x.vec.getBelow = 10
-	req, err := search.NewRequest("c9s1 c9s2 year:2000", 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Mode, req.Explain = search.ModeHybrid, true
-	before := emb.texts.Load()
-	res, err := x.Search(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := emb.texts.Load() - before; n != 1 {
-		t.Errorf("the search embedded %d texts, want the query alone", n)
-	}
-	for _, h := range res.Hits {
-		if h.ID == "deep" {
-			if h.Explain == nil || h.Explain.VectorScore < 0.9 {
-				t.Fatalf("deep explained %+v, want its method passage's vector score (about 1)", h.Explain)
-			}
-			return
-		}
-	}
-	t.Fatalf("deep, whose body holds the query, is not a hit: %v", hitScores(res.Hits))
+	deepScoredByPassage(t, x, emb)
 }
