@@ -178,7 +178,7 @@ func (b *Bedrock) titan(ctx context.Context, text string) ([]float32, error) {
 	if len(resp.Embedding) != b.dim {
 		return nil, fmt.Errorf("%s returned a %d-dimensional vector, want %d", b.service, len(resp.Embedding), b.dim)
 	}
-	if !normalize(resp.Embedding) {
+	if !Normalize(resp.Embedding) {
 		return nil, &ZeroVectorError{Service: b.service}
 	}
 	return resp.Embedding, nil
@@ -228,7 +228,7 @@ func (b *Bedrock) cohere(ctx context.Context, texts []string, kind Kind) ([][]fl
 		if len(v) != b.dim {
 			return nil, fmt.Errorf("%s returned a %d-dimensional vector, want %d", b.service, len(v), b.dim)
 		}
-		if !normalize(vecs[i]) {
+		if !Normalize(vecs[i]) {
 			return nil, &ZeroVectorError{Service: b.service, Index: i}
 		}
 	}

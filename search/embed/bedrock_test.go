@@ -188,7 +188,7 @@ func TestBedrockTitan(t *testing.T) {
 	}
 	for i, text := range texts {
 		want := titanVector(text, 256)
-		normalize(want)
+		Normalize(want)
 		if !equalVec(vecs[i], want, 1e-6) {
 			t.Errorf("vector %d = %v…, want %v…", i, vecs[i][:3], want[:3])
 		}
@@ -235,7 +235,7 @@ func TestBedrockCohereBatchesAndInputType(t *testing.T) {
 	}
 	for i, text := range texts[:99] {
 		want := titanVector(text, 1024)
-		normalize(want)
+		Normalize(want)
 		if !equalVec(vecs[i], want, 1e-6) {
 			t.Fatalf("vector %d out of order", i)
 		}

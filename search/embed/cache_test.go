@@ -26,7 +26,7 @@ func (u *unitEmbedder) Embed(ctx context.Context, texts []string, kind Kind) ([]
 	for i, t := range texts {
 		x := float64(len(t)) + 0.1 + float64(kind)
 		v := []float32{float32(math.Sin(x)), float32(math.Cos(x)), float32(1 / 3.0)}
-		normalize(v)
+		Normalize(v)
 		out[i] = v
 	}
 	return out, nil
@@ -252,7 +252,7 @@ func (w *wideEmbedder) Embed(ctx context.Context, texts []string, kind Kind) ([]
 		v := make([]float32, 1024)
 		v[len(t)%1024] = 1
 		v[(len(t)+1)%1024] = float32(len(t))
-		normalize(v)
+		Normalize(v)
 		out[i] = v
 	}
 	return out, nil

@@ -163,6 +163,6 @@ func (m *Model2Vec) pool(text string, v []float32) {
 		v[j] *= inv
 	}
 	if m.normalize {
-		normalize(v)
+		Normalize(v)
 	}
 }

@@ -202,7 +202,7 @@ func (e *OpenAI) decode(data []byte, n int) ([][]float32, error) {
 			}
 			return nil, fmt.Errorf("%s returned vectors of different lengths (%d and %d)", e.service, want, len(v))
 		}
-		if !normalize(out[i]) {
+		if !Normalize(out[i]) {
 			return nil, &ZeroVectorError{Service: e.service, Index: i}
 		}
 	}

@@ -126,7 +126,7 @@ func TestOpenAIEmbed(t *testing.T) {
 	}
 	for i, text := range texts {
 		want := fakeVector(text, 3)
-		normalize(want)
+		Normalize(want)
 		if !equalVec(vecs[i], want, 1e-6) {
 			t.Errorf("vector %d = %v, want %v", i, vecs[i], want)
 		}

@@ -2,9 +2,9 @@ package embed
 
 import "math"
 
-// normalize scales v to unit length in place and reports whether it
+// Normalize scales v to unit length in place and reports whether it
 // could; a zero vector stays zero.
-func normalize(v []float32) bool {
+func Normalize(v []float32) bool {
 	var s float64
 	for _, x := range v {
 		s += float64(x) * float64(x)
@@ -35,7 +35,7 @@ func Feedback(q []float32, docs [][]float32, weight float64) []float32 {
 			out[j] += w * d[j]
 		}
 	}
-	if !normalize(out) {
+	if !Normalize(out) {
 		return q
 	}
 	return out

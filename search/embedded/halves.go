@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/fusion"
 	"github.com/quire-research/quire/search/hybrid"
 	"github.com/quire-research/quire/search/query"
@@ -199,7 +199,8 @@ func (m *lexMatches) BestPassageVectors(ctx context.Context, ids []string) ([][]
 		if i, ok := want[id]; ok {
 			// Scored by dot product against the unit query, as stored
 			// local vectors are; a remote keeps what the embedder gave.
-			out[i] = unitVec(v)
+			out[i] = slices.Clone(v)
+			embed.Normalize(out[i])
 		}
 	}
 	return out, nil
@@ -326,20 +327,4 @@ func (h vecHalf) Vectors(ctx context.Context, ids []string) ([][]float32, error)
 		}
 	}
 	return out, nil
-}
-
-// unitVec scales v to unit length (a copy); a zero v stays zero.
-func unitVec(v []float32) []float32 {
-	var n float64
-	for _, x := range v {
-		n += float64(x) * float64(x)
-	}
-	out := slices.Clone(v)
-	if n == 0 {
-		return out
-	}
-	for i := range out {
-		out[i] = float32(float64(out[i]) / math.Sqrt(n))
-	}
-	return out
 }

@@ -42,6 +42,17 @@ func paperOf[T string | []byte](id T) (T, bool) {
 	return id, false
 }
 
+// passageOf splits a passage's vector ID into its paper and number; ok is
+// false for a paper's own ID.
+func passageOf(id string) (paper string, n int, ok bool) {
+	p, passage := paperOf(id)
+	if !passage {
+		return id, 0, false
+	}
+	n, err := strconv.Atoi(id[len(p)+1:])
+	return p, n, err == nil
+}
+
 // showVectorID is a vector's ID as a person reads it.
 func showVectorID(id string) string {
 	if p, ok := paperOf(id); ok {
@@ -137,18 +148,16 @@ func byPaper[R any](rs []R, id func(*R) *string) (out []R, near map[string]int) 
 	seen := make(map[string]struct{}, len(rs))
 	for _, r := range rs {
 		rid := id(&r)
-		p, passage := paperOf(*rid)
+		p, _ := paperOf(*rid)
 		if _, ok := seen[p]; ok {
 			continue
 		}
 		seen[p] = struct{}{}
-		if passage {
-			if n, err := strconv.Atoi((*rid)[len(p)+1:]); err == nil {
-				if near == nil {
-					near = map[string]int{}
-				}
-				near[p] = n
+		if _, n, ok := passageOf(*rid); ok {
+			if near == nil {
+				near = map[string]int{}
 			}
+			near[p] = n
 		}
 		*rid = p
 		out = append(out, r)

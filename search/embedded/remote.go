@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search/embed"
@@ -453,10 +452,8 @@ func pushedCounts(papers []corpus.Paper, items []vector.Item, passages bool) ([]
 		// Numbers, not items: passages are numbered from 0 without gaps,
 		// and the count is what names them all.
 		for _, it := range items {
-			if p, ok := paperOf(it.ID); ok {
-				if n, err := strconv.Atoi(it.ID[len(p)+1:]); err == nil {
-					counts[at[p]] = max(counts[at[p]], n+1)
-				}
+			if p, n, ok := passageOf(it.ID); ok {
+				counts[at[p]] = max(counts[at[p]], n+1)
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search/fusion"
@@ -89,15 +88,10 @@ func (r *s3Remote) Rank(ctx context.Context, qv []float32, ids []string, k int) 
 // s3vectors.PassageID, whose separator is valid UTF-8 (passageSep is
 // not, and would be hashed).
 func toS3(id string) string {
-	p, ok := paperOf(id)
-	if !ok {
-		return id
+	if p, n, ok := passageOf(id); ok {
+		return s3vectors.PassageID(p, n)
 	}
-	n, err := strconv.Atoi(id[len(p)+1:])
-	if err != nil {
-		return id
-	}
-	return s3vectors.PassageID(p, n)
+	return id
 }
 
 // fromS3 reads a stored ID back as the index names it.
