@@ -47,6 +47,16 @@ func ExplainNoHits(q query.Query, count func(query.Query) (uint64, error)) (*NoH
 		}
 		return &NoHits{Message: msg}, nil
 	}
+	if len(fs) == 0 {
+		// The words match papers, yet the search found none: a mode that
+		// does not search by words (a vector search for words the
+		// embedder does not know finds nothing near them).
+		papers := fmt.Sprintf("%d papers hold", n)
+		if n == 1 {
+			papers = "1 paper holds"
+		}
+		return &NoHits{Without: n, Message: "no hits in this mode: " + papers + " the query's words (bm25 or hybrid finds them)"}, nil
+	}
 	for i, f := range fs {
 		next := words
 		next.Filters = fs[:i+1]

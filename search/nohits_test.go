@@ -1,6 +1,11 @@
 package search
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/quire-research/quire/search/query"
+)
 
 // A correction replaces its word where it stands whole, once, and leaves
 // filters and other words as typed.
@@ -19,5 +24,25 @@ func TestCorrected(t *testing.T) {
 		if got := n.Corrected(tt.in); got != tt.want {
 			t.Errorf("Corrected(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// With no filter to blame, an empty result whose words match papers is
+// the mode's doing, and the message says so rather than blaming filters.
+func TestExplainNoHitsWithoutFilters(t *testing.T) {
+	q, err := query.Parse("coxx regresion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nh, err := ExplainNoHits(q, func(query.Query) (uint64, error) { return 3, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nh.Filter != "" || !strings.Contains(nh.Message, "3 papers hold the query's words") {
+		t.Errorf("no hits: %+v; want the 3 papers named and no filter blamed", nh)
+	}
+	nh, err = ExplainNoHits(q, func(query.Query) (uint64, error) { return 0, nil })
+	if err != nil || nh.Message != "no hits: no paper matches the words of the query" {
+		t.Errorf("no matches: %+v, %v", nh, err)
 	}
 }
