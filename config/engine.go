@@ -48,7 +48,8 @@ type Engine struct {
 	// for a cluster open to anonymous access.
 	APIKeyEnv string `toml:"api_key_env" env:"ENGINE_API_KEY_ENV"`
 	// Collection holds the papers (a second one, its name plus "Meta",
-	// holds checkpoints and the local embedder's model).
+	// holds checkpoints and the local embedder's model; a third, its name
+	// plus "Passage", the passages of full texts).
 	Collection string `toml:"collection" env:"ENGINE_COLLECTION"`
 	// Replication is the replication factor of a collection Quire creates.
 	Replication int `toml:"replication" env:"ENGINE_REPLICATION"`

@@ -197,6 +197,21 @@ func ChunkPaper(p *Paper, o ChunkOptions) []Chunk {
 	return chunks
 }
 
+// BodyChunks is ChunkPaper with the default options, keeping only
+// passages of the full text: a paper without one has none (not the
+// title+abstract chunk). These are the passages every engine indexes and
+// shows, numbered alike.
+func BodyChunks(p *Paper) []Chunk {
+	out := []Chunk{}
+	for _, c := range ChunkPaper(p, ChunkOptions{}) {
+		if c.Start < 0 || c.End > len(p.FullText) || c.Start >= c.End || p.FullText[c.Start:c.End] != c.Text {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 func abstractChunk(p *Paper) []Chunk {
 	title, abs := strings.TrimSpace(p.Title), strings.TrimSpace(p.Abstract)
 	text := title

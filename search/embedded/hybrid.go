@@ -8,6 +8,7 @@ import (
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/embed/local"
+	"github.com/quire-research/quire/search/highlight"
 	"github.com/quire-research/quire/search/hybrid"
 )
 
@@ -69,23 +70,34 @@ func (x *Index) search(ctx context.Context, req search.Request) (*search.Result,
 	if err != nil {
 		return nil, err
 	}
-	var hl *highlighter
+	var hl *highlight.Highlighter
 	if req.Snippets || req.Passages {
-		hl = x.newHighlighter(req.Query)
+		hl = highlight.New(x.an.prose, req.Query)
 	}
 	for i := range res.Hits {
 		if req.Snippets {
-			res.Hits[i].Snippet = hl.snippet(&res.Hits[i].Paper)
+			res.Hits[i].Snippet = hl.Snippet(&res.Hits[i].Paper)
 		}
 		if req.Passages {
 			// Before Cap, which may shorten the full text the offsets index.
 			h := &res.Hits[i]
-			h.Passages = hl.passages(&h.Paper, lex.bestPassages(h.ID).ranked, near.of(h.ID))
+			h.Passages = hl.Passages(&h.Paper, hitPassages(lex.bestPassages(h.ID).ranked), near.of(h.ID))
 		}
 		res.Hits[i].Cap()
 	}
 	res.Took = time.Since(start)
 	return res, nil
+}
+
+// hitPassages is rs as a hit's passages, for search/highlight to mark.
+func hitPassages(rs []rankedChunk) []search.Passage {
+	out := make([]search.Passage, len(rs))
+	for i, r := range rs {
+		c := r.chunkRef
+		out[i] = search.Passage{Index: c.Index, Section: c.Section, Page: c.Page, PageEnd: c.PageEnd,
+			Start: c.Start, End: c.End, Score: r.score}
+	}
+	return out
 }
 
 // policy is the planner's policy for a search in mode: the options, with

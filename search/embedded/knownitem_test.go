@@ -21,6 +21,7 @@ import (
 	"github.com/quire-research/quire/corpus/pdf"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/s3vectors/s3vtest"
+	"github.com/quire-research/quire/search/weaviate"
 )
 
 // A known-item test on the shared real PDFs: a sentence from a paper's
@@ -30,7 +31,7 @@ import (
 // its latencies, on a machine busy with nothing else).
 func TestKnownItemPDFs(t *testing.T) {
 	if os.Getenv("QUIRE_MEASURE") == "" {
-		t.Skip("a measurement over 110 real PDFs: set QUIRE_MEASURE=1 to run it (QUIRE_MEASURE_S3=1 too: vectors on S3 Vectors; =papers: without passages)")
+		t.Skip("a measurement over 110 real PDFs: set QUIRE_MEASURE=1 to run it (QUIRE_MEASURE_S3=1 too: vectors on S3 Vectors; =papers: without passages; QUIRE_MEASURE_WEAVIATE=URL: on a Weaviate engine)")
 	}
 	dir := filepath.Join(sharedData(t), "r-vignettes-pdf", "pdfs")
 	ctx := context.Background()
@@ -50,22 +51,40 @@ func TestKnownItemPDFs(t *testing.T) {
 			papers = append(papers, rec.Paper)
 		}
 	}
-	var x *Index
-	if s3 := os.Getenv("QUIRE_MEASURE_S3"); s3 != "" {
+	var x search.Engine
+	if url := os.Getenv("QUIRE_MEASURE_WEAVIATE"); url != "" {
+		// The same measurement on a Weaviate engine (another engine, not
+		// a half of this one): it shows what its hits carry.
+		w, err := weaviate.Open(ctx, weaviate.Options{URL: url, GRPC: os.Getenv("QUIRE_WEAVIATE_GRPC"),
+			Collection: "QuireKnownItem", LocalEmbedder: true, Adaptive: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Drop(context.Background()) })
+		x = w
+	} else if s3 := os.Getenv("QUIRE_MEASURE_S3"); s3 != "" {
 		// The vector half on S3 Vectors (the loopback server), passages
 		// and all, or ("papers") the papers' own vectors only.
 		o := Options{Adaptive: true, NoPassageVectors: s3 == "papers"}
 		x = s3Index(t, s3vtest.New(t), filepath.Join(t.TempDir(), "idx"), 256, o)
 	} else {
-		if x, err = Open(filepath.Join(t.TempDir(), "idx"), Options{LocalEmbedder: true, Adaptive: true}); err != nil {
+		ix, err := Open(filepath.Join(t.TempDir(), "idx"), Options{LocalEmbedder: true, Adaptive: true})
+		if err != nil {
 			t.Fatal(err)
 		}
-		defer x.Close()
+		defer ix.Close()
+		x = ix
 	}
 	if err := x.Apply(ctx, &search.Batch{Upserts: papers}); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.SyncVectors(ctx, nil); err != nil {
+	switch e := x.(type) {
+	case *Index:
+		err = e.SyncVectors(ctx, nil)
+	case *weaviate.Engine:
+		err = e.SyncVectors(ctx, nil)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	// Sentences come from Quire's own text, and, where poppler is
@@ -93,7 +112,7 @@ func TestKnownItemPDFs(t *testing.T) {
 // knownTitles searches each LaTeX title of the ground truth as a query:
 // what the quotation rule must leave alone, since a long title is as
 // many words in order as a sentence.
-func knownTitles(t *testing.T, x *Index, truth string) {
+func knownTitles(t *testing.T, x search.Engine, truth string) {
 	f, err := os.Open(truth)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +164,7 @@ type knownItemSource struct {
 	holds func(passage, sentence string) bool
 }
 
-func knownItems(t *testing.T, x *Index, papers []corpus.Paper, src knownItemSource) {
+func knownItems(t *testing.T, x search.Engine, papers []corpus.Paper, src knownItemSource) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(src.seed, 26))
 	sentence := regexp.MustCompile(`[A-Z][^.!?]{60,240}[.!?]`)
@@ -200,7 +219,7 @@ func knownItems(t *testing.T, x *Index, papers []corpus.Paper, src knownItemSour
 						} else if os.Getenv("QUIRE_MISSES") != "" {
 							// Whether any one passage holds it, and at which rank it was shown.
 							some, shown := -1, -1
-							for i, c := range bodyChunks(&h.Paper) {
+							for i, c := range corpus.BodyChunks(&h.Paper) {
 								if src.holds(h.Paper.FullText[c.Start:c.End], s) {
 									some = i
 									break

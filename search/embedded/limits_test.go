@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/quire-research/quire/search/highlight"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestGiantRecordIsCappedInResults(t *testing.T) {
 	if n := len(hit.Paper.Abstract); n > search.MaxHitAbstract || !utf8.ValidString(hit.Paper.Abstract) || !strings.HasSuffix(hit.Paper.Abstract, "…") {
 		t.Errorf("hit abstract is %d bytes (valid UTF-8 %v), want at most %d, cut with an ellipsis", n, utf8.ValidString(hit.Paper.Abstract), search.MaxHitAbstract)
 	}
-	if n := len(hit.Snippet.Text); n > 2*snippetBytes || len(hit.Snippet.Marks) == 0 {
+	if n := len(hit.Snippet.Text); n > 2*highlight.SnippetBytes || len(hit.Snippet.Marks) == 0 {
 		t.Errorf("snippet is %d bytes with %d marks", n, len(hit.Snippet.Marks))
 	}
 	if b, _ := json.Marshal(res); len(b) > 2*search.MaxHitAbstract {

@@ -217,16 +217,13 @@ type chunkRef struct {
 	PageEnd int    `json:"q,omitempty"`
 }
 
-// bodyChunks cuts a full text into passages with the default chunker,
-// leaving out the title+abstract chunk of a paper without body text.
+// bodyChunks is corpus.BodyChunks without the texts, as stored.
 func bodyChunks(p *corpus.Paper) []chunkRef {
-	out := []chunkRef{}
-	for _, c := range corpus.ChunkPaper(p, corpus.ChunkOptions{}) {
-		if c.Start < 0 || c.End > len(p.FullText) || c.Start >= c.End || p.FullText[c.Start:c.End] != c.Text {
-			continue
-		}
-		out = append(out, chunkRef{Index: c.Index, Section: c.Section, Start: c.Start, End: c.End,
-			Tokens: c.Tokens, Page: c.Page, PageEnd: c.PageEnd})
+	cs := corpus.BodyChunks(p)
+	out := make([]chunkRef, len(cs))
+	for i, c := range cs {
+		out[i] = chunkRef{Index: c.Index, Section: c.Section, Start: c.Start, End: c.End,
+			Tokens: c.Tokens, Page: c.Page, PageEnd: c.PageEnd}
 	}
 	return out
 }

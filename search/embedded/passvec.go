@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/quire-research/quire/corpus"
+	"github.com/quire-research/quire/search/hybrid"
 	"github.com/quire-research/quire/search/vector"
 )
 
@@ -61,23 +61,13 @@ func showVectorID(id string) string {
 	return id
 }
 
-// passageTexts returns what is embedded for each of p's passages: the
-// title and section above the passage's text, so a passage that says
-// "this method" is still placed near what the paper is about.
+// passageTexts returns what is embedded for each of p's passages
+// (hybrid.EmbedPassage).
 func passageTexts(p *corpus.Paper) []string {
 	cs := bodyChunks(p)
 	out := make([]string, len(cs))
 	for i, c := range cs {
-		var b strings.Builder
-		b.Grow(len(p.Title) + len(c.Section) + c.End - c.Start + 2)
-		b.WriteString(p.Title)
-		if c.Section != "" {
-			b.WriteString("\n")
-			b.WriteString(c.Section)
-		}
-		b.WriteString("\n")
-		b.WriteString(p.FullText[c.Start:c.End])
-		out[i] = b.String()
+		out[i] = hybrid.EmbedPassage(p.Title, c.Section, p.FullText[c.Start:c.End])
 	}
 	return out
 }

@@ -58,7 +58,7 @@ type bestPassage struct {
 	text string  // the best passage, for the vector half (BestPassages)
 	at   int     // the best passage's number, which names its vector
 	// ranked are the best maxPassages passages, best first, scored before
-	// passageWeight: the ones a hit shows (passages.go). None when no
+	// passageWeight: the ones a hit shows (search/highlight). None when no
 	// passage holds a clause.
 	ranked []rankedChunk
 	// quoted is the largest share of the query's neighbouring pairs that

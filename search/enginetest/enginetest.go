@@ -19,6 +19,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,6 +119,7 @@ func Run(t *testing.T, open func(t *testing.T) search.Engine, o Options) {
 	t.Run("Paging", func(t *testing.T) { testPaging(t, e) })
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, e, papers) })
 	t.Run("Stemming", func(t *testing.T) { testStemming(t, e) })
+	t.Run("Passages", func(t *testing.T) { testPassages(t, e) })
 	t.Run("Modes", func(t *testing.T) {
 		if o.Sync == nil {
 			t.Skip("the engine under test has no vector half (Options.Sync is nil)")
@@ -340,6 +342,48 @@ func testStemming(t *testing.T, e search.Engine) {
 		if res.Total != uint64(c.want) {
 			t.Errorf("%q: %d hits, want %d (stemmed as the English analyser does)", c.q, res.Total, c.want)
 		}
+	}
+}
+
+// testPassages: a hit whose full text holds the query's words carries
+// the passages that hold them, with offsets into that text and the words
+// marked; a hit that matched only in its title or abstract carries none.
+func testPassages(t *testing.T, e search.Engine) {
+	ctx := context.Background()
+	q, _ := query.Parse("extra tables maize")
+	res, err := e.Search(ctx, search.Request{Query: q, Limit: 50, Mode: search.ModeBM25, Passages: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withText, without := 0, 0
+	for _, h := range res.Hits {
+		if !strings.Contains(h.Paper.FullText, "extra tables") {
+			without++
+			if len(h.Passages) > 0 {
+				t.Errorf("%s: passages %+v from a full text without the query's words", h.ID, h.Passages)
+			}
+			continue
+		}
+		withText++
+		if len(h.Passages) == 0 {
+			t.Errorf("%s: no passages; its full text %q holds the query's words", h.ID, h.Paper.FullText)
+			continue
+		}
+		ps := h.Passages[0]
+		text, ok := ps.Of(h.Paper.FullText)
+		if !ok || !strings.Contains(text, "extra tables") {
+			t.Errorf("%s: passage [%d,%d) %q does not hold the words", h.ID, ps.Start, ps.End, text)
+		}
+		var marked []string
+		for _, m := range ps.Text.Marks {
+			marked = append(marked, strings.ToLower(ps.Text.Text[m[0]:m[1]]))
+		}
+		if !slices.Contains(marked, "tables") || !slices.Contains(marked, "extra") {
+			t.Errorf("%s: passage marks %q, want extra and tables among them", h.ID, marked)
+		}
+	}
+	if withText == 0 || without == 0 {
+		t.Errorf("%d hits with the words in their full text and %d without; the fixture has both", withText, without)
 	}
 }
 

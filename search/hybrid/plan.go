@@ -560,6 +560,23 @@ func sameHead(a, b []fusion.Item, n int) bool {
 // expansion round learns from.
 func EmbedText(p *corpus.Paper) string { return p.Title + "\n" + p.Abstract }
 
+// EmbedPassage is the text of a full-text passage the vector half embeds:
+// the paper's title and the section above the passage's text, so a
+// passage that says "this method" is still placed near what the paper is
+// about.
+func EmbedPassage(title, section, text string) string {
+	var b strings.Builder
+	b.Grow(len(title) + len(section) + len(text) + 2)
+	b.WriteString(title)
+	if section != "" {
+		b.WriteString("\n")
+		b.WriteString(section)
+	}
+	b.WriteString("\n")
+	b.WriteString(text)
+	return b.String()
+}
+
 // SplitNegated pulls "-word" exclusions out of free text.
 func SplitNegated(text string) (string, []string) {
 	var keep, negs []string

@@ -136,6 +136,19 @@ func (e *Engine) count(ctx context.Context, where *filters.WhereBuilder) (uint64
 	return n, err
 }
 
+// countPassages counts the passages where allows.
+func (e *Engine) countPassages(ctx context.Context, where *filters.WhereBuilder) (uint64, error) {
+	var rows []struct {
+		Meta struct {
+			Count uint64 `json:"count"`
+		} `json:"meta"`
+	}
+	if err := e.gql(ctx, e.passages, args(where, ""), "meta{count}", &rows); err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	return rows[0].Meta.Count, nil
+}
+
 // aggregate counts the papers where allows and the top values of the
 // named text facets.
 func (e *Engine) aggregate(ctx context.Context, where *filters.WhereBuilder, names []string, limit int) (uint64, map[string]*facetCounts, error) {
@@ -149,7 +162,7 @@ func (e *Engine) aggregate(ctx context.Context, where *filters.WhereBuilder, nam
 		fmt.Fprintf(&b, " %s{count topOccurrences(limit:%d){value occurs}}", facetProp(name), n)
 	}
 	var rows []map[string]json.RawMessage
-	if err := e.gql(ctx, args(where, ""), b.String(), &rows); err != nil {
+	if err := e.gql(ctx, e.o.Collection, args(where, ""), b.String(), &rows); err != nil {
 		return 0, nil, err
 	}
 	out := map[string]*facetCounts{}
@@ -199,10 +212,10 @@ func args(where *filters.WhereBuilder, more string) string {
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-// gql runs one Aggregate over the papers and decodes its rows into out.
-func (e *Engine) gql(ctx context.Context, args, fields string, out any) error {
-	q := fmt.Sprintf("{Aggregate{%s%s{%s}}}", e.o.Collection, args, fields)
-	return retry(ctx, "aggregate "+e.o.Collection, func(ctx context.Context) error {
+// gql runs one Aggregate over collection c and decodes its rows into out.
+func (e *Engine) gql(ctx context.Context, c, args, fields string, out any) error {
+	q := fmt.Sprintf("{Aggregate{%s%s{%s}}}", c, args, fields)
+	return retry(ctx, "aggregate "+c, func(ctx context.Context) error {
 		res, err := e.client.GraphQL().Raw().WithQuery(q).Do(ctx)
 		if err != nil {
 			return redact(err, e.o.APIKey)
@@ -218,7 +231,7 @@ func (e *Engine) gql(ctx context.Context, args, fields string, out any) error {
 		if !ok {
 			return fmt.Errorf("weaviate: aggregate: no result")
 		}
-		js, err := json.Marshal(agg[e.o.Collection])
+		js, err := json.Marshal(agg[c])
 		if err != nil {
 			return err
 		}

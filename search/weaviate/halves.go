@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -34,6 +35,10 @@ type view struct {
 
 	mu     sync.Mutex
 	papers map[string]*corpus.Paper // whole papers, or ones without full text
+	// found are the best passages BM25 found of each paper, best first;
+	// near the number of the passage whose vector found it.
+	found map[string][]search.Passage
+	near  map[string]int
 }
 
 var (
@@ -43,7 +48,41 @@ var (
 )
 
 func (e *Engine) newView(size int) *view {
-	return &view{e: e, size: size, papers: map[string]*corpus.Paper{}}
+	return &view{e: e, size: size, papers: map[string]*corpus.Paper{}, found: map[string][]search.Passage{}, near: map[string]int{}}
+}
+
+// keepPassages records the passages BM25 found.
+func (v *view) keepPassages(found map[string]*ranked) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for id, g := range found {
+		if _, ok := v.found[id]; !ok {
+			v.found[id] = g.passages
+		}
+	}
+}
+
+// keepNear records the passages the vector half found papers by.
+func (v *view) keepNear(near map[string]int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for id, n := range near {
+		if _, ok := v.near[id]; !ok {
+			v.near[id] = n
+		}
+	}
+}
+
+// passages are what a hit shows for paper id: the passages BM25 found,
+// and the one whose vector found it (-1: none).
+func (v *view) passages(id string) ([]search.Passage, int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n, ok := v.near[id]
+	if !ok {
+		n = -1
+	}
+	return v.found[id], n
 }
 
 func (v *view) keep(rs []graphql.SearchResult) {
@@ -124,7 +163,14 @@ type matches struct {
 	none     bool
 	facets   *counts
 	last     []fusion.Item
+	quotes   map[string]bool // papers whose best passage the query quotes
+	quoted   int             // how many of them lead the last ranking
 }
+
+var _ hybrid.Quotations = (*matches)(nil)
+
+// Quoted is how many of the last ranking's first papers the query quotes.
+func (m *matches) Quoted() int { return m.quoted }
 
 func (m *matches) Total() uint64  { return m.total }
 func (m *matches) HasTerms() bool { return m.hasTerms }
@@ -166,43 +212,96 @@ func (m *matches) Rank(ctx context.Context, k int) ([]fusion.Item, error) {
 		return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.ID, b.ID))
 	})
 	items = items[:min(k, len(items))]
+	// A pasted sentence's source comes first, as on the embedded engine.
+	slices.SortStableFunc(items, func(a, b fusion.Item) int {
+		qa, qb := m.quotes[a.ID], m.quotes[b.ID]
+		switch {
+		case qa == qb:
+			return 0
+		case qa:
+			return -1
+		}
+		return 1
+	})
+	m.quoted = 0
+	for _, it := range items {
+		if m.quotes[it.ID] {
+			m.quoted++
+		}
+	}
 	m.last = items
 	return items, nil
 }
 
-// rankText ranks the hits by BM25: title and abstract (the stems
-// property) first, as one field, as the embedded engine's main field;
-// papers that match in their full text only follow, when the first list
-// runs short, scored by their full text at bodyBoost. (One query over both
-// properties would not do: Weaviate normalises lengths by the mean of the
+// rankText ranks the hits by BM25: each paper by its title and abstract
+// (the stems property, as the embedded engine's main field) plus its best
+// passage (passages.go), as the embedded engine rescores its best hits.
+// Papers whose full text has no passages yet (a collection from before
+// passages, until its next sync) follow when the list runs short, scored
+// by their whole full text at bodyBoost. (One query over both properties
+// would not do: Weaviate normalises lengths by the mean of the
 // properties' mean lengths, which put BM25 at 0.3236 nDCG@10 on Cranfield
 // against 0.3832 embedded.)
 func (m *matches) rankText(ctx context.Context, k int) ([]fusion.Item, error) {
-	rs, err := m.v.e.bm25(ctx, m.text, m.restrict, k, pStems)
+	rs, err := m.v.e.bm25(ctx, m.v.e.o.Collection, m.text, m.restrict, k, pStems, hitProps...)
 	if err != nil {
 		return nil, err
 	}
-	if len(rs) < k {
+	var found map[string]*ranked
+	if has, err := m.v.e.anyPassages(ctx); err != nil {
+		return nil, err
+	} else if has {
+		// Deeper than k: one paper's passages can take many places.
+		if found, err = m.v.e.rankPassages(ctx, m.text, m.restrict, min(3*k, maxPassageDepth)); err != nil {
+			return nil, err
+		}
+	}
+	m.v.keepPassages(found)
+	if m.quotes, err = m.v.e.quoting(ctx, m.text, found); err != nil {
+		return nil, err
+	}
+	items := make([]fusion.Item, 0, len(rs)+len(found))
+	seen := map[string]bool{}
+	for _, r := range rs {
+		id := str(r.Properties[pID])
+		score := float64(r.Metadata.Score)
+		if g, ok := found[id]; ok {
+			score += g.best
+		}
+		seen[id] = true
+		items = append(items, fusion.Item{ID: id, Score: score})
+	}
+	for _, id := range byBest(found) {
+		if !seen[id] {
+			seen[id] = true
+			items = append(items, fusion.Item{ID: id, Score: found[id].best})
+		}
+	}
+	if len(items) < k {
 		var in []*filters.WhereBuilder
 		for _, t := range slices.Compact(slices.Sorted(slices.Values(strings.Fields(m.text)))) {
 			in = append(in, eq(pStems, t))
 		}
-		more, err := m.v.e.bm25(ctx, m.text, and(m.restrict, not(or(in...))), k-len(rs), pBodyStems)
+		skip := not(or(in...))
+		if len(seen) > 0 {
+			skip = and(skip, not(filters.Where().WithPath([]string{pID}).WithOperator(filters.ContainsAny).
+				WithValueText(slices.Collect(maps.Keys(seen))...)))
+		}
+		more, err := m.v.e.bm25(ctx, m.v.e.o.Collection, m.text, and(m.restrict, skip), k-len(items), pBodyStems, hitProps...)
 		if err != nil {
 			return nil, err
 		}
-		for i := range more {
-			more[i].Metadata.Score *= bodyBoost
+		m.v.keep(more)
+		for _, r := range more {
+			items = append(items, fusion.Item{ID: str(r.Properties[pID]), Score: bodyBoost * float64(r.Metadata.Score)})
 		}
-		rs = append(rs, more...)
 	}
 	m.v.keep(rs)
-	items := make([]fusion.Item, len(rs))
-	for i, r := range rs {
-		items[i] = fusion.Item{ID: str(r.Properties[pID]), Score: float64(r.Metadata.Score)}
-	}
 	return items, nil
 }
+
+// maxPassageDepth bounds the passages one BM25 search reads.
+const maxPassageDepth = 3000
 
 // bodyBoost weighs a full-text-only match, as the embedded engine does.
 const bodyBoost = 0.3
@@ -290,22 +389,56 @@ func (c *counts) zero() {
 	}
 }
 
-// Search is nearVector under the restriction; the score is the cosine
-// similarity.
+// Search is nearVector under the restriction, over the papers and their
+// passages: a paper scores the cosine similarity of the nearer of its own
+// vector (title and abstract) and its passages'.
 func (v *view) Search(ctx context.Context, qv []float32, k int, r hybrid.Restriction) ([]fusion.Item, error) {
 	where, _ := r.Handle.(*filters.WhereBuilder)
 	if where == nil && r.Key != "" {
 		where = restriction(r.Query)
 	}
-	rs, err := v.e.nearVector(ctx, qv, where, k)
+	rs, err := v.e.nearVector(ctx, v.e.o.Collection, qv, where, k, hitProps...)
 	if err != nil {
 		return nil, err
 	}
 	v.keep(rs)
+	var ps []near
+	if has, err := v.e.anyPassages(ctx); err != nil {
+		return nil, err
+	} else if has {
+		// Deeper than k: one paper's passages can take many places.
+		if ps, err = v.e.nearPassages(ctx, qv, where, min(4*k, maxPassageDepth)); err != nil {
+			return nil, err
+		}
+	}
 	items := make([]fusion.Item, len(rs))
+	at := make(map[string]int, len(rs))
 	for i, r := range rs {
 		items[i] = fusion.Item{ID: str(r.Properties[pID]), Score: 1 - float64(r.Metadata.Distance)}
+		at[items[i].ID] = i
 	}
+	byPassage := map[string]int{}
+	for _, p := range ps {
+		i, ok := at[p.id]
+		if !ok {
+			at[p.id] = len(items)
+			items = append(items, fusion.Item{ID: p.id, Score: p.score})
+		} else if p.score <= items[i].Score {
+			continue
+		} else {
+			items[i].Score = p.score
+		}
+		byPassage[p.id] = p.n
+	}
+	slices.SortStableFunc(items, func(a, b fusion.Item) int { return cmp.Compare(b.Score, a.Score) })
+	items = items[:min(k, len(items))]
+	kept := map[string]int{}
+	for _, it := range items {
+		if n, ok := byPassage[it.ID]; ok {
+			kept[it.ID] = n
+		}
+	}
+	v.keepNear(kept)
 	return items, nil
 }
 
@@ -335,57 +468,31 @@ func (v *view) Vectors(ctx context.Context, ids []string) ([][]float32, error) {
 // own order for a filtered listing changes with the limit, and pages
 // must not.
 func (e *Engine) list(ctx context.Context, where *filters.WhereBuilder, k int, md *graphql.Metadata) ([]graphql.SearchResult, error) {
-	var out []graphql.SearchResult
-	err := retry(ctx, "list papers", func(ctx context.Context) error {
-		s := e.client.Experimental().Search().WithCollection(e.o.Collection).WithLimit(k).
-			WithConsistencyLevel(e.o.Consistency).WithProperties(hitProps...).WithMetadata(md).
-			WithSort(graphql.Sort{Path: []string{pID}, Order: graphql.Asc})
-		if where != nil {
-			s = s.WithWhere(where)
-		}
-		var err error
-		out, err = s.Do(ctx)
-		return redact(err, e.o.APIKey)
-	})
-	return out, err
+	out, err := e.searchIn(ctx, e.o.Collection, where, k, md, func(s *graphql.Search) *graphql.Search {
+		return s.WithSort(graphql.Sort{Path: []string{pID}, Order: graphql.Asc})
+	}, hitProps...)
+	if err != nil {
+		return nil, fmt.Errorf("weaviate: list papers: %w", err)
+	}
+	return out, nil
 }
 
-// bm25 is Weaviate's BM25 over one property under where.
-func (e *Engine) bm25(ctx context.Context, text string, where *filters.WhereBuilder, k int, prop string) ([]graphql.SearchResult, error) {
-	var out []graphql.SearchResult
-	err := retry(ctx, "BM25 search", func(ctx context.Context) error {
-		s := e.client.Experimental().Search().WithCollection(e.o.Collection).WithLimit(k).
-			WithConsistencyLevel(e.o.Consistency).WithProperties(hitProps...).
-			WithMetadata(&graphql.Metadata{ID: true, Score: true}).
-			WithBM25((&graphql.BM25ArgumentBuilder{}).WithQuery(text).WithProperties(prop))
-		if where != nil {
-			s = s.WithWhere(where)
-		}
-		var err error
-		out, err = s.Do(ctx)
-		return redact(err, e.o.APIKey)
-	})
+// bm25 is Weaviate's BM25 over one property of coll under where.
+func (e *Engine) bm25(ctx context.Context, coll, text string, where *filters.WhereBuilder, k int, prop string, props ...string) ([]graphql.SearchResult, error) {
+	out, err := e.searchIn(ctx, coll, where, k, &graphql.Metadata{ID: true, Score: true}, func(s *graphql.Search) *graphql.Search {
+		return s.WithBM25((&graphql.BM25ArgumentBuilder{}).WithQuery(text).WithProperties(prop))
+	}, props...)
 	if err != nil {
 		return nil, fmt.Errorf("weaviate BM25: %w", err)
 	}
 	return out, nil
 }
 
-// nearVector is Weaviate's vector search under where.
-func (e *Engine) nearVector(ctx context.Context, qv []float32, where *filters.WhereBuilder, k int) ([]graphql.SearchResult, error) {
-	var out []graphql.SearchResult
-	err := retry(ctx, "vector search", func(ctx context.Context) error {
-		s := e.client.Experimental().Search().WithCollection(e.o.Collection).WithLimit(k).
-			WithConsistencyLevel(e.o.Consistency).WithProperties(hitProps...).
-			WithMetadata(&graphql.Metadata{ID: true, Distance: true}).
-			WithNearVector((&graphql.NearVectorArgumentBuilder{}).WithVector(qv))
-		if where != nil {
-			s = s.WithWhere(where)
-		}
-		var err error
-		out, err = s.Do(ctx)
-		return redact(err, e.o.APIKey)
-	})
+// nearVector is Weaviate's vector search of coll under where.
+func (e *Engine) nearVector(ctx context.Context, coll string, qv []float32, where *filters.WhereBuilder, k int, props ...string) ([]graphql.SearchResult, error) {
+	out, err := e.searchIn(ctx, coll, where, k, &graphql.Metadata{ID: true, Distance: true}, func(s *graphql.Search) *graphql.Search {
+		return s.WithNearVector((&graphql.NearVectorArgumentBuilder{}).WithVector(qv))
+	}, props...)
 	if err != nil {
 		return nil, fmt.Errorf("weaviate nearVector: %w", err)
 	}

@@ -3,6 +3,7 @@ package weaviate
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -24,8 +25,17 @@ func (e *Engine) find(ctx context.Context, where *filters.WhereBuilder, limit in
 }
 
 func (e *Engine) findIn(ctx context.Context, coll string, where *filters.WhereBuilder, limit int, md *graphql.Metadata, props ...string) ([]graphql.SearchResult, error) {
+	return e.searchIn(ctx, coll, where, limit, md, nil, props...)
+}
+
+// searchIn runs one gRPC search on collection coll: the first limit
+// objects where allows (nil: any), ranked by "by" (nil: Weaviate's
+// order), read with md and props, at the configured consistency and
+// retried on transient errors.
+func (e *Engine) searchIn(ctx context.Context, coll string, where *filters.WhereBuilder, limit int, md *graphql.Metadata,
+	by func(*graphql.Search) *graphql.Search, props ...string) ([]graphql.SearchResult, error) {
 	var out []graphql.SearchResult
-	err := retry(ctx, "read "+coll, func(ctx context.Context) error {
+	err := retry(ctx, "search "+coll, func(ctx context.Context) error {
 		s := e.client.Experimental().Search().WithCollection(coll).WithLimit(limit).
 			WithConsistencyLevel(e.o.Consistency).WithProperties(props...)
 		if where != nil {
@@ -33,6 +43,9 @@ func (e *Engine) findIn(ctx context.Context, coll string, where *filters.WhereBu
 		}
 		if md != nil {
 			s = s.WithMetadata(md)
+		}
+		if by != nil {
+			s = by(s)
 		}
 		var err error
 		out, err = s.Do(ctx)
@@ -56,6 +69,7 @@ func paperOf(m map[string]any) *corpus.Paper {
 		Source:     str(m[pSource]),
 		DOI:        str(m[pDOI]),
 		URL:        str(m[pURL]),
+		Pages:      ints(m[pPages]),
 	}
 }
 
@@ -72,6 +86,28 @@ func num(v any) int64 {
 		return int64(x)
 	}
 	return 0
+}
+
+// ints reads an int array as gRPC returns it; nil when empty.
+func ints(v any) []int {
+	var out []int
+	switch x := v.(type) {
+	case *pb.ListValue:
+		// Packed: 8 bytes per value, little-endian.
+		b := x.GetIntValues().GetValues()
+		for i := 0; i+8 <= len(b); i += 8 {
+			out = append(out, int(int64(binary.LittleEndian.Uint64(b[i:]))))
+		}
+	case []int64:
+		for _, n := range x {
+			out = append(out, int(n))
+		}
+	case []any:
+		for _, n := range x {
+			out = append(out, int(num(n)))
+		}
+	}
+	return out
 }
 
 // strs reads a text array as gRPC returns it; nil when empty, as
@@ -191,6 +227,9 @@ func (e *Engine) Stats(ctx context.Context) (*search.Stats, error) {
 		st.Embedder = emb.Name()
 		st.Calibration = e.calibrationStats(emb)
 		if st.Vectors, err = e.count(ctx, withEmbedder(emb.Name())); err != nil {
+			return nil, err
+		}
+		if st.PassageVectors, err = e.countPassages(ctx, withEmbedder(emb.Name())); err != nil {
 			return nil, err
 		}
 	}

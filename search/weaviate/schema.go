@@ -53,6 +53,7 @@ const (
 	pBodyBytes  = "bodyBytes" // length of the full text, not indexed
 	pLive       = "live"      // true on every paper: the set a negation is taken from
 	pYearText   = "yearText"  // the year as text, for the year facet
+	pPages      = "pages"     // where each page starts in the full text, not indexed
 )
 
 // paperProps are a whole paper's properties (not the analysed and
@@ -60,7 +61,7 @@ const (
 // megabytes and which a ranked candidate rarely needs (bodyBytes says
 // whether the paper has any, so the page loads only those again).
 var (
-	paperProps = []string{pID, pTitle, pAbstract, pFullText, pAuthors, pYear, pVenue, pFields, pCats, pSource, pDOI, pURL}
+	paperProps = []string{pID, pTitle, pAbstract, pFullText, pAuthors, pYear, pVenue, pFields, pCats, pSource, pDOI, pURL, pPages}
 	hitProps   = []string{pID, pTitle, pAbstract, pBodyBytes, pAuthors, pYear, pVenue, pFields, pCats, pSource, pDOI, pURL}
 )
 
@@ -121,6 +122,7 @@ func paperClass(name string, replicas int) *models.Class {
 			{Name: pBodyBytes, DataType: []string{"int"}, IndexFilterable: &f, IndexRangeFilters: &f},
 			{Name: pLive, DataType: []string{"boolean"}, IndexFilterable: &t},
 			prop(pYearText, "text", field, f, f),
+			{Name: pPages, DataType: []string{"int[]"}, IndexFilterable: &f, IndexRangeFilters: &f},
 		},
 	}
 }
@@ -142,19 +144,24 @@ func metaClass(name string, replicas int) *models.Class {
 	}
 }
 
-// ensureSchema creates both collections when absent. An existing
-// collection is used as it is (its replication factor stays).
+// ensureSchema creates the papers', meta and passages collections when
+// absent. An existing collection is used as it is (its replication
+// factor stays), with any property a newer Quire added.
 func (e *Engine) ensureSchema(ctx context.Context) error {
 	if e.o.MustExist {
 		if err := e.mustExist(ctx); err != nil {
 			return err
 		}
 	}
-	for _, c := range []*models.Class{paperClass(e.o.Collection, e.o.Replication), metaClass(e.meta, e.o.Replication)} {
+	for _, c := range []*models.Class{paperClass(e.o.Collection, e.o.Replication), metaClass(e.meta, e.o.Replication),
+		passageClass(e.passages, e.o.Replication)} {
 		err := retry(ctx, "check collection "+c.Class, func(ctx context.Context) error {
 			ok, err := e.client.Schema().ClassExistenceChecker().WithClassName(c.Class).Do(ctx)
-			if err != nil || ok {
+			if err != nil {
 				return err
+			}
+			if ok {
+				return e.addMissing(ctx, c)
 			}
 			err = e.client.Schema().ClassCreator().WithClass(c).Do(ctx)
 			if err != nil && strings.Contains(err.Error(), "already exists") {
@@ -164,6 +171,29 @@ func (e *Engine) ensureSchema(ctx context.Context) error {
 		})
 		if err != nil {
 			return fmt.Errorf("weaviate: create collection %s: %w", c.Class, redact(err, e.o.APIKey))
+		}
+	}
+	return nil
+}
+
+// addMissing adds the properties of want that its existing collection
+// lacks: a collection made by an older Quire (pages came later).
+func (e *Engine) addMissing(ctx context.Context, want *models.Class) error {
+	have, err := e.client.Schema().ClassGetter().WithClassName(want.Class).Do(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for _, p := range have.Properties {
+		names[p.Name] = true
+	}
+	for _, p := range want.Properties {
+		if names[p.Name] {
+			continue
+		}
+		err := e.client.Schema().PropertyCreator().WithClassName(want.Class).WithProperty(p).Do(ctx)
+		if err != nil && !strings.Contains(err.Error(), "already exists") {
+			return fmt.Errorf("add property %s: %w", p.Name, err)
 		}
 	}
 	return nil
@@ -186,7 +216,7 @@ func (e *Engine) usesBlockMaxWAND(ctx context.Context) (bool, error) {
 // Drop deletes the engine's collections and everything in them (tests and
 // "start over").
 func (e *Engine) Drop(ctx context.Context) error {
-	for _, name := range []string{e.o.Collection, e.meta} {
+	for _, name := range []string{e.o.Collection, e.meta, e.passages} {
 		if err := e.client.Schema().ClassDeleter().WithClassName(name).Do(ctx); err != nil {
 			return fmt.Errorf("weaviate: delete collection %s: %w", name, err)
 		}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
 
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
+	"github.com/quire-research/quire/search/highlight"
 	"github.com/quire-research/quire/search/hybrid"
 	"github.com/quire-research/quire/search/query"
 )
@@ -45,10 +45,21 @@ func (e *Engine) search(ctx context.Context, req search.Request) (*search.Result
 	if err != nil {
 		return nil, err
 	}
+	// Hits are marked as the embedded engine marks them, by the same
+	// analyser: the passages BM25 or the vector half found, else the
+	// full text's chunks that hold the most of the query's words.
+	var hl *highlight.Highlighter
+	if req.Snippets || req.Passages {
+		hl = highlight.New(prose, req.Query)
+	}
 	for i := range res.Hits {
 		h := &res.Hits[i]
 		if req.Snippets {
-			h.Snippet = snippet(h.Paper.Abstract, req.Query)
+			h.Snippet = hl.Snippet(&h.Paper)
+		}
+		if req.Passages {
+			found, near := v.passages(h.ID)
+			h.Passages = hl.Passages(&h.Paper, found, near)
 		}
 		h.Cap()
 	}
@@ -158,20 +169,10 @@ func (e *Engine) native(ctx context.Context, req search.Request, v *view, emb em
 
 // hybridSearch is Weaviate's hybrid search under where.
 func (e *Engine) hybridSearch(ctx context.Context, text string, qv []float32, where *filters.WhereBuilder, k int, alpha float64) ([]graphql.SearchResult, error) {
-	var out []graphql.SearchResult
-	err := retry(ctx, "hybrid search", func(ctx context.Context) error {
-		h := (&graphql.HybridArgumentBuilder{}).WithQuery(text).WithVector(qv).
-			WithAlpha(float32(alpha)).WithFusionType(graphql.RelativeScore).WithProperties([]string{pStems})
-		s := e.client.Experimental().Search().WithCollection(e.o.Collection).WithLimit(k).
-			WithConsistencyLevel(e.o.Consistency).WithProperties(hitProps...).
-			WithMetadata(&graphql.Metadata{ID: true, Score: true}).WithHybrid(h)
-		if where != nil {
-			s = s.WithWhere(where)
-		}
-		var err error
-		out, err = s.Do(ctx)
-		return redact(err, e.o.APIKey)
-	})
+	h := (&graphql.HybridArgumentBuilder{}).WithQuery(text).WithVector(qv).
+		WithAlpha(float32(alpha)).WithFusionType(graphql.RelativeScore).WithProperties([]string{pStems})
+	out, err := e.searchIn(ctx, e.o.Collection, where, k, &graphql.Metadata{ID: true, Score: true},
+		func(s *graphql.Search) *graphql.Search { return s.WithHybrid(h) }, hitProps...)
 	if err != nil {
 		return nil, fmt.Errorf("weaviate hybrid: %w", err)
 	}
@@ -185,52 +186,4 @@ func (e *Engine) explainNoHits(ctx context.Context, q query.Query) (*search.NoHi
 	return search.ExplainNoHits(q, func(q query.Query) (uint64, error) {
 		return e.count(ctx, hitWhere(q))
 	})
-}
-
-// snippetBytes is about two lines of a wide terminal; snippetScanBytes
-// bounds the text analysed for one.
-const (
-	snippetBytes     = 240
-	snippetScanBytes = 64 << 10
-)
-
-// snippet cuts about two lines of text around the first term of the
-// query and marks the query's terms in it, as analysed (so "editing" is
-// marked for the query "edit", as BM25 matched it). Only the start of a
-// huge text is analysed.
-func snippet(text string, q query.Query) search.Snippet {
-	if text == "" {
-		return search.Snippet{}
-	}
-	text = search.TruncateUTF8(text, snippetScanBytes)
-	want := map[string]bool{}
-	for _, s := range append([]string{textOf(q)}, q.Phrases...) {
-		for _, t := range terms(s) {
-			want[t] = true
-		}
-	}
-	var marks [][2]int
-	for _, t := range prose.Analyze([]byte(text)) {
-		if want[string(t.Term)] {
-			marks = append(marks, [2]int{t.Start, t.End})
-		}
-	}
-	start := 0
-	if len(marks) > 0 {
-		start = max(0, marks[0][0]-snippetBytes/4)
-		for start > 0 && text[start-1] != ' ' {
-			start--
-		}
-	}
-	end := min(len(text), start+snippetBytes)
-	for end < len(text) && !utf8.RuneStart(text[end]) {
-		end++
-	}
-	s := search.Snippet{Text: text[start:end]}
-	for _, m := range marks {
-		if m[0] >= start && m[1] <= end {
-			s.Marks = append(s.Marks, [2]int{m[0] - start, m[1] - start})
-		}
-	}
-	return s
 }

@@ -15,11 +15,9 @@ import (
 	"strconv"
 
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
-	"github.com/weaviate/weaviate/entities/models"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
-	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/embed/local"
 	"github.com/quire-research/quire/search/hybrid"
 )
@@ -38,9 +36,11 @@ const pageSize = 256
 // SyncVectors makes every paper's vector match the embedder: with
 // LocalEmbedder and no model stored yet it trains one from the cluster's
 // papers and stores it in the meta collection; then it embeds the papers
-// whose vector another embedder (or none) made, and writes them back.
-// Safe to stop and run again; progress phases are the embedded engine's
-// ("train", "train:…", "embed").
+// whose vector another embedder (or none) made, and writes them back with
+// their passages. A collection from before passages existed gets its
+// passages here too, embedder or not. Safe to stop and run again;
+// progress phases are the embedded engine's ("train", "train:…",
+// "embed").
 func (e *Engine) SyncVectors(ctx context.Context, progress func(phase string, done, total int)) error {
 	if progress == nil {
 		progress = func(string, int, int) {}
@@ -52,24 +52,34 @@ func (e *Engine) SyncVectors(ctx context.Context, progress func(phase string, do
 	if e.embedder() == nil && e.o.LocalEmbedder {
 		m, err := e.train(ctx, int(n), progress)
 		if errors.Is(err, local.ErrTooFew) {
-			return nil // BM25 only until more papers arrive
+			m, err = nil, nil // BM25 only until more papers arrive
 		}
 		if err != nil {
 			return err
 		}
-		e.mu.Lock()
-		e.emb = m
-		e.mu.Unlock()
+		if m != nil {
+			e.mu.Lock()
+			e.emb = m
+			e.mu.Unlock()
+		}
 	}
 	emb := e.embedder()
-	if emb == nil {
+	backfill := e.needsBackfill()
+	if emb == nil && !backfill {
 		return nil
 	}
-	have, err := e.count(ctx, withEmbedder(emb.Name()))
-	if err != nil {
-		return err
+	name, total := "", int(n)
+	if emb != nil {
+		name = emb.Name()
+		have, err := e.count(ctx, withEmbedder(name))
+		if err != nil {
+			return err
+		}
+		if !backfill {
+			total = int(n - have)
+		}
 	}
-	done, total := 0, int(n-have)
+	done := 0
 	progress("embed", 0, total)
 	if total == 0 {
 		// Every paper has this embedder's vector (a push that handed over
@@ -80,11 +90,12 @@ func (e *Engine) SyncVectors(ctx context.Context, progress func(phase string, do
 	// none) made: a filtered listing ("embedder is not this one") is no
 	// cursor, and Weaviate's negated filter kept returning papers already
 	// rewritten, so the walk is the one reliable way through.
-	err = e.eachPage(ctx, append(paperProps, pOrigin, pEmbedder), false, func(rs []graphql.SearchResult) error {
+	err = e.eachPage(ctx, append(paperProps, pOrigin, pEmbedder, pBodyBytes), false, func(rs []graphql.SearchResult) error {
 		var ps []corpus.Paper
 		var origins []*search.Origin
 		for _, r := range rs {
-			if str(r.Properties[pEmbedder]) == emb.Name() {
+			stale := emb != nil && str(r.Properties[pEmbedder]) != name
+			if !stale && !(backfill && num(r.Properties[pBodyBytes]) > 0) {
 				continue
 			}
 			p := paperOf(r.Properties)
@@ -98,18 +109,29 @@ func (e *Engine) SyncVectors(ctx context.Context, progress func(phase string, do
 			}
 			origins = append(origins, o)
 		}
-		if len(ps) == 0 {
-			return nil
+		if len(ps) > 0 {
+			if err := e.embedAndWrite(ctx, ps, origins); err != nil {
+				return err
+			}
 		}
-		if err := e.embedAndWrite(ctx, ps, origins); err != nil {
-			return err
+		if backfill {
+			done += len(rs) // every paper is looked at
+		} else {
+			done += len(ps)
 		}
-		done += len(ps)
 		progress("embed", min(done, total), total)
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if backfill {
+		if err := e.markPassages(ctx); err != nil {
+			return err
+		}
+	}
+	if emb == nil {
+		return nil
 	}
 	return e.afterSync(ctx, n, progress)
 }
@@ -122,24 +144,13 @@ func (e *Engine) afterSync(ctx context.Context, n uint64, progress func(string, 
 	return e.calibrate(ctx, n, progress)
 }
 
-// embedAndWrite writes papers back with their vectors.
+// embedAndWrite writes papers back with their vectors and passages.
 func (e *Engine) embedAndWrite(ctx context.Context, ps []corpus.Paper, origins []*search.Origin) error {
-	emb := e.embedder()
-	texts := make([]string, len(ps))
-	for i := range ps {
-		texts[i] = hybrid.EmbedText(&ps[i])
-	}
-	vecs, err := emb.Embed(ctx, texts, embed.Passage)
+	p, err := e.build(ctx, ps, origins)
 	if err != nil {
-		return fmt.Errorf("embed %d papers with %s: %w", len(ps), emb.Name(), err)
+		return err
 	}
-	objs := make([]*models.Object, len(ps))
-	for i := range ps {
-		if objs[i], err = e.object(&ps[i], origins[i], vecs[i], emb.Name()); err != nil {
-			return err
-		}
-	}
-	return e.writeObjects(ctx, objs)
+	return p.Commit(ctx, nil)
 }
 
 // train learns the local model from an even sample of the cluster's

@@ -6,7 +6,9 @@
 // with deterministic object IDs (UUIDv5 of the paper ID), so every upsert
 // is idempotent. A second collection, the collection's name with "Meta"
 // appended, holds the ingest checkpoints and the local embedder's model,
-// so a second client with an empty home directory finds both. Writes go
+// so a second client with an empty home directory finds both. A third,
+// the name with "Passage" appended, holds the passages of full texts
+// (passages.go). Writes go
 // through gRPC batches; searches through gRPC, facets through GraphQL
 // aggregations over the same filter (facets.go).
 //
@@ -88,10 +90,19 @@ type Engine struct {
 	o      Options
 	client *wv.Client
 	meta   string // the meta collection: checkpoints and the model
+	// passages is the passages' collection (passages.go).
+	passages string
 
 	mu  sync.RWMutex
 	emb embed.Embedder // the embedder in use; nil until a local model exists
 	cal *calibration   // the probe's verdict, nil when none was made
+	// backfill: papers written before the passages' collection existed
+	// may lack passages; SyncVectors writes them.
+	backfill bool
+	// hasPassages: the collection holds passages (anyPassages), as
+	// counted at checkedPassages or seen written.
+	hasPassages     bool
+	checkedPassages time.Time
 }
 
 var (
@@ -109,7 +120,7 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{o: o, client: client, meta: o.Collection + "Meta", emb: o.Embedder}
+	e := &Engine{o: o, client: client, meta: o.Collection + "Meta", passages: o.Collection + "Passage", emb: o.Embedder}
 	if err := e.ensureSchema(ctx); err != nil {
 		return nil, err
 	}
@@ -123,6 +134,9 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		}
 	}
 	if e.cal, err = e.loadCalibration(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.loadPassagesMarker(ctx); err != nil {
 		return nil, err
 	}
 	return e, nil

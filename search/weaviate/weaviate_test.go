@@ -22,6 +22,7 @@ import (
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/enginetest"
+	"github.com/quire-research/quire/search/highlight"
 	"github.com/quire-research/quire/search/query"
 )
 
@@ -127,7 +128,7 @@ func TestCheckpointOnlyAfterPapers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Same collection, vectors of another length: Weaviate refuses them.
-	b := &Engine{o: a.o, client: a.client, meta: a.meta, emb: fakeEmbedder{5}}
+	b := &Engine{o: a.o, client: a.client, meta: a.meta, passages: a.passages, emb: fakeEmbedder{5}}
 	ck2 := search.Checkpoint{Source: "s", Cursor: corpus.Cursor{Line: 10}, Papers: 10}
 	err := b.Apply(ctx, &search.Batch{Upserts: papers[5:10], Checkpoints: []search.Checkpoint{ck2}})
 	// Which of the batch Weaviate refuses varies (it has accepted some
@@ -240,7 +241,8 @@ func TestCollectionNotBlockMaxWAND(t *testing.T) {
 func TestSnippetMarksStems(t *testing.T) {
 	q, _ := query.Parse(`edit "off-target cuts"`)
 	text := "We apply crispr gene editing to yeast cells and measure off-target cuts in the genome."
-	s := snippet(text, q)
+	hl := highlight.New(prose, q)
+	s := hl.Snippet(&corpus.Paper{Abstract: text})
 	var got []string
 	for _, m := range s.Marks {
 		got = append(got, s.Text[m[0]:m[1]])
@@ -249,7 +251,7 @@ func TestSnippetMarksStems(t *testing.T) {
 	if want := []string{"editing", "target", "cuts"}; !slices.Equal(got, want) {
 		t.Errorf("marks %q, want %q", got, want)
 	}
-	if snippet("", q).Text != "" {
+	if hl.Snippet(&corpus.Paper{}).Text != "" {
 		t.Error("a snippet of no text")
 	}
 }

@@ -47,53 +47,97 @@ func (e *Engine) Apply(ctx context.Context, b *search.Batch) error {
 	return p.Commit(ctx, b.Checkpoints)
 }
 
-// Prepare embeds a batch's papers (when an embedder exists) and builds
-// its objects, so ingest can prepare the next batch while this one is
-// written.
+// Prepare embeds a batch's papers and their passages (when an embedder
+// exists) and builds their objects, so ingest can prepare the next batch
+// while this one is written.
 func (e *Engine) Prepare(ctx context.Context, b *search.Batch) (search.PreparedBatch, error) {
 	if len(b.Origins) != 0 && len(b.Origins) != len(b.Upserts) {
 		return nil, fmt.Errorf("weaviate: %d origins for %d upserts", len(b.Origins), len(b.Upserts))
 	}
-	emb := e.embedder()
-	var vecs [][]float32
-	if emb != nil && len(b.Upserts) > 0 {
-		texts := make([]string, len(b.Upserts))
-		for i := range b.Upserts {
-			texts[i] = hybrid.EmbedText(&b.Upserts[i])
-		}
-		var err error
-		if vecs, err = emb.Embed(ctx, texts, embed.Passage); err != nil {
-			return nil, fmt.Errorf("embed %d papers with %s: %w", len(texts), emb.Name(), err)
-		}
+	origins := make([]*search.Origin, len(b.Upserts))
+	for i := range b.Origins {
+		origins[i] = &b.Origins[i]
 	}
-	objs := make([]*models.Object, len(b.Upserts))
-	for i := range b.Upserts {
-		var o *search.Origin
-		if len(b.Origins) > 0 {
-			o = &b.Origins[i]
+	p, err := e.build(ctx, b.Upserts, origins)
+	if err != nil {
+		return nil, err
+	}
+	p.dels = b.Deletes
+	return p, nil
+}
+
+// build embeds papers and their passages with the embedder in use (none:
+// no vectors) and makes their objects; origins[i] (nil: none) is ps[i]'s.
+func (e *Engine) build(ctx context.Context, ps []corpus.Paper, origins []*search.Origin) (*prepared, error) {
+	emb := e.embedder()
+	chunks := make([][]corpus.Chunk, len(ps))
+	for i := range ps {
+		chunks[i] = corpus.BodyChunks(&ps[i])
+	}
+	var vecs, pvecs [][]float32
+	if emb != nil && len(ps) > 0 {
+		texts := make([]string, 0, len(ps))
+		for i := range ps {
+			texts = append(texts, hybrid.EmbedText(&ps[i]))
 		}
+		for i := range ps {
+			texts = append(texts, passageTexts(&ps[i], chunks[i])...)
+		}
+		all, err := emb.Embed(ctx, texts, embed.Passage)
+		if err == nil && len(all) != len(texts) {
+			err = fmt.Errorf("%d vectors for %d texts", len(all), len(texts))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("embed %d papers and %d passages with %s: %w", len(ps), len(texts)-len(ps), emb.Name(), err)
+		}
+		vecs, pvecs = all[:len(ps)], all[len(ps):]
+	}
+	p := &prepared{e: e, ids: make([]string, len(ps)), counts: make([]int, len(ps))}
+	for i := range ps {
 		var v []float32
 		name := ""
 		if vecs != nil {
 			v, name = vecs[i], emb.Name()
 		}
-		obj, err := e.object(&b.Upserts[i], o, v, name)
+		obj, err := e.object(&ps[i], origins[i], v, name)
 		if err != nil {
 			return nil, err
 		}
-		objs[i] = obj
+		p.objs = append(p.objs, obj)
+		var pv [][]float32
+		if pvecs != nil {
+			pv, pvecs = pvecs[:len(chunks[i])], pvecs[len(chunks[i]):]
+		}
+		p.passages = append(p.passages, e.passageObjects(&ps[i], obj.Properties.(map[string]any), chunks[i], pv)...)
+		p.ids[i], p.counts[i] = ps[i].ID, len(chunks[i])
 	}
-	return &prepared{e: e, objs: objs, dels: b.Deletes}, nil
+	return p, nil
 }
 
 type prepared struct {
-	e    *Engine
-	objs []*models.Object
-	dels []string
+	e        *Engine
+	objs     []*models.Object
+	passages []*models.Object
+	ids      []string // the papers written, and how many passages each has
+	counts   []int
+	dels     []string
 }
 
-// Commit writes the papers, then the deletions, then cks.
+// Commit writes the passages, removes those the papers no longer have,
+// then writes the papers, the deletions and cks: a paper is written after
+// its passages, so a sync stopped in between finds it still to do.
 func (p *prepared) Commit(ctx context.Context, cks []search.Checkpoint) error {
+	if err := p.e.writeObjects(ctx, p.passages); err != nil {
+		return err
+	}
+	if len(p.passages) > 0 {
+		p.e.sawPassages(true)
+	}
+	// Always, even where this client has seen no passages: another one
+	// may have written some since.
+	if err := p.e.deleteStalePassages(ctx, p.ids, p.counts); err != nil {
+		return err
+	}
 	if err := p.e.writeObjects(ctx, p.objs); err != nil {
 		return err
 	}
@@ -131,6 +175,13 @@ func (e *Engine) object(p *corpus.Paper, o *search.Origin, vec []float32, embedd
 		pBodyStems:  stems(p.FullText),
 		pBodyBytes:  int64(len(p.FullText)),
 		pLive:       true,
+	}
+	if len(p.Pages) > 0 {
+		pages := make([]int64, len(p.Pages))
+		for i, n := range p.Pages {
+			pages[i] = int64(n)
+		}
+		props[pPages] = pages
 	}
 	if p.Year != 0 {
 		props[pYear] = int64(p.Year)
@@ -292,28 +343,35 @@ func paperIDOf(o *models.Object) string {
 	return string(o.ID)
 }
 
-// deletePapers removes papers by ID; unknown IDs are no error.
+// deletePapers removes papers and their passages by ID; unknown IDs are
+// no error.
 func (e *Engine) deletePapers(ctx context.Context, ids []string) error {
 	for len(ids) > 0 {
 		n := min(batchSize, len(ids))
 		where := filters.Where().WithPath([]string{pID}).WithOperator(filters.ContainsAny).WithValueText(ids[:n]...)
-		err := retry(ctx, fmt.Sprintf("delete %d papers", n), func(ctx context.Context) error {
-			res, err := e.client.Batch().ObjectsBatchDeleter().WithClassName(e.o.Collection).
-				WithWhere(where).WithConsistencyLevel(e.o.Consistency).WithOutput("minimal").Do(ctx)
-			if err != nil {
-				return redact(err, e.o.APIKey)
+		for _, c := range []string{e.passages, e.o.Collection} {
+			if err := e.deleteWhere(ctx, c, where, fmt.Sprintf("delete %d papers", n)); err != nil {
+				return err
 			}
-			if res != nil && res.Results != nil && res.Results.Failed > 0 {
-				return &transientErr{what: "delete", err: fmt.Errorf("%d of %d deletions failed", res.Results.Failed, res.Results.Matches)}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		ids = ids[n:]
 	}
 	return nil
+}
+
+// deleteWhere removes the objects of collection c that where selects.
+func (e *Engine) deleteWhere(ctx context.Context, c string, where *filters.WhereBuilder, what string) error {
+	return retry(ctx, what, func(ctx context.Context) error {
+		res, err := e.client.Batch().ObjectsBatchDeleter().WithClassName(c).
+			WithWhere(where).WithConsistencyLevel(e.o.Consistency).WithOutput("minimal").Do(ctx)
+		if err != nil {
+			return redact(err, e.o.APIKey)
+		}
+		if res != nil && res.Results != nil && res.Results.Failed > 0 {
+			return &transientErr{what: "delete", err: fmt.Errorf("%d of %d deletions failed", res.Results.Failed, res.Results.Matches)}
+		}
+		return nil
+	})
 }
 
 // Get loads one paper (search.ErrNotFound when absent).
