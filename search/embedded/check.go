@@ -16,12 +16,16 @@ import (
 // CheckReport is what Check found: like SQLite's integrity_check, every
 // part of the index is read and the parts compared with each other.
 type CheckReport struct {
-	Path        string `json:"path"`
-	Papers      uint64 `json:"papers"`
-	Vectors     int    `json:"vectors"`  // papers' vectors
-	Passages    int    `json:"passages"` // passages' vectors
-	BleveSeq    uint64 `json:"bleve_vector_seq"`
-	VectorSeq   uint64 `json:"vector_seq"`
+	Path      string `json:"path"`
+	Papers    uint64 `json:"papers"`
+	Vectors   int    `json:"vectors"`  // papers' vectors
+	Passages  int    `json:"passages"` // passages' vectors
+	BleveSeq  uint64 `json:"bleve_vector_seq"`
+	VectorSeq uint64 `json:"vector_seq"`
+	// Remote names the vector store the counts were read from (its
+	// ledger) when the vectors live outside the index; sequence numbers
+	// then mean nothing.
+	Remote      string `json:"remote,omitempty"`
 	Checkpoints int    `json:"checkpoints"`
 	FacetFiles  int    `json:"facet_files"`
 	// Problems are inconsistencies; Notes are states a crash leaves that

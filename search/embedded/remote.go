@@ -363,7 +363,7 @@ func (v *vectors) needsPush(id string) bool {
 func (x *Index) checkRemote(r *CheckReport, lex map[string]bool, trained bool) bool {
 	v := x.vec
 	l, name := v.ledger, v.remote.Name()
-	r.Vectors, r.Passages = l.len(), l.passageTotal()
+	r.Vectors, r.Passages, r.Remote = l.len(), l.passageTotal(), name
 	if !trained {
 		return false
 	}

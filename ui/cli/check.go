@@ -56,8 +56,12 @@ func init() {
 
 func printCheck(e *env, r *embedded.CheckReport) {
 	w := e.stdout
-	fmt.Fprintf(w, "index:       %s\npapers:      %d\nvectors:     %d of papers, %d of passages (sequence %d; bleve recorded %d)\ncheckpoints: %d\nfacet files: %d\n",
-		r.Path, r.Papers, r.Vectors, r.Passages, r.VectorSeq, r.BleveSeq, r.Checkpoints, r.FacetFiles)
+	where := fmt.Sprintf("sequence %d; bleve recorded %d", r.VectorSeq, r.BleveSeq)
+	if r.Remote != "" {
+		where = "in " + r.Remote + ", as its ledger records"
+	}
+	fmt.Fprintf(w, "index:       %s\npapers:      %d\nvectors:     %d of papers, %d of passages (%s)\ncheckpoints: %d\nfacet files: %d\n",
+		r.Path, r.Papers, r.Vectors, r.Passages, where, r.Checkpoints, r.FacetFiles)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note:     %s\n", sanitize(n))
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quire-research/quire/config"
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search/bedrockkb/kbtest"
 )
@@ -173,6 +174,16 @@ func TestBedrockKBStatsAndLabel(t *testing.T) {
 	e := &env{}
 	e.cfg.Engine.Kind, e.cfg.Engine.KnowledgeBaseID = "bedrock-kb", "KBCLITEST1"
 	if got := engineLabel(e, place{}); got != "bedrock-kb KBCLITEST1" {
+		t.Errorf("status line engine %q", got)
+	}
+	// An embedded index whose vectors live in S3 Vectors says so.
+	e = &env{}
+	e.cfg.Engine.Kind, e.cfg.Vectors.Kind, e.cfg.Vectors.Index = config.EngineEmbedded, config.VectorsS3Vectors, "papers-256"
+	if got := engineLabel(e, place{}); got != "embedded + s3vectors papers-256" {
+		t.Errorf("status line engine %q", got)
+	}
+	e.cfg.Vectors.Kind = ""
+	if got := engineLabel(e, place{}); got != config.EngineEmbedded {
 		t.Errorf("status line engine %q", got)
 	}
 }

@@ -86,6 +86,10 @@ func TestS3VectorsCLI(t *testing.T) {
 	if !strings.Contains(r.stdout, "s3vectors papers/quire") {
 		t.Fatalf("stats do not name the vector store:\n%s", r.stdout)
 	}
+	r = mustRun(t, quire(t, home, "--config", cfg, "check"), "check")
+	if !strings.Contains(r.stdout, "(in s3vectors papers/quire, as its ledger records)") || strings.Contains(r.stdout, "sequence") {
+		t.Fatalf("check does not say the vectors are counted from the S3 ledger:\n%s", r.stdout)
+	}
 	// Ingesting again pushes nothing.
 	puts := len(srv.Operations("PutVectors"))
 	mustRun(t, quire(t, home, "--config", cfg, "ingest", papers), "ingest again")

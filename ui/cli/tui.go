@@ -80,6 +80,9 @@ func engineLabel(e *env, at place) string {
 	if e.weaviate() {
 		return "weaviate " + at.collection
 	}
+	if e.s3vectorsOn() {
+		return "embedded + s3vectors " + e.cfg.Vectors.Index
+	}
 	return config.EngineEmbedded
 }
 
