@@ -56,13 +56,14 @@ var placeProps = []string{pID, qN, qSection, qStart, qEnd, qPage, qPageEnd}
 func passageClass(name string, replicas int) *models.Class {
 	c := paperClass(name, replicas)
 	c.Description = "Quire full-text passages (created by quire; one per corpus.BodyChunks chunk)"
+	t, f := true, false
 	var props []*models.Property
 	for _, p := range c.Properties {
 		if slices.Contains(copied, p.Name) {
+			p.IndexSearchable = &f // filtered on, never ranked by
 			props = append(props, p)
 		}
 	}
-	t, f := true, false
 	num := func(name string) *models.Property {
 		return &models.Property{Name: name, DataType: []string{"int"}, IndexFilterable: &t, IndexRangeFilters: &f}
 	}

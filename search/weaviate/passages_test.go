@@ -145,6 +145,12 @@ func TestPassages(t *testing.T) {
 	if res := find(search.ModeBM25, "radio tag year:2021"); len(res.Hits) > 0 && res.Hits[0].ID == a.ID {
 		t.Errorf("year:2021 found %s (2020) by its passage", a.ID)
 	}
+	// Phrases and exclusions read the paper's title and abstract, which
+	// each passage carries.
+	opensAtMethods("bm25 under a phrase", find(search.ModeBM25, `radio tag "park animals"`))
+	if res := find(search.ModeBM25, "radio tag -counting"); len(res.Hits) > 0 && res.Hits[0].ID == a.ID {
+		t.Errorf("-counting found %s (titled Counting …) by its passage", a.ID)
+	}
 	// Vector: only a's Methods passage is near "radio tag collar"; a's own
 	// vector (title and abstract) is not.
 	opensAtMethods("vector", find(search.ModeVector, "radio tag collar"))
