@@ -23,6 +23,7 @@ import (
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/backoff"
+	"github.com/quire-research/quire/search/highlight"
 )
 
 // Name is the engine's kind, as config and Stats spell it.
@@ -236,11 +237,18 @@ func (e *Engine) Search(ctx context.Context, req search.Request) (*search.Result
 	}
 	e.remember(papers.list())
 	res.Total = uint64(len(papers.order))
+	var hl *highlight.Highlighter
+	if req.Snippets || req.Passages {
+		hl = highlight.New(highlight.English, req.Query)
+	}
 	for i := req.Offset; i < min(window, len(papers.order)); i++ {
 		g := papers.byID[papers.order[i]]
 		h := search.Hit{ID: g.paper.ID, Score: g.score, Paper: g.paper}
 		if req.Snippets {
-			h.Snippet = search.Snippet{Text: snippet(g.passages[0])}
+			h.Snippet = hl.Snippet(&h.Paper)
+		}
+		if req.Passages {
+			h.Passages = hl.Passages(&h.Paper, g.passages[:min(len(g.passages), highlight.MaxPassages)], -1)
 		}
 		res.Hits = append(res.Hits, h)
 	}
@@ -288,11 +296,13 @@ func (e *Engine) retrieve(ctx context.Context, text string, st types.SearchType,
 	return g, nil
 }
 
-// group is one paper's passages, best first.
+// group is one paper's passages, best first. The knowledge base returns
+// no more of a document than these, so they are the paper's full text,
+// joined by blank lines, each passage with its place in it.
 type group struct {
 	paper    corpus.Paper
 	score    float64
-	passages []string
+	passages []search.Passage
 }
 
 type grouped struct {
@@ -300,16 +310,20 @@ type grouped struct {
 	order []string // by best passage, as the service ranked them
 }
 
-func (g *grouped) add(p corpus.Paper, score float64, passage string) {
-	if x, ok := g.byID[p.ID]; ok {
-		x.passages = append(x.passages, passage)
-		x.score = max(x.score, score)
-		x.paper.Abstract = strings.Join(x.passages, "\n\n")
-		return
+func (g *grouped) add(p corpus.Paper, c retrieved) {
+	x, ok := g.byID[p.ID]
+	if !ok {
+		x = &group{paper: p, score: c.score}
+		g.byID[p.ID] = x
+		g.order = append(g.order, p.ID)
+	} else {
+		x.paper.FullText += "\n\n"
 	}
-	p.Abstract = passage
-	g.byID[p.ID] = &group{paper: p, score: score, passages: []string{passage}}
-	g.order = append(g.order, p.ID)
+	x.score = max(x.score, c.score)
+	start := len(x.paper.FullText)
+	x.paper.FullText += c.text
+	x.passages = append(x.passages, search.Passage{Index: len(x.passages), Page: c.page, PageEnd: c.page,
+		Start: start, End: len(x.paper.FullText), Score: c.score})
 }
 
 func (g *grouped) list() []corpus.Paper {
@@ -318,18 +332,4 @@ func (g *grouped) list() []corpus.Paper {
 		out = append(out, g.byID[id].paper)
 	}
 	return out
-}
-
-// snippet is a passage cut for a result list.
-func snippet(s string) string {
-	const most = 320
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= most {
-		return s
-	}
-	cut := strings.LastIndexByte(s[:most], ' ')
-	if cut <= 0 {
-		cut = most
-	}
-	return s[:cut] + " …"
 }

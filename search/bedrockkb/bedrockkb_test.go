@@ -192,7 +192,7 @@ func TestPaginationAndGrouping(t *testing.T) {
 			t.Errorf("%s returned twice: passages of one paper must group", h.ID)
 		}
 		seen[h.ID] = true
-		if h.Paper.Title == "" || h.Paper.URL != "s3://papers/"+h.ID+".txt" || h.Paper.Abstract == "" {
+		if h.Paper.Title == "" || h.Paper.URL != "s3://papers/"+h.ID+".txt" || h.Paper.FullText == "" {
 			t.Errorf("%s: paper %+v lacks title, passage or source URI", h.ID, h.Paper)
 		}
 	}
@@ -310,5 +310,52 @@ func TestReadOnlyAndModes(t *testing.T) {
 	}
 	if _, err := e.Count(); !errors.Is(err, ErrUncountable) {
 		t.Errorf("Count: %v", err)
+	}
+}
+
+// A hit's passages are the chunks the knowledge base returned for its
+// paper, best first, each with its page and the query's words marked;
+// the paper's text is those chunks, so each passage has its place in it.
+func TestPassagesFromChunks(t *testing.T) {
+	md := func(page float64) map[string]any {
+		m := map[string]any{"paper_id": "kb-1", "title": "Halo profiles"}
+		if page > 0 {
+			m[PageKey] = page
+		}
+		return m
+	}
+	srv := kbtest.New(kbID, []kbtest.Chunk{
+		{Text: "Dark matter halos follow a universal density profile in simulations.", URI: "s3://papers/kb-1.pdf", Metadata: md(4)},
+		{Text: "The halos of dwarf galaxies have cores, not cusps.", URI: "s3://papers/kb-1.pdf", Metadata: md(0)},
+		{Text: "Unrelated text about weather.", URI: "s3://papers/kb-2.pdf", Metadata: map[string]any{"paper_id": "kb-2"}},
+	})
+	t.Cleanup(srv.Close)
+	e := open(t, srv)
+	q, _ := query.Parse("halos density profile")
+	res, err := e.Search(context.Background(), search.Request{Query: q, Limit: 5, Passages: true, Snippets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) == 0 || res.Hits[0].ID != "kb-1" {
+		t.Fatalf("hits %v, want kb-1 first", ids(res))
+	}
+	h := res.Hits[0]
+	if len(h.Passages) != 2 {
+		t.Fatalf("passages %+v, want the 2 chunks of kb-1", h.Passages)
+	}
+	first, ok := h.Passages[0].Of(h.Paper.FullText)
+	if !ok || !strings.HasPrefix(first, "Dark matter halos follow") || h.Passages[0].Page != 4 || h.Passages[1].Page != 0 {
+		t.Errorf("first passage %q (fits %v), pages %d and %d; want the density chunk on p. 4, then one with no page",
+			first, ok, h.Passages[0].Page, h.Passages[1].Page)
+	}
+	var marked []string
+	for _, m := range h.Passages[0].Text.Marks {
+		marked = append(marked, h.Passages[0].Text.Text[m[0]:m[1]])
+	}
+	if !slices.Contains(marked, "density") || !slices.Contains(marked, "halos") {
+		t.Errorf("marks %q, want density and halos", marked)
+	}
+	if len(h.Snippet.Marks) == 0 {
+		t.Errorf("snippet %+v has no marks", h.Snippet)
 	}
 }

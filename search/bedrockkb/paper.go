@@ -13,13 +13,23 @@ import (
 )
 
 // SourceURIKey is the metadata key Bedrock fills with each passage's
-// document address.
-const SourceURIKey = "x-amz-bedrock-kb-source-uri"
+// document address; PageKey the page of a PDF a passage starts on.
+const (
+	SourceURIKey = "x-amz-bedrock-kb-source-uri"
+	PageKey      = "x-amz-bedrock-kb-document-page-number"
+)
+
+// retrieved is one passage as Retrieve returned it.
+type retrieved struct {
+	text  string
+	score float64
+	page  int // 1-based; 0 when unknown
+}
 
 // paper reads a passage's paper from its metadata: fields by their mapped
 // keys, the document's address as URL (and as ID when no ID is mapped or
 // present, so the passages of one document still group).
-func (e *Engine) paper(r types.KnowledgeBaseRetrievalResult) (corpus.Paper, float64, string) {
+func (e *Engine) paper(r types.KnowledgeBaseRetrievalResult) (corpus.Paper, retrieved) {
 	md := map[string]any{}
 	for k, d := range r.Metadata {
 		var v any
@@ -58,15 +68,24 @@ func (e *Engine) paper(r types.KnowledgeBaseRetrievalResult) (corpus.Paper, floa
 	if p.Title == "" {
 		p.Title = titleFromURI(uri)
 	}
-	var text string
+	var c retrieved
 	if r.Content != nil && r.Content.Text != nil {
-		text = *r.Content.Text
+		c.text = *r.Content.Text
 	}
-	var score float64
 	if r.Score != nil {
-		score = *r.Score
+		c.score = *r.Score
 	}
-	return p, score, text
+	c.page = page(md[PageKey])
+	return p, c
+}
+
+// page reads a page number: a whole number from 1, else 0.
+func page(v any) int {
+	f, ok := number(v)
+	if !ok || f < 1 || f != math.Trunc(f) || f > 1e6 {
+		return 0
+	}
+	return int(f)
 }
 
 // location is the passage's document address, whatever the data source.
@@ -138,27 +157,25 @@ func list(v any) []string {
 
 // year reads a number or a numeric string in corpus's year range.
 func year(v any) int {
-	var f float64
-	switch x := v.(type) {
-	case document.Number:
-		g, err := x.Float64()
-		if err != nil {
-			return 0
-		}
-		f = g
-	case float64:
-		f = x
-	case string:
-		n, err := strconv.Atoi(strings.TrimSpace(x))
-		if err != nil {
-			return 0
-		}
-		f = float64(n)
-	default:
-		return 0
+	f, ok := number(v)
+	if s, isText := v.(string); isText {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		f, ok = float64(n), err == nil
 	}
-	if f != math.Trunc(f) || f < corpus.MinYear || f > corpus.MaxYear {
+	if !ok || f != math.Trunc(f) || f < corpus.MinYear || f > corpus.MaxYear {
 		return 0
 	}
 	return int(f)
+}
+
+// number reads a metadata number as the SDK decodes it.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case document.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	case float64:
+		return x, true
+	}
+	return 0, false
 }

@@ -12,6 +12,11 @@ import (
 	"strings"
 
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
@@ -28,6 +33,23 @@ const (
 	// MaxPassages is how many passages a hit carries (search.Hit.Passages).
 	MaxPassages = 3
 )
+
+// English is the embedded engine's analyser for English prose (Unicode
+// words, possessives dropped, lower case, the English stop list, Porter
+// stems), for engines that analyse text themselves and mark what they
+// return.
+var English = func() analysis.Analyzer {
+	stops := analysis.NewTokenMap()
+	if err := stops.LoadBytes(en.EnglishStopWords); err != nil {
+		panic(err) // a constant list that bleve itself loads
+	}
+	return &analysis.DefaultAnalyzer{
+		Tokenizer: unicode.NewUnicodeTokenizer(),
+		TokenFilters: []analysis.TokenFilter{
+			en.NewPossessiveFilter(), lowercase.NewLowerCaseFilter(), stop.NewStopTokensFilter(stops), porter.NewPorterStemmer(),
+		},
+	}
+}()
 
 // Highlighter marks one query's terms.
 type Highlighter struct {

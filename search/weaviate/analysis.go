@@ -3,12 +3,7 @@ package weaviate
 import (
 	"strings"
 
-	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
-	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	"github.com/blevesearch/bleve/v2/analysis/token/porter"
-	"github.com/blevesearch/bleve/v2/analysis/token/stop"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/quire-research/quire/search/highlight"
 )
 
 // Quire analyses prose itself and hands Weaviate the terms: the stems
@@ -21,18 +16,7 @@ import (
 // is not a letter or digit; measured on MED, BM25 nDCG@10 was 0.5607 on
 // Weaviate's own "word" analysis and the embedded engine's 0.7909 with
 // this one (TestHybridQuality).
-var prose = func() analysis.Analyzer {
-	stops := analysis.NewTokenMap()
-	if err := stops.LoadBytes(en.EnglishStopWords); err != nil {
-		panic(err) // a constant list that bleve itself loads
-	}
-	return &analysis.DefaultAnalyzer{
-		Tokenizer: unicode.NewUnicodeTokenizer(),
-		TokenFilters: []analysis.TokenFilter{
-			en.NewPossessiveFilter(), lowercase.NewLowerCaseFilter(), stop.NewStopTokensFilter(stops), porter.NewPorterStemmer(),
-		},
-	}
-}()
+var prose = highlight.English
 
 // stems is text's analysed terms, space-joined, as stored.
 func stems(text string) string {
