@@ -15,8 +15,8 @@ var ErrNoLocalVectors = errors.New("the index holds no vectors of its own (run '
 // EachVector visits every live paper with its stored vectors (dequantized,
 // unit length), in segment order: what 'quire push --to s3vectors'
 // copies, so nothing is embedded again. vecs[0] is the paper's own; its
-// passages' follow, under the IDs a Remote takes them by (Vec nil for a
-// passage the embedder found nothing in).
+// passages' follow, under the IDs a Remote takes them by (Vec nil, for
+// the paper or a passage, where the embedder found nothing).
 func (x *Index) EachVector(ctx context.Context, fn func(p *corpus.Paper, vecs []vector.Item) error) error {
 	v := x.vec
 	if v == nil || v.remote != nil {
@@ -30,12 +30,14 @@ func (x *Index) EachVector(ctx context.Context, fn func(p *corpus.Paper, vecs []
 	}
 	return x.eachPaper(ctx, func(id string) bool {
 		_, ok := idx.Slot(id)
+		if !ok { // no vector of its own; its passages may have some
+			_, ok = idx.Slot(passageID(id, 0))
+		}
 		return ok
 	}, func(p *corpus.Paper) error {
-		vec, ok := idx.Vector(p.ID)
-		if !ok {
-			return nil
-		}
+		// nil when the embedder found nothing in the title and abstract
+		// (the index keeps no zero vectors): the body's passages still go.
+		vec, _ := idx.Vector(p.ID)
 		vecs := []vector.Item{{ID: p.ID, Vec: vec}}
 		storedPassages(idx, p.ID, 0, func(id string) {
 			// A passage with no vector comes with none (Vec nil), so its

@@ -791,3 +791,47 @@ func TestRemoteHybridReadsPassageVectors(t *testing.T) {
 	x.vec.getBelow = 10
 	deepScoredByPassage(t, x, emb)
 }
+
+// TestPushCopiesPassagesWithoutOwnVector: a paper whose title and
+// abstract embed to nothing (the zero vector, which no index keeps) has
+// a body whose passages do embed; a copy takes them, and records the
+// paper, so the next sync does not push it again.
+func TestPushCopiesPassagesWithoutOwnVector(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	emb := &zeroForUnknown{Embedder: probetest.Concepts{Dimensions: 64}}
+	x := openIndex(t, dir, Options{Embedder: emb})
+	papers := passagePapers(passageBody(2))
+	papers[0].Abstract = "zzzz" // "deep": its own text embeds to zero, its passages do not
+	apply(t, x, &search.Batch{Upserts: papers})
+	rec, err := OpenRemoteRecord(dir, "mem", x.Embedder(), x.HasPassageVectors())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []corpus.Paper
+	var vecs []vector.Item
+	var deep []vector.Item
+	if err := x.EachVector(ctx, func(p *corpus.Paper, pv []vector.Item) error {
+		if p.ID == "deep" {
+			deep = pv
+		}
+		ps, vecs = append(ps, *p), append(vecs, pv...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := len(bodyChunks(&papers[0]))
+	if len(deep) != 1+want || deep[0].Vec != nil {
+		t.Fatalf("EachVector gave deep %d items (%+v); want no own vector and %d passages'", len(deep), deep, want)
+	}
+	mem := newMemRemote(64)
+	if err := rec.Push(ctx, mem, ps, vecs); err != nil {
+		t.Fatal(err)
+	}
+	if n := remotePassages(mem, "deep"); n != want {
+		t.Fatalf("the copy holds %d of deep's %d passage vectors", n, want)
+	}
+	if !rec.Has("deep") {
+		t.Error("deep is not recorded as copied")
+	}
+}

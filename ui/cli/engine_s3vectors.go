@@ -152,8 +152,12 @@ func pushS3Vectors(e *env, f *pushFlags) error {
 	}
 	var dim int
 	if err := x.EachVector(e.ctx, func(_ *corpus.Paper, vecs []vector.Item) error {
-		dim = len(vecs[0].Vec)
-		return errStopEach
+		for _, v := range vecs {
+			if dim = len(v.Vec); dim > 0 {
+				return errStopEach
+			}
+		}
+		return nil
 	}); err != nil && err != errStopEach {
 		return err
 	}
