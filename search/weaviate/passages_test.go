@@ -236,3 +236,28 @@ func TestPassages(t *testing.T) {
 		t.Errorf("the marker was not stored: reopened needs backfill, %v", err)
 	}
 }
+
+// TestDeletePastServerLimit: one batch delete removes at most the
+// server's QUERY_MAXIMUM_RESULTS (10,000) objects; a paper with more
+// passages than that (a book) loses them all when it is deleted.
+func TestDeletePastServerLimit(t *testing.T) {
+	ctx := context.Background()
+	e := openTest(t, Options{})
+	var b strings.Builder
+	for b.Len() < 7_000_000 {
+		b.WriteString("ab cd ef gh ij kl mn op qr st uv wx. ")
+	}
+	p := corpus.Paper{ID: "book", Title: "A very long book", FullText: b.String()}
+	if n := len(corpus.BodyChunks(&p)); n <= 10_000 {
+		t.Fatalf("fixture: %d passages, want more than 10,000", n)
+	}
+	if err := e.Apply(ctx, &search.Batch{Upserts: []corpus.Paper{p}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Apply(ctx, &search.Batch{Deletes: []string{p.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.countPassages(ctx, nil); err != nil || n != 0 {
+		t.Errorf("after deleting the book: %d passages left, %v", n, err)
+	}
+}

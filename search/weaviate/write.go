@@ -360,18 +360,31 @@ func (e *Engine) deletePapers(ctx context.Context, ids []string) error {
 }
 
 // deleteWhere removes the objects of collection c that where selects.
+// One call deletes at most the server's limit (QUERY_MAXIMUM_RESULTS,
+// 10,000 by default: 200 papers of a hundred passages each reach it), so
+// it calls again while a call reached the limit.
 func (e *Engine) deleteWhere(ctx context.Context, c string, where *filters.WhereBuilder, what string) error {
-	return retry(ctx, what, func(ctx context.Context) error {
-		res, err := e.client.Batch().ObjectsBatchDeleter().WithClassName(c).
-			WithWhere(where).WithConsistencyLevel(e.o.Consistency).WithOutput("minimal").Do(ctx)
-		if err != nil {
-			return redact(err, e.o.APIKey)
+	for {
+		full := false
+		err := retry(ctx, what, func(ctx context.Context) error {
+			res, err := e.client.Batch().ObjectsBatchDeleter().WithClassName(c).
+				WithWhere(where).WithConsistencyLevel(e.o.Consistency).WithOutput("minimal").Do(ctx)
+			if err != nil {
+				return redact(err, e.o.APIKey)
+			}
+			if res == nil || res.Results == nil {
+				return nil
+			}
+			if res.Results.Failed > 0 {
+				return &transientErr{what: "delete", err: fmt.Errorf("%d of %d deletions failed", res.Results.Failed, res.Results.Matches)}
+			}
+			full = res.Results.Limit > 0 && res.Results.Matches >= res.Results.Limit
+			return nil
+		})
+		if err != nil || !full {
+			return err
 		}
-		if res != nil && res.Results != nil && res.Results.Failed > 0 {
-			return &transientErr{what: "delete", err: fmt.Errorf("%d of %d deletions failed", res.Results.Failed, res.Results.Matches)}
-		}
-		return nil
-	})
+	}
 }
 
 // Get loads one paper (search.ErrNotFound when absent).
