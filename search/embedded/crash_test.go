@@ -365,3 +365,71 @@ func storedCosine(t *testing.T, x *Index, id string) float64 {
 	}
 	return cos
 }
+
+// TestOpenHalfCreated: a create killed after index_meta.json but before
+// bleve's store was complete left an index no open could read (and, until
+// this was fixed, a nil-pointer panic). With no segment stored, Open
+// creates it again and the index works; with a segment stored, Open
+// refuses and deletes nothing.
+func TestOpenHalfCreated(t *testing.T) {
+	good := t.TempDir()
+	x, err := Open(good, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	meta, err := os.ReadFile(filepath.Join(good, "index_meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, store := range []string{"none", "empty", "bolt without mapping"} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "index_meta.json"), meta, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		switch store {
+		case "empty":
+			os.Mkdir(filepath.Join(dir, "store"), 0o755)
+		case "bolt without mapping":
+			os.Mkdir(filepath.Join(dir, "store"), 0o755)
+			os.WriteFile(filepath.Join(dir, "store", "root.bolt"), nil, 0o644)
+		}
+		x, err := Open(dir, Options{})
+		if err != nil {
+			t.Errorf("store %s: %v", store, err)
+			continue
+		}
+		if err := x.Apply(context.Background(), &search.Batch{Upserts: []corpus.Paper{{ID: "p1", Title: "Halo profiles"}}}); err != nil {
+			t.Errorf("store %s: apply: %v", store, err)
+		}
+		if n, err := x.Count(); err != nil || n != 1 {
+			t.Errorf("store %s: %d papers, %v; want 1", store, n, err)
+		}
+		x.Close()
+	}
+	// An index that holds papers and fails to open (its index_meta.json
+	// damaged) is refused and loses nothing.
+	dir := t.TempDir()
+	x, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Apply(context.Background(), &search.Batch{Upserts: []corpus.Paper{{ID: "p1", Title: "Halo profiles"}}}); err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	metaPath := filepath.Join(dir, "index_meta.json")
+	os.WriteFile(metaPath, []byte("{"), 0o644)
+	if _, err := Open(dir, Options{}); err == nil {
+		t.Fatal("an index with a damaged index_meta.json opened")
+	}
+	os.WriteFile(metaPath, meta, 0o644)
+	x, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("after the meta file was put back: %v", err)
+	}
+	defer x.Close()
+	if n, err := x.Count(); err != nil || n != 1 {
+		t.Errorf("after a refused open: %d papers, %v; want the 1 stored", n, err)
+	}
+}

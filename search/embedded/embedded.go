@@ -257,20 +257,35 @@ func OpenContext(ctx context.Context, dir string, o Options) (*Index, error) {
 		lock.release(false)
 		return nil, err
 	}
-	if exists(meta) {
-		x.idx, err = bleve.OpenUsing(dir, runtime)
-		if err != nil {
+	// Through a local: bleve returns a nil *indexImpl on error, which in
+	// x.idx would be a non-nil interface that fail then closes.
+	var idx bleve.Index
+	create := !exists(meta)
+	if !create {
+		idx, err = bleve.OpenUsing(dir, runtime)
+		if err != nil && !o.ReadOnly && neverStored(dir) {
+			// A create killed before it finished (kill -9, power loss)
+			// leaves index_meta.json without the store bleve writes
+			// next, and every later open failed. No segment was ever
+			// written, so there is nothing to lose: create it again.
+			if rmErr := removeHalfCreated(dir); rmErr != nil {
+				return fail(fmt.Errorf("open index %s: %w (and removing the unfinished index failed: %v)", dir, err, rmErr))
+			}
+			create = true
+		} else if err != nil {
 			return fail(fmt.Errorf("open index %s: %w", dir, err))
 		}
-	} else {
-		x.idx, err = bleve.NewUsing(dir, im, scorch.Name, scorch.Name, runtime)
-		if err != nil {
+	}
+	if create {
+		if idx, err = bleve.NewUsing(dir, im, scorch.Name, scorch.Name, runtime); err != nil {
 			return fail(fmt.Errorf("create index %s: %w", dir, err))
 		}
 		if err := syncCreated(dir); err != nil {
+			idx.Close()
 			return fail(fmt.Errorf("create index %s: %w", dir, err))
 		}
 	}
+	x.idx = idx
 	if err := x.loadStats(); err != nil {
 		return fail(fmt.Errorf("open index %s: length statistics: %w", dir, err))
 	}
@@ -278,6 +293,33 @@ func OpenContext(ctx context.Context, dir string, o Options) (*Index, error) {
 		return fail(fmt.Errorf("open index %s: vectors: %w", dir, err))
 	}
 	return x, nil
+}
+
+// neverStored reports whether the index in dir holds no segment: its
+// store is missing or has no .zap file, so no batch ever reached it.
+func neverStored(dir string) bool {
+	es, err := os.ReadDir(storePath(dir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	for _, e := range es {
+		if strings.HasSuffix(e.Name(), ".zap") {
+			return false
+		}
+	}
+	return true
+}
+
+// removeHalfCreated removes what an unfinished create left of bleve's
+// files, so it can run again.
+func removeHalfCreated(dir string) error {
+	if err := os.RemoveAll(storePath(dir)); err != nil {
+		return err
+	}
+	return os.Remove(filepath.Join(dir, "index_meta.json"))
 }
 
 func exists(p string) bool {
