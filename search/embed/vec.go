@@ -19,6 +19,18 @@ func Normalize(v []float32) bool {
 	return true
 }
 
+// IsZero reports whether v is all zeros: what the local embedder gives a
+// text of words it does not know, which finds nothing and which no vector
+// store keeps (S3 Vectors refuses it under cosine).
+func IsZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Feedback is pseudo-relevance feedback for a query vector (Rocchio
 // without negatives): q plus weight/len(docs) times each document vector,
 // scaled to unit length. q is not changed; with no documents, or a zero

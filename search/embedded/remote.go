@@ -102,7 +102,7 @@ func (h remoteHalf) Search(ctx context.Context, qv []float32, k int, r hybrid.Re
 	// A zero query (the local embedder's for words it does not know) has
 	// no direction, so nothing is near it, as in the local index; S3
 	// Vectors would refuse it under cosine.
-	if k <= 0 || !nonZero(qv) {
+	if k <= 0 || embed.IsZero(qv) {
 		return nil, nil
 	}
 	var segs []segHits
@@ -161,10 +161,6 @@ func (h remoteHalf) Search(ctx context.Context, qv []float32, k int, r hybrid.Re
 			return papers[:min(k, len(papers))], nil
 		}
 	}
-}
-
-func nonZero(v []float32) bool {
-	return slices.ContainsFunc(v, func(x float32) bool { return x != 0 })
 }
 
 // papers keeps each paper's best item, under the paper's ID, and records
@@ -409,7 +405,7 @@ func pushBatch(ctx context.Context, r Remote, l *ledger, papers []corpus.Paper, 
 	put := make([]vector.Item, 0, len(items))
 	var stale []string
 	for _, it := range items {
-		if nonZero(it.Vec) {
+		if !embed.IsZero(it.Vec) {
 			put = append(put, it)
 		} else {
 			stale = append(stale, it.ID)

@@ -124,21 +124,21 @@ func (h *Highlighter) Passages(p *corpus.Paper, ranked []search.Passage, near in
 	for _, c := range cs {
 		hits, score := h.matches(c.Text)
 		if score > 0 {
-			ps := Of(c)
+			ps := placeOf(c)
 			ps.Score = score
 			out = append(out, passage(ps, c.Text, hits))
 		}
 	}
 	if len(out) == 0 && near >= 0 && near < len(cs) {
-		return []search.Passage{passage(Of(cs[near]), cs[near].Text, nil)}
+		return []search.Passage{passage(placeOf(cs[near]), cs[near].Text, nil)}
 	}
 	// Stable, so equal scores keep the passages in reading order.
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
 	return out[:min(len(out), MaxPassages)]
 }
 
-// Of is a chunk as a hit's passage, unscored and unmarked.
-func Of(c corpus.Chunk) search.Passage {
+// placeOf is a chunk as a hit's passage, unscored and unmarked.
+func placeOf(c corpus.Chunk) search.Passage {
 	return search.Passage{Index: c.Index, Section: c.Section, Page: c.Page, PageEnd: c.PageEnd, Start: c.Start, End: c.End}
 }
 

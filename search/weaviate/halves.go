@@ -247,34 +247,34 @@ func (m *matches) rankText(ctx context.Context, k int) ([]fusion.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	var found map[string]*ranked
+	var f found
 	if has, err := m.v.e.anyPassages(ctx); err != nil {
 		return nil, err
 	} else if has {
 		// Deeper than k: one paper's passages can take many places.
-		if found, err = m.v.e.rankPassages(ctx, m.text, m.restrict, min(3*k, maxPassageDepth)); err != nil {
+		if f, err = m.v.e.rankPassages(ctx, m.text, m.restrict, min(3*k, maxPassageDepth)); err != nil {
 			return nil, err
 		}
 	}
-	m.v.keepPassages(found)
-	if m.quotes, err = m.v.e.quoting(ctx, m.text, found); err != nil {
+	m.v.keepPassages(f.byID)
+	if m.quotes, err = m.v.e.quoting(ctx, m.text, f); err != nil {
 		return nil, err
 	}
-	items := make([]fusion.Item, 0, len(rs)+len(found))
+	items := make([]fusion.Item, 0, len(rs)+len(f.order))
 	seen := map[string]bool{}
 	for _, r := range rs {
 		id := str(r.Properties[pID])
 		score := float64(r.Metadata.Score)
-		if g, ok := found[id]; ok {
+		if g, ok := f.byID[id]; ok {
 			score += g.best
 		}
 		seen[id] = true
 		items = append(items, fusion.Item{ID: id, Score: score})
 	}
-	for _, id := range byBest(found) {
+	for _, id := range f.order {
 		if !seen[id] {
 			seen[id] = true
-			items = append(items, fusion.Item{ID: id, Score: found[id].best})
+			items = append(items, fusion.Item{ID: id, Score: f.byID[id].best})
 		}
 	}
 	if len(items) < k {
@@ -419,14 +419,14 @@ func (v *view) Search(ctx context.Context, qv []float32, k int, r hybrid.Restric
 	}
 	byPassage := map[string]int{}
 	for _, p := range ps {
-		i, ok := at[p.id]
-		if !ok {
+		switch i, ok := at[p.id]; {
+		case !ok:
 			at[p.id] = len(items)
 			items = append(items, fusion.Item{ID: p.id, Score: p.score})
-		} else if p.score <= items[i].Score {
-			continue
-		} else {
+		case p.score > items[i].Score:
 			items[i].Score = p.score
+		default:
+			continue // its own vector is nearer
 		}
 		byPassage[p.id] = p.n
 	}

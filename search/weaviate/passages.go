@@ -1,7 +1,6 @@
 package weaviate
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
+	"github.com/quire-research/quire/search/embed"
 	"github.com/quire-research/quire/search/highlight"
 	"github.com/quire-research/quire/search/hybrid"
 )
@@ -83,9 +83,9 @@ func passageObjectID(paper string, n int) strfmt.UUID {
 	return objectID(paper + "\xff" + strconv.Itoa(n))
 }
 
-// passageObjects are p's passages cs as objects, with the paper's
+// passageObjects are paper's passages cs as objects, with the paper's
 // properties props copied and vecs (nil: none) as their vectors.
-func (e *Engine) passageObjects(p *corpus.Paper, props map[string]any, cs []corpus.Chunk, vecs [][]float32) []*models.Object {
+func (e *Engine) passageObjects(paper string, props map[string]any, cs []corpus.Chunk, vecs [][]float32) []*models.Object {
 	out := make([]*models.Object, len(cs))
 	for i, c := range cs {
 		m := map[string]any{
@@ -98,12 +98,12 @@ func (e *Engine) passageObjects(p *corpus.Paper, props map[string]any, cs []corp
 			}
 		}
 		var v []float32
-		if vecs != nil && !zero(vecs[i]) {
+		if vecs != nil && !embed.IsZero(vecs[i]) {
 			v = vecs[i] // a zero vector (no word the model knows) finds nothing: none is stored
 		} else {
 			m[pEmbedder] = "" // so Stats counts only passages with a vector
 		}
-		out[i] = &models.Object{Class: e.passages, ID: passageObjectID(p.ID, c.Index), Properties: m, Vector: v}
+		out[i] = &models.Object{Class: e.passages, ID: passageObjectID(paper, c.Index), Properties: m, Vector: v}
 	}
 	return out
 }
@@ -139,27 +139,36 @@ func (e *Engine) deleteStalePassages(ctx context.Context, ids []string, counts [
 
 // ranked is one paper's best passages from a BM25 search, best first.
 type ranked struct {
-	best      float64
-	passages  []search.Passage
-	firstSeen int
+	best     float64
+	passages []search.Passage
+}
+
+// found is what BM25 over the passages found: each paper's best
+// passages, and the papers in the order of their best passage.
+type found struct {
+	byID  map[string]*ranked
+	order []string
 }
 
 // rankPassages is BM25 over the passages under where: the k best, by
-// paper, each paper scored by its best passage.
-func (e *Engine) rankPassages(ctx context.Context, text string, where *filters.WhereBuilder, k int) (map[string]*ranked, error) {
+// paper, each paper scored by its best passage. BM25 returns passages
+// best first, so a paper's first passage is its best, and the papers
+// come in order of it.
+func (e *Engine) rankPassages(ctx context.Context, text string, where *filters.WhereBuilder, k int) (found, error) {
 	rs, err := e.bm25(ctx, e.passages, text, where, k, qStems, placeProps...)
 	if err != nil {
-		return nil, err
+		return found{}, err
 	}
-	out := map[string]*ranked{}
-	for i, r := range rs {
+	out := found{byID: map[string]*ranked{}}
+	for _, r := range rs {
 		id := str(r.Properties[pID])
 		ps := place(r.Properties)
 		ps.Score = float64(r.Metadata.Score)
-		g, ok := out[id]
+		g, ok := out.byID[id]
 		if !ok {
-			g = &ranked{best: ps.Score, firstSeen: i}
-			out[id] = g
+			g = &ranked{best: ps.Score}
+			out.byID[id] = g
+			out.order = append(out.order, id)
 		}
 		if len(g.passages) < highlight.MaxPassages {
 			g.passages = append(g.passages, ps)
@@ -172,18 +181,6 @@ func (e *Engine) rankPassages(ctx context.Context, text string, where *filters.W
 func place(m map[string]any) search.Passage {
 	return search.Passage{Index: int(num(m[qN])), Section: str(m[qSection]),
 		Start: int(num(m[qStart])), End: int(num(m[qEnd])), Page: int(num(m[qPage])), PageEnd: int(num(m[qPageEnd]))}
-}
-
-// byBest orders papers found by their passages alone, best first.
-func byBest(found map[string]*ranked) []string {
-	ids := make([]string, 0, len(found))
-	for id := range found {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b string) int {
-		return cmp.Or(cmp.Compare(found[b].best, found[a].best), cmp.Compare(found[a].firstSeen, found[b].firstSeen))
-	})
-	return ids
 }
 
 // The passages marker, in the meta collection, says every paper written
@@ -228,15 +225,6 @@ func (e *Engine) needsBackfill() bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.backfill
-}
-
-func zero(v []float32) bool {
-	for _, x := range v {
-		if x != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // near is a paper found by the vector of one of its passages.
@@ -317,18 +305,17 @@ func pairs(stems string) map[[2]string]bool {
 	return out
 }
 
-// quoting returns the papers among the best of found whose best passage
+// quoting returns the papers among the best of f whose best passage
 // the query (its stems, text) quotes.
-func (e *Engine) quoting(ctx context.Context, text string, found map[string]*ranked) (map[string]bool, error) {
+func (e *Engine) quoting(ctx context.Context, text string, f found) (map[string]bool, error) {
 	want := pairs(text)
-	if len(want) < quotePairs || len(found) == 0 {
+	if len(want) < quotePairs || len(f.order) == 0 {
 		return nil, nil
 	}
-	ids := byBest(found)
-	ids = ids[:min(len(ids), quoteCheck)]
+	ids := f.order[:min(len(f.order), quoteCheck)]
 	uuids := make([]string, len(ids))
 	for i, id := range ids {
-		uuids[i] = string(passageObjectID(id, found[id].passages[0].Index))
+		uuids[i] = string(passageObjectID(id, f.byID[id].passages[0].Index))
 	}
 	// "_id" is the object's own UUID, as gRPC filters name it.
 	in := filters.Where().WithPath([]string{"_id"}).WithOperator(filters.ContainsAny).WithValueText(uuids...)

@@ -108,7 +108,7 @@ func (e *Engine) build(ctx context.Context, ps []corpus.Paper, origins []*search
 		if pvecs != nil {
 			pv, pvecs = pvecs[:len(chunks[i])], pvecs[len(chunks[i]):]
 		}
-		p.passages = append(p.passages, e.passageObjects(&ps[i], obj.Properties.(map[string]any), chunks[i], pv)...)
+		p.passages = append(p.passages, e.passageObjects(ps[i].ID, obj.Properties.(map[string]any), chunks[i], pv)...)
 		p.ids[i], p.counts[i] = ps[i].ID, len(chunks[i])
 	}
 	return p, nil
