@@ -292,7 +292,9 @@ type Calibration struct {
 	Probes    int     `json:"probes"`     // held-out sentences searched
 	BM25MRR   float64 `json:"bm25_mrr"`   // mean reciprocal rank of their papers, BM25 alone
 	VectorMRR float64 `json:"vector_mrr"` // the same, vector half alone
-	// Lean: hybrid leans on the vector half and expands BM25 queries.
-	Lean   bool    `json:"lean"`
-	Weight float64 `json:"vector_weight"` // the vector weight hybrid fuses with
+	// Lean: hybrid leans on the vector half; Expands: it also expands
+	// BM25 queries from the fused list (the embedded engine does).
+	Lean    bool    `json:"lean"`
+	Expands bool    `json:"expands,omitempty"`
+	Weight  float64 `json:"vector_weight"` // the vector weight hybrid fuses with
 }

@@ -54,7 +54,7 @@ func (x *Index) Calibration() *search.Calibration {
 		return nil
 	}
 	fo, _ := x.fusionFor(cal)
-	return &search.Calibration{Probes: cal.Probes, BM25MRR: cal.BM25MRR, VectorMRR: cal.VectorMRR, Lean: cal.Lean, Weight: fo.Weight}
+	return &search.Calibration{Probes: cal.Probes, BM25MRR: cal.BM25MRR, VectorMRR: cal.VectorMRR, Lean: cal.Lean, Expands: cal.Lean, Weight: fo.Weight}
 }
 
 // calibration is the verdict for the current embedder, or nil.

@@ -56,6 +56,9 @@ type Options struct {
 	Candidates int
 	// VectorCandidates is how many the vector half offers (default 300).
 	VectorCandidates int
+	// RescoreDepth is how many of the best whole-body BM25 hits are
+	// rescored by their best passage (default 50; rerank.go).
+	RescoreDepth int
 	// FilterScanBelow: filtered vector searches allowing fewer papers than
 	// this scan them (vector.Options; default 200000).
 	FilterScanBelow int
@@ -110,6 +113,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RemoteGetBelow == 0 {
 		o.RemoteGetBelow = DefaultRemoteGetBelow
+	}
+	if o.RescoreDepth <= 0 {
+		o.RescoreDepth = passageRerankDepth
 	}
 	return o
 }
@@ -180,11 +186,14 @@ const (
 // them held, and calls back into this package (fault.go's error callback)
 // only to take the faults mutex and faultOnce.
 type Index struct {
-	path   string
-	opts   Options
-	idx    bleve.Index
-	an     analyzers
-	facets *facetCache
+	path string
+	opts Options
+	idx  bleve.Index
+	// passageDocs, when set, finds papers by their best passages
+	// (passdocs.go).
+	passageDocs passageDocs
+	an          analyzers
+	facets      *facetCache
 	// restricts caches what recent filters allow, per segment.
 	restricts *restrictCache
 

@@ -164,7 +164,7 @@ func (lx *lexical) rank(ctx context.Context, want int) error {
 	rescore := want > 0 && lx.p.hasBody() // by passage (rerank.go)
 	depth := want
 	if rescore {
-		depth = max(want, passageRerankDepth)
+		depth = max(want, lx.p.x.opts.RescoreDepth)
 	}
 	top := &sharedTop{want: depth}
 	top.theta.Store(math.Float64bits(-1))
@@ -186,7 +186,7 @@ func (lx *lexical) rank(ctx context.Context, want int) error {
 	}
 	if rescore {
 		var err error
-		if lx.top, err = lx.p.rerankPassages(ctx, lx.top, lx.quoteSources); err != nil {
+		if lx.top, err = lx.p.rerankPassages(ctx, lx.top, lx.quoteSources, lx.byPassage); err != nil {
 			return err
 		}
 		lx.top = lx.top[:min(len(lx.top), want)]

@@ -92,15 +92,16 @@ type occ struct {
 // holds it, sources may find papers beyond them that do;
 // they are rescored and ranked with the others. It does nothing when the
 // query has no full-text clause.
-func (p *plan) rerankPassages(ctx context.Context, top []scored, sources func(context.Context, []scored, clauses) ([]scored, error)) ([]scored, error) {
+func (p *plan) rerankPassages(ctx context.Context, top []scored, sources, byPassage func(context.Context, []scored, clauses) ([]scored, error)) ([]scored, error) {
 	c := p.bodyClauses()
-	n := min(len(top), passageRerankDepth)
+	n := min(len(top), p.x.opts.RescoreDepth)
 	if len(c.body) == 0 || n == 0 {
 		return top, nil
 	}
 	if err := p.rescoreHits(ctx, top[:n], c); err != nil {
 		return nil, err
 	}
+	rescored := slices.Clone(top[:n])
 	quotation := len(c.bigrams) >= quotePairs
 	if quotation && !slices.ContainsFunc(top[:n], p.quotes) {
 		extra, err := sources(ctx, top[:n], c)
@@ -113,6 +114,21 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored, sources func(co
 		// A source may be among the hits past the rescored ones (when
 		// more are wanted): it moves, rescored, so every page of a search
 		// ranks the same.
+		added := map[hitKey]bool{}
+		for _, s := range extra {
+			added[hitKey{s.seg, s.local}] = true
+		}
+		top = append(slices.DeleteFunc(top, func(s scored) bool { return added[hitKey{s.seg, s.local}] }), extra...)
+		rescored = append(rescored, extra...)
+	}
+	if byPassage != nil {
+		extra, err := byPassage(ctx, rescored, c)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.rescoreHits(ctx, extra, c); err != nil {
+			return nil, err
+		}
 		added := map[hitKey]bool{}
 		for _, s := range extra {
 			added[hitKey{s.seg, s.local}] = true

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/ui/progress"
 )
 
@@ -55,12 +56,7 @@ func init() {
 				fmt.Fprintf(w, "vectors:  %s by %s\n", count, oneLine(st.Embedder))
 			}
 			if c := st.Calibration; c != nil {
-				how := "hybrid leans on BM25"
-				if c.Lean {
-					how = "hybrid leans on vectors and expands BM25 queries"
-				}
-				fmt.Fprintf(w, "probe:    %d held-out sentences, MRR vector %.3f vs BM25 %.3f: %s (vector weight %.2g)\n",
-					c.Probes, c.VectorMRR, c.BM25MRR, how, c.Weight)
+				fmt.Fprintf(w, "probe:    %s\n", probeLine(c))
 			}
 			for _, c := range st.Checkpoints {
 				state := "complete"
@@ -88,4 +84,17 @@ func vectorCount(papers, passages uint64) string {
 		s += " papers + " + progress.HumanCount(int64(passages)) + " passages"
 	}
 	return s
+}
+
+// probeLine says what the probe measured and how hybrid search adapted.
+func probeLine(c *search.Calibration) string {
+	how := "hybrid leans on BM25"
+	switch {
+	case c.Lean && c.Expands:
+		how = "hybrid leans on vectors and expands BM25 queries"
+	case c.Lean:
+		how = "hybrid leans on vectors"
+	}
+	return fmt.Sprintf("%d held-out sentences, MRR vector %.3f vs BM25 %.3f: %s (vector weight %.2g)",
+		c.Probes, c.VectorMRR, c.BM25MRR, how, c.Weight)
 }
