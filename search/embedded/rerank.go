@@ -102,38 +102,35 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored, sources, byPass
 		return nil, err
 	}
 	rescored := slices.Clone(top[:n])
-	quotation := len(c.bigrams) >= quotePairs
-	if quotation && !slices.ContainsFunc(top[:n], p.quotes) {
-		extra, err := sources(ctx, top[:n], c)
+	// add rescores the hits more finds beyond the rescored ones. One may
+	// be among the hits past those (when more are wanted): it moves,
+	// rescored, so every page of a search ranks the same.
+	add := func(more func(context.Context, []scored, clauses) ([]scored, error)) error {
+		extra, err := more(ctx, rescored, c)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := p.rescoreHits(ctx, extra, c); err != nil {
-			return nil, err
+			return err
 		}
-		// A source may be among the hits past the rescored ones (when
-		// more are wanted): it moves, rescored, so every page of a search
-		// ranks the same.
 		added := map[hitKey]bool{}
 		for _, s := range extra {
 			added[hitKey{s.seg, s.local}] = true
 		}
 		top = append(slices.DeleteFunc(top, func(s scored) bool { return added[hitKey{s.seg, s.local}] }), extra...)
 		rescored = append(rescored, extra...)
+		return nil
+	}
+	quotation := len(c.bigrams) >= quotePairs
+	if quotation && !slices.ContainsFunc(top[:n], p.quotes) {
+		if err := add(sources); err != nil {
+			return nil, err
+		}
 	}
 	if byPassage != nil {
-		extra, err := byPassage(ctx, rescored, c)
-		if err != nil {
+		if err := add(byPassage); err != nil {
 			return nil, err
 		}
-		if err := p.rescoreHits(ctx, extra, c); err != nil {
-			return nil, err
-		}
-		added := map[hitKey]bool{}
-		for _, s := range extra {
-			added[hitKey{s.seg, s.local}] = true
-		}
-		top = append(slices.DeleteFunc(top, func(s scored) bool { return added[hitKey{s.seg, s.local}] }), extra...)
 	}
 	slices.SortStableFunc(top, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
 	if quotation {
