@@ -16,12 +16,17 @@ import (
 // CheckReport is what Check found: like SQLite's integrity_check, every
 // part of the index is read and the parts compared with each other.
 type CheckReport struct {
-	Path      string `json:"path"`
-	Papers    uint64 `json:"papers"`
-	Vectors   int    `json:"vectors"`  // papers' vectors
-	Passages  int    `json:"passages"` // passages' vectors
-	BleveSeq  uint64 `json:"bleve_vector_seq"`
-	VectorSeq uint64 `json:"vector_seq"`
+	Path     string `json:"path"`
+	Papers   uint64 `json:"papers"`
+	Vectors  int    `json:"vectors"`  // papers' vectors
+	Passages int    `json:"passages"` // passages' vectors
+	// BodyPassages are the passages of the papers' full texts, and
+	// PassageDocs the passage documents that hold them for BM25
+	// (passdocs.go; -1 when none are built).
+	BodyPassages int    `json:"body_passages"`
+	PassageDocs  int    `json:"passage_documents"`
+	BleveSeq     uint64 `json:"bleve_vector_seq"`
+	VectorSeq    uint64 `json:"vector_seq"`
 	// Remote names the vector store the counts were read from (its
 	// ledger) when the vectors live outside the index; sequence numbers
 	// then mean nothing.
@@ -87,6 +92,10 @@ func (x *Index) check(ctx context.Context, r *CheckReport, repair bool) error {
 	if err != nil {
 		return err
 	}
+	rebuild, err := x.checkPassageDocs(r)
+	if err != nil {
+		return err
+	}
 	if !repair {
 		return nil
 	}
@@ -119,6 +128,12 @@ func (x *Index) check(ctx context.Context, r *CheckReport, repair bool) error {
 			return fmt.Errorf("re-sync vectors: %w", err)
 		}
 		r.Repaired = append(r.Repaired, "re-synced the vectors with the papers")
+	}
+	if rebuild {
+		if err := x.rebuildPassages(ctx); err != nil {
+			return fmt.Errorf("rebuild passage documents: %w", err)
+		}
+		r.Repaired = append(r.Repaired, "rebuilt the passage documents from the papers")
 	}
 	// Check again what was repaired, from scratch.
 	again := &CheckReport{Path: r.Path, Problems: []string{}}
@@ -173,7 +188,9 @@ func (x *Index) checkPapers(ctx context.Context, r *CheckReport) (map[string]boo
 					err = fmt.Errorf("stored record has id %q", p.ID)
 				}
 				if err == nil {
-					err = checkPassages(rec)
+					var n int
+					n, err = checkPassages(rec)
+					r.BodyPassages += n
 				}
 			}
 			if err != nil {
@@ -376,18 +393,43 @@ func (x *Index) checkFacets(ctx context.Context, r *CheckReport) ([]string, erro
 
 // checkPassages checks that a record's stored passage bounds decode and
 // lie within its stored full text.
-func checkPassages(rec stored) error {
+func checkPassages(rec stored) (int, error) {
 	if rec.chunks == nil || rec.body == "" {
-		return nil
+		return 0, nil
 	}
 	var refs []chunkRef
 	if err := json.Unmarshal(rec.chunks, &refs); err != nil {
-		return fmt.Errorf("stored passages: %w", err)
+		return 0, fmt.Errorf("stored passages: %w", err)
 	}
 	for _, c := range refs {
 		if c.Start < 0 || c.Start >= c.End || c.End > len(rec.body) {
-			return fmt.Errorf("stored passage %d spans %d–%d of a %d-byte full text", c.Index, c.Start, c.End, len(rec.body))
+			return 0, fmt.Errorf("stored passage %d spans %d–%d of a %d-byte full text", c.Index, c.Start, c.End, len(rec.body))
 		}
 	}
-	return nil
+	return len(refs), nil
+}
+
+// checkPassageDocs compares the passage documents with the papers'
+// passages and reports whether they should be rebuilt. A mismatch is a
+// note: a write stopped between the two costs searches candidates, never
+// a wrong result (passdocs.go).
+func (x *Index) checkPassageDocs(r *CheckReport) (bool, error) {
+	r.PassageDocs = -1
+	pi := x.passages
+	if pi == nil || !pi.complete.Load() {
+		if r.BodyPassages > 0 {
+			r.note("the passage documents are not built yet: the next 'quire ingest' builds them (until then a paper is found by a passage only among the best %d by whole text)", passageRerankDepth)
+		}
+		return r.BodyPassages > 0, nil
+	}
+	n, err := pi.idx.DocCount()
+	if err != nil {
+		return false, err
+	}
+	r.PassageDocs = int(n)
+	if int(n) != r.BodyPassages {
+		r.note("%d passage documents for the papers' %d passages: a write stopped between the two, which costs searches candidates; --repair rebuilds them", n, r.BodyPassages)
+		return true, nil
+	}
+	return false, nil
 }

@@ -10,18 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/mapping"
-	bq "github.com/blevesearch/bleve/v2/search/query"
-
 	"github.com/quire-research/quire/corpus"
 	"github.com/quire-research/quire/search"
 	"github.com/quire-research/quire/search/query"
 )
 
 // TestRescoreDepth measures what rescoring only the best RescoreDepth
-// whole-body hits by passage loses against rescoring every hit, which
-// ranks each paper by its best passage as an index of passages would: on
+// whole-body hits by passage loses against rescoring every hit (each
+// paper ranked by its best passage), and how much of it the passage
+// documents (passdocs.go) win back: on
 // an index built by 'quire bench --full-text --index DIR', titles (a
 // topic's words) and body sentences (known items) of papers drawn at
 // random, top ten compared. Logged, not asserted: a measurement.
@@ -67,20 +64,26 @@ func TestRescoreDepth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if os.Getenv("QUIRE_MEASURE_PASSAGE_DOCS") != "" {
-		x.passageDocs = passageIndexFor(t, x, dir+".passages")
-	}
 	deep := int(n) // every hit
 	if d, _ := strconv.Atoi(os.Getenv("QUIRE_MEASURE_DEPTH")); d > 0 {
 		deep = d
 	}
 	docs := x.passageDocs
-	top := func(text string, depth int) ([]string, time.Duration) {
-		x.opts.RescoreDepth = depth
-		x.passageDocs = docs
-		if depth != passageRerankDepth {
-			x.passageDocs = nil // the deep arm ranks every hit without them
-		}
+	if docs == nil {
+		t.Log("this index has no complete passage documents: open it once for writing ('quire ingest' of nothing, or 'quire check') to build them")
+	}
+	type arm struct {
+		name  string
+		depth int
+		docs  passageDocs
+	}
+	arms := []arm{{"best 50", passageRerankDepth, nil}, {"best 50 + passage documents", passageRerankDepth, docs},
+		{"best " + strconv.Itoa(deep), deep, nil}}
+	if docs == nil {
+		arms = slices.Delete(arms, 1, 2)
+	}
+	top := func(text string, a arm) ([]string, time.Duration) {
+		x.opts.RescoreDepth, x.passageDocs = a.depth, a.docs
 		t0 := time.Now()
 		res, err := x.Search(ctx, search.Request{Query: query.Query{Text: text}, Mode: search.ModeBM25, Limit: 10})
 		if err != nil {
@@ -93,8 +96,11 @@ func TestRescoreDepth(t *testing.T) {
 		return ids, time.Since(t0)
 	}
 	for _, kind := range []string{"title", "sentence"} {
-		var same1, overlap, first, firstDeep, asked int
-		var took, tookDeep []time.Duration
+		first := make([]int, len(arms))
+		same := make([]int, len(arms))
+		overlap := make([]int, len(arms))
+		took := make([][]time.Duration, len(arms))
+		asked := 0
 		for _, it := range items {
 			text := it.title
 			if kind == "sentence" {
@@ -104,30 +110,31 @@ func TestRescoreDepth(t *testing.T) {
 				continue
 			}
 			asked++
-			a, d := top(text, passageRerankDepth)
-			b, dd := top(text, deep)
-			took, tookDeep = append(took, d), append(tookDeep, dd)
-			if len(a) > 0 && len(b) > 0 && a[0] == b[0] {
-				same1++
-			}
-			for _, id := range a {
-				if slices.Contains(b, id) {
-					overlap++
+			got := make([][]string, len(arms))
+			for i, a := range arms {
+				var d time.Duration
+				got[i], d = top(text, a)
+				took[i] = append(took[i], d)
+				if len(got[i]) > 0 && got[i][0] == it.id {
+					first[i]++
 				}
 			}
-			if len(a) > 0 && a[0] == it.id {
-				first++
-			}
-			if len(b) > 0 && b[0] == it.id {
-				firstDeep++
+			ref := got[len(arms)-1]
+			for i := range arms {
+				if len(got[i]) > 0 && len(ref) > 0 && got[i][0] == ref[0] {
+					same[i]++
+				}
+				for _, id := range got[i] {
+					if slices.Contains(ref, id) {
+						overlap[i]++
+					}
+				}
 			}
 		}
-		if asked == 0 {
-			continue
+		for i, a := range arms {
+			t.Logf("%s queries (%d, %d papers), %s: its paper first %d; same first hit as %s %d, top-10 overlap %.2f; p50 %v",
+				kind, asked, n, a.name, first[i], arms[len(arms)-1].name, same[i], float64(overlap[i])/float64(max(asked, 1)), median(took[i]))
 		}
-		t.Logf("%s queries, %d on %d papers: same first hit %d (%.1f%%); top-10 overlap %.2f of 10; source paper first %d at depth %d, %d at depth %d; p50 %v against %v",
-			kind, asked, n, same1, 100*float64(same1)/float64(asked), float64(overlap)/float64(asked),
-			first, passageRerankDepth, firstDeep, deep, median(took), median(tookDeep))
 	}
 }
 
@@ -153,85 +160,4 @@ func median(ds []time.Duration) time.Duration {
 	ds = slices.Clone(ds)
 	slices.Sort(ds)
 	return ds[len(ds)/2].Round(100 * time.Microsecond)
-}
-
-// passageIndexFor opens, or first builds, a bleve index of x's passages,
-// one document each.
-func passageIndexFor(t *testing.T, x *Index, path string) passageDocs {
-	if idx, err := bleve.Open(path); err == nil {
-		t.Cleanup(func() { idx.Close() })
-		return bleveDocs{idx}
-	}
-	im, err := newMapping()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm := mapping.NewTextFieldMapping()
-	fm.Analyzer, fm.Store, fm.IncludeInAll, fm.IncludeTermVectors, fm.DocValues = anProse, false, false, false, false
-	im.DefaultMapping.AddFieldMappingsAt(fPassage, fm)
-	idx, err := bleve.New(path, im)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
-	b := idx.NewBatch()
-	t0 := time.Now()
-	count := 0
-	err = x.EachPaper(context.Background(), func(p *corpus.Paper) error {
-		for i, c := range corpus.BodyChunks(p) {
-			if err := b.Index(passageID(p.ID, i), map[string]any{fPassage: c.Text}); err != nil {
-				return err
-			}
-			count++
-		}
-		if b.Size() >= 5000 {
-			if err := idx.Batch(b); err != nil {
-				return err
-			}
-			b.Reset()
-		}
-		return nil
-	})
-	if err == nil {
-		err = idx.Batch(b)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("indexed %d passages in %v", count, time.Since(t0).Round(time.Second))
-	return bleveDocs{idx}
-}
-
-// passageCandidates is how many of the best passages name candidates.
-const passageCandidates = 50
-
-// bleveDocs is passageDocs over a bleve index whose documents are
-// passages, their text in field fPassage.
-type bleveDocs struct{ idx bleve.Index }
-
-const fPassage = "t"
-
-func (b bleveDocs) papers(ctx context.Context, c clauses) ([]string, error) {
-	var qs []bq.Query
-	for _, t := range c.body {
-		tq := bq.NewTermQuery(string(t.term))
-		tq.SetField(fPassage)
-		tq.SetBoost(t.weight)
-		qs = append(qs, tq)
-	}
-	req := bleve.NewSearchRequestOptions(bq.NewDisjunctionQuery(qs), passageCandidates, 0, false)
-	res, err := b.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	seen := map[string]bool{}
-	for _, h := range res.Hits {
-		id, _ := paperOf(h.ID) // named as its vector (passageID)
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids, nil
 }

@@ -189,8 +189,10 @@ type Index struct {
 	path string
 	opts Options
 	idx  bleve.Index
-	// passageDocs, when set, finds papers by their best passages
-	// (passdocs.go).
+	// passages are the passage documents (passdocs.go), nil for a
+	// reader without them; passageDocs is what searches ask, the same
+	// index unless a test sets another.
+	passages    *passageIndex
 	passageDocs passageDocs
 	an          analyzers
 	facets      *facetCache
@@ -301,6 +303,13 @@ func OpenContext(ctx context.Context, dir string, o Options) (*Index, error) {
 	if err := x.openVectors(o); err != nil {
 		return fail(fmt.Errorf("open index %s: vectors: %w", dir, err))
 	}
+	if x.passages, err = x.openPassages(); err != nil {
+		x.vec.close()
+		return fail(fmt.Errorf("open index %s: passages: %w", dir, err))
+	}
+	if x.passages != nil {
+		x.passageDocs = x.passages
+	}
 	return x, nil
 }
 
@@ -358,7 +367,7 @@ func (x *Index) close() error {
 		// cover it all.
 		err = x.snapshotVectors()
 	}
-	err = errors.Join(err, x.vec.close(), x.idx.Close())
+	err = errors.Join(err, x.vec.close(), x.passages.close(), x.idx.Close())
 	x.unwatchFaults()
 	if x.Fault() != nil {
 		// Until bleve closed, its persister kept retrying, and a retry
@@ -479,13 +488,20 @@ func (x *Index) Prepare(ctx context.Context, b *search.Batch) (search.PreparedBa
 	if err := x.sample(b.Upserts, bb); err != nil {
 		return nil, err
 	}
-	return &prepared{x: x, bb: bb, items: items, dels: b.Deletes, changed: x.vec.changed(b.Upserts)}, nil
+	var pb *bleve.Batch
+	if x.passages != nil {
+		if pb, err = x.passages.batch(b.Upserts, b.Deletes); err != nil {
+			return nil, err
+		}
+	}
+	return &prepared{x: x, bb: bb, pb: pb, items: items, dels: b.Deletes, changed: x.vec.changed(b.Upserts)}, nil
 }
 
 // prepared is a batch ready to commit.
 type prepared struct {
 	x     *Index
 	bb    *bleve.Batch
+	pb    *bleve.Batch // the passage documents' writes, nil without them
 	items []vector.Item
 	dels  []string
 	// changed are upserted papers a remote vector half must take again
@@ -512,6 +528,14 @@ func (p *prepared) Commit(ctx context.Context, cks []search.Checkpoint) error {
 	// costs a push, never a stale vector.
 	if err := p.x.vec.markChanged(p.changed); err != nil {
 		return err
+	}
+	// Passages first: a crash between the two leaves them ahead of their
+	// papers, which only proposes candidates the papers' index then
+	// scores (passdocs.go), and the resumed ingest writes both again.
+	if p.pb != nil && p.pb.Size() > 0 {
+		if err := p.x.passages.idx.Batch(p.pb); err != nil {
+			return fmt.Errorf("index %s: passages: %w", p.x.path, err)
+		}
 	}
 	return p.x.commitLocked(ctx, p.bb, p.items, p.dels)
 }

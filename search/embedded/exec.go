@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
@@ -103,7 +104,13 @@ type plan struct {
 }
 
 func (x *Index) snapshot() (*scorch.IndexSnapshot, error) {
-	adv, err := x.idx.Advanced()
+	return snapshotOf(x.idx, x.path)
+}
+
+// snapshotOf returns a scorch index's current snapshot; path names it in
+// errors.
+func snapshotOf(idx bleve.Index, path string) (*scorch.IndexSnapshot, error) {
+	adv, err := idx.Advanced()
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +121,7 @@ func (x *Index) snapshot() (*scorch.IndexSnapshot, error) {
 	snap, ok := r.(*scorch.IndexSnapshot)
 	if !ok {
 		r.Close()
-		return nil, fmt.Errorf("index %s: unexpected reader %T", x.path, r)
+		return nil, fmt.Errorf("index %s: unexpected reader %T", path, r)
 	}
 	return snap, nil
 }

@@ -127,7 +127,10 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored, sources, byPass
 			return nil, err
 		}
 	}
-	if byPassage != nil {
+	// A query that reads as a sentence looks for its passage among the
+	// passage documents too: a topic's words rank papers the same either
+	// way (TestRescoreDepth), and would pay for the search.
+	if quotation && byPassage != nil {
 		if err := add(byPassage); err != nil {
 			return nil, err
 		}

@@ -23,7 +23,7 @@ type lengthStats struct {
 }
 
 // Used until a field has been sampled: typical abstract, title and paper.
-var defaultAvgLen = map[string]float64{fText: 150, fTitle: 10, fBody: 5000}
+var defaultAvgLen = map[string]float64{fText: 150, fTitle: 10, fBody: 5000, fPassage: 130}
 
 func (s lengthStats) avg(field string) float64 {
 	if s.Docs[field] == 0 || s.Tokens[field] == 0 {
@@ -32,14 +32,17 @@ func (s lengthStats) avg(field string) float64 {
 	return float64(s.Tokens[field]) / float64(s.Docs[field])
 }
 
-func (s *lengthStats) add(field string, tokens int) {
-	if tokens == 0 {
+func (s *lengthStats) add(field string, tokens int) { s.addDocs(field, 1, tokens) }
+
+// addDocs adds docs documents of the field holding tokens in all.
+func (s *lengthStats) addDocs(field string, docs, tokens int) {
+	if tokens == 0 || docs == 0 {
 		return
 	}
 	if s.Docs == nil {
 		s.Docs, s.Tokens = map[string]int64{}, map[string]int64{}
 	}
-	s.Docs[field]++
+	s.Docs[field] += int64(docs)
 	s.Tokens[field] += int64(tokens)
 }
 
@@ -66,7 +69,11 @@ func (x *Index) sample(papers []corpus.Paper, bb *bleve.Batch) error {
 		local.add(fText, len(x.an.prose.Analyze([]byte(joinNonEmpty(p.Title, p.Abstract)))))
 		local.add(fTitle, len(x.an.prose.Analyze([]byte(p.Title))))
 		if p.FullText != "" {
-			local.add(fBody, len(x.an.prose.Analyze([]byte(p.FullText))))
+			body := len(x.an.prose.Analyze([]byte(p.FullText)))
+			local.add(fBody, body)
+			// A passage's length: its body's over its passages (the
+			// overlap between neighbours left out).
+			local.addDocs(fPassage, len(corpus.BodyChunks(p)), body)
 		}
 	}
 	if local.Docs == nil {

@@ -545,27 +545,32 @@ func (v *vectors) allowSlots(key string, segs []segHits) (*roaring.Bitmap, error
 	return out, nil
 }
 
-// SyncProgress reports the vector half catching up: phase is "train"
-// (reading papers to learn from), "train:tokenise", "train:word vectors",
-// "train:decompose", "embed", "compact" or "probe"; done counts papers (or
+// SyncProgress reports the derived halves catching up: phase is "index
+// passages" (passdocs.go), "train" (reading papers to learn from),
+// "train:tokenise", "train:word vectors", "train:decompose", "embed",
+// "compact" or "probe"; done counts papers (or
 // probe sentences) of total, and a total of 0 means the phase has none.
 type SyncProgress func(phase string, done, total int)
 
-// SyncVectors makes the vector half match the papers: it trains the local
+// SyncVectors makes the vector half, and the passage documents, match the
+// papers: it fills a passage index made after its papers, trains the local
 // embedder when there is none, rebuilds the vectors when the embedder
 // changed, embeds papers that have no vector and drops vectors of papers
 // that are gone. It is safe to stop at any point and run again; ingest
 // runs it after every source.
 func (x *Index) SyncVectors(ctx context.Context, progress SyncProgress) error {
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	if err := x.syncPassages(ctx, progress); err != nil {
+		return err
+	}
 	v := x.vec
 	if v == nil {
 		return nil
 	}
 	if err := x.Fault(); err != nil {
 		return err
-	}
-	if progress == nil {
-		progress = func(string, int, int) {}
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()

@@ -60,8 +60,12 @@ func printCheck(e *env, r *embedded.CheckReport) {
 	if r.Remote != "" {
 		where = "in " + r.Remote + ", as its ledger records"
 	}
-	fmt.Fprintf(w, "index:       %s\npapers:      %d\nvectors:     %d of papers, %d of passages (%s)\ncheckpoints: %d\nfacet files: %d\n",
-		r.Path, r.Papers, r.Vectors, r.Passages, where, r.Checkpoints, r.FacetFiles)
+	fmt.Fprintf(w, "index:       %s\npapers:      %d\nvectors:     %d of papers, %d of passages (%s)\n",
+		r.Path, r.Papers, r.Vectors, r.Passages, where)
+	if r.PassageDocs >= 0 {
+		fmt.Fprintf(w, "passages:    %d documents for BM25, of %d in the papers' full texts\n", r.PassageDocs, r.BodyPassages)
+	}
+	fmt.Fprintf(w, "checkpoints: %d\nfacet files: %d\n", r.Checkpoints, r.FacetFiles)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note:     %s\n", sanitize(n))
 	}
