@@ -75,7 +75,9 @@ func transient(err error) bool {
 		if we.StatusCode == 429 || we.StatusCode >= 500 {
 			return true
 		}
-		if we.StatusCode == 0 && we.DerivedFromError != nil {
+		// No status at all (the client reports 0 or -1): the request
+		// failed on its way, as when a killed node never answers.
+		if we.StatusCode <= 0 && we.DerivedFromError != nil {
 			return transient(we.DerivedFromError) || transientText(we.Msg)
 		}
 		return transientText(we.Msg)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -40,12 +41,25 @@ func TestTransient(t *testing.T) {
 		{errors.New("cannot achieve consistency level QUORUM: read repair"), true},
 		{errors.New("vector lengths don't match: 4 vs 5"), false},
 		{context.Canceled, false},
+		// What a batch delete returned with a replica killed (CI): the
+		// HTTP client's timeout, no status.
+		{&fault.WeaviateClientError{StatusCode: -1, Msg: "check the DerivedFromError field for more information",
+			DerivedFromError: &url.Error{Op: "Delete", URL: "http://127.0.0.1:28180/v1/batch/objects", Err: timeoutErr{}}}, true},
+		{&fault.WeaviateClientError{StatusCode: -1, Msg: "check the DerivedFromError field for more information",
+			DerivedFromError: errors.New("json: cannot unmarshal")}, false},
 	} {
 		if got := transient(c.err); got != c.want {
 			t.Errorf("transient(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
 }
+
+// timeoutErr is a net.Error that timed out, as http.Client's timeout.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "Client.Timeout exceeded while awaiting headers" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
 
 func TestOptions(t *testing.T) {
 	for _, o := range []Options{

@@ -367,9 +367,16 @@ func (e *Engine) deleteWhere(ctx context.Context, c string, where *filters.Where
 	for {
 		full := false
 		err := retry(ctx, what, func(ctx context.Context) error {
+			// Bounded as a write batch is (batchAttempt): a delete
+			// reaching a replica killed mid-call waits on it otherwise.
+			actx, cancel := context.WithTimeout(ctx, batchAttempt)
+			defer cancel()
 			res, err := e.client.Batch().ObjectsBatchDeleter().WithClassName(c).
-				WithWhere(where).WithConsistencyLevel(e.o.Consistency).WithOutput("minimal").Do(ctx)
+				WithWhere(where).WithConsistencyLevel(e.o.Consistency).WithOutput("minimal").Do(actx)
 			if err != nil {
+				if ctx.Err() == nil && actx.Err() != nil {
+					return &transientErr{what: fmt.Sprintf("no reply in %s", batchAttempt), err: err}
+				}
 				return redact(err, e.o.APIKey)
 			}
 			if res == nil || res.Results == nil {
