@@ -140,6 +140,12 @@ func (pi *passageIndex) close() error {
 // dels: each upserted paper's passages, and the removal of the ones past
 // its new count and of deleted papers'.
 func (pi *passageIndex) batch(upserts []corpus.Paper, dels []string) (*bleve.Batch, error) {
+	// One snapshot for the batch's lookups, not a reader per passage.
+	snap, err := snapshotOf(pi.idx, filepath.Join(pi.x.path, passagesDir))
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Close()
 	b := pi.idx.NewBatch()
 	for i := range upserts {
 		p := &upserts[i]
@@ -147,12 +153,12 @@ func (pi *passageIndex) batch(upserts []corpus.Paper, dels []string) (*bleve.Bat
 		if err != nil {
 			return nil, fmt.Errorf("paper %q: passages: %w", p.ID, err)
 		}
-		if err := pi.stale(b, p.ID, n); err != nil {
+		if err := stalePassageDocs(snap, b, p.ID, n); err != nil {
 			return nil, err
 		}
 	}
 	for _, id := range dels {
-		if err := pi.stale(b, id, 0); err != nil {
+		if err := stalePassageDocs(snap, b, id, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -172,13 +178,14 @@ func (pi *passageIndex) add(b *bleve.Batch, p *corpus.Paper) (int, error) {
 	return len(cs), nil
 }
 
-// stale deletes in b the paper's stored passages from number n on.
+// stalePassageDocs deletes in b the paper's stored passages from number
+// n on.
 // Passages are numbered from 0 without gaps, so they end at the first
 // number not stored.
-func (pi *passageIndex) stale(b *bleve.Batch, paper string, n int) error {
+func stalePassageDocs(snap *scorch.IndexSnapshot, b *bleve.Batch, paper string, n int) error {
 	for ; ; n++ {
 		id := passageID(paper, n)
-		d, err := pi.idx.Document(id)
+		d, err := snap.Document(id)
 		if err != nil {
 			return err
 		}
@@ -296,11 +303,12 @@ func (pi *passageIndex) papers(ctx context.Context, c clauses) ([]string, error)
 		// Every live passage may score: hits only says whether the
 		// segment has any, and ORing the postings would cost more than
 		// ranking them.
-		hits := roaring.New()
-		if len(cur) > 0 {
-			hits = ss.DocNumbersLive()
+		live := ss.DocNumbersLive()
+		hits := live
+		if len(cur) == 0 {
+			hits = roaring.New()
 		}
-		segs[si] = segHits{ss: ss, allowed: ss.DocNumbersLive(), hits: hits, cur: cur}
+		segs[si] = segHits{ss: ss, allowed: live, hits: hits, cur: cur}
 	}
 	top := &sharedTop{want: passageCandidates}
 	top.theta.Store(math.Float64bits(-1))

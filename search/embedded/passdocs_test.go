@@ -27,23 +27,10 @@ func TestPassageDocsCandidatesScoredAsRescored(t *testing.T) {
 	x := newTestIndex(t)
 	papers := soilPapers(3)
 	apply(t, x, &search.Batch{Upserts: papers})
-	ctx := context.Background()
 	scores := func(q string, depth int, docs passageDocs) map[string]float64 {
 		t.Helper()
-		pq, err := query.Parse(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x.opts.RescoreDepth, x.passageDocs = depth, docs
-		res, err := x.Search(ctx, search.Request{Query: pq, Mode: search.ModeBM25, Limit: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]float64{}
-		for _, h := range res.Hits {
-			out[h.ID] = h.Score
-		}
-		return out
+		x.passageDocs = docs
+		return scoresOf(t, x, q, depth)
 	}
 	// As long as a sentence, its words out of the passage's order: no
 	// quotation, which would find its sources another way (quotes.go).
@@ -240,11 +227,16 @@ func TestCheckPassageDocuments(t *testing.T) {
 	}
 }
 
-// scoresOf runs a BM25 search rescoring the best depth hits by passage.
+// scoresOf runs a BM25 search (query syntax) rescoring the best depth
+// hits by passage.
 func scoresOf(t *testing.T, x *Index, q string, depth int) map[string]float64 {
 	t.Helper()
+	pq, err := query.Parse(q)
+	if err != nil {
+		t.Fatal(err)
+	}
 	x.opts.RescoreDepth = depth
-	res, err := x.Search(context.Background(), search.Request{Query: query.Query{Text: q}, Mode: search.ModeBM25, Limit: 10})
+	res, err := x.Search(context.Background(), search.Request{Query: pq, Mode: search.ModeBM25, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
