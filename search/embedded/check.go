@@ -397,8 +397,8 @@ func checkPassages(rec stored) (int, error) {
 	if rec.chunks == nil || rec.body == "" {
 		return 0, nil
 	}
-	var refs []chunkRef
-	if err := json.Unmarshal(rec.chunks, &refs); err != nil {
+	refs, err := decodeChunkRefs(rec.chunks)
+	if err != nil {
 		return 0, fmt.Errorf("stored passages: %w", err)
 	}
 	for _, c := range refs {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"container/heap"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -52,16 +51,19 @@ type scored struct {
 // topK is a min-heap of the best hits so far; the root is the weakest.
 type topK []scored
 
-func (h topK) Len() int { return len(h) }
-func (h topK) Less(i, j int) bool {
-	if h[i].score != h[j].score {
-		return h[i].score < h[j].score
+func (h topK) Len() int           { return len(h) }
+func (h topK) Less(i, j int) bool { return weaker(h[i], h[j]) }
+
+// weaker is true when a ranks below b. Equal scores: the later document
+// ranks lower, for stable results.
+func weaker(a, b scored) bool {
+	if a.score != b.score {
+		return a.score < b.score
 	}
-	// Equal scores: the later document ranks lower, for stable results.
-	if h[i].seg != h[j].seg {
-		return h[i].seg > h[j].seg
+	if a.seg != b.seg {
+		return a.seg > b.seg
 	}
-	return h[i].local > h[j].local
+	return a.local > b.local
 }
 func (h topK) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *topK) Push(x any)   { *h = append(*h, x.(scored)) }
@@ -451,7 +453,9 @@ func (p *plan) maxScore(ctx context.Context, u unit, cur []*cursor, allowed *roa
 }
 
 // sharedTop is the top k shared by the ranking workers; theta, the score to
-// beat, is read without the lock on every candidate.
+// beat, is read without the lock on every candidate. Equal scores go to
+// the earlier document whatever order the workers offer them in, so a
+// ranking with many ties (passdocs.go) does not depend on the schedule.
 type sharedTop struct {
 	mu    sync.Mutex
 	h     topK
@@ -467,7 +471,7 @@ func (t *sharedTop) offer(s scored) {
 	switch {
 	case len(t.h) < t.want:
 		heap.Push(&t.h, s)
-	case s.score > t.h[0].score:
+	case weaker(t.h[0], s):
 		t.h[0] = s
 		heap.Fix(&t.h, 0)
 	default:
@@ -650,8 +654,8 @@ func (p *plan) loadPassages(s scored) (corpus.Paper, []chunkRef, error) {
 		}
 		r.body = paper.FullText
 	}
-	refs := []chunkRef{}
-	if err := json.Unmarshal(r.chunks, &refs); err != nil {
+	refs, err := decodeChunkRefs(r.chunks)
+	if err != nil {
 		return corpus.Paper{}, nil, fmt.Errorf("%s: stored passages: %w", s.where(), err)
 	}
 	return corpus.Paper{FullText: r.body}, refs, nil

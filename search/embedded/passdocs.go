@@ -1,12 +1,15 @@
 package embedded
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -24,7 +27,7 @@ import (
 // ranks lower is never looked at, however well one passage matches. On
 // 20,000 synthetic full texts that left a body sentence's paper first for
 // 37 of 100 sentences where ranking every hit by its best passage gave 80
-// (TestRescoreDepth, docs/passages.md). So every passage is also a BM25
+// (TestRescoreDepth, docs/passages.md). So every passage is also a
 // document of its own, in a second bleve index beside the papers', and
 // the papers that own a query's best passages join the rescored hits.
 //
@@ -42,12 +45,13 @@ const (
 	passagesComplete = "complete"
 	// fPassage is a passage document's one field: its text.
 	fPassage = "t"
-	// passageCandidates is how many of the best passages name candidates.
-	// Each new candidate is rescored from the papers' index, the search's
-	// dearest step: 20 found 65 of 100 sentences' papers on 20,000
-	// synthetic full texts, 50 found 72 at twice the added time, 10 found
-	// 61 (TestRescoreDepth).
-	passageCandidates = 20
+	// passageCandidates is how many of the best passages name candidates,
+	// each rescored in full from the papers' index. On 100,000 synthetic
+	// full texts ('quire bench --full-text', 300 body sentences) their
+	// paper came first for 73% with 20, 75% with 30, 76% with 40 and 82%
+	// with 120, at hybrid p50 39, 39, 41 and 49 ms: 30 keeps a sentence
+	// within the 40 ms budget (docs/passages.md).
+	passageCandidates = 30
 )
 
 // passageDocs finds the papers that own a query's best passages.
@@ -60,6 +64,7 @@ type passageIndex struct {
 	x        *Index
 	idx      bleve.Index
 	complete atomic.Bool
+	want     int // passages that name candidates: passageCandidates
 }
 
 // openPassages opens the passage index of x, creating it for a writer.
@@ -68,7 +73,7 @@ type passageIndex struct {
 // wholly from the papers.
 func (x *Index) openPassages() (*passageIndex, error) {
 	path := filepath.Join(x.path, passagesDir)
-	pi := &passageIndex{x: x}
+	pi := &passageIndex{x: x, want: passageCandidates}
 	if x.opts.ReadOnly {
 		if !exists(filepath.Join(path, "index_meta.json")) {
 			return nil, nil
@@ -264,8 +269,18 @@ func (x *Index) syncPassages(ctx context.Context, progress SyncProgress) error {
 }
 
 // papers returns the papers that own the query's passageCandidates best
-// passages, best first, ranked by the papers' index's own BM25 executor
-// (exec.go) over the passage documents.
+// passages, best first.
+//
+// A passage is ranked by the idf of the query's words it holds, each
+// clause counted once at its weight: BM25 with every term counted once
+// in a passage of average length. The passages only propose candidates,
+// which the papers' index then scores in full (rerank.go), and the chunker
+// cuts passages to one budget, so their lengths and counts say little;
+// what they cost is most of a sentence's search. zap reads a term's
+// counts by walking its postings, and at 3.6M passages a probe walked
+// most of every list: the full BM25 ranking took p50 49 ms a sentence on
+// 100,000 synthetic full texts. Which passages hold a word is a roaring
+// bitmap, probed and skipped through without a walk.
 func (pi *passageIndex) papers(ctx context.Context, c clauses) ([]string, error) {
 	if !pi.complete.Load() {
 		return nil, nil
@@ -275,44 +290,33 @@ func (pi *passageIndex) papers(ctx context.Context, c clauses) ([]string, error)
 		return nil, err
 	}
 	defer snap.Close()
-	x := pi.x
-	p := &plan{x: x, snap: snap, segs: snap.Segments(), k1: x.opts.K1, b: x.opts.B, hasText: true}
+	p := &plan{x: pi.x, snap: snap, segs: snap.Segments()}
 	n, err := snap.DocCount()
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	avg := x.lengthStats().avg(fPassage)
+	var terms []qterm
 	for _, t := range c.body {
 		df, err := p.docFreq(fPassage, t.term)
 		if err != nil {
 			return nil, err
 		}
 		if df > 0 {
-			p.terms = append(p.terms, qterm{field: fPassage, term: t.term, weight: t.weight, idf: idf(n, df), avgLen: avg})
+			terms = append(terms, qterm{field: fPassage, term: t.term, weight: t.weight, idf: idf(n, df)})
 		}
 	}
-	if len(p.terms) == 0 {
+	if len(terms) == 0 {
 		return nil, nil
 	}
-	segs := make([]segHits, len(p.segs))
-	for si, ss := range p.segs {
-		cur, err := p.cursors(ss)
-		if err != nil {
-			return nil, err
-		}
-		// Every live passage may score: hits only says whether the
-		// segment has any, and ORing the postings would cost more than
-		// ranking them.
-		live := ss.DocNumbersLive()
-		hits := live
-		if len(cur) == 0 {
-			hits = roaring.New()
-		}
-		segs[si] = segHits{ss: ss, allowed: live, hits: hits, cur: cur}
-	}
-	top := &sharedTop{want: passageCandidates}
+	// Ascending weight, for maxScore's bounds; the score is summed in
+	// this order too, so equal term sets score exactly equal.
+	slices.SortStableFunc(terms, func(a, b qterm) int { return cmp.Compare(a.weight*a.idf, b.weight*b.idf) })
+	top := &sharedTop{want: pi.want}
 	top.theta.Store(math.Float64bits(-1))
-	if err := p.rank(ctx, segs, top); err != nil {
+	err = parallel(ctx, min(runtime.GOMAXPROCS(0), len(p.segs)), len(p.segs), func(_, si int) error {
+		return rankHeld(ctx, p.segs[si], si, terms, top)
+	})
+	if err != nil {
 		return nil, err
 	}
 	best := make([]scored, len(top.h))
@@ -334,8 +338,85 @@ func (pi *passageIndex) papers(ctx context.Context, c clauses) ([]string, error)
 	return ids, nil
 }
 
+// rankHeld ranks one segment's passages into top by the summed weight of
+// the terms (ascending by weight) each holds: MaxScore over the terms'
+// bitmaps. A document counts only if some essential term has it; the
+// others are probed.
+func rankHeld(ctx context.Context, ss *scorch.SegmentSnapshot, seg int, terms []qterm, top *sharedTop) error {
+	d, err := ss.Segment().Dictionary(fPassage)
+	if err != nil {
+		return err
+	}
+	w := make([]float64, len(terms))
+	bms := make([]*roaring.Bitmap, len(terms))
+	its := make([]roaring.IntPeekable, len(terms))
+	prefix := make([]float64, len(terms)) // prefix[i] = w[0] + … + w[i]
+	deleted := ss.Deleted()
+	for i := range terms {
+		pl, err := d.PostingsList(terms[i].term, nil, nil)
+		if err != nil {
+			return err
+		}
+		bms[i] = roaring.New()
+		orInto(bms[i], pl) // the whole list: OrInto ignores an exception
+		if deleted != nil {
+			bms[i].AndNot(deleted)
+		}
+		its[i] = bms[i].Iterator()
+		w[i] = terms[i].weight * terms[i].idf
+		prefix[i] = w[i]
+		if i > 0 {
+			prefix[i] += prefix[i-1]
+		}
+	}
+	const slack = 1e-9 // bounds summed in another order than scores
+	for steps := 0; ; steps++ {
+		if steps&0xffff == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		theta := top.threshold()
+		ess := 0
+		for ess < len(terms) && prefix[ess] < theta-slack {
+			ess++
+		}
+		doc := uint32(math.MaxUint32)
+		found := false
+		for _, it := range its[ess:] {
+			if it.HasNext() && it.PeekNext() <= doc {
+				doc, found = it.PeekNext(), true
+			}
+		}
+		if !found {
+			return nil
+		}
+		bound := 0.0
+		for i := ess; i < len(terms); i++ {
+			if its[i].HasNext() && its[i].PeekNext() == doc {
+				bound += w[i]
+				its[i].Next()
+			}
+		}
+		for i := ess - 1; i >= 0 && bound+prefix[i] >= theta-slack; i-- {
+			if bms[i].Contains(doc) {
+				bound += w[i]
+			}
+		}
+		if bound < theta-slack {
+			continue
+		}
+		var s float64
+		for i := range terms {
+			if bms[i].Contains(doc) {
+				s += w[i]
+			}
+		}
+		top.offer(scored{s, seg, uint64(doc)})
+	}
+}
+
 // byPassage returns the hits, other than rescored, whose papers own the
-// query's best passages, scored as the ranking scores them.
+// query's best passages, scored without their full-text clauses: the
+// rescoring that follows gives them their best passage's (rerank.go).
 func (lx *lexical) byPassage(ctx context.Context, rescored []scored, c clauses) ([]scored, error) {
 	src := lx.p.x.passageDocs
 	if src == nil {
@@ -345,14 +426,15 @@ func (lx *lexical) byPassage(ctx context.Context, rescored []scored, c clauses) 
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	var out []scored
-	for si, sh := range lx.segs {
+	found := make([][]scored, len(lx.segs))
+	err = parallel(ctx, min(runtime.GOMAXPROCS(0), len(lx.segs)), len(lx.segs), func(_, si int) error {
+		sh := lx.segs[si]
 		if sh.hits.IsEmpty() {
-			continue
+			return nil
 		}
 		bm, err := sh.ss.DocNumbers(ids)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		bm.And(sh.hits)
 		for _, s := range rescored {
@@ -361,16 +443,14 @@ func (lx *lexical) byPassage(ctx context.Context, rescored []scored, c clauses) 
 			}
 		}
 		if bm.IsEmpty() {
-			continue
+			return nil
 		}
 		var cands []scored
 		for it := bm.Iterator(); it.HasNext(); {
 			cands = append(cands, scored{seg: si, local: uint64(it.Next())})
 		}
-		if err := lx.p.scoreAll(sh, cands); err != nil {
-			return nil, err
-		}
-		out = append(out, cands...)
-	}
-	return out, nil
+		found[si] = cands
+		return lx.p.scoreAll(sh, cands, false)
+	})
+	return slices.Concat(found...), err
 }

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"math"
@@ -245,4 +246,82 @@ func scoresOf(t *testing.T, x *Index, q string, depth int) map[string]float64 {
 		out[h.ID] = h.Score
 	}
 	return out
+}
+
+// Passage documents rank by the weight of the query's words each holds:
+// the passage with every word first, then the one with the rare words
+// over the one that repeats the common ones; a deleted paper's passages
+// never.
+func TestPassageCandidatesByHeldTerms(t *testing.T) {
+	t.Parallel()
+	x := newTestIndex(t)
+	paper := func(id, body string) corpus.Paper {
+		return corpus.Paper{ID: id, Title: "Sky survey " + id, Abstract: "Observations.", Year: 2001, FullText: "1 Results\n\n" + body + "\n"}
+	}
+	papers := []corpus.Paper{
+		paper("common", "The galaxy and the comet, the galaxy again, and the comet again, were seen in the galaxy."),
+		paper("rare", "A magnetar beside a blazar was seen once."),
+		paper("all", "A magnetar and a blazar lit the galaxy behind a comet."),
+	}
+	for i := range 10 {
+		papers = append(papers, paper(fmt.Sprintf("filler%d", i), "Every galaxy has a comet or two."))
+	}
+	apply(t, x, &search.Batch{Upserts: papers})
+	pi := x.passages
+	candidates := func(want int) []string {
+		t.Helper()
+		snap, err := x.snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer snap.Close()
+		p := &plan{x: x, snap: snap, segs: snap.Segments()}
+		if err := p.prepareTerms(query.Query{Text: "galaxy comet magnetar blazar"}); err != nil {
+			t.Fatal(err)
+		}
+		pi.want = want
+		ids, err := pi.papers(context.Background(), p.bodyClauses())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if got := candidates(2); !slices.Equal(got, []string{"all", "rare"}) {
+		t.Errorf("best two passages' papers %q, want all, then rare", got)
+	}
+	apply(t, x, &search.Batch{Deletes: []string{"all"}})
+	if got := candidates(2); len(got) == 0 || got[0] != "rare" || slices.Contains(got, "all") {
+		t.Errorf("after deleting all: %q, want rare first and all gone", got)
+	}
+}
+
+// Equal scores go to the earlier document whatever order the workers
+// offer them in, so a search does not depend on the schedule.
+func TestTopIgnoresOfferOrder(t *testing.T) {
+	t.Parallel()
+	items := []scored{{1, 0, 5}, {1, 0, 3}, {2, 1, 1}, {1, 1, 0}, {0.5, 0, 9}}
+	want := []scored{{2, 1, 1}, {1, 0, 3}, {1, 0, 5}}
+	var permute func(k int)
+	permute = func(k int) {
+		if k == len(items) {
+			top := &sharedTop{want: 3}
+			for _, s := range items {
+				top.offer(s)
+			}
+			got := make([]scored, len(top.h))
+			for i := len(got) - 1; i >= 0; i-- {
+				got[i] = heap.Pop(&top.h).(scored)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("offered %v: kept %v, want %v", items, got, want)
+			}
+			return
+		}
+		for i := k; i < len(items); i++ {
+			items[k], items[i] = items[i], items[k]
+			permute(k + 1)
+			items[k], items[i] = items[i], items[k]
+		}
+	}
+	permute(0)
 }

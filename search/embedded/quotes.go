@@ -137,7 +137,7 @@ func (lx *lexical) quoteSources(ctx context.Context, top []scored, c clauses) ([
 		if len(keep) == 0 {
 			continue
 		}
-		if err := lx.p.scoreAll(sh, keep); err != nil {
+		if err := lx.p.scoreAll(sh, keep, true); err != nil {
 			return nil, err
 		}
 		for i, s := range keep {
@@ -204,10 +204,14 @@ func inOrder(a, b []int, gap int) bool {
 }
 
 // scoreAll gives each of hits (documents of segment sh) its BM25 over all
-// of the query's clauses, as maxScore would.
-func (p *plan) scoreAll(sh segHits, hits []scored) error {
+// of the query's clauses, as maxScore would; without body, over all but
+// the full-text ones.
+func (p *plan) scoreAll(sh segHits, hits []scored, body bool) error {
 	at := bySegment(hits)[hits[0].seg]
 	for _, cu := range sh.cur {
+		if !body && cu.q.field == fBody {
+			continue
+		}
 		w := cu.q.weight * cu.q.idf
 		err := sweep(cu.pl, hits, at, false, func(i int, pst segment.Posting) {
 			hits[i].score += p.postedBM25(w, pst, cu.q.avgLen)

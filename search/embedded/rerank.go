@@ -17,14 +17,13 @@ import (
 // from a paper's body then finds that paper first where the whole-body
 // score left it at rank 2–20 (TestKnownItemPDFs).
 //
-// Passages are indexed at ingest as positions, not as documents: the body
-// field keeps term vectors and each record stores its passage bounds
-// (mapping.go), so rescoring reads where the query's terms are instead of
-// cutting and analysing each body, about ten times cheaper. This ranks
-// what the full-text field found: a paper outside the first
-// passageRerankDepth by whole-body BM25 is lifted only when it quotes a
-// query that reads as a quotation (quotes.go), since passages are not
-// documents of their own (issue 20).
+// Rescoring reads passages as positions: the body field keeps term
+// vectors and each record stores its passage bounds (mapping.go), so it
+// reads where the query's terms are instead of cutting and analysing each
+// body, about ten times cheaper. A paper outside the first
+// passageRerankDepth by whole-body BM25 joins the rescored hits when a
+// query that reads as a sentence finds it by its passage documents
+// (passdocs.go) or quotes it (quotes.go).
 
 const (
 	// passageRerankDepth is how many of the best BM25 hits are rescored.
@@ -88,52 +87,55 @@ type occ struct {
 }
 
 // rerankPassages rescores top[:passageRerankDepth] and returns top
-// re-sorted. When the query reads as a quotation and none of those hits
-// holds it, sources may find papers beyond them that do;
-// they are rescored and ranked with the others. It does nothing when the
-// query has no full-text clause.
+// re-sorted. A query that reads as a quotation also rescores the papers
+// that byPassage finds by their best passages, in the same pass; and when
+// no rescored hit holds it, sources may find papers beyond them that do.
+// They are ranked with the others. It does nothing when the query has no
+// full-text clause.
 func (p *plan) rerankPassages(ctx context.Context, top []scored, sources, byPassage func(context.Context, []scored, clauses) ([]scored, error)) ([]scored, error) {
 	c := p.bodyClauses()
 	n := min(len(top), p.x.opts.RescoreDepth)
 	if len(c.body) == 0 || n == 0 {
 		return top, nil
 	}
-	if err := p.rescoreHits(ctx, top[:n], c); err != nil {
+	quotation := len(c.bigrams) >= quotePairs
+	// A query that reads as a sentence looks for its passage among the
+	// passage documents too: a topic's words rank papers the same either
+	// way (TestRescoreDepth), and would pay for the search. Its papers are
+	// rescored with the best hits, in one pass over the clauses' postings:
+	// at 100,000 full texts each pass is most of a sentence's search.
+	var extra []scored
+	if quotation && byPassage != nil {
+		var err error
+		if extra, err = byPassage(ctx, top[:n], c); err != nil {
+			return nil, err
+		}
+	}
+	rescored := append(slices.Clone(top[:n]), extra...)
+	if err := p.rescoreHits(ctx, rescored, c, n); err != nil {
 		return nil, err
 	}
-	rescored := slices.Clone(top[:n])
-	// add rescores the hits more finds beyond the rescored ones. One may
+	copy(top, rescored[:n])
+	// merge puts the hits found beyond the rescored ones in top. One may
 	// be among the hits past those (when more are wanted): it moves,
 	// rescored, so every page of a search ranks the same.
-	add := func(more func(context.Context, []scored, clauses) ([]scored, error)) error {
-		extra, err := more(ctx, rescored, c)
-		if err != nil {
-			return err
-		}
-		if err := p.rescoreHits(ctx, extra, c); err != nil {
-			return err
-		}
+	merge := func(extra []scored) {
 		added := map[hitKey]bool{}
 		for _, s := range extra {
 			added[hitKey{s.seg, s.local}] = true
 		}
 		top = append(slices.DeleteFunc(top, func(s scored) bool { return added[hitKey{s.seg, s.local}] }), extra...)
-		rescored = append(rescored, extra...)
-		return nil
 	}
-	quotation := len(c.bigrams) >= quotePairs
-	if quotation && !slices.ContainsFunc(top[:n], p.quotes) {
-		if err := add(sources); err != nil {
+	merge(rescored[n:])
+	if quotation && !slices.ContainsFunc(rescored, p.quotes) {
+		more, err := sources(ctx, rescored, c)
+		if err != nil {
 			return nil, err
 		}
-	}
-	// A query that reads as a sentence looks for its passage among the
-	// passage documents too: a topic's words rank papers the same either
-	// way (TestRescoreDepth), and would pay for the search.
-	if quotation && byPassage != nil {
-		if err := add(byPassage); err != nil {
+		if err := p.rescoreHits(ctx, more, c, len(more)); err != nil {
 			return nil, err
 		}
+		merge(more)
 	}
 	slices.SortStableFunc(top, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
 	if quotation {
@@ -143,8 +145,11 @@ func (p *plan) rerankPassages(ctx context.Context, top []scored, sources, byPass
 }
 
 // rescoreHits replaces each hit's whole-body clause score by its best
-// passage's, in place, and keeps the passages in p.best.
-func (p *plan) rescoreHits(ctx context.Context, top []scored, c clauses) error {
+// passage's, in place, and keeps the passages in p.best. The hits from
+// bodiless on were scored without their full-text clauses: they get
+// their best passage's score, or their whole body's when no passage
+// holds a clause.
+func (p *plan) rescoreHits(ctx context.Context, top []scored, c clauses, bodiless int) error {
 	n := len(top)
 	if n == 0 {
 		return nil
@@ -167,6 +172,9 @@ func (p *plan) rescoreHits(ctx context.Context, top []scored, c clauses) error {
 		p.best = make(map[hitKey]bestPassage, n)
 	}
 	for i, b := range best {
+		if i >= bodiless {
+			top[i].score += b.body
+		}
 		if len(b.ranked) > 0 {
 			p.best[hitKey{top[i].seg, top[i].local}] = b
 			top[i].score += b.ranked[0].score - b.body
@@ -250,7 +258,7 @@ func (p *plan) bodyClauses() clauses {
 func (p *plan) rescore(s scored, c clauses, posted []occ, whole float64) (bestPassage, error) {
 	paper, chunks, err := p.loadPassages(s)
 	if err != nil || paper.FullText == "" {
-		return bestPassage{}, err
+		return bestPassage{body: whole}, err
 	}
 	occs := posted
 	if chunks == nil {
@@ -259,7 +267,7 @@ func (p *plan) rescore(s scored, c clauses, posted []occ, whole float64) (bestPa
 	}
 	ranked, quoted := p.scorePassages(occs, chunks, c)
 	if len(ranked) == 0 {
-		return bestPassage{}, nil
+		return bestPassage{body: whole}, nil
 	}
 	return bestPassage{body: whole, text: paper.FullText[ranked[0].Start:ranked[0].End], at: ranked[0].at, ranked: ranked, quoted: quoted}, nil
 }
@@ -316,7 +324,8 @@ func (p *plan) postedOccurrences(ctx context.Context, top []scored, body []*qter
 			whole[i] += scores[k*len(top)+i]
 			occs[i] = append(occs[i], found[k*len(top)+i]...)
 		}
-		slices.SortStableFunc(occs[i], func(a, b occ) int { return cmp.Compare(a.pos, b.pos) })
+		// Clause order among equal positions, as they were appended.
+		slices.SortFunc(occs[i], func(a, b occ) int { return cmp.Or(cmp.Compare(a.pos, b.pos), cmp.Compare(a.k, b.k)) })
 	}
 	return occs, whole, nil
 }

@@ -23,7 +23,7 @@ type lengthStats struct {
 }
 
 // Used until a field has been sampled: typical abstract, title and paper.
-var defaultAvgLen = map[string]float64{fText: 150, fTitle: 10, fBody: 5000, fPassage: 130}
+var defaultAvgLen = map[string]float64{fText: 150, fTitle: 10, fBody: 5000}
 
 func (s lengthStats) avg(field string) float64 {
 	if s.Docs[field] == 0 || s.Tokens[field] == 0 {
@@ -69,11 +69,7 @@ func (x *Index) sample(papers []corpus.Paper, bb *bleve.Batch) error {
 		local.add(fText, len(x.an.prose.Analyze([]byte(joinNonEmpty(p.Title, p.Abstract)))))
 		local.add(fTitle, len(x.an.prose.Analyze([]byte(p.Title))))
 		if p.FullText != "" {
-			body := len(x.an.prose.Analyze([]byte(p.FullText)))
-			local.add(fBody, body)
-			// A passage's length: its body's over its passages (the
-			// overlap between neighbours left out).
-			local.addDocs(fPassage, len(corpus.BodyChunks(p)), body)
+			local.add(fBody, len(x.an.prose.Analyze([]byte(p.FullText))))
 		}
 	}
 	if local.Docs == nil {
