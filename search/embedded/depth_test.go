@@ -70,7 +70,7 @@ func TestRescoreDepth(t *testing.T) {
 	}
 	docs := x.passageDocs
 	if docs == nil {
-		t.Log("this index has no complete passage documents: open it once for writing ('quire ingest' of nothing, or 'quire check') to build them")
+		t.Log("this index has no complete passage documents: 'quire ingest' (of anything, or nothing) or 'quire check --repair' builds them")
 	}
 	type arm struct {
 		name  string

@@ -32,17 +32,14 @@ func (s lengthStats) avg(field string) float64 {
 	return float64(s.Tokens[field]) / float64(s.Docs[field])
 }
 
-func (s *lengthStats) add(field string, tokens int) { s.addDocs(field, 1, tokens) }
-
-// addDocs adds docs documents of the field holding tokens in all.
-func (s *lengthStats) addDocs(field string, docs, tokens int) {
-	if tokens == 0 || docs == 0 {
+func (s *lengthStats) add(field string, tokens int) {
+	if tokens == 0 {
 		return
 	}
 	if s.Docs == nil {
 		s.Docs, s.Tokens = map[string]int64{}, map[string]int64{}
 	}
-	s.Docs[field] += int64(docs)
+	s.Docs[field]++
 	s.Tokens[field] += int64(tokens)
 }
 
